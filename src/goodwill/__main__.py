@@ -1,0 +1,5 @@
+"""`python -m goodwill` runs the command line."""
+
+from goodwill.cli.main import run
+
+run()

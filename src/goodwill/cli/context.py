@@ -1,0 +1,64 @@
+"""What every command shares: the settings, the store (opened on first use) and the clock."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from goodwill.domain.dates import DateError, parse_instant
+from goodwill.errors import InvalidInput
+from goodwill.settings import Settings, load_settings
+from goodwill.store.database import open_store
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+@dataclass
+class State:
+    db: str | None = None
+    config: Path | None = None
+    now_text: str | None = None
+    _settings: Settings | None = None
+    _store: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(config_path=self.config, database_url=self.db)
+        return self._settings
+
+    @property
+    def store(self) -> sessionmaker[Session]:
+        if self._store is None:
+            self._store = open_store(self.settings.database_url)
+        return self._store
+
+    def now(self) -> datetime:
+        """The injected instant (--now) or the real time, aware and in UTC."""
+        if self.now_text is None:
+            return datetime.now(UTC)
+        try:
+            return parse_instant(self.now_text, zone=self.settings.zone)
+        except DateError as exc:
+            raise InvalidInput(f"--now: {exc}", option="--now") from exc
+
+    def today(self) -> date:
+        """Today in the business's time zone (not UTC: a day early or late is a classic bug)."""
+        return self.now().astimezone(self.settings.zone).date()
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

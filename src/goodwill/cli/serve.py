@@ -1,0 +1,103 @@
+"""`goodwill serve` (the dashboard and API) and `goodwill demo` (a sample business, served)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from goodwill.actions.imports import import_file
+from goodwill.cli.context import State, err, out, state
+from goodwill.domain.records import FileKind
+from goodwill.errors import NotFound
+from goodwill.settings import data_dir
+from goodwill.store.staff import add_user, user_by_email
+
+DEMO_LOGIN = ("owner@demo.goodwill.example", "goodwill-demo")
+
+HostOption = Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")]
+PortOption = Annotated[int, typer.Option(help="TCP port.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+
+
+def serve(ctx: typer.Context, host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Serve the dashboard and the HTTP API (OpenAPI at /openapi.json).
+
+    Example: goodwill serve --port 8080
+    """
+    from goodwill.web.server import serve as run_server
+
+    st = state(ctx)
+    st.store  # noqa: B018 - apply migrations before the first request
+    out.print(f"goodwill is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_server(st.settings, host=host, port=port)
+
+
+def demo(
+    ctx: typer.Context,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    seed: Annotated[int, typer.Option(help="Seed of the sample business.")] = 7,
+    clients: Annotated[int, typer.Option(min=20, help="How many clients.")] = 300,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo, do not serve.")]
+    = False,
+) -> None:
+    """Build a sample business (several years of clients, purchases, payments) and serve it.
+
+    Without --db the demo uses its own SQLite file, rebuilt on every run.
+
+    Example: goodwill demo --port 8080
+    """
+    from goodwill.demo import write_demo_files
+
+    st = state(ctx)
+    if st.db is None:
+        path = data_dir() / "demo.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        st = State(db=f"sqlite:///{path}", config=st.config, now_text=st.now_text)
+        ctx.find_root().obj = st
+    today = st.today()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = write_demo_files(Path(tmp), seed=seed, today=today, clients=clients)
+        with Progress(console=err) as progress:
+            for kind, file in ((FileKind.CLIENTS, files.clients),
+                               (FileKind.PURCHASES, files.purchases),
+                               (FileKind.PAYMENTS, files.payments)):
+                task = progress.add_task(f"importing {kind.value}", total=None)
+
+                def advance(done: int, total: int, task: int = task) -> None:
+                    progress.update(task, completed=done, total=total)  # noqa: B023
+
+                summary = import_file(st.store, st.settings, kind, file, now=st.now(),
+                                      on_progress=advance)
+                if summary.errors:
+                    raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
+    _demo_users(st)
+    email, password = DEMO_LOGIN
+    out.print(f"demo business ready in {st.settings.database_url}")
+    if no_serve:
+        return
+    out.print(f"open http://{host}:{port}/ and log in as {email} / {password}")
+    from goodwill.web.server import serve as run_server
+
+    run_server(st.settings, host=host, port=port)
+
+
+def _demo_users(st: State) -> None:
+    people = [(DEMO_LOGIN[0], "Olivia Owner", "owner", "Utrecht"),
+              ("sam@demo.goodwill.example", "Sam Staff", "staff", "Groningen")]
+    with st.store.begin() as session:
+        for email, name, role, hometown in people:
+            try:
+                user_by_email(session, email)
+            except NotFound:
+                add_user(session, email=email, name=name, role=role, password=DEMO_LOGIN[1],
+                         now=st.now(), hometown=hometown)

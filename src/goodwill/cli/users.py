@@ -1,0 +1,69 @@
+"""`goodwill user add|token|list`: staff who log in to the dashboard and use the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from goodwill.cli.context import out, state
+from goodwill.store.models import StaffUser
+from goodwill.store.staff import ROLES, add_user, create_token, user_by_email
+
+app = typer.Typer(help="Staff users.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Login email.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "staff",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True,
+                                          envvar="GOODWILL_NEW_PASSWORD",
+                                          help="Asked for when not given (or from "
+                                               "GOODWILL_NEW_PASSWORD).")] = "",
+    hometown: Annotated[str | None, typer.Option(help="Shown for personal touches.")] = None,
+) -> None:
+    """Add a staff user who can log in.
+
+    Example: goodwill user add --email ann@shop.example --name "Ann" --role owner
+    """
+    st = state(ctx)
+    with st.store.begin() as session:
+        user = add_user(session, email=email, name=name, role=role, password=password,
+                        now=st.now(), hometown=hometown)
+        out.print(f"added {user.role} {user.email}")
+
+
+@app.command("token")
+def token(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token for a user (shown once; send it as 'Authorization: Bearer TOKEN').
+
+    Example: goodwill user token ann@shop.example --label "bookkeeping sync"
+    """
+    st = state(ctx)
+    with st.store.begin() as session:
+        user = user_by_email(session, email)
+        out.print(create_token(session, user, label=label, now=st.now()), highlight=False)
+
+
+@app.command("list")
+def list_users(ctx: typer.Context) -> None:
+    """List staff users.
+
+    Example: goodwill user list
+    """
+    st = state(ctx)
+    table = Table("email", "name", "role", "active")
+    with st.store() as session:
+        for user in session.execute(select(StaffUser).order_by(StaffUser.email)).scalars():
+            table.add_row(user.email, user.name, user.role, "yes" if user.active else "no")
+    out.print(table)

@@ -1,0 +1,88 @@
+"""What a client is, derived from their history: kind, tenure, value tier.
+
+Nothing here is typed by hand: tenure starts at the earliest known fact (first purchase, or the
+"client since" date an import brought for history older than the exports), the kind follows from
+purchases, the tier from lifetime spend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    LEAD = "lead"
+    CLIENT = "client"
+    FORMER = "former"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A client's history reduced to the numbers people ask about first."""
+
+    first_purchase: datetime | None
+    last_purchase: datetime | None
+    purchase_count: int
+    total_spend_minor: int
+    late_payment_count: int
+    client_since: date | None = None
+
+    @property
+    def since(self) -> date | None:
+        """The start of the relationship: the earliest of the known dates."""
+        known = [d for d in (self.client_since,
+                             self.first_purchase.date() if self.first_purchase else None) if d]
+        return min(known) if known else None
+
+
+def kind_of(figures: Figures, *, today: date, former_after_days: int) -> Kind:
+    if figures.purchase_count == 0 and figures.client_since is None:
+        return Kind.LEAD
+    if figures.last_purchase is None:  # known as a client, no purchase history: no sign of lapse
+        return Kind.CLIENT
+    if (today - figures.last_purchase.date()).days > former_after_days:
+        return Kind.FORMER
+    return Kind.CLIENT
+
+
+def tenure_years(since: date | None, *, today: date) -> float:
+    """Whole and fractional years since ``since``; 0 for a lead."""
+    if since is None or since > today:
+        return 0.0
+    return (today - since).days / 365.2425
+
+
+def tenure_label(since: date | None, *, today: date) -> str:
+    """'new', 'N months' or 'N years', the way people say it."""
+    if since is None:
+        return "—"
+    days = (today - since).days
+    if days < 31:
+        return "new"
+    years = int(days // 365.2425)
+    if years == 0:
+        months = max(1, int(days // 30.44))
+        return f"{months} month" + ("s" if months != 1 else "")
+    return f"{years} year" + ("s" if years != 1 else "")
+
+
+def tier_of(total_spend_major: float, tiers: Mapping[str, int], *, is_lead: bool) -> str | None:
+    """The highest tier whose threshold the lifetime spend reaches; 'bronze' below all of them."""
+    if is_lead:
+        return None
+    for name, threshold in sorted(tiers.items(), key=lambda item: -item[1]):
+        if total_spend_major >= threshold:
+            return name
+    return "bronze"
+
+
+def is_late(due: date | None, paid: date | None, *, today: date) -> bool:
+    """Paid after the due date, or still unpaid past it."""
+    if due is None:
+        return False
+    if paid is None:
+        return today > due
+    return paid > due

@@ -1,0 +1,46 @@
+"""Every error goodwill raises on purpose, each with a stable code.
+
+    GoodwillError            code="error"
+    ├── ConfigError          code="config"       a settings or TOML file is wrong (names file and key)
+    ├── InvalidInput         code="invalid"      a value from a user is wrong (names where: file, line, field)
+    ├── NotFound             code="not_found"    a client, user or record does not exist
+    ├── Conflict             code="conflict"     the write collides with what is stored
+    └── NotAllowed           code="not_allowed"  the acting user may not do this (or is not logged in)
+
+Adapters translate: the web layer maps codes to HTTP statuses and JSON ``{"code", "message"}``,
+the CLI to an exit code and one clear line.
+"""
+
+from __future__ import annotations
+
+
+class GoodwillError(Exception):
+    code = "error"
+
+    def __init__(self, message: str, **fields: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, **self.fields}
+
+
+class ConfigError(GoodwillError):
+    code = "config"
+
+
+class InvalidInput(GoodwillError):
+    code = "invalid"
+
+
+class NotFound(GoodwillError):
+    code = "not_found"
+
+
+class Conflict(GoodwillError):
+    code = "conflict"
+
+
+class NotAllowed(GoodwillError):
+    code = "not_allowed"

@@ -1,0 +1,155 @@
+"""The only reader of environment variables and of the TOML configuration file.
+
+Settings are declared once, as data (name, default, help), so the docs and a test can check that
+every setting is documented. Everything else receives a frozen :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+
+from goodwill.errors import ConfigError
+
+ENV_DATABASE_URL = "GOODWILL_DATABASE_URL"
+ENV_CONFIG = "GOODWILL_CONFIG"
+ENV_SECRET_KEY = "GOODWILL_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: object
+    help: str
+
+
+#: Every top-level setting of the TOML file, in the order the docs list them.
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("database_url", None, "SQLAlchemy URL of the store; default: a SQLite file in the "
+                "user's data directory. Overridden by GOODWILL_DATABASE_URL and --db."),
+    SettingSpec("timezone", "UTC", "The business's IANA time zone, used for dates without a zone."),
+    SettingSpec("currency", "USD", "The business's currency (ISO 4217), used when a row names none."),
+    SettingSpec("date_order", "dmy", "How an ambiguous date such as 03/04/2025 is read: 'dmy' or "
+                "'mdy'. Unambiguous dates (13/04/2025, 2025-04-03) are always read correctly."),
+    SettingSpec("secret_key", None, "Signs session cookies; default: a key generated once and kept "
+                "next to the database. Overridden by GOODWILL_SECRET_KEY."),
+    SettingSpec("tiers", {"gold": 5000, "silver": 1000}, "Value tiers: a client whose lifetime "
+                "spend (in major units of the business currency) reaches a threshold gets that "
+                "tier; below all thresholds, 'bronze'. Leads have no tier."),
+    SettingSpec("former_after_days", 730, "A client with no purchase for this many days is shown as "
+                "a former client."),
+    SettingSpec("mappings", {}, "Named column-mapping profiles for imports: [mappings.NAME] with "
+                "source_column = \"field\" pairs; use with `goodwill import ... --profile NAME`."),
+)
+
+_KNOWN = {s.key for s in SPECS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    timezone: str = "UTC"
+    currency: str = "USD"
+    date_order: str = "dmy"
+    secret_key: str | None = None
+    tiers: Mapping[str, int] = field(default_factory=lambda: {"gold": 5000, "silver": 1000})
+    former_after_days: int = 730
+    mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("goodwill", appauthor=False))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'goodwill.db'}"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("goodwill", appauthor=False)) / "goodwill.toml"
+
+
+def load_settings(
+    *,
+    config_path: Path | None = None,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build settings from, in rising priority: defaults, the TOML file, environment, arguments."""
+    env = os.environ if environ is None else environ
+    explicit = config_path is not None or bool(env.get(ENV_CONFIG))
+    path = config_path or Path(env.get(ENV_CONFIG) or default_config_path())
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc
+    elif explicit:
+        raise ConfigError(f"{path}: configuration file not found", file=str(path))
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting {unknown[0]!r}", file=str(path), key=unknown[0])
+    url = database_url or env.get(ENV_DATABASE_URL) or raw.get("database_url") or \
+        default_database_url()
+    settings = Settings(
+        database_url=str(url),
+        timezone=_str(raw, "timezone", "UTC", path),
+        currency=_str(raw, "currency", "USD", path).upper(),
+        date_order=_str(raw, "date_order", "dmy", path),
+        secret_key=env.get(ENV_SECRET_KEY) or raw.get("secret_key"),
+        tiers=_tiers(raw.get("tiers", {"gold": 5000, "silver": 1000}), path),
+        former_after_days=int(raw.get("former_after_days", 730)),
+        mappings=_mappings(raw.get("mappings", {}), path),
+        config_path=path if path.exists() else None,
+    )
+    if settings.date_order not in ("dmy", "mdy"):
+        raise ConfigError(f"{path}: date_order must be 'dmy' or 'mdy'", file=str(path),
+                          key="date_order")
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{path}: timezone {settings.timezone!r} is not an IANA zone",
+                          file=str(path), key="timezone") from exc
+    return settings
+
+
+def _str(raw: Mapping[str, Any], key: str, default: str, path: Path) -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be a string", file=str(path), key=key)
+    return value
+
+
+def _tiers(value: object, path: Path) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int | float) and v >= 0 for v in value.values()
+    ):
+        raise ConfigError(f"{path}: tiers must map names to non-negative amounts",
+                          file=str(path), key="tiers")
+    return {str(k): int(v) for k, v in value.items()}
+
+
+def _mappings(value: object, path: Path) -> dict[str, dict[str, str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: mappings must be a table of tables", file=str(path),
+                          key="mappings")
+    out: dict[str, dict[str, str]] = {}
+    for name, table in value.items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise ConfigError(f"{path}: mappings.{name} must map source columns to field names",
+                              file=str(path), key=f"mappings.{name}")
+        out[str(name)] = {str(k): v for k, v in table.items()}
+    return out
