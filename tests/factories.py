@@ -7,8 +7,18 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-PURCHASE_HEADER = ["order_id", "client_id", "client_name", "email", "occurred_at", "amount",
-                   "currency", "product", "category", "channel"]
+PURCHASE_HEADER = [
+    "order_id",
+    "client_id",
+    "client_name",
+    "email",
+    "occurred_at",
+    "amount",
+    "currency",
+    "product",
+    "category",
+    "channel",
+]
 
 
 def purchase_rows(n: int, *, clients: int = 1000, seed: int = 1, start: int = 0) -> list[list[str]]:
@@ -23,10 +33,20 @@ def purchase_rows(n: int, *, clients: int = 1000, seed: int = 1, start: int = 0)
         when = base + timedelta(minutes=order * 37 % (6 * 365 * 24 * 60))
         channel = rng.choice(["web shop", "store", "Reseller: Northwind", ""])
         for line in range(min(rng.randint(1, 3), n - len(rows))):
-            rows.append([f"O{order:07d}", f"C{client:05d}", f"Client {client}",
-                         f"client{client}@example.com", when.isoformat(),
-                         f"{rng.randint(100, 99999) / 100:.2f}", "EUR", f"Product {line}",
-                         f"Category {rng.randrange(4)}", channel])
+            rows.append(
+                [
+                    f"O{order:07d}",
+                    f"C{client:05d}",
+                    f"Client {client}",
+                    f"client{client}@example.com",
+                    when.isoformat(),
+                    f"{rng.randint(100, 99999) / 100:.2f}",
+                    "EUR",
+                    f"Product {line}",
+                    f"Category {rng.randrange(4)}",
+                    channel,
+                ]
+            )
     return rows
 
 

@@ -58,19 +58,44 @@ class PostgresServer:
             while parent != parent.parent:  # postgres must be able to reach its directory
                 os.chmod(parent, os.stat(parent).st_mode | 0o011)
                 parent = parent.parent
-        done = self._run(str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        done = self._run(
+            str(bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         if done.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-300:]}")
         self.port = free_port()
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.base} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        done = self._run(str(bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
-                         "-l", str(self.base / "server.log"), "-w", "-t", "60", "start")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.base} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        done = self._run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.base / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         if done.returncode != 0:
-            log = (self.base / "server.log").read_text(errors="replace")[-500:] \
-                if (self.base / "server.log").exists() else ""
+            log = (
+                (self.base / "server.log").read_text(errors="replace")[-500:]
+                if (self.base / "server.log").exists()
+                else ""
+            )
             raise PostgresUnavailable(f"pg_ctl start failed: {done.stderr.strip()} {log}")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -81,9 +106,26 @@ class PostgresServer:
 
     def _psql(self, sql: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-             "-v", "ON_ERROR_STOP=1", "-c", sql],
-            capture_output=True, text=True, timeout=60, check=False)
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

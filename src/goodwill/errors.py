@@ -1,11 +1,11 @@
 """Every error goodwill raises on purpose, each with a stable code.
 
     GoodwillError            code="error"
-    ├── ConfigError          code="config"       a settings or TOML file is wrong (names file and key)
-    ├── InvalidInput         code="invalid"      a value from a user is wrong (names where: file, line, field)
+    ├── ConfigError          code="config"       a settings file is wrong (names file, key)
+    ├── InvalidInput         code="invalid"      a user's value is wrong (file, line, field)
     ├── NotFound             code="not_found"    a client, user or record does not exist
     ├── Conflict             code="conflict"     the write collides with what is stored
-    └── NotAllowed           code="not_allowed"  the acting user may not do this (or is not logged in)
+    └── NotAllowed           code="not_allowed"  the acting user may not do this
 
 Adapters translate: the web layer maps codes to HTTP statuses and JSON ``{"code", "message"}``,
 the CLI to an exit code and one clear line.

@@ -32,21 +32,50 @@ class SettingSpec:
 
 #: Every top-level setting of the TOML file, in the order the docs list them.
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("database_url", None, "SQLAlchemy URL of the store; default: a SQLite file in the "
-                "user's data directory. Overridden by GOODWILL_DATABASE_URL and --db."),
+    SettingSpec(
+        "database_url",
+        None,
+        "SQLAlchemy URL of the store; default: a SQLite file in the "
+        "user's data directory. Overridden by GOODWILL_DATABASE_URL and --db.",
+    ),
     SettingSpec("timezone", "UTC", "The business's IANA time zone, used for dates without a zone."),
-    SettingSpec("currency", "USD", "The business's currency (ISO 4217), used when a row names none."),
-    SettingSpec("date_order", "dmy", "How an ambiguous date such as 03/04/2025 is read: 'dmy' or "
-                "'mdy'. Unambiguous dates (13/04/2025, 2025-04-03) are always read correctly."),
-    SettingSpec("secret_key", None, "Signs session cookies; default: a key generated once and kept "
-                "next to the database. Overridden by GOODWILL_SECRET_KEY."),
-    SettingSpec("tiers", {"gold": 5000, "silver": 1000}, "Value tiers: a client whose lifetime "
-                "spend (in major units of the business currency) reaches a threshold gets that "
-                "tier; below all thresholds, 'bronze'. Leads have no tier."),
-    SettingSpec("former_after_days", 730, "A client with no purchase for this many days is shown as "
-                "a former client."),
-    SettingSpec("mappings", {}, "Named column-mapping profiles for imports: [mappings.NAME] with "
-                "source_column = \"field\" pairs; use with `goodwill import ... --profile NAME`."),
+    SettingSpec(
+        "currency",
+        None,
+        "The business's currency (ISO 4217): figures such as total "
+        "spend count orders in it, and rows that name no currency are read in it. "
+        "Unset: the currency most orders are in (rows naming none are read as USD).",
+    ),
+    SettingSpec(
+        "date_order",
+        "dmy",
+        "How an ambiguous date such as 03/04/2025 is read: 'dmy' or "
+        "'mdy'. Unambiguous dates (13/04/2025, 2025-04-03) are always read correctly.",
+    ),
+    SettingSpec(
+        "secret_key",
+        None,
+        "Signs session cookies; default: a key generated once and kept "
+        "next to the database. Overridden by GOODWILL_SECRET_KEY.",
+    ),
+    SettingSpec(
+        "tiers",
+        {"gold": 5000, "silver": 1000},
+        "Value tiers: a client whose lifetime "
+        "spend (in major units of the business currency) reaches a threshold gets that "
+        "tier; below all thresholds, 'bronze'. Leads have no tier.",
+    ),
+    SettingSpec(
+        "former_after_days",
+        730,
+        "A client with no purchase for this many days is shown as a former client.",
+    ),
+    SettingSpec(
+        "mappings",
+        {},
+        "Named column-mapping profiles for imports: [mappings.NAME] with "
+        'source_column = "field" pairs; use with `goodwill import ... --profile NAME`.',
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -56,7 +85,7 @@ _KNOWN = {s.key for s in SPECS}
 class Settings:
     database_url: str
     timezone: str = "UTC"
-    currency: str = "USD"
+    currency: str | None = None
     date_order: str = "dmy"
     secret_key: str | None = None
     tiers: Mapping[str, int] = field(default_factory=lambda: {"gold": 5000, "silver": 1000})
@@ -102,12 +131,16 @@ def load_settings(
     unknown = sorted(set(raw) - _KNOWN)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r}", file=str(path), key=unknown[0])
-    url = database_url or env.get(ENV_DATABASE_URL) or raw.get("database_url") or \
-        default_database_url()
+    url = (
+        database_url
+        or env.get(ENV_DATABASE_URL)
+        or raw.get("database_url")
+        or default_database_url()
+    )
     settings = Settings(
         database_url=str(url),
         timezone=_str(raw, "timezone", "UTC", path),
-        currency=_str(raw, "currency", "USD", path).upper(),
+        currency=_str(raw, "currency", "", path).upper() or None,
         date_order=_str(raw, "date_order", "dmy", path),
         secret_key=env.get(ENV_SECRET_KEY) or raw.get("secret_key"),
         tiers=_tiers(raw.get("tiers", {"gold": 5000, "silver": 1000}), path),
@@ -116,13 +149,17 @@ def load_settings(
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
-        raise ConfigError(f"{path}: date_order must be 'dmy' or 'mdy'", file=str(path),
-                          key="date_order")
+        raise ConfigError(
+            f"{path}: date_order must be 'dmy' or 'mdy'", file=str(path), key="date_order"
+        )
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{path}: timezone {settings.timezone!r} is not an IANA zone",
-                          file=str(path), key="timezone") from exc
+        raise ConfigError(
+            f"{path}: timezone {settings.timezone!r} is not an IANA zone",
+            file=str(path),
+            key="timezone",
+        ) from exc
     return settings
 
 
@@ -137,19 +174,24 @@ def _tiers(value: object, path: Path) -> dict[str, int]:
     if not isinstance(value, dict) or not all(
         isinstance(v, int | float) and v >= 0 for v in value.values()
     ):
-        raise ConfigError(f"{path}: tiers must map names to non-negative amounts",
-                          file=str(path), key="tiers")
+        raise ConfigError(
+            f"{path}: tiers must map names to non-negative amounts", file=str(path), key="tiers"
+        )
     return {str(k): int(v) for k, v in value.items()}
 
 
 def _mappings(value: object, path: Path) -> dict[str, dict[str, str]]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}: mappings must be a table of tables", file=str(path),
-                          key="mappings")
+        raise ConfigError(
+            f"{path}: mappings must be a table of tables", file=str(path), key="mappings"
+        )
     out: dict[str, dict[str, str]] = {}
     for name, table in value.items():
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-            raise ConfigError(f"{path}: mappings.{name} must map source columns to field names",
-                              file=str(path), key=f"mappings.{name}")
+            raise ConfigError(
+                f"{path}: mappings.{name} must map source columns to field names",
+                file=str(path),
+                key=f"mappings.{name}",
+            )
         out[str(name)] = {str(k): v for k, v in table.items()}
     return out

@@ -29,8 +29,9 @@ def test_dates_are_read_in_every_common_form(text: str, order: str, expected: da
     assert parse_date(text, date_order=order) == expected
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2025-02-30", "31/31/2025", "2025-13-01",
-                                  "7 Foo 2025", "12:00"])
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2025-02-30", "31/31/2025", "2025-13-01", "7 Foo 2025", "12:00"]
+)
 def test_text_that_is_not_a_date_is_refused(text: str) -> None:
     with pytest.raises(DateError):
         parse_date(text)
@@ -53,23 +54,30 @@ def test_twelve_hour_clock_and_z_are_understood() -> None:
     assert parse_instant("2025-10-07T00:00:00Z", zone=AMS).hour == 0
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
-       st.sampled_from(["dmy", "mdy"]), st.sampled_from(["/", ".", "-"]))
-def test_numeric_dates_round_trip_in_the_configured_order(day: date, order: str,
-                                                          sep: str) -> None:
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(["dmy", "mdy"]),
+    st.sampled_from(["/", ".", "-"]),
+)
+def test_numeric_dates_round_trip_in_the_configured_order(day: date, order: str, sep: str) -> None:
     first, second = (day.day, day.month) if order == "dmy" else (day.month, day.day)
     assert parse_date(f"{first:02d}{sep}{second:02d}{sep}{day.year}", date_order=order) == day
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
-       st.sampled_from(["dmy", "mdy"]))
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(["dmy", "mdy"]),
+)
 def test_iso_dates_never_depend_on_the_order_setting(day: date, order: str) -> None:
     assert parse_date(day.isoformat(), date_order=order) == day
 
 
-@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2090, 1, 1),
-                    timezones=st.just(UTC)).map(lambda d: d.replace(microsecond=0)),
-       st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: m - m % 15))
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)
+    ).map(lambda d: d.replace(microsecond=0)),
+    st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: m - m % 15),
+)
 def test_iso_instants_with_any_offset_round_trip(instant: datetime, minutes: int) -> None:
     from datetime import timezone
 

@@ -43,7 +43,8 @@ def run(store: sessionmaker[Session], settings: Settings, kind: FileKind, path: 
 
 
 def test_good_rows_land_and_bad_rows_are_reported_with_line_and_column(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "purchases.csv"
     path.write_text(PURCHASES, encoding="utf-8")
     summary = run(store, settings, FileKind.PURCHASES, path)
@@ -58,7 +59,8 @@ def test_good_rows_land_and_bad_rows_are_reported_with_line_and_column(
 
 
 def test_reimporting_the_same_file_creates_nothing_twice(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "purchases.csv"
     path.write_text(PURCHASES, encoding="utf-8")
     run(store, settings, FileKind.PURCHASES, path)
@@ -70,7 +72,8 @@ def test_reimporting_the_same_file_creates_nothing_twice(
 
 
 def test_an_overlapping_later_export_adds_only_what_is_new(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     rows = purchase_rows(300, clients=20)
     first = write_csv(tmp_path / "a.csv", PURCHASE_HEADER, rows[:200])
     second = write_csv(tmp_path / "b.csv", PURCHASE_HEADER, rows[100:])
@@ -82,7 +85,8 @@ def test_an_overlapping_later_export_adds_only_what_is_new(
 
 
 def test_identical_lines_within_one_order_are_both_kept(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     row = ["9", "C1", "Ann", "ann@example.com", "2025-01-01", "5.00", "EUR", "Cup", "Bar", ""]
     path = write_csv(tmp_path / "p.csv", PURCHASE_HEADER, [row, row])
     assert run(store, settings, FileKind.PURCHASES, path).imported == 2
@@ -91,7 +95,8 @@ def test_identical_lines_within_one_order_are_both_kept(
 
 
 def test_a_file_without_the_required_columns_is_refused_before_writing(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "p.csv"
     path.write_text("order,who,when\n1,C1,2025-01-01\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"p.csv: line 1: missing column order_id"):
@@ -100,33 +105,50 @@ def test_a_file_without_the_required_columns_is_refused_before_writing(
 
 
 def test_column_mapping_and_semicolons_and_decimal_commas(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     path = tmp_path / "export.csv"
-    path.write_text("Order No;Customer;Date;Total\n"
-                    "A-1;0042;07/10/2025;1.240,50\n"
-                    "A-2;0042;13/10/2025;\"3,00\"\n", encoding="cp1252")
-    summary = run(store, settings, FileKind.PURCHASES, path, mapping={
-        "Order No": "order_id", "Customer": "client_id", "Date": "occurred_at",
-        "Total": "amount"})
+    path.write_text(
+        'Order No;Customer;Date;Total\nA-1;0042;07/10/2025;1.240,50\nA-2;0042;13/10/2025;"3,00"\n',
+        encoding="cp1252",
+    )
+    summary = run(
+        store,
+        settings,
+        FileKind.PURCHASES,
+        path,
+        mapping={
+            "Order No": "order_id",
+            "Customer": "client_id",
+            "Date": "occurred_at",
+            "Total": "amount",
+        },
+    )
     assert summary.imported == 2 and summary.delimiter == ";"
     with store() as session:
         client = find_client(session, "0042")
         overview = client_profile(session, settings, client, today=date(2026, 1, 1)).overview
-        assert overview.figures.total_spend_minor == 124350 if settings.currency == "USD" else 0
+        assert overview.figures.total_spend_minor == 124350 and overview.currency == "USD"
         orders = session.execute(select(Order).order_by(Order.external_id)).scalars().all()
         assert [o.occurred_at.date() for o in orders] == [date(2025, 10, 7), date(2025, 10, 13)]
 
 
 def test_payments_record_late_payments_and_a_later_paid_date_updates(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     header = "invoice_id,client_id,amount,issued_at,due_date,paid_at\n"
     early = tmp_path / "p1.csv"
-    early.write_text(header + "I1,C1,100,2026-01-01,2026-01-31,2026-01-20\n"
-                              "I2,C1,100,2026-02-01,2026-03-03,2026-03-20\n"
-                              "I3,C1,100,2026-04-01,2026-05-01,\n", encoding="utf-8")
+    early.write_text(
+        header + "I1,C1,100,2026-01-01,2026-01-31,2026-01-20\n"
+        "I2,C1,100,2026-02-01,2026-03-03,2026-03-20\n"
+        "I3,C1,100,2026-04-01,2026-05-01,\n",
+        encoding="utf-8",
+    )
     later = tmp_path / "p2.csv"
-    later.write_text(header + "I3,C1,100,2026-04-01,2026-05-01,2026-05-10\n"
-                              "I4,C1,100,2026-10-01,2026-10-31,\n", encoding="utf-8")
+    later.write_text(
+        header + "I3,C1,100,2026-04-01,2026-05-01,2026-05-10\nI4,C1,100,2026-10-01,2026-10-31,\n",
+        encoding="utf-8",
+    )
     first = run(store, settings, FileKind.PAYMENTS, early)
     assert (first.imported, first.updated) == (3, 0)
     second = run(store, settings, FileKind.PAYMENTS, later)
@@ -142,19 +164,24 @@ def test_payments_record_late_payments_and_a_later_paid_date_updates(
 
 
 def test_clients_import_keeps_personal_facts_and_updates_what_changed(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     header = "client_id,name,email,birthday,hometown,notes,interests,values,client_since\n"
     path = tmp_path / "c.csv"
-    path.write_text(header + 'C1,Ann Example,ann@example.com,--0517,Leiden,"Prefers calls",'
-                             'sailing;jazz,"being on time matters",2006-03-01\n', "utf-8")
+    path.write_text(
+        header + 'C1,Ann Example,ann@example.com,--0517,Leiden,"Prefers calls",'
+        'sailing;jazz,"being on time matters",2006-03-01\n',
+        "utf-8",
+    )
     assert run(store, settings, FileKind.CLIENTS, path).imported == 1
     assert run(store, settings, FileKind.CLIENTS, path).duplicates == 1
     path.write_text(header + "C1,Ann Example,ann@example.com,--0517,Delft,,,,\n", "utf-8")
     assert run(store, settings, FileKind.CLIENTS, path).updated == 1
     assert count(store, ClientFact) == 4
     with store() as session:
-        profile = client_profile(session, settings, find_client(session, "C1"),
-                                 today=date(2026, 11, 23))
+        profile = client_profile(
+            session, settings, find_client(session, "C1"), today=date(2026, 11, 23)
+        )
         assert profile.hometown == "Delft" and profile.birthday == "17 May"
         assert profile.facts["interest"] == ["sailing", "jazz"]
         assert profile.overview.tenure == "20 years"
@@ -162,9 +189,13 @@ def test_clients_import_keeps_personal_facts_and_updates_what_changed(
 
 
 def test_a_client_known_by_email_adopts_the_client_id_from_a_later_file(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
-    purchases = write_csv(tmp_path / "p.csv", PURCHASE_HEADER, [
-        ["1", "", "Ann", "ann@example.com", "2025-01-01", "5", "EUR", "", "", ""]])
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    purchases = write_csv(
+        tmp_path / "p.csv",
+        PURCHASE_HEADER,
+        [["1", "", "Ann", "ann@example.com", "2025-01-01", "5", "EUR", "", "", ""]],
+    )
     run(store, settings, FileKind.PURCHASES, purchases)
     clients = tmp_path / "c.csv"
     clients.write_text("client_id,name,email\nC1,Ann Example,ann@example.com\n", "utf-8")
@@ -176,27 +207,42 @@ def test_a_client_known_by_email_adopts_the_client_id_from_a_later_file(
 
 
 def test_search_and_paging_work_on_the_client_list(
-        store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> None:
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
     path = write_csv(tmp_path / "p.csv", PURCHASE_HEADER, purchase_rows(400, clients=120))
     run(store, settings, FileKind.PURCHASES, path)
     with store() as session:
-        page, total = list_clients(session, settings, today=date(2026, 1, 1), limit=50,
-                                   offset=100, sort="spend")
+        page, total = list_clients(
+            session, settings, today=date(2026, 1, 1), limit=50, offset=100, sort="spend"
+        )
         assert len(page) == total - 100
         spends = [r.figures.total_spend_minor for r in page]
         assert spends == sorted(spends, reverse=True)
         found, n = list_clients(session, settings, today=date(2026, 1, 1), search="client 7")
         assert n == len(found) and all("client 7" in r.name.lower() for r in found)
+        oldest, _ = list_clients(session, settings, today=date(2026, 1, 1), sort="since")
+        starts = [r.figures.since for r in oldest]
+        assert starts == sorted(starts) and None not in starts
         exact, _ = list_clients(session, settings, today=date(2026, 1, 1), search="C00007")
         assert [r.external_id for r in exact] == ["C00007"]
 
 
 def test_a_killed_import_rerun_leaves_exactly_the_rows_of_the_file(
-        settings: Settings, tmp_path: Path) -> None:
+    settings: Settings, tmp_path: Path
+) -> None:
     rows = purchase_rows(40_000, clients=3000)
     path = write_csv(tmp_path / "big.csv", PURCHASE_HEADER, rows)
-    cli = [sys.executable, "-m", "goodwill", "--db", settings.database_url, "import",
-           "purchases", str(path), "--json"]
+    cli = [
+        sys.executable,
+        "-m",
+        "goodwill",
+        "--db",
+        settings.database_url,
+        "import",
+        "purchases",
+        str(path),
+        "--json",
+    ]
     from goodwill.store.database import open_store
 
     store = open_store(settings.database_url)

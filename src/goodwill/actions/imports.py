@@ -72,11 +72,18 @@ class ImportSummary:
     import_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "kind": self.kind.value, "read": self.read,
-                "imported": self.imported, "duplicates": self.duplicates,
-                "updated": self.updated, "errors": [e.as_dict() for e in self.errors],
-                "encoding": self.encoding, "delimiter": self.delimiter,
-                "import_id": self.import_id}
+        return {
+            "file": self.file,
+            "kind": self.kind.value,
+            "read": self.read,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "updated": self.updated,
+            "errors": [e.as_dict() for e in self.errors],
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "import_id": self.import_id,
+        }
 
 
 def normalise_header(name: str) -> str:
@@ -94,8 +101,9 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
-def resolve_header(kind: FileKind, header: Sequence[str], mapping: Mapping[str, str],
-                   path: Path) -> list[str]:
+def resolve_header(
+    kind: FileKind, header: Sequence[str], mapping: Mapping[str, str], path: Path
+) -> list[str]:
     """The canonical field name of each column ('' for a column that is ignored)."""
     required, optional = COLUMNS[kind]
     known = set(required) | set(optional)
@@ -105,20 +113,34 @@ def resolve_header(kind: FileKind, header: Sequence[str], mapping: Mapping[str, 
         if target not in known:
             raise InvalidInput(
                 f"{path}: --map {source}={target}: {target!r} is not a {kind.value} field "
-                f"(fields: {', '.join(sorted(known))})", file=str(path), field=target)
+                f"(fields: {', '.join(sorted(known))})",
+                file=str(path),
+                field=target,
+            )
         if source not in normalised:
-            raise InvalidInput(f"{path}: --map {source}={target}: the file has no column "
-                               f"{source!r}", file=str(path), column=source)
+            raise InvalidInput(
+                f"{path}: --map {source}={target}: the file has no column {source!r}",
+                file=str(path),
+                column=source,
+            )
     fields = [by_source.get(h, h if h in known else "") for h in normalised]
     for name, count in Counter(f for f in fields if f).items():
         if count > 1:
-            raise InvalidInput(f"{path}: line 1: more than one column maps to {name!r}",
-                               file=str(path), line=1, field=name)
+            raise InvalidInput(
+                f"{path}: line 1: more than one column maps to {name!r}",
+                file=str(path),
+                line=1,
+                field=name,
+            )
     missing = missing_columns(kind, fields)
     if missing:
-        raise InvalidInput(f"{path}: line 1: missing column {', '.join(missing)} "
-                           f"(the header has: {', '.join(header)})", file=str(path), line=1,
-                           column=missing[0])
+        raise InvalidInput(
+            f"{path}: line 1: missing column {', '.join(missing)} "
+            f"(the header has: {', '.join(header)})",
+            file=str(path),
+            line=1,
+            column=missing[0],
+        )
     return fields
 
 
@@ -167,8 +189,9 @@ class _Counting(io.RawIOBase):
         return n
 
 
-def _records(path: Path, encoding: str, delimiter: str,
-             counter: list[_Counting]) -> Iterator[tuple[int, list[str]]]:
+def _records(
+    path: Path, encoding: str, delimiter: str, counter: list[_Counting]
+) -> Iterator[tuple[int, list[str]]]:
     with path.open("rb") as raw:
         counting = _Counting(raw)
         counter.append(counting)
@@ -181,8 +204,9 @@ def _records(path: Path, encoding: str, delimiter: str,
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise InvalidInput(f"{path}: line {start}: {exc}", file=str(path),
-                                   line=start) from exc
+                raise InvalidInput(
+                    f"{path}: line {start}: {exc}", file=str(path), line=start
+                ) from exc
             yield start, record
 
 
@@ -202,8 +226,9 @@ def import_file(
         raise InvalidInput(f"{path}: no such file", file=str(path))
     sha, encoding, sample = _scan(path)
     delimiter = _delimiter(sample)
-    summary = ImportSummary(file=str(path), kind=kind, encoding=encoding.replace("-sig", ""),
-                            delimiter=delimiter)
+    summary = ImportSummary(
+        file=str(path), kind=kind, encoding=encoding.replace("-sig", ""), delimiter=delimiter
+    )
     size = path.stat().st_size
     counter: list[_Counting] = []
     records = _records(path, encoding, delimiter, counter)
@@ -212,11 +237,11 @@ def import_file(
     except StopIteration:
         raise InvalidInput(f"{path}: the file is empty", file=str(path)) from None
     fields = resolve_header(kind, header, mapping or {}, path)
-    reading = Reading(zone=settings.zone, currency=settings.currency,
-                      date_order=settings.date_order)
+    reading = Reading(
+        zone=settings.zone, currency=settings.currency or "USD", date_order=settings.date_order
+    )
     with store.begin() as session:
-        run = ImportRun(kind=kind.value, file_name=path.name, sha256=sha, started_at=now,
-                        counts={})
+        run = ImportRun(kind=kind.value, file_name=path.name, sha256=sha, started_at=now, counts={})
         session.add(run)
         session.flush()
         summary.import_id = run.id
@@ -228,10 +253,13 @@ def import_file(
         if not any(value.strip() for value in record):
             continue
         summary.read += 1
-        extra = record[len(fields):]
+        extra = record[len(fields) :]
         if any(value.strip() for value in extra):
-            summary.errors.append(RowProblem(line, "", f"{len(record)} values but the header has "
-                                                       f"{len(fields)} columns"))
+            summary.errors.append(
+                RowProblem(
+                    line, "", f"{len(record)} values but the header has {len(fields)} columns"
+                )
+            )
             continue
         values = {f: record[i] if i < len(record) else "" for i, f in enumerate(fields) if f}
         try:
@@ -262,12 +290,20 @@ def import_file(
         stored = session.get(ImportRun, run.id)
         if stored is not None:
             stored.finished_at = now
-            stored.counts = {k: v for k, v in summary.as_dict().items()
-                             if k in ("read", "imported", "duplicates", "updated")} | \
-                {"errors": len(summary.errors)}
-    log.info("import %s finished: read=%d imported=%d duplicates=%d updated=%d errors=%d",
-             run.id, summary.read, summary.imported, summary.duplicates, summary.updated,
-             len(summary.errors))
+            stored.counts = {
+                k: v
+                for k, v in summary.as_dict().items()
+                if k in ("read", "imported", "duplicates", "updated")
+            } | {"errors": len(summary.errors)}
+    log.info(
+        "import %s finished: read=%d imported=%d duplicates=%d updated=%d errors=%d",
+        run.id,
+        summary.read,
+        summary.imported,
+        summary.duplicates,
+        summary.updated,
+        len(summary.errors),
+    )
     return summary
 
 
@@ -279,8 +315,14 @@ class _ChunkWriter:
     """Writes a chunk in one transaction; a chunk the store refuses is retried row by row, so
     one conflicting row is reported and the others still land."""
 
-    def __init__(self, store: sessionmaker[Session], settings: Settings, kind: FileKind,
-                 now: datetime, summary: ImportSummary) -> None:
+    def __init__(
+        self,
+        store: sessionmaker[Session],
+        settings: Settings,
+        kind: FileKind,
+        now: datetime,
+        summary: ImportSummary,
+    ) -> None:
         self.store, self.settings, self.kind, self.now = store, settings, kind, now
         self.summary = summary
 

@@ -22,8 +22,9 @@ def register(app: typer.Typer) -> None:
 
 def clients(
     ctx: typer.Context,
-    search: Annotated[str | None, typer.Option("--search", "-s",
-                                               help="Part of a name or email, or an id.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Part of a name or email, or an id.")
+    ] = None,
     sort: Annotated[str, typer.Option(help="name, since, last_purchase or spend.")] = "name",
     limit: Annotated[int, typer.Option(min=1, max=10000, help="How many to show.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="How many to skip (paging).")] = 0,
@@ -34,37 +35,61 @@ def clients(
     Example: goodwill clients --search anna --sort spend
     """
     if sort not in ("name", "since", "last_purchase", "spend"):
-        raise typer.BadParameter("must be name, since, last_purchase or spend",
-                                 param_hint="--sort")
+        raise typer.BadParameter("must be name, since, last_purchase or spend", param_hint="--sort")
     st = state(ctx)
     order: Literal["name", "since", "last_purchase", "spend"] = sort  # type: ignore[assignment]
     with st.store() as session:
-        rows, total = list_clients(session, st.settings, today=st.today(), search=search,
-                                   sort=order, offset=offset, limit=limit)
+        rows, total = list_clients(
+            session,
+            st.settings,
+            today=st.today(),
+            search=search,
+            sort=order,
+            offset=offset,
+            limit=limit,
+        )
     if as_json:
         out.print_json(json.dumps({"total": total, "clients": [r.as_dict() for r in rows]}))
         return
-    table = Table("id", "name", "kind", "tier", "client for", "last purchase", "purchases",
-                  "total spend", "late", title=f"{total} clients" + (
-                      f" matching {search!r}" if search else ""))
+    table = Table(
+        "id",
+        "name",
+        "kind",
+        "tier",
+        "client for",
+        "last purchase",
+        "purchases",
+        "total spend",
+        "late",
+        title=f"{total} clients" + (f" matching {search!r}" if search else ""),
+    )
     for row in rows:
         f = row.figures
         table.add_row(
-            row.external_id or f"#{row.id}", row.name, row.kind.value, row.tier or "—",
-            row.tenure, f.last_purchase.date().isoformat() if f.last_purchase else "—",
-            str(f.purchase_count), format_money(f.total_spend_minor, row.currency),
-            str(f.late_payment_count) if f.late_payment_count else "")
+            row.external_id or f"#{row.id}",
+            row.name,
+            row.kind.value,
+            row.tier or "—",
+            row.tenure,
+            f.last_purchase.date().isoformat() if f.last_purchase else "—",
+            str(f.purchase_count),
+            format_money(f.total_spend_minor, row.currency),
+            str(f.late_payment_count) if f.late_payment_count else "",
+        )
     out.print(table)
     if total > offset + len(rows):
-        out.print(f"showing {offset + 1}–{offset + len(rows)} of {total}; "
-                  f"use --offset {offset + len(rows)} for more")
+        out.print(
+            f"showing {offset + 1}–{offset + len(rows)} of {total}; "
+            f"use --offset {offset + len(rows)} for more"
+        )
 
 
 @client_app.command("show")
 def show(
     ctx: typer.Context,
-    client_id: Annotated[str, typer.Argument(metavar="ID",
-                                             help="The client id from your files, or an email.")],
+    client_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The client id from your files, or an email.")
+    ],
     limit: Annotated[int | None, typer.Option(help="Only the newest N timeline entries.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -78,26 +103,39 @@ def show(
         profile = client_profile(session, st.settings, client, today=st.today())
         entries = timeline(session, st.settings, client, limit=limit)
     if as_json:
-        out.print_json(json.dumps({**profile.as_dict(),
-                                   "timeline": [e.as_dict() for e in entries]}))
+        out.print_json(
+            json.dumps({**profile.as_dict(), "timeline": [e.as_dict() for e in entries]})
+        )
         return
     o = profile.overview
     f = o.figures
-    out.print(f"[bold]{o.name}[/bold] ({o.external_id or '#' + str(o.id)}) — {o.kind.value}"
-              + (f", tier {o.tier}" if o.tier else ""))
+    out.print(
+        f"[bold]{o.name}[/bold] ({o.external_id or '#' + str(o.id)}) — {o.kind.value}"
+        + (f", tier {o.tier}" if o.tier else "")
+    )
     if f.since:
         out.print(f"Client for {o.tenure}, since {f.since.isoformat()}")
-    out.print(f"{f.purchase_count} purchases, {format_money(f.total_spend_minor, o.currency)}"
-              f" in total; {f.late_payment_count} late payments")
-    facts = [("email", o.email), ("phone", profile.phone), ("birthday", profile.birthday),
-             ("hometown", profile.hometown), ("timezone", profile.timezone),
-             ("channels", ", ".join(profile.channels) or None)]
+    out.print(
+        f"{f.purchase_count} purchases, {format_money(f.total_spend_minor, o.currency)}"
+        f" in total; {f.late_payment_count} late payments"
+    )
+    facts = [
+        ("email", o.email),
+        ("phone", profile.phone),
+        ("birthday", profile.birthday),
+        ("hometown", profile.hometown),
+        ("timezone", profile.timezone),
+        ("channels", ", ".join(profile.channels) or None),
+    ]
     facts += [(kind, "; ".join(texts)) for kind, texts in profile.facts.items()]
     for label, value in facts:
         if value:
             out.print(f"  {label}: {value}", highlight=False)
     table = Table("when", "what", "detail", title="Timeline (newest first)")
     for entry in entries:
-        table.add_row(entry.occurred_at.astimezone(st.settings.zone).strftime("%Y-%m-%d"),
-                      entry.title, entry.detail)
+        table.add_row(
+            entry.occurred_at.astimezone(st.settings.zone).strftime("%Y-%m-%d"),
+            entry.title,
+            entry.detail,
+        )
     out.print(table)

@@ -22,34 +22,55 @@ from goodwill.cli.context import err, out, state
 from goodwill.domain.records import FileKind
 from goodwill.errors import InvalidInput
 
-app = typer.Typer(help="Import CSV exports (clients, purchases, payments).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Import CSV exports (clients, purchases, payments).", no_args_is_help=True)
 
-MapOption = Annotated[list[str] | None, typer.Option(
-    "--map", metavar="SOURCE=FIELD",
-    help="Read the file's column SOURCE as FIELD; repeat for several columns.")]
-ProfileOption = Annotated[str | None, typer.Option(
-    "--profile", metavar="NAME", help="A named column mapping from the \\[mappings] settings.")]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="SOURCE=FIELD",
+        help="Read the file's column SOURCE as FIELD; repeat for several columns.",
+    ),
+]
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile", metavar="NAME", help="A named column mapping from the \\[mappings] settings."
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="The CSV file.")]
 
 
-def _run(ctx: typer.Context, kind: FileKind, path: Path, mapping: list[str] | None,
-         profile: str | None, as_json: bool) -> None:
+def _run(
+    ctx: typer.Context,
+    kind: FileKind,
+    path: Path,
+    mapping: list[str] | None,
+    profile: str | None,
+    as_json: bool,
+) -> None:
     st = state(ctx)
     settings = st.settings
     columns: dict[str, str] = {}
     if profile is not None:
         if profile not in settings.mappings:
             known = ", ".join(sorted(settings.mappings)) or "none configured"
-            raise InvalidInput(f"--profile {profile!r}: no such mapping ({known})",
-                               option="--profile")
+            raise InvalidInput(
+                f"--profile {profile!r}: no such mapping ({known})", option="--profile"
+            )
         columns.update(settings.mappings[profile])
     columns.update(parse_mapping(mapping or []))
     now = st.now()
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                        TransferSpeedColumn(), TimeRemainingColumn(), console=err,
-                        disable=as_json)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=as_json,
+    )
     task = progress.add_task(f"importing {path.name}", total=None)
 
     def advance(done: int, total: int) -> None:
@@ -58,8 +79,9 @@ def _run(ctx: typer.Context, kind: FileKind, path: Path, mapping: list[str] | No
         progress.update(task, completed=done, total=total)
 
     try:
-        summary = import_file(st.store, settings, kind, path, now=now, mapping=columns,
-                              on_progress=advance)
+        summary = import_file(
+            st.store, settings, kind, path, now=now, mapping=columns, on_progress=advance
+        )
     finally:
         progress.stop()
     if as_json:
@@ -71,11 +93,13 @@ def _run(ctx: typer.Context, kind: FileKind, path: Path, mapping: list[str] | No
 
 
 def _print(summary: ImportSummary) -> None:
-    out.print(f"[bold]{summary.file}[/bold]: read {summary.read} rows — "
-              f"[green]{summary.imported} imported[/green], {summary.duplicates} already stored, "
-              f"{summary.updated} updated, "
-              f"{'[red]' if summary.errors else ''}{len(summary.errors)} rejected"
-              f"{'[/red]' if summary.errors else ''}")
+    out.print(
+        f"[bold]{summary.file}[/bold]: read {summary.read} rows — "
+        f"[green]{summary.imported} imported[/green], {summary.duplicates} already stored, "
+        f"{summary.updated} updated, "
+        f"{'[red]' if summary.errors else ''}{len(summary.errors)} rejected"
+        f"{'[/red]' if summary.errors else ''}"
+    )
     if summary.errors:
         table = Table("line", "column", "reason", title="Rejected rows (the others landed)")
         for problem in summary.errors[:50]:
@@ -86,8 +110,13 @@ def _print(summary: ImportSummary) -> None:
 
 
 @app.command("clients")
-def clients(ctx: typer.Context, file: FileArgument, map_: MapOption = None,
-            profile: ProfileOption = None, as_json: JsonOption = False) -> None:
+def clients(
+    ctx: typer.Context,
+    file: FileArgument,
+    map_: MapOption = None,
+    profile: ProfileOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Import clients: client_id, name, email, phone, birthday, timezone, hometown, notes, ...
 
     Example: goodwill import clients contacts.csv --map "Full name=name" --json
@@ -96,8 +125,13 @@ def clients(ctx: typer.Context, file: FileArgument, map_: MapOption = None,
 
 
 @app.command("purchases")
-def purchases(ctx: typer.Context, file: FileArgument, map_: MapOption = None,
-              profile: ProfileOption = None, as_json: JsonOption = False) -> None:
+def purchases(
+    ctx: typer.Context,
+    file: FileArgument,
+    map_: MapOption = None,
+    profile: ProfileOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Import purchases, one row per order line: order_id, client_id, occurred_at, amount, ...
 
     Example: goodwill import purchases orders.csv --map "Order No=order_id"
@@ -106,8 +140,13 @@ def purchases(ctx: typer.Context, file: FileArgument, map_: MapOption = None,
 
 
 @app.command("payments")
-def payments(ctx: typer.Context, file: FileArgument, map_: MapOption = None,
-             profile: ProfileOption = None, as_json: JsonOption = False) -> None:
+def payments(
+    ctx: typer.Context,
+    file: FileArgument,
+    map_: MapOption = None,
+    profile: ProfileOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Import invoices and payments: invoice_id, client_id, amount, issued_at, due_date, paid_at.
 
     Example: goodwill import payments invoices.csv --json

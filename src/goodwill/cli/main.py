@@ -39,27 +39,47 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", metavar="URL",
-                                           help="Database URL (default: GOODWILL_DATABASE_URL, "
-                                                "then a SQLite file in the data directory).")]
-    = None,
-    config: Annotated[Path | None, typer.Option("--config", metavar="FILE",
-                                                help="TOML configuration file (default: "
-                                                     "GOODWILL_CONFIG, then the user config "
-                                                     "directory).")] = None,
-    now: Annotated[str | None, typer.Option("--now", metavar="ISO",
-                                            help="Act as if it were this instant (reproducible "
-                                                 "output, e.g. 2026-11-23T09:00+01:00).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Database URL (default: GOODWILL_DATABASE_URL, "
+            "then a SQLite file in the data directory).",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="TOML configuration file (default: "
+            "GOODWILL_CONFIG, then the user config "
+            "directory).",
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            metavar="ISO",
+            help="Act as if it were this instant (reproducible "
+            "output, e.g. 2026-11-23T09:00+01:00).",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress lines.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """goodwill keeps a business's clients for decades.
 
     Example: goodwill --db sqlite:///shop.db clients --search anna
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = State(db=db, config=config, now_text=now)
 
 
@@ -74,8 +94,10 @@ def init(ctx: typer.Context) -> None:
 
     settings = state(ctx).settings
     changed = upgrade(make_engine(settings.database_url))
-    out.print("schema upgraded" if changed else "schema is up to date",
-              f"({_safe_url(settings.database_url)})")
+    out.print(
+        "schema upgraded" if changed else "schema is up to date",
+        f"({_safe_url(settings.database_url)})",
+    )
 
 
 def _safe_url(url: str) -> str:

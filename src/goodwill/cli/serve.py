@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from goodwill.actions.imports import import_file
 from goodwill.cli.context import State, err, out, state
@@ -46,8 +46,9 @@ def demo(
     port: PortOption = 8000,
     seed: Annotated[int, typer.Option(help="Seed of the sample business.")] = 7,
     clients: Annotated[int, typer.Option(min=20, help="How many clients.")] = 300,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo, do not serve.")]
-    = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build the demo, do not serve.")
+    ] = False,
 ) -> None:
     """Build a sample business (several years of clients, purchases, payments) and serve it.
 
@@ -68,16 +69,19 @@ def demo(
     with tempfile.TemporaryDirectory() as tmp:
         files = write_demo_files(Path(tmp), seed=seed, today=today, clients=clients)
         with Progress(console=err) as progress:
-            for kind, file in ((FileKind.CLIENTS, files.clients),
-                               (FileKind.PURCHASES, files.purchases),
-                               (FileKind.PAYMENTS, files.payments)):
+            for kind, file in (
+                (FileKind.CLIENTS, files.clients),
+                (FileKind.PURCHASES, files.purchases),
+                (FileKind.PAYMENTS, files.payments),
+            ):
                 task = progress.add_task(f"importing {kind.value}", total=None)
 
-                def advance(done: int, total: int, task: int = task) -> None:
-                    progress.update(task, completed=done, total=total)  # noqa: B023
+                def advance(done: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=done, total=total)
 
-                summary = import_file(st.store, st.settings, kind, file, now=st.now(),
-                                      on_progress=advance)
+                summary = import_file(
+                    st.store, st.settings, kind, file, now=st.now(), on_progress=advance
+                )
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
     _demo_users(st)
@@ -92,12 +96,21 @@ def demo(
 
 
 def _demo_users(st: State) -> None:
-    people = [(DEMO_LOGIN[0], "Olivia Owner", "owner", "Utrecht"),
-              ("sam@demo.goodwill.example", "Sam Staff", "staff", "Groningen")]
+    people = [
+        (DEMO_LOGIN[0], "Olivia Owner", "owner", "Utrecht"),
+        ("sam@demo.goodwill.example", "Sam Staff", "staff", "Groningen"),
+    ]
     with st.store.begin() as session:
         for email, name, role, hometown in people:
             try:
                 user_by_email(session, email)
             except NotFound:
-                add_user(session, email=email, name=name, role=role, password=DEMO_LOGIN[1],
-                         now=st.now(), hometown=hometown)
+                add_user(
+                    session,
+                    email=email,
+                    name=name,
+                    role=role,
+                    password=DEMO_LOGIN[1],
+                    now=st.now(),
+                    hometown=hometown,
+                )

@@ -21,11 +21,16 @@ def add(
     email: Annotated[str, typer.Option(help="Login email.")],
     name: Annotated[str, typer.Option(help="Display name.")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "staff",
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                          confirmation_prompt=True,
-                                          envvar="GOODWILL_NEW_PASSWORD",
-                                          help="Asked for when not given (or from "
-                                               "GOODWILL_NEW_PASSWORD).")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="GOODWILL_NEW_PASSWORD",
+            help="Asked for when not given (or from GOODWILL_NEW_PASSWORD).",
+        ),
+    ] = "",
     hometown: Annotated[str | None, typer.Option(help="Shown for personal touches.")] = None,
 ) -> None:
     """Add a staff user who can log in.
@@ -34,8 +39,15 @@ def add(
     """
     st = state(ctx)
     with st.store.begin() as session:
-        user = add_user(session, email=email, name=name, role=role, password=password,
-                        now=st.now(), hometown=hometown)
+        user = add_user(
+            session,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            now=st.now(),
+            hometown=hometown,
+        )
         out.print(f"added {user.role} {user.email}")
 
 

@@ -33,8 +33,14 @@ class Figures:
     @property
     def since(self) -> date | None:
         """The start of the relationship: the earliest of the known dates."""
-        known = [d for d in (self.client_since,
-                             self.first_purchase.date() if self.first_purchase else None) if d]
+        known = [
+            d
+            for d in (
+                self.client_since,
+                self.first_purchase.date() if self.first_purchase else None,
+            )
+            if d
+        ]
         return min(known) if known else None
 
 

@@ -16,20 +16,43 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-_MONTHS = {name: i for i, names in enumerate(
-    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-     ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 
-_TIME = r"(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?P<ampm>[AaPp][Mm])?)?" \
-        r"\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}:?\d{2})?"
+_TIME = (
+    r"(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?P<ampm>[AaPp][Mm])?)?"
+    r"\s*(?P<zone>Z|UTC|GMT|[+-]\d{2}:?\d{2})?"
+)
 _ISO = re.compile(r"^(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})" + _TIME + r"$")
-_NUMERIC = re.compile(r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2}|\d{4})"
-                      + _TIME + r"$")
-_DAY_NAME = re.compile(r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?[ \-](?P<mon>[A-Za-z]+)\.?,?[ \-]"
-                       r"(?P<y>\d{4})" + _TIME + r"$")
-_NAME_DAY = re.compile(r"^(?P<mon>[A-Za-z]+)\.? (?P<d>\d{1,2})(?:st|nd|rd|th)?,? (?P<y>\d{4})"
-                       + _TIME + r"$")
+_NUMERIC = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{2}|\d{4})" + _TIME + r"$"
+)
+_DAY_NAME = re.compile(
+    r"^(?P<d>\d{1,2})(?:st|nd|rd|th)?[ \-](?P<mon>[A-Za-z]+)\.?,?[ \-]"
+    r"(?P<y>\d{4})" + _TIME + r"$"
+)
+_NAME_DAY = re.compile(
+    r"^(?P<mon>[A-Za-z]+)\.? (?P<d>\d{1,2})(?:st|nd|rd|th)?,? (?P<y>\d{4})" + _TIME + r"$"
+)
 
 
 class DateError(ValueError):
@@ -43,7 +66,7 @@ def parse_date(text: str, *, date_order: str = "dmy") -> date:
 
 
 def parse_instant(text: str, *, zone: ZoneInfo, date_order: str = "dmy") -> datetime:
-    """An aware UTC instant. A date alone is midnight in ``zone``; no zone written means ``zone``."""
+    """An aware UTC instant; a date alone, or a time without a zone, is local time in ``zone``."""
     y, m, d, clock, offset = _parts(text, date_order)
     local = datetime.combine(_date(y, m, d, text), clock)
     if offset is None:
@@ -62,9 +85,7 @@ def _parts(text: str, date_order: str) -> tuple[int, int, int, time, timedelta |
         y = _year(match["y"])
         if a > 12 >= b:
             d, m = a, b
-        elif b > 12 >= a:
-            m, d = a, b
-        elif date_order == "mdy":
+        elif b > 12 >= a or date_order == "mdy":
             m, d = a, b
         else:
             d, m = a, b
@@ -105,7 +126,7 @@ def _clock(text: str | None, ampm: str | None, raw: str) -> time:
     if hour > 23 or minute > 59 or seconds >= 60:
         raise DateError(f"{raw!r} is not a real time of day")
     whole = int(seconds)
-    return time(hour, minute, whole, int(round((seconds - whole) * 1_000_000)) % 1_000_000)
+    return time(hour, minute, whole, round((seconds - whole) * 1_000_000) % 1_000_000)
 
 
 def _offset(text: str | None) -> timedelta | None:

@@ -28,13 +28,31 @@ class FileKind(StrEnum):
 COLUMNS: dict[FileKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     FileKind.CLIENTS: (
         ("name",),
-        ("client_id", "email", "phone", "birthday", "timezone", "hometown", "notes", "interests",
-         "values", "client_since"),
+        (
+            "client_id",
+            "email",
+            "phone",
+            "birthday",
+            "timezone",
+            "hometown",
+            "notes",
+            "interests",
+            "values",
+            "client_since",
+        ),
     ),
     FileKind.PURCHASES: (
         ("order_id", "occurred_at", "amount"),
-        ("client_id", "client_name", "email", "currency", "product", "category", "channel",
-         "quantity"),
+        (
+            "client_id",
+            "client_name",
+            "email",
+            "currency",
+            "product",
+            "category",
+            "channel",
+            "quantity",
+        ),
     ),
     FileKind.PAYMENTS: (
         ("invoice_id", "amount", "issued_at"),
@@ -137,8 +155,9 @@ def read_row(kind: FileKind, values: Mapping[str, str], reading: Reading) -> Row
             timezone=_zone(v.get("timezone", "")),
             hometown=v.get("hometown") or None,
             notes=v.get("notes") or None,
-            interests=tuple(i.strip() for i in re.split(r"[;|]", v.get("interests", ""))
-                            if i.strip()),
+            interests=tuple(
+                i.strip() for i in re.split(r"[;|]", v.get("interests", "")) if i.strip()
+            ),
             values=v.get("values") or None,
             client_since=_date("client_since", v.get("client_since", ""), reading, True),
         )
@@ -179,8 +198,9 @@ def _ref(v: Mapping[str, str]) -> ClientRef:
     client_id = v.get("client_id") or None
     if client_id is None and email is None:
         raise RowError("client_id", "each row needs a client_id or an email")
-    return ClientRef(client_id=client_id, email=email,
-                     name=v.get("name") or v.get("client_name") or None)
+    return ClientRef(
+        client_id=client_id, email=email, name=v.get("name") or v.get("client_name") or None
+    )
 
 
 def _required(v: Mapping[str, str], column: str) -> str:
@@ -196,8 +216,9 @@ def _currency(v: Mapping[str, str], reading: Reading) -> str:
         raise RowError("currency", f"{written!r} is not an ISO 4217 code")
     in_amount = currency_in(v.get("amount", ""))
     if written and in_amount and in_amount != written and in_amount != "USD":
-        raise RowError("amount", f"the amount is in {in_amount} but the currency column says "
-                                 f"{written}")
+        raise RowError(
+            "amount", f"the amount is in {in_amount} but the currency column says {written}"
+        )
     return written or in_amount or reading.currency
 
 

@@ -1,4 +1,4 @@
-"""Opening the store: the engine with the right SQLite pragmas, and the schema brought up to date."""
+"""Opening the store: the engine with the right SQLite pragmas, the schema brought up to date."""
 
 from __future__ import annotations
 

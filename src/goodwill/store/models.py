@@ -135,8 +135,10 @@ class Event(Base):
     """One fact in the append-only log. Rows are inserted, never updated or deleted."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_client_time", "client_id", "occurred_at"),
-                      Index("ix_events_type_time", "type", "occurred_at"))
+    __table_args__ = (
+        Index("ix_events_client_time", "client_id", "occurred_at"),
+        Index("ix_events_type_time", "type", "occurred_at"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     type: Mapped[str] = mapped_column(String(60))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
@@ -189,8 +191,9 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (UniqueConstraint("invoice_id", "paid_on", name="uq_payments_invoice_day"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"),
-                                            index=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     paid_on: Mapped[date] = mapped_column(Date)

@@ -73,8 +73,13 @@ class TimelineEntry:
     payload: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"occurred_at": self.occurred_at.isoformat(), "type": self.type,
-                "title": self.title, "detail": self.detail, "payload": self.payload}
+        return {
+            "occurred_at": self.occurred_at.isoformat(),
+            "type": self.type,
+            "title": self.title,
+            "detail": self.detail,
+            "payload": self.payload,
+        }
 
 
 @dataclass(frozen=True)
@@ -90,21 +95,45 @@ class Profile:
     channels: list[str]
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.overview.as_dict(), "phone": self.phone, "timezone": self.timezone,
-                "hometown": self.hometown, "birthday": self.birthday, "owner": self.owner,
-                "facts": self.facts, "contacts": self.contacts, "channels": self.channels}
+        return {
+            **self.overview.as_dict(),
+            "phone": self.phone,
+            "timezone": self.timezone,
+            "hometown": self.hometown,
+            "birthday": self.birthday,
+            "owner": self.owner,
+            "facts": self.facts,
+            "contacts": self.contacts,
+            "channels": self.channels,
+        }
 
 
-def _figures_query(settings: Settings, today: date) -> Select[Any]:
+def figures_currency(session: Session, settings: Settings) -> str:
+    """The currency figures are counted in: the setting, else the one most orders are in."""
+    if settings.currency:
+        return settings.currency
+    found = session.execute(
+        select(Order.currency)
+        .group_by(Order.currency)
+        .order_by(func.count(Order.id).desc(), Order.currency)
+        .limit(1)
+    ).scalar_one_or_none()
+    return found or "USD"
+
+
+def _figures_query(currency: str, today: date) -> Select[Any]:
     orders = (
         select(
             Order.client_id.label("client_id"),
             func.min(Order.occurred_at).label("first_purchase"),
             func.max(Order.occurred_at).label("last_purchase"),
             func.count(Order.id).label("purchase_count"),
-            func.coalesce(func.sum(case((Order.currency == settings.currency, Order.amount_minor),
-                                        else_=0)), 0).label("spend"),
-        ).group_by(Order.client_id).subquery("o")
+            func.coalesce(
+                func.sum(case((Order.currency == currency, Order.amount_minor), else_=0)), 0
+            ).label("spend"),
+        )
+        .group_by(Order.client_id)
+        .subquery("o")
     )
     late = case(
         (Invoice.paid_on > Invoice.due_on, 1),
@@ -113,30 +142,47 @@ def _figures_query(settings: Settings, today: date) -> Select[Any]:
     )
     invoices = (
         select(Invoice.client_id.label("client_id"), func.sum(late).label("late"))
-        .group_by(Invoice.client_id).subquery("i")
+        .group_by(Invoice.client_id)
+        .subquery("i")
     )
     return (
-        select(Client, orders.c.first_purchase, orders.c.last_purchase,
-               func.coalesce(orders.c.purchase_count, 0), func.coalesce(orders.c.spend, 0),
-               func.coalesce(invoices.c.late, 0))
+        select(
+            Client,
+            orders.c.first_purchase,
+            orders.c.last_purchase,
+            func.coalesce(orders.c.purchase_count, 0).label("purchase_count"),
+            func.coalesce(orders.c.spend, 0).label("spend"),
+            func.coalesce(invoices.c.late, 0).label("late"),
+        )
         .outerjoin(orders, orders.c.client_id == Client.id)
         .outerjoin(invoices, invoices.c.client_id == Client.id)
     )
 
 
-def _overview(row: Sequence[Any], settings: Settings, today: date) -> ClientOverview:
+def _overview(row: Sequence[Any], settings: Settings, currency: str, today: date) -> ClientOverview:
     client, first, last, count, spend, late = row
     figures = Figures(
-        first_purchase=_aware(first), last_purchase=_aware(last), purchase_count=int(count),
-        total_spend_minor=int(spend), late_payment_count=int(late),
+        first_purchase=_aware(first),
+        last_purchase=_aware(last),
+        purchase_count=int(count),
+        total_spend_minor=int(spend),
+        late_payment_count=int(late),
         client_since=client.client_since,
     )
     kind = kind_of(figures, today=today, former_after_days=settings.former_after_days)
     return ClientOverview(
-        id=client.id, external_id=client.external_id, name=client.name, email=client.email,
-        kind=kind, figures=figures, currency=settings.currency,
-        tier=tier_of(float(from_minor(figures.total_spend_minor, settings.currency)),
-                     settings.tiers, is_lead=kind is Kind.LEAD),
+        id=client.id,
+        external_id=client.external_id,
+        name=client.name,
+        email=client.email,
+        kind=kind,
+        figures=figures,
+        currency=currency,
+        tier=tier_of(
+            float(from_minor(figures.total_spend_minor, currency)),
+            settings.tiers,
+            is_lead=kind is Kind.LEAD,
+        ),
         tenure=tenure_label(figures.since, today=today),
         tenure_years=tenure_years(figures.since, today=today),
     )
@@ -162,24 +208,35 @@ def list_clients(
     limit: int = 50,
 ) -> tuple[list[ClientOverview], int]:
     """One page of clients with their figures, and the total number matching ``search``."""
-    query = _figures_query(settings, today)
+    currency = figures_currency(session, settings)
+    query = _figures_query(currency, today)
     count = select(func.count(Client.id))
     if search and search.strip():
         term = search.strip().lower()
         like = f"%{term}%"
-        condition = or_(Client.name_key.like(like), Client.email.like(like),
-                        Client.external_id == search.strip())
+        condition = or_(
+            Client.name_key.like(like),
+            Client.email.like(like),
+            Client.external_id == search.strip(),
+        )
         query = query.where(condition)
         count = count.where(condition)
-    order = {
+    columns = query.selected_columns
+    orders: dict[str, list[Any]] = {
         "name": [Client.name_key, Client.id],
-        "since": [func.coalesce(Client.client_since, query.selected_columns[1]), Client.id],
-        "last_purchase": [query.selected_columns[2].desc(), Client.id],
-        "spend": [query.selected_columns[4].desc(), Client.id],
-    }[sort]
+        "since": [
+            func.coalesce(Client.client_since, func.date(columns.first_purchase))
+            .asc()
+            .nulls_last(),
+            Client.id,
+        ],
+        "last_purchase": [columns.last_purchase.desc().nulls_last(), Client.id],
+        "spend": [columns.spend.desc(), Client.id],
+    }
+    order = orders[sort]
     rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
     total = session.execute(count).scalar_one()
-    return [_overview(row, settings, today) for row in rows], int(total)
+    return [_overview(row, settings, currency, today) for row in rows], int(total)
 
 
 def find_client(session: Session, ref: str) -> Client:
@@ -197,9 +254,9 @@ def find_client(session: Session, ref: str) -> Client:
     return client
 
 
-def client_profile(session: Session, settings: Settings, client: Client, *,
-                   today: date) -> Profile:
-    row = session.execute(_figures_query(settings, today).where(Client.id == client.id)).one()
+def client_profile(session: Session, settings: Settings, client: Client, *, today: date) -> Profile:
+    currency = figures_currency(session, settings)
+    row = session.execute(_figures_query(currency, today).where(Client.id == client.id)).one()
     facts: dict[str, list[str]] = {}
     for fact in session.execute(
         select(ClientFact).where(ClientFact.client_id == client.id).order_by(ClientFact.id)
@@ -209,10 +266,15 @@ def client_profile(session: Session, settings: Settings, client: Client, *,
         {"name": c.name, "email": c.email, "phone": c.phone, "role": c.role}
         for c in session.execute(select(Contact).where(Contact.client_id == client.id)).scalars()
     ]
-    channels = list(session.execute(
-        select(Partner.name).join(Order, Order.partner_id == Partner.id)
-        .where(Order.client_id == client.id).group_by(Partner.name).order_by(Partner.name)
-    ).scalars())
+    channels = list(
+        session.execute(
+            select(Partner.name)
+            .join(Order, Order.partner_id == Partner.id)
+            .where(Order.client_id == client.id)
+            .group_by(Partner.name)
+            .order_by(Partner.name)
+        ).scalars()
+    )
     owner = session.get(StaffUser, client.owner_id) if client.owner_id else None
     birthday = None
     if client.birthday_day and client.birthday_month:
@@ -220,52 +282,80 @@ def client_profile(session: Session, settings: Settings, client: Client, *,
         if client.birthday_year:
             birthday += f" {client.birthday_year}"
     return Profile(
-        overview=_overview(row, settings, today), phone=client.phone, timezone=client.timezone,
-        hometown=client.hometown, birthday=birthday, owner=owner.name if owner else None,
-        facts=facts, contacts=contacts, channels=channels,
+        overview=_overview(row, settings, currency, today),
+        phone=client.phone,
+        timezone=client.timezone,
+        hometown=client.hometown,
+        birthday=birthday,
+        owner=owner.name if owner else None,
+        facts=facts,
+        contacts=contacts,
+        channels=channels,
     )
 
 
-def timeline(session: Session, settings: Settings, client: Client, *,
-             limit: int | None = None) -> list[TimelineEntry]:
+def timeline(
+    session: Session, settings: Settings, client: Client, *, limit: int | None = None
+) -> list[TimelineEntry]:
     """The client's whole history, newest first, read from the event log and enriched with the
     current state of each order and invoice (a refund or a late payment shows as it is now)."""
-    query = (select(Event).where(Event.client_id == client.id)
-             .order_by(Event.occurred_at.desc(), Event.id.desc()))
+    query = (
+        select(Event)
+        .where(Event.client_id == client.id)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+    )
     if limit is not None:
         query = query.limit(limit)
     events = list(session.execute(query).scalars())
-    orders = {o.external_id: o for o in session.execute(
-        select(Order).where(Order.client_id == client.id)).scalars()}
+    orders = {
+        o.external_id: o
+        for o in session.execute(select(Order).where(Order.client_id == client.id)).scalars()
+    }
     lines: dict[int, list[OrderLine]] = {}
     for line in session.execute(
         select(OrderLine).join(Order).where(Order.client_id == client.id).order_by(OrderLine.id)
     ).scalars():
         lines.setdefault(line.order_id, []).append(line)
     partners = {row[0]: row[1] for row in session.execute(select(Partner.id, Partner.name))}
-    invoices = {i.external_id: i for i in session.execute(
-        select(Invoice).where(Invoice.client_id == client.id)).scalars()}
+    invoices = {
+        i.external_id: i
+        for i in session.execute(select(Invoice).where(Invoice.client_id == client.id)).scalars()
+    }
     return [_entry(e, orders, lines, partners, invoices) for e in events]
 
 
-def _entry(event: Event, orders: dict[str, Order], lines: dict[int, list[OrderLine]],
-           partners: dict[int, str], invoices: dict[str, Invoice]) -> TimelineEntry:
+def _entry(
+    event: Event,
+    orders: dict[str, Order],
+    lines: dict[int, list[OrderLine]],
+    partners: dict[int, str],
+    invoices: dict[str, Invoice],
+) -> TimelineEntry:
     payload = dict(event.payload or {})
     title, detail = event.type, ""
     if event.type == "order.placed" and (order := orders.get(payload.get("order_id", ""))):
         items = lines.get(order.id, [])
         names = ", ".join(
             (f"{line.quantity} × " if line.quantity != 1 else "") + (line.product or "item")
-            for line in items)
+            for line in items
+        )
         channel = partners.get(order.partner_id) if order.partner_id else None
         title = f"Purchase {order.external_id}: {_money(order.amount_minor, order.currency)}"
         detail = names + (f" — via {channel}" if channel else "")
-        payload.update(amount=str(from_minor(order.amount_minor, order.currency)),
-                       currency=order.currency, channel=channel,
-                       items=[{"product": i.product, "category": i.category,
-                               "quantity": i.quantity,
-                               "amount": str(from_minor(i.amount_minor, order.currency))}
-                              for i in items])
+        payload.update(
+            amount=str(from_minor(order.amount_minor, order.currency)),
+            currency=order.currency,
+            channel=channel,
+            items=[
+                {
+                    "product": i.product,
+                    "category": i.category,
+                    "quantity": i.quantity,
+                    "amount": str(from_minor(i.amount_minor, order.currency)),
+                }
+                for i in items
+            ],
+        )
     elif event.type == "invoice.issued" and (inv := invoices.get(payload.get("invoice_id", ""))):
         title = f"Invoice {inv.external_id}: {_money(inv.amount_minor, inv.currency)}"
         detail = f"due {inv.due_on.isoformat()}" if inv.due_on else "no due date"
@@ -277,8 +367,9 @@ def _entry(event: Event, orders: dict[str, Order], lines: dict[int, list[OrderLi
         days_late = int(payload.get("days_late", 0))
         title = f"Payment for invoice {payload.get('invoice_id')}"
         detail = f"{days_late} days late" if days_late > 0 else "on time"
-    return TimelineEntry(occurred_at=event.occurred_at, type=event.type, title=title,
-                         detail=detail, payload=payload)
+    return TimelineEntry(
+        occurred_at=event.occurred_at, type=event.type, title=title, detail=detail, payload=payload
+    )
 
 
 def _money(minor: int, currency: str) -> str:

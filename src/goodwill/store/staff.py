@@ -18,8 +18,16 @@ ROLES = ("owner", "staff")
 _hasher = PasswordHasher()
 
 
-def add_user(session: Session, *, email: str, name: str, role: str, password: str,
-             now: datetime, hometown: str | None = None) -> StaffUser:
+def add_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    now: datetime,
+    hometown: str | None = None,
+) -> StaffUser:
     email = email.strip().lower()
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
@@ -29,8 +37,15 @@ def add_user(session: Session, *, email: str, name: str, role: str, password: st
         raise InvalidInput("a password needs at least 8 characters", field="password")
     if session.execute(select(StaffUser).where(StaffUser.email == email)).first():
         raise Conflict(f"a user with email {email} already exists", field="email")
-    user = StaffUser(email=email, name=name.strip() or email, role=role, hometown=hometown,
-                     password_hash=_hasher.hash(password), active=True, created_at=now)
+    user = StaffUser(
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        hometown=hometown,
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=now,
+    )
     session.add(user)
     session.flush()
     return user
