@@ -71,6 +71,30 @@ SPECS: tuple[SettingSpec, ...] = (
         "A client with no purchase for this many days is shown as a former client.",
     ),
     SettingSpec(
+        "playbook",
+        None,
+        "Path of the playbook TOML file (rules that turn touch points into follow-ups); "
+        "default: the playbook shipped with goodwill (docs/playbooks.md).",
+    ),
+    SettingSpec(
+        "calendar",
+        None,
+        "The business calendar: a [calendar] table (timezone, holidays, country, [calendar.hours]) "
+        "or the path of a calendar TOML file (docs/calendars.md); default: Monday to Friday "
+        "09:00-17:00 in the business's timezone.",
+    ),
+    SettingSpec(
+        "owner",
+        None,
+        "Email of the staff user who is the business owner (escalations go to them); default: "
+        "the first user with the owner role.",
+    ),
+    SettingSpec(
+        "on_call",
+        None,
+        "Email of the staff user who takes on-call follow-ups (new leads); default: the owner.",
+    ),
+    SettingSpec(
         "mappings",
         {},
         "Named column-mapping profiles for imports: [mappings.NAME] with "
@@ -91,6 +115,10 @@ class Settings:
     tiers: Mapping[str, int] = field(default_factory=lambda: {"gold": 5000, "silver": 1000})
     former_after_days: int = 730
     mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    playbook: Path | None = None
+    calendar: Mapping[str, Any] | Path | None = None
+    owner: str | None = None
+    on_call: str | None = None
     config_path: Path | None = None
 
     @property
@@ -146,6 +174,10 @@ def load_settings(
         tiers=_tiers(raw.get("tiers", {"gold": 5000, "silver": 1000}), path),
         former_after_days=int(raw.get("former_after_days", 730)),
         mappings=_mappings(raw.get("mappings", {}), path),
+        playbook=_path(raw, "playbook", path),
+        calendar=_calendar(raw.get("calendar"), path),
+        owner=_optional_str(raw, "owner", path),
+        on_call=_optional_str(raw, "on_call", path),
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
@@ -168,6 +200,32 @@ def _str(raw: Mapping[str, Any], key: str, default: str, path: Path) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{path}: {key} must be a string", file=str(path), key=key)
     return value
+
+
+def _optional_str(raw: Mapping[str, Any], key: str, path: Path) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be a string", file=str(path), key=key)
+    return value
+
+
+def _path(raw: Mapping[str, Any], key: str, path: Path) -> Path | None:
+    """A file named in the configuration; relative paths are relative to the configuration."""
+    value = _optional_str(raw, key, path)
+    if value is None:
+        return None
+    found = Path(value).expanduser()
+    return found if found.is_absolute() else path.parent / found
+
+
+def _calendar(value: object, path: Path) -> Mapping[str, Any] | Path | None:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        return _path({"calendar": value}, "calendar", path)
+    raise ConfigError(
+        f"{path}: calendar must be a table or a file path", file=str(path), key="calendar"
+    )
 
 
 def _tiers(value: object, path: Path) -> dict[str, int]:

@@ -1,0 +1,73 @@
+"""Clients over JSON: the list with derived figures, one profile, one timeline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
+from goodwill.web.api.schemas import ClientPage, ClientProfile, ErrorBody, TimelineItem
+from goodwill.web.auth import ApiStaff
+from goodwill.web.state import Db, State
+
+MAX_LIMIT = 500
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["clients"],
+    responses={
+        401: {"model": ErrorBody, "description": "No valid API token."},
+        422: {"model": ErrorBody, "description": "A parameter is invalid."},
+    },
+)
+_not_found: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No client with this id."}
+}
+
+
+@router.get("/clients", response_model=ClientPage)
+def list_clients_api(
+    staff: ApiStaff,
+    db: Db,
+    state: State,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of a name or email, or an exact id.")
+    ] = None,
+    sort: Sort = "name",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> dict[str, object]:
+    """One page of clients with their figures; ``total`` counts every match."""
+    clients, total = list_clients(
+        db, state.settings, today=state.today(), search=q, sort=sort, offset=offset, limit=limit
+    )
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "clients": [c.as_dict() for c in clients],
+    }
+
+
+@router.get("/clients/{ref:path}/timeline", response_model=list[TimelineItem], responses=_not_found)
+def client_timeline_api(
+    staff: ApiStaff,
+    db: Db,
+    state: State,
+    ref: str,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+) -> list[dict[str, object]]:
+    """The client's history, newest first."""
+    client = find_client(db, ref)
+    return [entry.as_dict() for entry in timeline(db, state.settings, client, limit=limit)]
+
+
+@router.get("/clients/{ref:path}", response_model=ClientProfile, responses=_not_found)
+def client_profile_api(staff: ApiStaff, db: Db, state: State, ref: str) -> dict[str, object]:
+    """Who the client is: figures, personal facts, contacts and channels.
+
+    ``ref`` is the id from imported files, an email address, or ``#<internal id>``.
+    """
+    client = find_client(db, ref)
+    return client_profile(db, state.settings, client, today=state.today()).as_dict()

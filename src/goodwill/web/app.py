@@ -1,0 +1,101 @@
+"""The web application: dashboard pages and the JSON API over one store, one clock, one key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+import goodwill
+from goodwill.settings import Settings
+from goodwill.store.database import open_store
+from goodwill.web import auth, errors
+from goodwill.web.api import clients as api_clients
+from goodwill.web.csrf import csrf_protect
+from goodwill.web.pages import clients as client_pages
+from goodwill.web.pages import login
+from goodwill.web.secret import secret_key
+from goodwill.web.state import WebState, system_clock
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "goodwill_session"
+SESSION_DAYS = 14
+
+#: Only our own files may run or style the pages; htmx is served from /static like the CSS.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The app for ``settings``: opens (and migrates) the store now, disposes of it at shutdown.
+
+    ``clock`` returns an aware UTC datetime (default: real time); "today" for tenure and lateness
+    is that instant's date in the business's time zone.
+    """
+    sessions = open_store(settings.database_url)
+    state = WebState(settings=settings, sessions=sessions, clock=clock or system_clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        bind = sessions.kw.get("bind")
+        if bind is not None:
+            bind.dispose()
+
+    app = FastAPI(
+        title="goodwill",
+        version=goodwill.__version__,
+        summary="A self-hosted client-care engine: remember every client.",
+        docs_url=None,  # the interactive docs load from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.goodwill = state
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_DAYS * 86400,
+        same_site="lax",
+        https_only=False,
+    )
+    app.middleware("http")(_security_headers)
+    errors.install(app)
+    auth.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(login.router)
+    app.include_router(client_pages.router)
+    app.include_router(api_clients.router)
+    app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
+    return app
+
+
+def _home() -> Response:
+    return RedirectResponse("/clients", status_code=303)
+
+
+def _health() -> dict[str, str]:
+    """Liveness for load balancers and monitors; needs no login."""
+    return {"status": "ok"}
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,1 @@
+"""Server-rendered pages of the staff dashboard, one module per concept."""

@@ -1,0 +1,110 @@
+"""The client list (search, sort, paging; the table alone for htmx) and one client's page."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast, get_args
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
+from goodwill.web.auth import PageStaff
+from goodwill.web.rendering import render
+from goodwill.web.state import Db, State
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+#: Timeline entries shown before the "whole history" link, so a 20-year client's page stays fast.
+TIMELINE_PREVIEW = 100
+#: From this many years a client's tenure gets a badge: the relationship is the headline.
+LONG_TENURE_YEARS = 10
+EVENT_LABELS = {
+    "order.placed": "Purchase",
+    "invoice.issued": "Invoice",
+    "payment.received": "Payment",
+}
+
+
+def _sort(value: str) -> Sort:
+    """A known sort order; anything else (an old bookmark, a typo) falls back to name."""
+    return cast(Sort, value) if value in get_args(Sort) else "name"
+
+
+def _partial(request: Request) -> bool:
+    """An htmx request for the table alone (a history restore needs the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+@router.get("/clients")
+def clients_page(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    q: Annotated[str, Query(max_length=200)] = "",
+    sort: str = "name",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    chosen = _sort(sort)
+    offset = (page - 1) * PAGE_SIZE
+    clients, total = list_clients(
+        db,
+        state.settings,
+        today=state.today(),
+        search=q or None,
+        sort=chosen,
+        offset=offset,
+        limit=PAGE_SIZE,
+    )
+    context = {
+        "section": "clients",
+        "clients": clients,
+        "total": total,
+        "q": q,
+        "sort": chosen,
+        "page": page,
+        "first": offset + 1 if clients else 0,
+        "last": offset + len(clients),
+        "has_next": offset + len(clients) < total,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "long_tenure_years": LONG_TENURE_YEARS,
+    }
+    name = "_clients_table.html" if _partial(request) else "clients.html"
+    response = render(request, name, context)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@router.get("/clients/{ref:path}")
+def client_page(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    ref: str,
+    all: bool = False,
+) -> Response:
+    client = find_client(db, ref)
+    today = state.today()
+    profile = client_profile(db, state.settings, client, today=today)
+    limit = None if all else TIMELINE_PREVIEW + 1
+    entries = timeline(db, state.settings, client, limit=limit)
+    more = limit is not None and len(entries) > TIMELINE_PREVIEW
+    return render(
+        request,
+        "client.html",
+        {
+            "section": "clients",
+            "profile": profile,
+            "client": profile.overview,
+            "ref": ref,
+            "entries": entries[:TIMELINE_PREVIEW] if more else entries,
+            "more": more,
+            "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
+            "event_labels": EVENT_LABELS,
+        },
+    )

@@ -1,0 +1,53 @@
+"""What every request needs from the app it runs in: settings, the store, the clock.
+
+Views reach it through FastAPI dependencies (never a module global), so two apps with different
+databases or clocks can live in one process, as the tests do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from goodwill.settings import Settings
+
+
+@dataclass(frozen=True)
+class WebState:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Callable[[], datetime]
+
+    def now(self) -> datetime:
+        """The clock's time as an aware UTC datetime (a naive clock is a programming error)."""
+        value = self.clock()
+        if value.tzinfo is None:
+            raise ValueError("the web app's clock returned a naive datetime")
+        return value.astimezone(UTC)
+
+    def today(self) -> date:
+        """Today in the business's time zone: the day derived figures (tenure, lateness) use."""
+        return self.now().astimezone(self.settings.zone).date()
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_state(request: Request) -> WebState:
+    return cast(WebState, request.app.state.goodwill)
+
+
+def get_db(state: Annotated[WebState, Depends(get_state)]) -> Iterator[Session]:
+    """One database session per request, committed when the view returns without error."""
+    with state.sessions.begin() as session:
+        yield session
+
+
+State = Annotated[WebState, Depends(get_state)]
+Db = Annotated[Session, Depends(get_db)]

@@ -1,0 +1,90 @@
+"""The dashboard in headless Chromium: log in, find a client as you type, read their history.
+
+Any error in the browser console fails the test: a broken script, a blocked resource or a
+Content-Security-Policy violation is a bug the HTTP tests cannot see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import expect, repository_root
+from tests.web.sample import LONG_CLIENT_NAME, PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A fresh browser context (no cookies) whose console errors fail the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield tab
+        assert errors == [], f"browser console errors: {errors}"
+    finally:
+        context.close()
+
+
+def log_in(page: Any) -> None:
+    page.goto("/clients")
+    assert "/login" in page.url
+    page.fill("#email", "owner@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/clients")
+
+
+def test_staff_logs_in_finds_a_client_by_typing_and_reads_their_timeline(page: Any) -> None:
+    log_in(page)
+    assert "Showing 1–36 of 36 clients" in page.inner_text("#summary")
+    page.fill("#q", "hollo")
+    expect(page.locator("#client-table tbody tr")).to_have_count(1)
+    assert "q=hollo" in page.url  # the search is in the address, so back and reload keep it
+    row = page.locator("#client-table tbody tr")
+    assert "20 years" in row.inner_text()
+    row.get_by_role("link", name=LONG_CLIENT_NAME).click()
+    page.wait_for_url("**/clients/C-0001")
+    assert page.inner_text("h1") == LONG_CLIENT_NAME
+    assert "client for 20 years — since 2006-03-01" in page.inner_text(".tenure-line")
+    assert page.locator(".tenure-badge").is_visible()
+    assert "six figures of our daily cash flow" in page.inner_text(".facts")
+    events = page.locator(".events li")
+    assert events.count() == 100
+    assert "Payment for invoice INV-9003" in events.first.inner_text()
+    page.get_by_role("link", name="Show the whole history").click()
+    page.wait_for_load_state()
+    assert page.locator(".events li").count() > 100
+
+
+def test_the_client_list_is_captured_for_the_readme(page: Any) -> None:
+    log_in(page)
+    page.goto("/clients?sort=spend")  # the longest, most valuable relationships first
+    page.wait_for_load_state("networkidle")
+    target = repository_root() / "docs" / "screenshot.png"
+    target.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(target))
+    assert target.stat().st_size > 10_000
+
+
+def test_the_client_page_fits_a_phone_screen(browser: Any, live_server: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, base_url=live_server, is_mobile=True, has_touch=True
+    )
+    try:
+        tab = context.new_page()
+        log_in(tab)
+        tab.goto("/clients/C-0001")
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        assert tab.locator(".tenure-badge").is_visible()
+    finally:
+        context.close()
