@@ -31,7 +31,15 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-__all__ = ["CLIENT_COLUMNS", "PAYMENT_COLUMNS", "PURCHASE_COLUMNS", "DemoFiles", "write_demo_files"]
+__all__ = [
+    "CLIENT_COLUMNS",
+    "DEMO_PASSWORD",
+    "DEMO_STAFF",
+    "PAYMENT_COLUMNS",
+    "PURCHASE_COLUMNS",
+    "DemoFiles",
+    "write_demo_files",
+]
 
 CLIENT_COLUMNS = (
     "client_id",
@@ -45,7 +53,18 @@ CLIENT_COLUMNS = (
     "interests",
     "values",
     "client_since",
+    "owner",
+    "contact_window",
+    "tags",
 )
+
+#: The demo's staff: (email, name, role, hometown); they own the clients and log in with
+#: DEMO_PASSWORD.
+DEMO_STAFF = (
+    ("owner@demo.goodwill.example", "Olivia Owner", "owner", "Utrecht"),
+    ("sam@demo.goodwill.example", "Sam Staff", "staff", "Groningen"),
+)
+DEMO_PASSWORD = "goodwill-demo"
 PURCHASE_COLUMNS = (
     "order_id",
     "client_id",
@@ -387,6 +406,9 @@ def _plan_clients(rng: random.Random, today: date, count: int) -> list[_Client]:
                 "timezone": zone,
                 "hometown": rng.choice(TOWNS[zone]),
                 "client_since": "",
+                "owner": DEMO_STAFF[0][0],
+                "contact_window": "",
+                "tags": "",
                 "phone": f"{prefix} {rng.randrange(2 * 10 ** (digits - 1), 10**digits)}",
             }
         )
@@ -439,6 +461,9 @@ def _personalise(rng: random.Random, c: _Client, segment: str, today: date, loca
     """Fill in the personal facts, partner, staple product and payment habits of one client."""
     row = c.row
     if c.b2b:
+        row["owner"], row["tags"] = DEMO_STAFF[1][0], "wholesale"
+        if rng.random() < 0.3:
+            row["contact_window"] = "mon-fri 09:00-12:00"
         c.staple = ESPRESSO_5KG if rng.random() < 0.6 else HOUSE
         c.partner = NORTHWIND if rng.random() < 0.15 else None
         c.late_rate = rng.choice((0.0, 0.0, 0.01, 0.02, 0.03, 0.1))
@@ -479,6 +504,7 @@ def _personalise(rng: random.Random, c: _Client, segment: str, today: date, loca
             "fast answers before 10:00: a broken machine in the morning rush costs us the day"
         )
         row["notes"] = "runs Café De Kade; first order was a bag of beans for the opening in 2006"
+        row["contact_window"] = "mon-fri 08:00-10:00"
     elif segment == "late_twice":
         c.late_rate = 0.0
         first, second = (_latest(c.dates, today - timedelta(days=n)) for n in (400, 70))

@@ -10,7 +10,17 @@ from typing import Annotated
 import typer
 
 from goodwill import __version__
-from goodwill.cli import clients, imports, serve, users
+from goodwill.cli import (
+    calendar,
+    clients,
+    engine,
+    events,
+    followups,
+    imports,
+    playbook,
+    serve,
+    users,
+)
 from goodwill.cli.context import State, err, out
 from goodwill.errors import GoodwillError, InvalidInput
 from goodwill.store.database import upgrade
@@ -24,7 +34,12 @@ app = typer.Typer(
 )
 app.add_typer(imports.app, name="import")
 app.add_typer(users.app, name="user")
+app.add_typer(playbook.app, name="playbook")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(events.app, name="event")
 clients.register(app)
+followups.register(app)
+engine.register(app)
 serve.register(app)
 
 EXIT_CODES = {"invalid": 2, "config": 2, "not_found": 3, "conflict": 4, "not_allowed": 5}

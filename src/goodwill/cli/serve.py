@@ -12,11 +12,11 @@ from rich.progress import Progress, TaskID
 from goodwill.actions.imports import import_file
 from goodwill.cli.context import State, err, out, state
 from goodwill.domain.records import FileKind
+from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.passes import EnginePass
 from goodwill.errors import NotFound
 from goodwill.settings import data_dir
 from goodwill.store.staff import add_user, user_by_email
-
-DEMO_LOGIN = ("owner@demo.goodwill.example", "goodwill-demo")
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(help="TCP port.")]
@@ -56,7 +56,7 @@ def demo(
 
     Example: goodwill demo --port 8080
     """
-    from goodwill.demo import write_demo_files
+    from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF, write_demo_files
 
     st = state(ctx)
     if st.db is None:
@@ -66,6 +66,7 @@ def demo(
         st = State(db=f"sqlite:///{path}", config=st.config, now_text=st.now_text)
         ctx.find_root().obj = st
     today = st.today()
+    _demo_users(st)
     with tempfile.TemporaryDirectory() as tmp:
         files = write_demo_files(Path(tmp), seed=seed, today=today, clients=clients)
         with Progress(console=err) as progress:
@@ -84,9 +85,16 @@ def demo(
                 )
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
-    _demo_users(st)
-    email, password = DEMO_LOGIN
-    out.print(f"demo business ready in {st.settings.database_url}")
+    settings = st.settings
+    report = EnginePass(
+        st.store,
+        settings,
+        now=st.now(),
+        playbook=playbook_for(settings),
+        calendar=calendar_for(settings),
+    ).run()
+    email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
+    out.print(f"demo business ready in {settings.database_url}: {report.created} follow-ups")
     if no_serve:
         return
     out.print(f"open http://{host}:{port}/ and log in as {email} / {password}")
@@ -96,12 +104,10 @@ def demo(
 
 
 def _demo_users(st: State) -> None:
-    people = [
-        (DEMO_LOGIN[0], "Olivia Owner", "owner", "Utrecht"),
-        ("sam@demo.goodwill.example", "Sam Staff", "staff", "Groningen"),
-    ]
+    from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF
+
     with st.store.begin() as session:
-        for email, name, role, hometown in people:
+        for email, name, role, hometown in DEMO_STAFF:
             try:
                 user_by_email(session, email)
             except NotFound:
@@ -110,7 +116,7 @@ def _demo_users(st: State) -> None:
                     email=email,
                     name=name,
                     role=role,
-                    password=DEMO_LOGIN[1],
+                    password=DEMO_PASSWORD,
                     now=st.now(),
                     hometown=hometown,
                 )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from goodwill.cli.context import out, state
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import ROLES, add_user, create_token, user_by_email
+from goodwill.store.staff import ROLES, add_user, calendar_token, create_token, user_by_email
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
 
@@ -79,3 +79,24 @@ def list_users(ctx: typer.Context) -> None:
         for user in session.execute(select(StaffUser).order_by(StaffUser.email)).scalars():
             table.add_row(user.email, user.name, user.role, "yes" if user.active else "no")
     out.print(table)
+
+
+@app.command("calendar-link")
+def calendar_link(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Whose follow-ups the feed shows.")],
+    base_url: Annotated[
+        str, typer.Option(help="Where goodwill is served.")
+    ] = "http://127.0.0.1:8000",
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Revoke the old link, make a new one.")
+    ] = False,
+) -> None:
+    """Print the secret iCalendar feed URL of a user's follow-ups (subscribe in a calendar app).
+
+    Example: goodwill user calendar-link sam@shop.example --base-url https://care.shop.example
+    """
+    st = state(ctx)
+    with st.store.begin() as session:
+        token = calendar_token(session, user_by_email(session, email), rotate=rotate)
+    out.print(f"{base_url.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)

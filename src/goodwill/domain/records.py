@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from goodwill.domain.contact_windows import parse_contact_window
 from goodwill.domain.dates import DateError, parse_date, parse_instant
 from goodwill.domain.money import AmountError, currency_in, parse_amount, to_minor
 
@@ -39,6 +40,9 @@ COLUMNS: dict[FileKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "interests",
             "values",
             "client_since",
+            "owner",
+            "contact_window",
+            "tags",
         ),
     ),
     FileKind.PURCHASES: (
@@ -101,6 +105,9 @@ class ClientRow:
     interests: tuple[str, ...]
     values: str | None
     client_since: date | None
+    owner: str | None = None
+    contact_window: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,9 @@ def read_row(kind: FileKind, values: Mapping[str, str], reading: Reading) -> Row
             ),
             values=v.get("values") or None,
             client_since=_date("client_since", v.get("client_since", ""), reading, True),
+            owner=v.get("owner", "").lower() or None,
+            contact_window=_window(v.get("contact_window", ""), reading),
+            tags=tuple(t.strip() for t in re.split(r"[;|]", v.get("tags", "")) if t.strip()),
         )
     currency = _currency(v, reading)
     if kind is FileKind.PURCHASES:
@@ -255,6 +265,16 @@ def _date(column: str, text: str, reading: Reading, optional: bool) -> date | No
         return parse_date(text, date_order=reading.date_order)
     except DateError as exc:
         raise RowError(column, str(exc)) from exc
+
+
+def _window(text: str, reading: Reading) -> str | None:
+    if not text:
+        return None
+    try:
+        parse_contact_window(text, reading.zone)
+    except ValueError as exc:
+        raise RowError("contact_window", str(exc)) from exc
+    return " ".join(text.split())
 
 
 def _zone(text: str) -> str | None:

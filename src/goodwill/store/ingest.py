@@ -29,6 +29,7 @@ from goodwill.store.models import (
     OrderLine,
     Partner,
     Payment,
+    StaffUser,
 )
 
 Outcome = Literal["imported", "duplicate", "updated"] | RowError
@@ -196,7 +197,18 @@ class Ingest:
         return out
 
     def clients(self, rows: Sequence[ClientRow]) -> list[Outcome]:
-        ids = self.resolve(row.ref for row in rows)
+        owners = {row.owner for row in rows if row.owner}
+        staff = (
+            {
+                u.email: u.id
+                for u in self.session.execute(
+                    select(StaffUser).where(StaffUser.email.in_(owners))
+                ).scalars()
+            }
+            if owners
+            else {}
+        )
+        ids = self.resolve(row.ref for row in rows if not row.owner or row.owner in staff)
         clients = {
             c.id: c
             for c in self.session.execute(
@@ -212,10 +224,13 @@ class Ingest:
         outcomes: list[Outcome] = []
         facts: list[dict[str, Any]] = []
         for row in rows:
+            if row.owner and row.owner not in staff:
+                outcomes.append(RowError("owner", f"no staff user with email {row.owner!r}"))
+                continue
             client = clients[ids[row.ref]]
             fresh = client.id in self._created
             self._created.discard(client.id)
-            changed = self._apply(client, row)
+            changed = self._apply(client, row, staff.get(row.owner or ""))
             for kind, text in [
                 ("note", row.notes),
                 ("value", row.values),
@@ -237,8 +252,11 @@ class Ingest:
         insert_new(self.session, ClientFact, facts, ["client_id", "kind", "text"])
         return outcomes
 
-    def _apply(self, client: Client, row: ClientRow) -> bool:
+    def _apply(self, client: Client, row: ClientRow, owner_id: int | None) -> bool:
         values: dict[str, Any] = {
+            "owner_id": owner_id,
+            "contact_window": row.contact_window,
+            "tags": sorted(set(client.tags or []) | set(row.tags)) if row.tags else None,
             "name": row.ref.name,
             "email": row.ref.email,
             "phone": row.phone,

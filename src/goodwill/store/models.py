@@ -66,6 +66,8 @@ class StaffUser(Base):
     hometown: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    team: Mapped[str | None] = mapped_column(String(100))
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class ApiToken(Base):
@@ -104,6 +106,8 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     name_key: Mapped[str] = mapped_column(String(300), index=True)  # lower-cased, for search
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    contact_window: Mapped[str | None] = mapped_column(String(300))  # "mon-fri 08:00-10:00"
 
 
 class Contact(Base):
@@ -209,4 +213,72 @@ class ImportRun(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FollowUp(Base):
+    """A task for a person: why (the events), who, by when, how, at what personal level.
+
+    ``open_reason`` equals ``reason`` while the follow-up is open and is NULL otherwise, so the
+    unique (client, open_reason) pair allows at most one open follow-up per client per reason on
+    SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        UniqueConstraint("client_id", "open_reason", name="uq_followups_open_reason"),
+        Index("ix_followups_assignee_status_due", "assignee_id", "status", "due_at"),
+        Index("ix_followups_status_due", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(200))
+    open_reason: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(20))
+    personal_level: Mapped[str] = mapped_column(String(30))
+    template: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # open | done | closed
+    outcome: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FollowUpEvent(Base):
+    """Why a follow-up exists: the events behind it (one follow-up may gather several)."""
+
+    __tablename__ = "followup_events"
+    __table_args__ = (UniqueConstraint("followup_id", "event_id", name="uq_followup_events_pair"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(
+        ForeignKey("followups.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+
+
+class EngineCursor(Base):
+    """How far the engine has read the event log, per step; also a lock to serialise workers."""
+
+    __tablename__ = "engine_cursors"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EngineRun(Base):
+    """One engine pass: when, as of when, what it did (the dashboard shows the last one)."""
+
+    __tablename__ = "engine_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

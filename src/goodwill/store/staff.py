@@ -100,3 +100,20 @@ def user_for_token(session: Session, token: str) -> StaffUser | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def calendar_token(session: Session, user: StaffUser, *, rotate: bool = False) -> str:
+    """The secret in the user's calendar-feed URL; ``rotate`` revokes the old link."""
+    if user.calendar_token is None or rotate:
+        user.calendar_token = secrets.token_urlsafe(24)
+        session.flush()
+    return user.calendar_token
+
+
+def user_for_calendar_token(session: Session, token: str) -> StaffUser | None:
+    if not token:
+        return None
+    user = session.execute(
+        select(StaffUser).where(StaffUser.calendar_token == token)
+    ).scalar_one_or_none()
+    return user if user is not None and user.active else None

@@ -1,0 +1,97 @@
+"""Touch points: the event types that deserve attention, and how they are derived from history.
+
+Base facts arrive in the event log from imports and the API (``order.placed``,
+``payment.received``, ``lead.created``, ...). The engine derives touch points from them
+(``purchase.first``, ``purchase.repeat`` with its ordinal, ``payment.late`` with the client's late
+count, milestones) and from the calendar (birthday month, anniversary). Each derived event has an
+idempotency key built from what it is about — the order, the payment, the client and year — so
+the same history always yields the same events, once.
+
+Ordinals are fixed when the event is derived: the log is append-only, so history imported later
+that predates an event does not rewrite it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+#: Every touch-point type a playbook rule may react to, with what its payload carries.
+TOUCH_POINTS: dict[str, str] = {
+    "lead.created": "a new lead (payload: via = call | email | web_form)",
+    "email.link_clicked": "a lead or client clicked a link in an email (payload: url)",
+    "lead.info_requested": "an existing lead asked for information (payload: topic)",
+    "purchase.first": "a client's first purchase (payload: order_id, amount, channel, n = 1)",
+    "purchase.repeat": "a repeat purchase (payload: order_id, amount, channel, n = ordinal)",
+    "service.interaction": "a conversation, a visit or a repair (payload: kind, summary)",
+    "payment.on_time": "an invoice paid by its due date (payload: invoice_id, n = on-time count)",
+    "payment.late": "an invoice paid after its due date (payload: invoice_id, days_late, "
+    "n = the client's late count)",
+    "invoice.overdue": "an invoice still unpaid past its due date (payload: invoice_id, "
+    "due_date, n = the client's late count)",
+    "purchase.missed": "a regular client missed their usual purchase (payload: expected_at, "
+    "days_overdue, category)",
+    "client.birthday_month": "the client's birthday month has begun (payload: birthday)",
+    "client.anniversary": "years as a client (payload: years, since)",
+    "client.milestone": "a milestone: the 10th, 25th, 50th, 100th order (payload: n, what)",
+    "incident.opened": "a mistake by us or a partner acting for us (payload: incident_id)",
+    "incident.resolved": "an incident was resolved (payload: incident_id)",
+}
+
+#: Base facts in the log that are not touch points themselves but are the source of some.
+BASE_FACTS = ("order.placed", "invoice.issued", "payment.received")
+
+ORDER_MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A touch point to append to the log; ``key`` makes appending it idempotent."""
+
+    type: str
+    key: str
+    payload: dict[str, object]
+
+
+def purchase_touch_points(order_id: str, ordinal: int, payload: dict[str, object]) -> list[Derived]:
+    """``purchase.first`` or ``purchase.repeat`` for an order, plus a milestone when reached."""
+    kind = "purchase.first" if ordinal == 1 else "purchase.repeat"
+    out = [Derived(kind, f"derive:purchase/{order_id}", {**payload, "n": ordinal})]
+    if ordinal in ORDER_MILESTONES:
+        out.append(
+            Derived(
+                "client.milestone",
+                f"derive:milestone/order/{order_id}",
+                {**payload, "n": ordinal, "what": f"{ordinal}th order"},
+            )
+        )
+    return out
+
+
+def payment_touch_point(invoice_id: str, paid_on: date, days_late: int, count: int) -> Derived:
+    """``payment.late`` (n = the client's late count so far) or ``payment.on_time``."""
+    kind = "payment.late" if days_late > 0 else "payment.on_time"
+    return Derived(
+        kind,
+        f"derive:payment/{invoice_id}/{paid_on.isoformat()}",
+        {"invoice_id": invoice_id, "days_late": days_late, "n": count},
+    )
+
+
+def latest_anniversary(since: date, *, today: date) -> tuple[int, date] | None:
+    """The most recent anniversary on or before ``today``: (years, its date); None in year one.
+
+    A relationship that began on 29 February has its anniversary on 28 February in other years.
+    The engine emits it when this date is recent, so a day the engine did not run is caught up.
+    """
+    years = today.year - since.year
+    while years >= 1:
+        year = since.year + years
+        try:
+            when = since.replace(year=year)
+        except ValueError:
+            when = date(year, 2, 28)
+        if when <= today:
+            return years, when
+        years -= 1
+    return None

@@ -1,0 +1,614 @@
+"""One engine pass, as of an instant: derive, scan, apply, close.
+
+Exactly-once comes from the writes, not from the scheduling: every derived event has a unique
+idempotency key, every follow-up a unique key (rule + the event's key), and at most one follow-up
+per client and reason may be open (a unique constraint). Workers serialise on a cursor row that
+each batch updates first (a row lock on PostgreSQL, the write lock on SQLite), and the cursor
+moves in the same transaction as the batch's effects. Each pass re-reads a few hundred events
+before its cursor, so an event whose transaction committed after a later one is still seen;
+re-reading is harmless because every effect is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from goodwill.domain.calendars import BusinessCalendar
+from goodwill.domain.contact_windows import parse_contact_window
+from goodwill.domain.followups import ClientFrame, due_at
+from goodwill.domain.money import from_minor
+from goodwill.domain.playbooks import ClientContext, Playbook, Rule, matches, render_title
+from goodwill.domain.touchpoints import (
+    BASE_FACTS,
+    TOUCH_POINTS,
+    Derived,
+    latest_anniversary,
+    payment_touch_point,
+    purchase_touch_points,
+)
+from goodwill.settings import Settings
+from goodwill.store.ingest import insert_new
+from goodwill.store.models import (
+    Client,
+    EngineCursor,
+    EngineRun,
+    Event,
+    FollowUp,
+    FollowUpEvent,
+    Invoice,
+    Order,
+    Partner,
+    StaffUser,
+)
+from goodwill.store.queries import overviews_for
+
+log = logging.getLogger(__name__)
+OVERLAP = 500
+SOURCE = "engine"
+
+
+@dataclass
+class PassReport:
+    derived: int = 0
+    scanned: int = 0
+    created: int = 0
+    suppressed: int = 0
+    closed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who can be assigned, read once per pass."""
+
+    owner_id: int | None
+    on_call_id: int | None
+    teams: dict[str, list[int]]
+
+    @classmethod
+    def load(cls, session: Session, settings: Settings) -> Staff:
+        users = list(
+            session.execute(
+                select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.id)
+            ).scalars()
+        )
+        by_email = {u.email: u.id for u in users}
+        owners = [u.id for u in users if u.role == "owner"]
+        owner = by_email.get((settings.owner or "").lower()) or (owners[0] if owners else None)
+        if owner is None and users:
+            owner = users[0].id
+        on_call = by_email.get((settings.on_call or "").lower()) or owner
+        teams: dict[str, list[int]] = {}
+        for user in users:
+            if user.team:
+                teams.setdefault(user.team, []).append(user.id)
+        return cls(owner, on_call, teams)
+
+
+class EnginePass:
+    def __init__(
+        self,
+        store: sessionmaker[Session],
+        settings: Settings,
+        *,
+        now: datetime,
+        playbook: Playbook,
+        calendar: BusinessCalendar,
+        batch: int = 500,
+    ) -> None:
+        self.store, self.settings, self.now = store, settings, now
+        self.playbook, self.calendar, self.batch = playbook, calendar, batch
+        self.today = now.astimezone(settings.zone).date()
+        self.report = PassReport()
+
+    # -- the pass --------------------------------------------------------------------------
+
+    def run(self) -> PassReport:
+        with self.store.begin() as session:
+            run = EngineRun(started_at=self.now, as_of=self.now, counts={})
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        first = True
+        while self._step("derive", BASE_FACTS, self._derive, first=first):
+            first = False
+        self._scan()
+        first = True
+        while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first):
+            first = False
+        with self.store.begin() as session:
+            stored = session.get(EngineRun, run_id)
+            if stored is not None:
+                stored.finished_at = self.now
+                stored.counts = self.report.as_dict()
+        log.info("engine pass as of %s: %s", self.now.isoformat(), self.report.as_dict())
+        return self.report
+
+    def _lock(self, session: Session, name: str) -> int:
+        """Take the cursor row for ``name`` (serialising workers) and return its position."""
+        insert_new(
+            session, EngineCursor, [{"name": name, "position": 0, "updated_at": self.now}], ["name"]
+        )
+        session.execute(
+            update(EngineCursor).where(EngineCursor.name == name).values(updated_at=self.now)
+        )
+        return int(
+            session.execute(
+                select(EngineCursor.position).where(EngineCursor.name == name).with_for_update()
+            ).scalar_one()
+        )
+
+    def _step(self, name: str, types: Sequence[str], handle: Any, *, first: bool) -> bool:
+        """One batch of events after the cursor; False when the log is read to the end.
+
+        The first batch of a pass also re-reads the ``OVERLAP`` events before the cursor.
+        """
+        with self.store.begin() as session:
+            position = self._lock(session, name)
+            start = max(0, position - OVERLAP) if first else position
+            events = list(
+                session.execute(
+                    select(Event)
+                    .where(Event.id > start, Event.type.in_(types))
+                    .order_by(Event.id)
+                    .limit(self.batch + (position - start))
+                ).scalars()
+            )
+            fresh = [e for e in events if e.id > position]
+            if not fresh:
+                return False
+            handle(session, events)
+            newest = max(e.id for e in fresh)
+            session.execute(
+                update(EngineCursor).where(EngineCursor.name == name).values(position=newest)
+            )
+            return len(fresh) >= self.batch
+
+    # -- deriving touch points from base facts ---------------------------------------------
+
+    def _derive(self, session: Session, events: list[Event]) -> None:
+        derived: list[tuple[Event, Derived]] = []
+        orders = [e for e in events if e.type == "order.placed"]
+        if orders:
+            derived += self._purchases(session, orders)
+        payments = [e for e in events if e.type == "payment.received"]
+        if payments:
+            derived += self._payments(session, payments)
+        self._append(session, [(e.client_id, e.occurred_at, d) for e, d in derived])
+
+    def _append(self, session: Session, items: list[tuple[int | None, datetime, Derived]]) -> None:
+        if not items:
+            return
+        rows = [
+            {
+                "type": d.type,
+                "client_id": client_id,
+                "occurred_at": occurred_at,
+                "recorded_at": self.now,
+                "source": SOURCE,
+                "external_id": d.key,
+                "idempotency_key": d.key,
+                "payload": d.payload,
+            }
+            for client_id, occurred_at, d in items
+        ]
+        keys = [row["idempotency_key"] for row in rows]
+        known = set(
+            session.execute(
+                select(Event.idempotency_key).where(Event.idempotency_key.in_(keys))
+            ).scalars()
+        )
+        fresh = [row for row in rows if row["idempotency_key"] not in known]
+        insert_new(session, Event, fresh, ["idempotency_key"])
+        self.report.derived += len(fresh)
+
+    def _purchases(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
+        ids = {str(e.payload.get("order_id")) for e in events}
+        clients = {e.client_id for e in events}
+        ranked = (
+            select(
+                Order.external_id,
+                Order.amount_minor,
+                Order.currency,
+                Order.partner_id,
+                func.row_number()
+                .over(partition_by=Order.client_id, order_by=(Order.occurred_at, Order.id))
+                .label("n"),
+            )
+            .where(Order.client_id.in_(clients))
+            .subquery()
+        )
+        partners = {row[0]: row[1] for row in session.execute(select(Partner.id, Partner.name))}
+        info = {
+            row[0]: row
+            for row in session.execute(select(ranked).where(ranked.c.external_id.in_(ids)))
+        }
+        out: list[tuple[Event, Derived]] = []
+        for event in events:
+            row = info.get(str(event.payload.get("order_id")))
+            if row is None:
+                continue
+            external_id, amount, currency, partner_id, n = row
+            payload = {
+                "order_id": external_id,
+                "amount": str(from_minor(amount, currency)),
+                "currency": currency,
+                "channel": partners.get(partner_id) if partner_id else None,
+            }
+            out += [(event, d) for d in purchase_touch_points(external_id, int(n), payload)]
+        return out
+
+    def _payments(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
+        clients = {e.client_id for e in events}
+        invoices = list(
+            session.execute(
+                select(Invoice)
+                .where(Invoice.client_id.in_(clients), Invoice.paid_on.is_not(None))
+                .order_by(Invoice.paid_on, Invoice.id)
+            ).scalars()
+        )
+        by_client: dict[int, list[Invoice]] = {}
+        for invoice in invoices:
+            by_client.setdefault(invoice.client_id, []).append(invoice)
+        out: list[tuple[Event, Derived]] = []
+        for event in events:
+            invoice_id = str(event.payload.get("invoice_id"))
+            mine = by_client.get(event.client_id or -1, [])
+            target = next((i for i in mine if i.external_id == invoice_id), None)
+            if target is None or target.paid_on is None:
+                continue
+            late = target.due_on is not None and target.paid_on > target.due_on
+            before = [i for i in mine if (i.paid_on, i.id) <= (target.paid_on, target.id)]
+            count = sum(
+                1
+                for i in before
+                if (i.due_on is not None and i.paid_on is not None and i.paid_on > i.due_on) == late
+            )
+            days = (target.paid_on - target.due_on).days if target.due_on else 0
+            out.append((event, payment_touch_point(invoice_id, target.paid_on, days, count)))
+        return out
+
+    # -- periodic scans ----------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        with self.store.begin() as session:
+            self._lock(session, "scan")
+            items: list[tuple[int | None, datetime, Derived]] = []
+            items += self._birthdays(session)
+            items += self._anniversaries(session)
+            items += self._overdue_invoices(session)
+            before = self.report.derived
+            self._append(session, items)
+            self.report.scanned += self.report.derived - before
+
+    def _birthdays(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
+        rows = session.execute(
+            select(Client.id, Client.birthday_day, Client.birthday_month).where(
+                Client.birthday_month == self.today.month
+            )
+        ).all()
+        start = datetime.combine(self.today.replace(day=1), datetime.min.time())
+        when = start.replace(tzinfo=self.settings.zone).astimezone(UTC)
+        return [
+            (
+                cid,
+                when,
+                Derived(
+                    "client.birthday_month",
+                    f"scan:birthday/{cid}/{self.today.year}",
+                    {"birthday": f"{day} {self.today.strftime('%B')}", "day": day, "month": month},
+                ),
+            )
+            for cid, day, month in rows
+        ]
+
+    def _anniversaries(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
+        first = (
+            select(Order.client_id, func.min(Order.occurred_at).label("first"))
+            .group_by(Order.client_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Client.id, Client.client_since, first.c.first).outerjoin(
+                first, first.c.client_id == Client.id
+            )
+        ).all()
+        out: list[tuple[int | None, datetime, Derived]] = []
+        for cid, since, first_purchase in rows:
+            starts = [d for d in (since, _as_date(first_purchase, self.settings)) if d]
+            if not starts:
+                continue
+            found = latest_anniversary(min(starts), today=self.today)
+            if found is None or (self.today - found[1]).days > 7:
+                continue
+            years, when = found
+            at = datetime.combine(when, datetime.min.time()).replace(tzinfo=self.settings.zone)
+            out.append(
+                (
+                    cid,
+                    at.astimezone(UTC),
+                    Derived(
+                        "client.anniversary",
+                        f"scan:anniversary/{cid}/{years}",
+                        {"years": years, "since": min(starts).isoformat()},
+                    ),
+                )
+            )
+        return out
+
+    def _overdue_invoices(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
+        overdue = list(
+            session.execute(
+                select(Invoice).where(Invoice.paid_on.is_(None), Invoice.due_on < self.today)
+            ).scalars()
+        )
+        if not overdue:
+            return []
+        late_paid = dict(
+            session.execute(
+                select(Invoice.client_id, func.count(Invoice.id))
+                .where(Invoice.paid_on > Invoice.due_on)
+                .group_by(Invoice.client_id)
+            ).all()
+        )
+        out: list[tuple[int | None, datetime, Derived]] = []
+        for invoice in sorted(overdue, key=lambda i: (i.client_id, i.due_on or date.min, i.id)):
+            late_paid[invoice.client_id] = late_paid.get(invoice.client_id, 0) + 1
+            due = invoice.due_on or self.today
+            at = datetime.combine(due + timedelta(days=1), datetime.min.time())
+            out.append(
+                (
+                    invoice.client_id,
+                    at.replace(tzinfo=self.settings.zone).astimezone(UTC),
+                    Derived(
+                        "invoice.overdue",
+                        f"scan:overdue/{invoice.external_id}",
+                        {
+                            "invoice_id": invoice.external_id,
+                            "due_date": due.isoformat(),
+                            "n": late_paid[invoice.client_id],
+                        },
+                    ),
+                )
+            )
+        return out
+
+    # -- applying the playbook ---------------------------------------------------------------
+
+    def _apply(self, session: Session, events: list[Event]) -> None:
+        staff = Staff.load(session, self.settings)
+        clients = {
+            c.id: c
+            for c in session.execute(
+                select(Client).where(Client.id.in_({e.client_id for e in events}))
+            ).scalars()
+        }
+        overviews = overviews_for(session, self.settings, clients, today=self.today)
+        closable = self._closable(session, events)
+        for event in events:
+            client = clients.get(event.client_id or -1)
+            if client is None:
+                continue
+            if client.id in closable:
+                self._close(session, event, closable[client.id])
+            overview = overviews.get(client.id)
+            context = ClientContext(
+                name=client.name,
+                tier=overview.tier if overview else None,
+                tenure_years=overview.tenure_years if overview else 0.0,
+                tags=frozenset(client.tags or []),
+            )
+            for rule in self.playbook.rules_for(event.type):
+                if self.now - event.occurred_at > timedelta(days=rule.fresh_days):
+                    continue
+                if event.occurred_at > self.now or not matches(rule, event.payload, context):
+                    continue
+                self._create(session, rule, event, client, context, staff)
+
+    def _closable(self, session: Session, events: list[Event]) -> dict[int, list[FollowUp]]:
+        """Open follow-ups, by client, that some event of this batch may close."""
+        reasons = {r.reason for e in events for r in self.playbook.closing_rules(e.type)}
+        if not reasons:
+            return {}
+        clients = {e.client_id for e in events if self.playbook.closing_rules(e.type)}
+        found: dict[int, list[FollowUp]] = {}
+        for followup in session.execute(
+            select(FollowUp).where(
+                FollowUp.client_id.in_(clients),
+                FollowUp.status == "open",
+                FollowUp.reason.in_(reasons),
+            )
+        ).scalars():
+            found.setdefault(followup.client_id, []).append(followup)
+        return found
+
+    def _close(self, session: Session, event: Event, candidates: list[FollowUp]) -> None:
+        """Close the client's open follow-ups whose reason this event takes away."""
+        reasons = {r.reason for r in self.playbook.closing_rules(event.type)}
+        for followup in candidates:
+            if followup.status != "open" or followup.reason not in reasons:
+                continue
+            if followup.created_at > event.recorded_at:
+                continue
+            triggers = session.execute(
+                select(func.max(Event.occurred_at))
+                .join(FollowUpEvent, FollowUpEvent.event_id == Event.id)
+                .where(FollowUpEvent.followup_id == followup.id)
+            ).scalar_one()
+            if triggers is not None and _aware(triggers) >= event.occurred_at:
+                continue
+            followup.status, followup.open_reason = "closed", None
+            followup.outcome = f"closed by itself: {event.type} on {event.occurred_at.date()}"
+            followup.closed_at = followup.updated_at = self.now
+            followup.sequence += 1
+            session.flush()
+            self._link(session, followup.id, event.id)
+            self.report.closed += 1
+
+    def _create(
+        self,
+        session: Session,
+        rule: Rule,
+        event: Event,
+        client: Client,
+        context: ClientContext,
+        staff: Staff,
+    ) -> None:
+        key = f"{rule.name}/{event.idempotency_key}"
+        handled = session.execute(
+            select(FollowUp.id)
+            .outerjoin(FollowUpEvent, FollowUpEvent.followup_id == FollowUp.id)
+            .where(
+                (FollowUp.key == key)
+                | and_(FollowUpEvent.event_id == event.id, FollowUp.reason == rule.reason)
+            )
+            .limit(1)
+        ).first()
+        if handled is not None:  # seen in an earlier pass (passes re-read a little)
+            return
+        if rule.quiet_days and self._in_quiet_period(session, rule, client, event):
+            self.report.suppressed += 1
+            return
+        existing = session.execute(
+            select(FollowUp.id).where(
+                FollowUp.client_id == client.id, FollowUp.open_reason == rule.reason
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            frame = client_frame(client, self.settings)
+            values = {
+                "key": key,
+                "client_id": client.id,
+                "rule": rule.name,
+                "reason": rule.reason,
+                "open_reason": rule.reason,
+                "title": render_title(rule, event.payload, context),
+                "channel": rule.channel.value,
+                "personal_level": rule.personal_level.value,
+                "template": rule.template,
+                "assignee_id": self._assignee(session, rule, client, staff),
+                "due_at": due_at(
+                    rule.due, base=event.occurred_at, business=self.calendar, client=frame
+                ),
+                "status": "open",
+                "sequence": 0,
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+            # ON CONFLICT DO NOTHING on any unique key: the rule's key, or an open follow-up for
+            # the same reason committed by another worker a moment ago.
+            if _insert_ignoring_conflicts(session, values):
+                self.report.created += 1
+                log.info("follow-up created: rule=%s client=%s", rule.name, client.id)
+            else:
+                self.report.suppressed += 1
+        else:
+            self.report.suppressed += 1
+        target = (
+            session.execute(
+                select(FollowUp.id)
+                .where(
+                    (FollowUp.key == key)
+                    | and_(FollowUp.client_id == client.id, FollowUp.open_reason == rule.reason)
+                )
+                .order_by(FollowUp.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        if target is not None:
+            self._link(session, target, event.id)
+
+    def _in_quiet_period(self, session: Session, rule: Rule, client: Client, event: Event) -> bool:
+        since = event.occurred_at - timedelta(days=rule.quiet_days)
+        recent = session.execute(
+            select(func.count(FollowUp.id)).where(
+                FollowUp.client_id == client.id,
+                FollowUp.reason == rule.reason,
+                FollowUp.status != "open",
+                FollowUp.closed_at >= since,
+                FollowUp.key != f"{rule.name}/{event.idempotency_key}",
+            )
+        ).scalar_one()
+        return bool(recent)
+
+    def _link(self, session: Session, followup_id: int, event_id: int) -> None:
+        insert_new(
+            session,
+            FollowUpEvent,
+            [{"followup_id": followup_id, "event_id": event_id}],
+            ["followup_id", "event_id"],
+        )
+
+    def _assignee(self, session: Session, rule: Rule, client: Client, staff: Staff) -> int | None:
+        kind = rule.assignee.kind
+        if kind == "client_owner":
+            return client.owner_id or staff.owner_id
+        if kind == "on_call":
+            return staff.on_call_id
+        if kind == "business_owner":
+            return staff.owner_id
+        members = staff.teams.get(rule.assignee.team or "", [])
+        if not members:
+            return staff.owner_id
+        position = self._lock(session, f"team:{rule.assignee.team}")
+        session.execute(
+            update(EngineCursor)
+            .where(EngineCursor.name == f"team:{rule.assignee.team}")
+            .values(position=position + 1)
+        )
+        return members[position % len(members)]
+
+
+def _insert_ignoring_conflicts(session: Session, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on any unique key; True when the row was inserted."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = FollowUp.__table__
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt.returning(table.c.id)).first() is not None
+
+
+def client_frame(client: Client, settings: Settings) -> ClientFrame:
+    """The client's zone, contact window and birthday; a bad stored window is ignored."""
+    zone = settings.zone
+    if client.timezone:
+        try:
+            zone = ZoneInfo(client.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = settings.zone
+    window = None
+    if client.contact_window:
+        try:
+            window = parse_contact_window(client.contact_window, zone)
+        except ValueError:
+            log.warning("client %s has an unreadable contact window", client.id)
+    birthday = (
+        (client.birthday_day, client.birthday_month)
+        if client.birthday_day and client.birthday_month
+        else None
+    )
+    return ClientFrame(zone=zone, window=window, birthday=birthday)
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _as_date(value: datetime | str | None, settings: Settings) -> date | None:
+    if value is None:
+        return None
+    return _aware(value).astimezone(settings.zone).date()

@@ -1,0 +1,229 @@
+"""Follow-ups as people meet them: listed, grouped for today, completed, snoozed, reassigned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from goodwill.domain.playbooks import PersonalLevel
+from goodwill.errors import Conflict, InvalidInput, NotFound
+from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, StaffUser
+
+STATUSES = ("open", "done", "closed")
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    id: int
+    client_id: str
+    client_name: str
+    client_internal_id: int
+    title: str
+    reason: str
+    rule: str
+    event_types: tuple[str, ...]
+    events: tuple[dict[str, Any], ...]
+    due_at: datetime
+    assignee: str | None
+    assignee_name: str | None
+    channel: str
+    personal_level: str
+    template: str | None
+    status: str
+    outcome: str | None
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def personal_label(self) -> str:
+        return PersonalLevel(self.personal_level).label
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "client_name": self.client_name,
+            "title": self.title,
+            "reason": self.reason,
+            "rule": self.rule,
+            "event_types": list(self.event_types),
+            "events": list(self.events),
+            "due_at": self.due_at.isoformat(),
+            "assignee": self.assignee,
+            "channel": self.channel,
+            "personal_level": self.personal_level,
+            "template": self.template,
+            "status": self.status,
+            "outcome": self.outcome,
+        }
+
+
+def list_followups(
+    session: Session,
+    *,
+    assignee: str | None = None,
+    due_before: datetime | None = None,
+    status: str | None = "open",
+    client_id: int | None = None,
+    limit: int = 500,
+) -> list[FollowUpView]:
+    """Follow-ups by due time; ``assignee`` is an email ('' or 'unassigned' for nobody's)."""
+    query = (
+        select(FollowUp, Client, StaffUser)
+        .join(Client, Client.id == FollowUp.client_id)
+        .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
+        .order_by(FollowUp.due_at, FollowUp.id)
+        .limit(limit)
+    )
+    if status is not None:
+        if status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+        query = query.where(FollowUp.status == status)
+    if assignee is not None:
+        if assignee in ("", "unassigned"):
+            query = query.where(FollowUp.assignee_id.is_(None))
+        else:
+            query = query.where(StaffUser.email == assignee.strip().lower())
+    if due_before is not None:
+        query = query.where(FollowUp.due_at < due_before)
+    if client_id is not None:
+        query = query.where(FollowUp.client_id == client_id)
+    rows = session.execute(query).all()
+    events = _events(session, [f.id for f, _, _ in rows])
+    return [_view(f, c, u, events.get(f.id, [])) for f, c, u in rows]
+
+
+def get_followup(session: Session, followup_id: int) -> FollowUpView:
+    row = session.execute(
+        select(FollowUp, Client, StaffUser)
+        .join(Client, Client.id == FollowUp.client_id)
+        .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
+        .where(FollowUp.id == followup_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no follow-up with id {followup_id}", followup=followup_id)
+    followup, client, user = row
+    return _view(followup, client, user, _events(session, [followup.id]).get(followup.id, []))
+
+
+def _events(session: Session, ids: Sequence[int]) -> dict[int, list[Event]]:
+    found: dict[int, list[Event]] = {}
+    if not ids:
+        return found
+    for link, event in session.execute(
+        select(FollowUpEvent, Event)
+        .join(Event, Event.id == FollowUpEvent.event_id)
+        .where(FollowUpEvent.followup_id.in_(ids))
+        .order_by(Event.occurred_at, Event.id)
+    ).all():
+        found.setdefault(link.followup_id, []).append(event)
+    return found
+
+
+def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> FollowUpView:
+    return FollowUpView(
+        id=f.id,
+        client_id=c.external_id or f"#{c.id}",
+        client_name=c.name,
+        client_internal_id=c.id,
+        title=f.title,
+        reason=f.reason,
+        rule=f.rule,
+        event_types=tuple(dict.fromkeys(e.type for e in events)),
+        events=tuple(
+            {"type": e.type, "occurred_at": e.occurred_at.isoformat(), "payload": e.payload}
+            for e in events
+        ),
+        due_at=f.due_at,
+        assignee=u.email if u else None,
+        assignee_name=u.name if u else None,
+        channel=f.channel,
+        personal_level=f.personal_level,
+        template=f.template,
+        status=f.status,
+        outcome=f.outcome,
+        sequence=f.sequence,
+        created_at=f.created_at,
+        updated_at=f.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class Today:
+    overdue: list[FollowUpView]
+    today: list[FollowUpView]
+    upcoming: list[FollowUpView]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "overdue": [f.as_dict() for f in self.overdue],
+            "today": [f.as_dict() for f in self.today],
+            "upcoming": [f.as_dict() for f in self.upcoming],
+        }
+
+
+def today_list(
+    session: Session, *, now: datetime, zone: ZoneInfo, assignee: str | None, days: int = 7
+) -> Today:
+    """Open follow-ups grouped: overdue (due before now), today (the rest of today in the
+    business's zone), upcoming (the next ``days`` days)."""
+    local = now.astimezone(zone).date()
+    end_of_today = _start(local + timedelta(days=1), zone)
+    horizon = _start(local + timedelta(days=days + 1), zone)
+    items = list_followups(session, assignee=assignee, due_before=horizon, status="open")
+    return Today(
+        overdue=[f for f in items if f.due_at < now],
+        today=[f for f in items if now <= f.due_at < end_of_today],
+        upcoming=[f for f in items if f.due_at >= end_of_today],
+    )
+
+
+def _start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time()).replace(tzinfo=zone)
+
+
+def _open(session: Session, followup_id: int) -> FollowUp:
+    followup = session.get(FollowUp, followup_id)
+    if followup is None:
+        raise NotFound(f"no follow-up with id {followup_id}", followup=followup_id)
+    if followup.status != "open":
+        raise Conflict(
+            f"follow-up {followup_id} is already {followup.status}", status=followup.status
+        )
+    return followup
+
+
+def complete(session: Session, followup_id: int, *, outcome: str, now: datetime) -> None:
+    """Mark done with what happened; the outcome is required (it is the history)."""
+    if not outcome.strip():
+        raise InvalidInput("say what happened: an outcome is required", field="outcome")
+    followup = _open(session, followup_id)
+    followup.status, followup.open_reason, followup.outcome = "done", None, outcome.strip()
+    followup.closed_at = followup.updated_at = now
+    followup.sequence += 1
+
+
+def snooze(session: Session, followup_id: int, *, until: datetime, now: datetime) -> None:
+    if until <= now:
+        raise InvalidInput("snooze until a time in the future", field="until")
+    followup = _open(session, followup_id)
+    followup.due_at, followup.updated_at = until, now
+    followup.sequence += 1
+
+
+def reassign(session: Session, followup_id: int, *, to: str, now: datetime) -> None:
+    user = session.execute(
+        select(StaffUser).where(StaffUser.email == to.strip().lower(), StaffUser.active.is_(True))
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no active user with email {to!r}", field="to")
+    followup = _open(session, followup_id)
+    followup.assignee_id, followup.updated_at = user.id, now
+    followup.sequence += 1

@@ -1,0 +1,217 @@
+"""The engine from imported history to follow-ups, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from goodwill.domain.records import ClientRef, FileKind
+from goodwill.store.events import record_touch_point
+from goodwill.store.followups import complete
+from goodwill.store.models import Event, FollowUp, FollowUpEvent
+from tests.engine.conftest import World
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
+CLIENTS = "client_id,name,email,birthday,owner,contact_window\n"
+PAYMENTS = "invoice_id,client_id,amount,issued_at,due_date,paid_at\n"
+PURCHASES = "order_id,client_id,occurred_at,amount,product\n"
+
+
+def monthly_orders(client: str, start: datetime, count: int, prefix: str) -> str:
+    return "".join(
+        f"{prefix}{i},{client},{(start + timedelta(days=30 * i)).date()},45.00,Beans\n"
+        for i in range(count)
+    )
+
+
+def test_second_late_payment_escalates_to_the_owner_as_a_conversation(world: World) -> None:
+    owner = world.staff("olivia@shop.example", "owner", NOW)
+    sam = world.staff("sam@shop.example", "staff", NOW)
+    world.load(
+        FileKind.CLIENTS, CLIENTS + "C1,Ann Example,ann@example.com,,sam@shop.example,\n", NOW
+    )
+    world.load(FileKind.PAYMENTS, PAYMENTS + "I1,C1,100,2026-10-01,2026-10-31,2026-11-10\n", NOW)
+    world.run(NOW)
+    [check_in] = world.followups()
+    assert check_in.rule == "late-payment-check-in" and check_in.assignee == "sam@shop.example"
+    assert check_in.event_types == ("payment.late",) and check_in.channel == "call"
+    later = NOW + timedelta(days=3)
+    world.load(FileKind.PAYMENTS, PAYMENTS + "I2,C1,100,2026-10-15,2026-11-14,2026-11-25\n", later)
+    report = world.run(later)
+    assert report.created == 1
+    escalation = next(f for f in world.followups() if f.rule != "late-payment-check-in")
+    assert escalation.rule == "late-payment-owner-conversation"
+    assert escalation.assignee == "olivia@shop.example" and owner != sam
+    assert escalation.personal_level == "owner_call"
+    assert "payment dates or method" in escalation.title and "fee" not in escalation.title.lower()
+    assert escalation.events[0]["payload"]["n"] == 2
+
+
+def test_birthday_touches_grow_more_personal_with_the_clients_value(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    world.load(
+        FileKind.CLIENTS,
+        CLIENTS
+        + "".join(f"C{i},Client {i},c{i}@example.com,1980-12-{10 + i},,\n" for i in range(3)),
+        NOW,
+    )
+    world.load(
+        FileKind.PURCHASES,
+        PURCHASES + "1,C0,2025-01-05,50\n2,C1,2025-01-05,2500\n3,C2,2025-01-05,9000\n",
+        NOW,
+    )
+    december = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    assert world.run(NOW).created == 0  # November: nobody's birthday month
+    world.run(december)
+    levels = {f.client_id: (f.personal_level, f.due_at) for f in world.followups()}
+    assert levels["C0"][0] == "automated"
+    assert levels["C1"][0] == "personal_message"
+    assert levels["C2"][0] == "handwritten_note"
+    # 12 December 2026 is a Saturday: the touch is due at opening on Monday 7 December.
+    assert levels["C2"][1] == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def test_a_missed_purchase_becomes_a_call_and_closes_when_the_client_buys(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    world.load(
+        FileKind.CLIENTS, CLIENTS + "C1,Ann Example,ann@example.com,,,mon-fri 08:00-10:00\n", NOW
+    )
+    world.load(
+        FileKind.PURCHASES, PURCHASES + monthly_orders("C1", datetime(2025, 1, 10), 20, "M"), NOW
+    )
+    world.run(NOW)
+    with world.store.begin() as session:
+        record_touch_point(
+            session,
+            world.settings,
+            type="purchase.missed",
+            client=ClientRef("C1", None, None),
+            occurred_at=NOW,
+            source="test",
+            payload={"days_overdue": 12, "expected_at": "2026-11-11"},
+            now=NOW,
+        )
+    world.run(NOW + timedelta(minutes=5))
+    [call] = world.followups()
+    assert call.rule == "missed-regular-purchase" and call.channel == "call"
+    assert "12 days overdue" in call.title
+    assert call.due_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # window 08-10, opens at 9
+    later = NOW + timedelta(days=2)
+    world.load(FileKind.PURCHASES, PURCHASES + "M99,C1,2026-11-24,45.00,Beans\n", later)
+    report = world.run(later)
+    assert report.closed == 1 and world.followups() == []
+    [closed] = world.followups(status="closed")
+    assert closed.outcome.startswith("closed by itself: purchase.repeat")
+    assert set(closed.event_types) == {"purchase.missed", "purchase.repeat"}
+
+
+def test_running_the_engine_again_creates_nothing_twice(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    world.load(
+        FileKind.PURCHASES,
+        PURCHASES
+        + monthly_orders("C1", datetime(2026, 10, 20), 2, "A")
+        + "B1,C2,2026-11-20,20,Cup\n",
+        NOW,
+    )
+    first = world.run(NOW)
+    assert first.created == 2 and first.derived == 3  # C2's first purchase, C1's second
+    with world.store() as session:
+        events = session.execute(select(func.count(Event.id))).scalar_one()
+    again = world.run(NOW)
+    assert (again.derived, again.created, again.suppressed) == (0, 0, 0)
+    with world.store() as session:
+        assert session.execute(select(func.count(Event.id))).scalar_one() == events
+    assert len(world.followups()) == 2
+
+
+def test_one_open_follow_up_per_client_and_reason_gathers_the_events(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    with world.store.begin() as session:
+        for days in (3, 2):
+            record_touch_point(
+                session,
+                world.settings,
+                type="purchase.missed",
+                client=ClientRef("C1", None, "Ann"),
+                occurred_at=NOW - timedelta(days=days),
+                source="test",
+                payload={"days_overdue": 20 - days},
+                now=NOW,
+            )
+    report = world.run(NOW)
+    assert (report.created, report.suppressed) == (1, 1)
+    [followup] = world.followups()
+    assert len(followup.events) == 2
+
+
+def test_history_older_than_the_freshness_window_does_not_flood_the_list(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    world.load(
+        FileKind.PURCHASES, PURCHASES + monthly_orders("C1", datetime(2020, 1, 1), 40, "H"), NOW
+    )
+    report = world.run(NOW)
+    assert report.derived >= 40 and report.created == 0
+
+
+def test_a_done_follow_up_starts_a_quiet_period_for_its_reason(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+
+    def click(at: datetime, url: str) -> None:
+        with world.store.begin() as session:
+            record_touch_point(
+                session,
+                world.settings,
+                type="email.link_clicked",
+                client=ClientRef(None, "lead@example.com", "Lee"),
+                occurred_at=at,
+                source="test",
+                payload={"url": url},
+                now=at,
+            )
+
+    click(NOW, "/pricing")
+    world.run(NOW)
+    [offer] = world.followups()
+    with world.store.begin() as session:
+        complete(session, offer.id, outcome="Sent a note, waiting", now=NOW + timedelta(hours=1))
+    click(NOW + timedelta(days=2), "/pricing-again")
+    report = world.run(NOW + timedelta(days=2))
+    assert report.suppressed == 1 and world.followups() == []  # quiet for 14 days
+    click(NOW + timedelta(days=20), "/contact")
+    assert world.run(NOW + timedelta(days=20)).created == 1
+
+
+def test_a_crash_between_batches_loses_and_duplicates_nothing(world: World, tmp_path) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    orders = "".join(f"X{i},C{i},2026-11-{10 + i % 10},{20 + i},Cup\n" for i in range(60))
+    world.load(FileKind.PURCHASES, PURCHASES + orders, NOW)
+    from goodwill.engine.passes import EnginePass
+
+    calls = {"n": 0}
+    original = EnginePass._apply
+
+    def crashing(self, session, events):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the power went out")
+        return original(self, session, events)
+
+    EnginePass._apply = crashing  # type: ignore[method-assign]
+    try:
+        try:
+            world.run(NOW, batch=25)
+        except RuntimeError:
+            pass
+    finally:
+        EnginePass._apply = original  # type: ignore[method-assign]
+    partial = len(world.followups())
+    assert 0 < partial < 60
+    world.run(NOW, batch=25)
+    followups = world.followups()
+    assert len(followups) == 60 and len({f.client_id for f in followups}) == 60
+    with world.store() as session:
+        links = session.execute(select(func.count(FollowUpEvent.id))).scalar_one()
+        assert links == 60
+        assert session.execute(select(func.count(FollowUp.id))).scalar_one() == 60
