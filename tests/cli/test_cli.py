@@ -18,14 +18,18 @@ NOW = "2026-11-23T10:00:00+00:00"
 
 
 def goodwill(
-    *args: str, db: str | None = None, env: dict[str, str] | None = None, config: Path | None = None
+    *args: str,
+    db: str | None = None,
+    env: dict[str, str] | None = None,
+    config: Path | None = None,
+    now: str = NOW,
 ) -> subprocess.CompletedProcess[str]:
     cmd = [GOODWILL]
     if db:
         cmd += ["--db", db]
     if config:
         cmd += ["--config", str(config)]
-    cmd += ["--now", NOW, *args]
+    cmd += ["--now", now, *args]
     return subprocess.run(
         cmd,
         capture_output=True,

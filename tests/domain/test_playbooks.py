@@ -67,11 +67,11 @@ def test_the_shipped_playbook_embodies_the_design() -> None:
     ]
     assert all("fee" not in (r.template or "") for r in on_late)
     levels = {
-        tier: [
+        tier: next(
             r.personal_level
             for r in playbook.rules_for("client.birthday_month")
             if matches(r, {}, client(tier))
-        ][0]
+        )
         for tier in ("bronze", "silver", "gold")
     }
     assert levels["bronze"].rank < levels["silver"].rank < levels["gold"].rank
