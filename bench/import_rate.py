@@ -16,15 +16,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, create_engine, insert
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, insert
 from sqlalchemy.types import DateTime
+from tests.factories import PURCHASE_HEADER, purchase_rows, write_csv
+from tests.pgserver import PostgresServer, PostgresUnavailable
 
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind, PurchaseRow, Reading, read_row
 from goodwill.settings import load_settings
 from goodwill.store.database import make_engine, open_store
-from tests.factories import PURCHASE_HEADER, purchase_rows, write_csv
-from tests.pgserver import PostgresServer, PostgresUnavailable
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -34,10 +34,16 @@ def baseline(url: str, path: Path) -> float:
     reading = Reading(zone=load_settings(database_url=url, environ={}).zone, currency="USD")
     engine = make_engine(url)
     meta = MetaData()
-    bare = Table("bare_lines", meta, Column("id", Integer, primary_key=True),
-                 Column("order_id", String(200)), Column("client_id", String(200)),
-                 Column("occurred_at", DateTime(timezone=True)), Column("amount", BigInteger),
-                 Column("product", String(300)))
+    bare = Table(
+        "bare_lines",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("order_id", String(200)),
+        Column("client_id", String(200)),
+        Column("occurred_at", DateTime(timezone=True)),
+        Column("amount", BigInteger),
+        Column("product", String(300)),
+    )
     meta.create_all(engine)
     start = time.perf_counter()
     with path.open(newline="", encoding="utf-8") as handle:
@@ -46,9 +52,15 @@ def baseline(url: str, path: Path) -> float:
         for record in reader:
             row = read_row(FileKind.PURCHASES, record, reading)
             assert isinstance(row, PurchaseRow)
-            rows.append({"order_id": row.order_id, "client_id": row.ref.client_id,
-                         "occurred_at": row.occurred_at, "amount": row.amount_minor,
-                         "product": row.product})
+            rows.append(
+                {
+                    "order_id": row.order_id,
+                    "client_id": row.ref.client_id,
+                    "occurred_at": row.occurred_at,
+                    "amount": row.amount_minor,
+                    "product": row.product,
+                }
+            )
     with engine.begin() as connection:
         connection.execute(insert(bare), rows)
     return time.perf_counter() - start
@@ -65,10 +77,12 @@ def measure(name: str, url_for: callable, path: Path, n: int) -> None:  # type: 
     again_s = time.perf_counter() - start
     assert first.imported == n and again.duplicates == n, (first, again)
     base_s = baseline(url_for("baseline"), path)
-    print(f"{name:10} import {n / first_s:9,.0f} rows/s ({first_s:6.1f} s)   "
-          f"re-import {n / again_s:9,.0f} rows/s ({again_s:6.1f} s)   "
-          f"baseline plain insert {n / base_s:9,.0f} rows/s   "
-          f"ratio import/baseline time {first_s / base_s:4.1f}x")
+    print(
+        f"{name:10} import {n / first_s:9,.0f} rows/s ({first_s:6.1f} s)   "
+        f"re-import {n / again_s:9,.0f} rows/s ({again_s:6.1f} s)   "
+        f"baseline plain insert {n / base_s:9,.0f} rows/s   "
+        f"ratio import/baseline time {first_s / base_s:4.1f}x"
+    )
 
 
 def main() -> None:
@@ -77,8 +91,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        path = write_csv(base / "purchases.csv", PURCHASE_HEADER,
-                         purchase_rows(args.rows, clients=max(10, args.rows // 20)))
+        path = write_csv(
+            base / "purchases.csv",
+            PURCHASE_HEADER,
+            purchase_rows(args.rows, clients=max(10, args.rows // 20)),
+        )
         print(f"{args.rows:,} purchase rows, {path.stat().st_size / 1e6:.1f} MB")
         measure("sqlite", lambda db: f"sqlite:///{base / db}.db", path, args.rows)
         server = PostgresServer(base / "pg")

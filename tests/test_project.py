@@ -12,8 +12,18 @@ from goodwill.settings import SPECS
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "src" / "goodwill"
-ADAPTER_LIBRARIES = {"sqlalchemy", "alembic", "fastapi", "starlette", "typer", "rich", "uvicorn",
-                     "aiosmtpd", "jinja2", "argon2"}
+ADAPTER_LIBRARIES = {
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "typer",
+    "rich",
+    "uvicorn",
+    "aiosmtpd",
+    "jinja2",
+    "argon2",
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -33,8 +43,10 @@ def test_the_domain_core_does_no_io_and_imports_no_framework() -> None:
         for path in (PACKAGE / "domain").rglob("*.py")
         for name in imported_modules(path)
         if name.split(".")[0] in ADAPTER_LIBRARIES
-        or (name.startswith("goodwill.") and not name.startswith(("goodwill.domain",
-                                                                   "goodwill.errors")))
+        or (
+            name.startswith("goodwill.")
+            and not name.startswith(("goodwill.domain", "goodwill.errors"))
+        )
     }
     assert offenders == set()
 

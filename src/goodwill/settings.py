@@ -95,6 +95,12 @@ SPECS: tuple[SettingSpec, ...] = (
         "Email of the staff user who takes on-call follow-ups (new leads); default: the owner.",
     ),
     SettingSpec(
+        "public_url",
+        None,
+        "The address people reach goodwill at (e.g. https://care.example.com), used in links "
+        "that leave the app such as calendar feeds; default: the address of the request.",
+    ),
+    SettingSpec(
         "mappings",
         {},
         "Named column-mapping profiles for imports: [mappings.NAME] with "
@@ -119,6 +125,7 @@ class Settings:
     calendar: Mapping[str, Any] | Path | None = None
     owner: str | None = None
     on_call: str | None = None
+    public_url: str | None = None
     config_path: Path | None = None
 
     @property
@@ -178,6 +185,7 @@ def load_settings(
         calendar=_calendar(raw.get("calendar"), path),
         owner=_optional_str(raw, "owner", path),
         on_call=_optional_str(raw, "on_call", path),
+        public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):

@@ -7,18 +7,19 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.settings import load_settings
+from goodwill.settings import Settings, load_settings
 from goodwill.store.database import open_store
 from goodwill.web import create_app
 from tests.conftest import NOW
-from tests.web.sample import sample_business, staff_user
+from tests.web.sample import PASSWORD, sample_business, staff_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -65,14 +66,21 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of the app, served in a background thread until the module's tests end."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'goodwill.db'}"
-    settings = load_settings(database_url=url, environ={})
-    with open_store(url).begin() as session:
+def sample_seed(store: sessionmaker[Session], settings: Settings) -> None:
+    """The owner and the sample business."""
+    with store.begin() as session:
         staff_user(session, now=NOW)
         sample_business(session, now=NOW)
+
+
+def serve(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed: Callable[[sessionmaker[Session], Settings], None],
+) -> Iterator[str]:
+    """Seed a fresh SQLite file, serve the app over it on a free port; yield its base URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'goodwill.db'}"
+    settings = load_settings(database_url=url, environ={})
+    seed(open_store(url), settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -92,6 +100,39 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the app over the sample business, until the module's tests end."""
+    yield from serve(tmp_path_factory, sample_seed)
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str) -> Iterator[Any]:
+    """A fresh 1280x800 browser context (no cookies) whose console errors fail the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield tab
+        assert errors == [], f"browser console errors: {errors}"
+    finally:
+        context.close()
+
+
+def log_in(page: Any, path: str = "/clients") -> None:
+    """Open ``path``, be sent to the login form, log in as the owner and land on ``path``."""
+    page.goto(path)
+    assert "/login" in page.url
+    page.fill("#email", "owner@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
 
 
 def repository_root() -> Path:

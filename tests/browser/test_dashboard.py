@@ -6,41 +6,14 @@ Content-Security-Policy violation is a bug the HTTP tests cannot see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import expect, repository_root
-from tests.web.sample import LONG_CLIENT_NAME, PASSWORD
+from tests.browser.conftest import expect, log_in, repository_root
+from tests.web.sample import LONG_CLIENT_NAME
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(browser: Any, live_server: str) -> Iterator[Any]:
-    """A fresh browser context (no cookies) whose console errors fail the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield tab
-        assert errors == [], f"browser console errors: {errors}"
-    finally:
-        context.close()
-
-
-def log_in(page: Any) -> None:
-    page.goto("/clients")
-    assert "/login" in page.url
-    page.fill("#email", "owner@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/clients")
 
 
 def test_staff_logs_in_finds_a_client_by_typing_and_reads_their_timeline(page: Any) -> None:

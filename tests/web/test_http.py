@@ -22,10 +22,10 @@ def rows(html: str) -> int:
     return body.count("<tr>")
 
 
-def test_logging_in_with_the_right_password_leads_to_the_client_list(http: TestClient) -> None:
+def test_logging_in_with_the_right_password_leads_to_today(http: TestClient) -> None:
     response = log_in(http)
     assert response.status_code == 303
-    assert response.headers["location"] == "/clients"
+    assert response.headers["location"] == "/today"
     page = http.get("/clients")
     assert page.status_code == 200
     assert "Olive Owner" in page.text
@@ -87,8 +87,8 @@ def test_logging_out_ends_the_session(logged_in: TestClient) -> None:
     ],
 )
 def test_login_never_redirects_to_another_site(http: TestClient, target: str) -> None:
-    assert log_in(http, next=target).headers["location"] == "/clients"
-    assert http.get("/login", params={"next": target}).headers["location"] == "/clients"
+    assert log_in(http, next=target).headers["location"] == "/today"
+    assert http.get("/login", params={"next": target}).headers["location"] == "/today"
 
 
 def test_a_deactivated_user_is_logged_out_on_the_next_request(
@@ -102,8 +102,8 @@ def test_a_deactivated_user_is_logged_out_on_the_next_request(
     assert logged_in.get("/clients").status_code == 303
 
 
-def test_the_root_redirects_to_the_client_list(logged_in: TestClient) -> None:
-    assert logged_in.get("/").headers["location"] == "/clients"
+def test_the_root_redirects_to_today(logged_in: TestClient) -> None:
+    assert logged_in.get("/").headers["location"] == "/today"
 
 
 def test_the_client_list_shows_figures_and_finds_by_name_email_or_id(

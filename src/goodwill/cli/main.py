@@ -13,6 +13,7 @@ from goodwill import __version__
 from goodwill.cli import (
     calendar,
     clients,
+    clv,
     engine,
     events,
     followups,
@@ -37,6 +38,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(playbook.app, name="playbook")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(events.app, name="event")
+app.add_typer(clv.app, name="clv")
 clients.register(app)
 followups.register(app)
 engine.register(app)

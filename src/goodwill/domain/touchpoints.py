@@ -95,3 +95,38 @@ def latest_anniversary(since: date, *, today: date) -> tuple[int, date] | None:
             return years, when
         years -= 1
     return None
+
+
+def describe(kind: str, payload: dict[str, object]) -> tuple[str, str]:
+    """A touch point in plain words for a timeline: (title, detail)."""
+    n = payload.get("n")
+    if kind == "payment.late":
+        return (
+            f"Late payment #{n}",
+            f"invoice {payload.get('invoice_id')}, {payload.get('days_late')} days late",
+        )
+    if kind == "invoice.overdue":
+        return (
+            "Invoice past due",
+            f"invoice {payload.get('invoice_id')}, due {payload.get('due_date')}",
+        )
+    if kind == "purchase.missed":
+        what = f" ({payload['category']})" if payload.get("category") else ""
+        return (
+            f"Missed a regular purchase{what}",
+            f"expected {payload.get('expected_at')}, {payload.get('days_overdue')} days overdue",
+        )
+    if kind == "client.milestone":
+        return f"Milestone: {payload.get('what')}", ""
+    if kind == "client.anniversary":
+        return f"{payload.get('years')} years as a client", f"since {payload.get('since')}"
+    if kind == "client.birthday_month":
+        return "Birthday month", str(payload.get("birthday") or "")
+    if kind == "lead.created":
+        return "New lead", f"via {payload['via']}" if payload.get("via") else ""
+    words = TOUCH_POINTS.get(kind, kind).split(" (")[0]
+    return words[:1].upper() + words[1:], str(payload.get("summary") or "")
+
+
+#: Derived touch points that restate a base fact already on the timeline.
+RESTATING = frozenset({"purchase.first", "purchase.repeat", "payment.on_time"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +53,16 @@ from goodwill.store.queries import overviews_for
 log = logging.getLogger(__name__)
 OVERLAP = 500
 SOURCE = "engine"
+#: What the engine reads of each event: plain rows, not ORM objects (a pass reads many).
+EVENT_COLUMNS = (
+    Event.id,
+    Event.type,
+    Event.client_id,
+    Event.occurred_at,
+    Event.recorded_at,
+    Event.idempotency_key,
+    Event.payload,
+)
 
 
 @dataclass
@@ -65,6 +75,16 @@ class PassReport:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+@dataclass
+class Known:
+    """Follow-up facts of one batch: keys already used, (event, reason) pairs already linked,
+    and the open follow-up per (client, reason)."""
+
+    keys: set[str] = field(default_factory=set)
+    handled: set[tuple[int, str]] = field(default_factory=set)
+    open: dict[tuple[int, str | None], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,7 @@ class EnginePass:
         now: datetime,
         playbook: Playbook,
         calendar: BusinessCalendar,
-        batch: int = 500,
+        batch: int = 2000,
     ) -> None:
         self.store, self.settings, self.now = store, settings, now
         self.playbook, self.calendar, self.batch = playbook, calendar, batch
@@ -156,13 +176,13 @@ class EnginePass:
         with self.store.begin() as session:
             position = self._lock(session, name)
             start = max(0, position - OVERLAP) if first else position
-            events = list(
+            events: list[Any] = list(
                 session.execute(
-                    select(Event)
+                    select(*EVENT_COLUMNS)
                     .where(Event.id > start, Event.type.in_(types))
                     .order_by(Event.id)
                     .limit(self.batch + (position - start))
-                ).scalars()
+                ).all()
             )
             fresh = [e for e in events if e.id > position]
             if not fresh:
@@ -202,15 +222,7 @@ class EnginePass:
             }
             for client_id, occurred_at, d in items
         ]
-        keys = [row["idempotency_key"] for row in rows]
-        known = set(
-            session.execute(
-                select(Event.idempotency_key).where(Event.idempotency_key.in_(keys))
-            ).scalars()
-        )
-        fresh = [row for row in rows if row["idempotency_key"] not in known]
-        insert_new(session, Event, fresh, ["idempotency_key"])
-        self.report.derived += len(fresh)
+        self.report.derived += insert_new(session, Event, rows, ["idempotency_key"])
 
     def _purchases(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
         ids = {str(e.payload.get("order_id")) for e in events}
@@ -385,22 +397,40 @@ class EnginePass:
 
     # -- applying the playbook ---------------------------------------------------------------
 
+    def _fresh_rules(self, event: Event) -> list[Rule]:
+        """The rules for this event that it is recent enough to fire."""
+        return [
+            rule
+            for rule in self.playbook.rules_for(event.type)
+            if event.occurred_at <= self.now
+            and self.now - event.occurred_at <= timedelta(days=rule.fresh_days)
+        ]
+
     def _apply(self, session: Session, events: list[Event]) -> None:
-        staff = Staff.load(session, self.settings)
-        clients = {
-            c.id: c
-            for c in session.execute(
-                select(Client).where(Client.id.in_({e.client_id for e in events}))
-            ).scalars()
-        }
-        overviews = overviews_for(session, self.settings, clients, today=self.today)
+        firing = {e.id: rules for e in events if (rules := self._fresh_rules(e))}
         closable = self._closable(session, events)
+        if not firing and not closable:
+            return  # old history: nothing to create, nothing to close
+        wanted = {e.client_id for e in events if e.id in firing or e.client_id in closable}
+        clients = {
+            c.id: c for c in session.execute(select(Client).where(Client.id.in_(wanted))).scalars()
+        }
+        staff = Staff.load(session, self.settings)
+        known = self._known(session, events, firing)
+        overviews = overviews_for(
+            session,
+            self.settings,
+            {e.client_id for e in events if e.id in firing and e.client_id is not None},
+            today=self.today,
+        )
         for event in events:
             client = clients.get(event.client_id or -1)
             if client is None:
                 continue
             if client.id in closable:
                 self._close(session, event, closable[client.id])
+            if event.id not in firing:
+                continue
             overview = overviews.get(client.id)
             context = ClientContext(
                 name=client.name,
@@ -408,12 +438,9 @@ class EnginePass:
                 tenure_years=overview.tenure_years if overview else 0.0,
                 tags=frozenset(client.tags or []),
             )
-            for rule in self.playbook.rules_for(event.type):
-                if self.now - event.occurred_at > timedelta(days=rule.fresh_days):
-                    continue
-                if event.occurred_at > self.now or not matches(rule, event.payload, context):
-                    continue
-                self._create(session, rule, event, client, context, staff)
+            for rule in firing[event.id]:
+                if matches(rule, event.payload, context):
+                    self._create(session, rule, event, client, context, staff, known)
 
     def _closable(self, session: Session, events: list[Event]) -> dict[int, list[FollowUp]]:
         """Open follow-ups, by client, that some event of this batch may close."""
@@ -455,6 +482,35 @@ class EnginePass:
             self._link(session, followup.id, event.id)
             self.report.closed += 1
 
+    def _known(self, session: Session, events: list[Event], firing: dict[int, list[Rule]]) -> Known:
+        """What is already stored about this batch's follow-ups, read in three queries."""
+        keys = {f"{r.name}/{e.idempotency_key}" for e in events for r in firing.get(e.id, [])}
+        clients = {e.client_id for e in events if e.id in firing}
+        known = Known()
+        if keys:
+            known.keys.update(
+                session.execute(select(FollowUp.key).where(FollowUp.key.in_(keys))).scalars()
+            )
+        if firing:
+            known.handled.update(
+                (row[0], row[1])
+                for row in session.execute(
+                    select(FollowUpEvent.event_id, FollowUp.reason)
+                    .join(FollowUp, FollowUp.id == FollowUpEvent.followup_id)
+                    .where(FollowUpEvent.event_id.in_(set(firing)))
+                )
+            )
+        if clients:
+            known.open.update(
+                ((row[0], row[1]), row[2])
+                for row in session.execute(
+                    select(FollowUp.client_id, FollowUp.open_reason, FollowUp.id).where(
+                        FollowUp.client_id.in_(clients), FollowUp.open_reason.is_not(None)
+                    )
+                )
+            )
+        return known
+
     def _create(
         self,
         session: Session,
@@ -463,27 +519,16 @@ class EnginePass:
         client: Client,
         context: ClientContext,
         staff: Staff,
+        known: Known,
     ) -> None:
         key = f"{rule.name}/{event.idempotency_key}"
-        handled = session.execute(
-            select(FollowUp.id)
-            .outerjoin(FollowUpEvent, FollowUpEvent.followup_id == FollowUp.id)
-            .where(
-                (FollowUp.key == key)
-                | and_(FollowUpEvent.event_id == event.id, FollowUp.reason == rule.reason)
-            )
-            .limit(1)
-        ).first()
-        if handled is not None:  # seen in an earlier pass (passes re-read a little)
-            return
+        if key in known.keys or (event.id, rule.reason) in known.handled:
+            return  # seen in an earlier pass (passes re-read a little)
         if rule.quiet_days and self._in_quiet_period(session, rule, client, event):
             self.report.suppressed += 1
             return
-        existing = session.execute(
-            select(FollowUp.id).where(
-                FollowUp.client_id == client.id, FollowUp.open_reason == rule.reason
-            )
-        ).scalar_one_or_none()
+        known.handled.add((event.id, rule.reason))
+        existing = known.open.get((client.id, rule.reason))
         if existing is None:
             frame = client_frame(client, self.settings)
             values = {
@@ -507,13 +552,18 @@ class EnginePass:
             }
             # ON CONFLICT DO NOTHING on any unique key: the rule's key, or an open follow-up for
             # the same reason committed by another worker a moment ago.
-            if _insert_ignoring_conflicts(session, values):
+            existing = _insert_ignoring_conflicts(session, values)
+            if existing is not None:
+                known.keys.add(key)
+                known.open[(client.id, rule.reason)] = existing
                 self.report.created += 1
                 log.info("follow-up created: rule=%s client=%s", rule.name, client.id)
-            else:
-                self.report.suppressed += 1
-        else:
-            self.report.suppressed += 1
+                self._link(session, existing, event.id)
+                return
+        self.report.suppressed += 1
+        if existing is not None:
+            self._link(session, existing, event.id)
+            return
         target = (
             session.execute(
                 select(FollowUp.id)
@@ -570,14 +620,15 @@ class EnginePass:
         return members[position % len(members)]
 
 
-def _insert_ignoring_conflicts(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on any unique key; True when the row was inserted."""
+def _insert_ignoring_conflicts(session: Session, values: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING on any unique key; the new row's id, None if none."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     table = FollowUp.__table__
     dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    return session.execute(stmt.returning(table.c.id)).first() is not None
+    row = session.execute(stmt.returning(table.c.id)).first()
+    return None if row is None else int(row[0])
 
 
 def client_frame(client: Client, settings: Settings) -> ClientFrame:

@@ -65,19 +65,18 @@ def table(model: type[Base]) -> Table:
 
 def insert_new(
     session: Session, model: type[Base], rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on the unique ``keys``: the idempotent write."""
+) -> int:
+    """INSERT … ON CONFLICT DO NOTHING on the unique ``keys``: the idempotent write.
+
+    Returns how many rows were new. The statement carries RETURNING, which also lets
+    SQLAlchemy send the rows in multi-row statements instead of one round trip per row.
+    """
     if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table(model))
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table(model)).on_conflict_do_nothing(index_elements=list(keys))
-    else:  # pragma: no cover - only the two supported stores
-        stmt = insert(table(model))
-    session.execute(stmt, list(rows))
+        return 0
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table(model)).on_conflict_do_nothing(index_elements=list(keys))
+    returned = session.execute(stmt.returning(*table(model).primary_key.columns), list(rows))
+    return len(returned.all())
 
 
 def _event(

@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from goodwill.domain.clients import Figures, Kind, kind_of, tenure_label, tenure_years, tier_of
 from goodwill.domain.money import from_minor
+from goodwill.domain.touchpoints import RESTATING, TOUCH_POINTS, describe
 from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.models import (
     Client,
     ClientFact,
     Contact,
+    EngineRun,
     Event,
     Invoice,
     Order,
@@ -251,6 +253,13 @@ def overviews_for(
     return {row[0].id: _overview(row, settings, currency, today) for row in rows}
 
 
+def last_engine_run(session: Session) -> EngineRun | None:
+    """The newest engine pass (a scheduler that silently stopped shows here first)."""
+    return session.execute(
+        select(EngineRun).order_by(EngineRun.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
 def find_client(session: Session, ref: str) -> Client:
     """A client by the id used in imported files, by email, or by ``#internal-id``."""
     ref = ref.strip()
@@ -313,7 +322,7 @@ def timeline(
     current state of each order and invoice (a refund or a late payment shows as it is now)."""
     query = (
         select(Event)
-        .where(Event.client_id == client.id)
+        .where(Event.client_id == client.id, Event.type.not_in(RESTATING))
         .order_by(Event.occurred_at.desc(), Event.id.desc())
     )
     if limit is not None:
@@ -379,6 +388,8 @@ def _entry(
         days_late = int(payload.get("days_late", 0))
         title = f"Payment for invoice {payload.get('invoice_id')}"
         detail = f"{days_late} days late" if days_late > 0 else "on time"
+    elif event.type in TOUCH_POINTS:
+        title, detail = describe(event.type, payload)
     return TimelineEntry(
         occurred_at=event.occurred_at, type=event.type, title=title, detail=detail, payload=payload
     )

@@ -117,3 +117,12 @@ def user_for_calendar_token(session: Session, token: str) -> StaffUser | None:
         select(StaffUser).where(StaffUser.calendar_token == token)
     ).scalar_one_or_none()
     return user if user is not None and user.active else None
+
+
+def active_staff(session: Session) -> list[StaffUser]:
+    """Who can be given a follow-up, by name."""
+    return list(
+        session.execute(
+            select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.name)
+        ).scalars()
+    )

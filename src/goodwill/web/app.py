@@ -17,9 +17,10 @@ from goodwill.settings import Settings
 from goodwill.store.database import open_store
 from goodwill.web import auth, errors
 from goodwill.web.api import clients as api_clients
+from goodwill.web.api import followups as api_followups
 from goodwill.web.csrf import csrf_protect
+from goodwill.web.pages import calendar, followups, login, today
 from goodwill.web.pages import clients as client_pages
-from goodwill.web.pages import login
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
 
@@ -75,16 +76,19 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     errors.install(app)
     auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(login.router)
+    for router in (login.router, today.router, followups.router, calendar.router):
+        app.include_router(router)
     app.include_router(client_pages.router)
     app.include_router(api_clients.router)
+    app.include_router(api_followups.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
     return app
 
 
 def _home() -> Response:
-    return RedirectResponse("/clients", status_code=303)
+    """The day's work first (the login form sends a visitor not logged in back here)."""
+    return RedirectResponse(auth.HOME, status_code=303)
 
 
 def _health() -> dict[str, str]:

@@ -24,7 +24,7 @@ from goodwill.web.state import Db
 
 log = logging.getLogger(__name__)
 
-HOME = "/clients"
+HOME = "/today"
 _USER_KEY = "user_id"
 _ROLE_KEY = "role"
 

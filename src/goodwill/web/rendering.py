@@ -18,8 +18,8 @@ from goodwill.web.csrf import FIELD, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-#: The sections of the dashboard; pages not built yet are listed so the layout keeps their place.
-NAV = (("clients", "Clients", "/clients"),)
+#: The sections of the dashboard, in the order of a working day.
+NAV = (("today", "Today", "/today"), ("clients", "Clients", "/clients"))
 
 
 def client_url(ref: str) -> str:

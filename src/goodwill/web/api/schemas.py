@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class ErrorBody(BaseModel):
@@ -65,3 +65,72 @@ class TimelineItem(BaseModel):
     title: str
     detail: str
     payload: dict[str, Any]
+
+
+class FollowUpOut(BaseModel):
+    """A follow-up: a task for a person, with why (events, reason), how, who and by when."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: str = Field(description="The client's id from imported files, or '#<internal id>'.")
+    client_name: str
+    title: str
+    reason: str = Field(description="Why, as a stable slug (e.g. missed-purchase, late-payment).")
+    rule: str = Field(description="The playbook rule that created it.")
+    event_types: list[str] = Field(description="The touch points behind it, e.g. purchase.missed.")
+    events: list[dict[str, Any]] = Field(description="Those events: type, occurred_at, payload.")
+    due_at: datetime
+    assignee: str | None = Field(description="The assignee's email; null when unassigned.")
+    assignee_name: str | None
+    channel: str = Field(description="call, email, note or visit.")
+    personal_level: str = Field(
+        description="automated, personal_message, handwritten_note or owner_call."
+    )
+    personal_label: str = Field(description="The level in words, e.g. 'personal message'.")
+    template: str | None
+    status: str = Field(description="open, done, or closed (by a later event, by itself).")
+    outcome: str | None = Field(description="What happened, once done or closed.")
+    sequence: int = Field(description="Bumped on every change (the calendar feed's SEQUENCE).")
+    created_at: datetime
+    updated_at: datetime
+
+
+class TodayOut(BaseModel):
+    overdue: list[FollowUpOut]
+    today: list[FollowUpOut] = Field(description="Due later today, in the business's time zone.")
+    upcoming: list[FollowUpOut] = Field(description="Due in the next 7 days.")
+
+
+class CompleteIn(BaseModel):
+    outcome: str = Field(max_length=5000, description="What happened; required.")
+
+
+class SnoozeIn(BaseModel):
+    until: AwareDatetime = Field(description="When to be reminded, with an offset.")
+
+
+class ReassignIn(BaseModel):
+    to: str = Field(max_length=320, description="The email of an active staff member.")
+
+
+class EventIn(BaseModel):
+    """A touch point from another system; the client is found by id, else email (or created)."""
+
+    type: str = Field(max_length=100, description="A touch-point type, e.g. lead.created.")
+    client_id: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    occurred_at: AwareDatetime
+    payload: dict[str, Any] = Field(default_factory=dict)
+    external_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Your id for the event; a retry with the same id is recorded once.",
+    )
+    source: str = Field(default="api", max_length=50, description="Which system sends it.")
+
+
+class EventRecorded(BaseModel):
+    id: int
+    created: bool = Field(description="False when this event was already recorded (a retry).")

@@ -7,9 +7,12 @@ from typing import Annotated, cast, get_args
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from goodwill.store.followups import list_followups
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
 from goodwill.web.auth import PageStaff
-from goodwill.web.rendering import render
+from goodwill.web.followup_words import event_words
+from goodwill.web.pages.followups import pop_flash, row_context
+from goodwill.web.rendering import client_url, render
 from goodwill.web.state import Db, State
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +27,11 @@ EVENT_LABELS = {
     "invoice.issued": "Invoice",
     "payment.received": "Payment",
 }
+
+
+def _event_label(event_type: str) -> str:
+    """Base facts get a short label; touch points the engine derived are put into words."""
+    return EVENT_LABELS.get(event_type) or event_words(event_type)
 
 
 def _sort(value: str) -> Sort:
@@ -94,10 +102,14 @@ def client_page(
     limit = None if all else TIMELINE_PREVIEW + 1
     entries = timeline(db, state.settings, client, limit=limit)
     more = limit is not None and len(entries) > TIMELINE_PREVIEW
+    context = row_context(db, state, staff, back=client_url(ref))
     return render(
         request,
         "client.html",
         {
+            **context,
+            "followups": list_followups(db, client_id=client.id, status="open"),
+            "page_flash": pop_flash(request),
             "section": "clients",
             "profile": profile,
             "client": profile.overview,
@@ -105,6 +117,6 @@ def client_page(
             "entries": entries[:TIMELINE_PREVIEW] if more else entries,
             "more": more,
             "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
-            "event_labels": EVENT_LABELS,
+            "event_label": _event_label,
         },
     )

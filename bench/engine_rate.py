@@ -1,0 +1,117 @@
+"""Engine throughput: events processed per second by one pass with the default playbook.
+
+Workload: N purchase events (order lines imported beforehand, not timed) for N/10 clients over
+two years, the last weeks' fresh enough to create follow-ups. The pass derives a touch point for
+each (first or repeat purchase, milestones), runs the scans and applies the playbook.
+
+Baseline, in the same run on the same store: the same number of event rows merely inserted into
+the event log with one executemany (what the log costs without any engine).
+
+Run: scripts/bench engine_rate  [--events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from tests.pgserver import PostgresServer, PostgresUnavailable
+
+from goodwill.actions.imports import import_file
+from goodwill.domain.records import FileKind
+from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.passes import EnginePass
+from goodwill.settings import load_settings
+from goodwill.store.database import open_store
+from goodwill.store.models import Event
+from goodwill.store.staff import add_user
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def workload(path: Path, n: int) -> Path:
+    clients = max(1, n // 10)
+    lines = ["order_id,client_id,occurred_at,amount,product"]
+    for i in range(n):
+        when = NOW - timedelta(minutes=(n - i) * (730 * 24 * 60 // n))
+        lines.append(f"O{i},C{i % clients},{when.isoformat()},{10 + i % 90}.50,Beans")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def measure(name: str, url_for: Any, csv: Path, n: int) -> None:
+    url = url_for("engine")
+    settings = load_settings(database_url=url, environ={})
+    store = open_store(url)
+    with store.begin() as session:
+        add_user(
+            session,
+            email="o@shop.example",
+            name="O",
+            role="owner",
+            password="a long password",
+            now=NOW,
+        )
+    assert import_file(store, settings, FileKind.PURCHASES, csv, now=NOW).imported == n
+    start = time.perf_counter()
+    report = EnginePass(
+        store, settings, now=NOW, playbook=playbook_for(settings), calendar=calendar_for(settings)
+    ).run()
+    engine_s = time.perf_counter() - start
+
+    base_url = url_for("baseline")
+    base_store = open_store(base_url)
+    rows = [
+        {
+            "type": "purchase.repeat",
+            "client_id": None,
+            "occurred_at": NOW,
+            "recorded_at": NOW,
+            "source": "bench",
+            "external_id": f"e{i}",
+            "idempotency_key": f"bench:e{i}",
+            "payload": {"order_id": f"O{i}", "n": 2},
+        }
+        for i in range(n)
+    ]
+    start = time.perf_counter()
+    with base_store.begin() as session:
+        session.execute(insert(Event.__table__), rows)
+    base_s = time.perf_counter() - start
+    print(
+        f"{name:10} engine {n / engine_s:8,.0f} events/s ({engine_s:5.1f} s; "
+        f"{report.derived} touch points, {report.created} follow-ups)   "
+        f"baseline plain insert {n / base_s:8,.0f} events/s   "
+        f"ratio engine/insert time {engine_s / base_s:4.1f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        csv = workload(base / "orders.csv", args.events)
+        print(f"{args.events:,} purchase events, {args.events // 10:,} clients")
+        measure("sqlite", lambda db: f"sqlite:///{base / db}.db", csv, args.events)
+        (base / "pg").mkdir()
+        server = PostgresServer(base / "pg")
+        try:
+            server.start()
+        except PostgresUnavailable as exc:
+            print(f"postgresql skipped: {exc}")
+            return
+        try:
+            measure("postgresql", server.create_database, csv, args.events)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""`goodwill clv summarize|fit|predict`: the population models for analysts, on CSV files."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from goodwill.cli.context import out
+from goodwill.clv_files import fit_command, predict_command, summarize_command
+from goodwill.domain.dates import DateError, parse_date
+from goodwill.errors import InvalidInput
+
+app = typer.Typer(
+    help="Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.",
+    no_args_is_help=True,
+)
+MODELS = ("bg-nbd", "pareto-nbd", "mbg-nbd", "gamma-gamma")
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return parse_date(text)
+    except DateError as exc:
+        raise InvalidInput(f"{option}: {exc}", option=option) from exc
+
+
+def _model(name: str) -> str:
+    if name not in MODELS:
+        raise InvalidInput(f"--model must be one of {', '.join(MODELS)}", option="--model")
+    return name
+
+
+@app.command("summarize")
+def summarize(
+    transactions: Annotated[Path, typer.Option(metavar="FILE", help="customer_id,date[,amount]")],
+    period: Annotated[str, typer.Option(help="day, week or month.")],
+    calibration_end: Annotated[str, typer.Option(metavar="DATE", help="End of calibration.")],
+    out_file: Annotated[Path, typer.Option("--out", metavar="FILE", help="Summary CSV to write.")],
+    observation_end: Annotated[
+        str | None, typer.Option(metavar="DATE", help="End of the holdout period.")
+    ] = None,
+) -> None:
+    """Turn transactions into the per-customer summary (frequency, recency, T, monetary value).
+
+    Example: goodwill clv summarize --transactions tx.csv --period week \\
+        --calibration-end 1997-09-30 --out summary.csv
+    """
+    count = summarize_command(
+        transactions,
+        period=period,
+        calibration_end=_date(calibration_end, "--calibration-end"),
+        observation_end=_date(observation_end, "--observation-end") if observation_end else None,
+        out=out_file,
+    )
+    out.print(f"{count} customers written to {out_file}")
+
+
+@app.command("fit")
+def fit(
+    model: Annotated[str, typer.Option(help=", ".join(MODELS))],
+    summary: Annotated[Path, typer.Option(metavar="FILE", help="A summary CSV.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit a model by maximum likelihood; parameters are named as in the papers.
+
+    Example: goodwill clv fit --model bg-nbd --summary summary.csv --json
+    """
+    result = fit_command(_model(model), summary)
+    if as_json:
+        out.print_json(json.dumps(result))
+        return
+    params = result["params"]
+    assert isinstance(params, dict)
+    named = ", ".join(f"{k} = {v:.4g}" for k, v in params.items())
+    out.print(
+        f"{result['model']}: {named}; log-likelihood {result['log_likelihood']:.1f} "
+        f"over {result['n_customers']} customers"
+    )
+
+
+@app.command("predict")
+def predict(
+    model: Annotated[str, typer.Option(help=", ".join(m for m in MODELS if m != "gamma-gamma"))],
+    summary: Annotated[Path, typer.Option(metavar="FILE", help="A summary CSV.")],
+    t: Annotated[float, typer.Option("--t", metavar="PERIODS", help="Periods ahead.")],
+    out_file: Annotated[Path, typer.Option("--out", metavar="FILE", help="Predictions CSV.")],
+    discount_rate: Annotated[float, typer.Option(help="Per period, for CLV.")] = 0.01,
+) -> None:
+    """Per-customer P(alive), expected purchases, expected spend and CLV.
+
+    Example: goodwill clv predict --model bg-nbd --summary summary.csv --t 52 --out predictions.csv
+    """
+    count = predict_command(_model(model), summary, t, out_file, discount_rate=discount_rate)
+    out.print(f"{count} predictions written to {out_file}")

@@ -1,0 +1,1 @@
+"""Population models of purchasing and spend: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma."""

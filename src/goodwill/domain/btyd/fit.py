@@ -1,0 +1,214 @@
+"""Maximum-likelihood fitting shared by the population models: checks, compression, optimiser.
+
+Every model hands this module a function returning the summed negative log-likelihood and its
+analytic gradient with respect to the *logarithms* of its parameters. The optimiser is L-BFGS-B on
+log-parameters (so every parameter stays positive) with wide bounds; a parameter that runs to a
+bound means the data cannot identify the model, and that is reported as ``InvalidInput`` rather
+than returned as a fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import minimize  # type: ignore[import-untyped]
+
+from goodwill.errors import InvalidInput
+
+FloatArray = NDArray[np.float64]
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+
+MIN_CUSTOMERS = 10
+# Parameters live in [e^-LOG_BOUND, e^LOG_BOUND]; an optimum on that edge is not an estimate.
+LOG_BOUND = 18.0
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted model: parameters named as in the papers, and how the fit went."""
+
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    n_customers: int
+    converged: bool
+    iterations: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape the CLI prints."""
+        return {
+            "model": self.model,
+            "params": dict(self.params),
+            "log_likelihood": self.log_likelihood,
+            "n_customers": self.n_customers,
+            "converged": self.converged,
+        }
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Per-customer purchase counts, checked: x repeat purchases, recency t_x and age T."""
+
+    x: FloatArray
+    t_x: FloatArray
+    T: FloatArray
+    weight: FloatArray
+
+    @property
+    def n_customers(self) -> int:
+        return round(float(self.weight.sum()))
+
+
+def as_array(values: ArrayLike, name: str) -> FloatArray:
+    """A 1-d float array of finite values, or ``InvalidInput`` naming the column."""
+    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if array.ndim != 1:
+        raise InvalidInput(f"{name} must be a one-dimensional column of numbers", field=name)
+    if not np.all(np.isfinite(array)):
+        raise InvalidInput(f"{name} has a missing or non-finite value", field=name)
+    return array
+
+
+def check_counts(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+) -> Counts:
+    """Validate the (x, t_x, T) summary columns; shapes must agree and 0 <= t_x <= T."""
+    x = as_array(frequency, "frequency")
+    t_x = as_array(recency, "recency")
+    age = as_array(T, "T")
+    if not (x.shape == t_x.shape == age.shape):
+        raise InvalidInput("frequency, recency and T must have the same length")
+    weight = np.ones_like(x) if weights is None else as_array(weights, "weights")
+    if weight.shape != x.shape or np.any(weight < 0):
+        raise InvalidInput("weights must be non-negative counts, one per customer")
+    if np.any(x < 0) or np.any(x != np.floor(x)):
+        raise InvalidInput("frequency must be a whole number of repeat purchases, 0 or more")
+    if np.any(t_x < 0):
+        raise InvalidInput("recency must be 0 or more")
+    if np.any(age <= 0):
+        raise InvalidInput("T must be more than 0 (time from first purchase to the end)")
+    if np.any(t_x > age * (1 + 1e-12)):
+        raise InvalidInput("recency must not be larger than T")
+    if np.any((x == 0) & (t_x != 0)):
+        raise InvalidInput("recency must be 0 for customers with no repeat purchase")
+    return Counts(x=x, t_x=np.minimum(t_x, age), T=age, weight=weight)
+
+
+def check_identifiable(counts: Counts, model: str) -> None:
+    """Refuse data from which no count model can be estimated."""
+    n = counts.n_customers
+    if n < MIN_CUSTOMERS:
+        raise InvalidInput(
+            f"{model} needs at least {MIN_CUSTOMERS} customers to be estimated; got {n}"
+        )
+    if not np.any((counts.x > 0) & (counts.weight > 0)):
+        raise InvalidInput(
+            f"{model} cannot be estimated: no customer made a repeat purchase "
+            "(every frequency is 0), so purchase rates and dropout cannot be told apart"
+        )
+
+
+def compress(
+    columns: Sequence[FloatArray], weight: FloatArray
+) -> tuple[list[FloatArray], FloatArray]:
+    """Collapse identical rows into one row with the summed weight.
+
+    Summaries computed from dates repeat the same (x, t_x, T) often (every one-time buyer of a
+    cohort shares one row), and the likelihood is a weighted sum over rows, so fitting on unique
+    rows is exact and usually much faster.
+    """
+    if columns[0].size == 0:
+        return list(columns), weight
+    order = np.lexsort(tuple(reversed(columns)))
+    sorted_cols = [c[order] for c in columns]
+    change = np.zeros(order.size, dtype=bool)
+    change[0] = True
+    for c in sorted_cols:
+        change[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(change)
+    summed = np.add.reduceat(weight[order], starts)
+    keep = summed > 0
+    return [c[starts][keep] for c in sorted_cols], summed[keep]
+
+
+def maximise(
+    model: str,
+    names: Sequence[str],
+    objective: Objective,
+    start: Sequence[float],
+    *,
+    n_customers: int,
+    max_iterations: int = 2000,
+) -> FitResult:
+    """Minimise ``objective`` (summed negative log-likelihood over log-parameters).
+
+    The objective is scaled by the number of customers so that the optimiser's tolerances mean
+    the same for 2,000 and for 2,000,000 customers. Raises ``InvalidInput`` when the optimiser
+    fails, the likelihood is not finite, or a parameter runs to the edge of its range.
+    """
+    scale = 1.0 / max(n_customers, 1)
+
+    def scaled(theta: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = objective(theta)
+        if not np.isfinite(value):
+            # Let the line search back off instead of stopping the fit.
+            return 1e300, np.zeros_like(theta)
+        return value * scale, grad * scale
+
+    theta0 = np.log(np.asarray(start, dtype=np.float64))
+    first, _ = objective(theta0)
+    if not np.isfinite(first):
+        raise InvalidInput(f"{model}: the likelihood is not finite at the starting values")
+    result = minimize(
+        scaled,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * len(names),
+        options={"maxiter": max_iterations, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20},
+    )
+    theta = np.asarray(result.x, dtype=np.float64)
+    value, grad = objective(theta)
+    gradient_small = bool(np.max(np.abs(grad * scale)) < 1e-4)
+    if not np.isfinite(value) or not (result.success or gradient_small):
+        raise InvalidInput(
+            f"{model} did not converge after {result.nit} iterations: {result.message}",
+            iterations=int(result.nit),
+        )
+    at_edge = [n for n, t in zip(names, theta, strict=True) if abs(t) > LOG_BOUND - 0.5]
+    if at_edge:
+        raise InvalidInput(
+            f"{model} cannot be identified from these data: "
+            f"{', '.join(at_edge)} ran to the edge of its range (0 or infinity)",
+            parameters=at_edge,
+        )
+    params = {n: float(v) for n, v in zip(names, np.exp(theta), strict=True)}
+    return FitResult(
+        model=model,
+        params=params,
+        log_likelihood=float(-value),
+        n_customers=n_customers,
+        converged=True,
+        iterations=int(result.nit),
+    )
+
+
+def param_values(
+    params: Mapping[str, float] | FitResult, names: Sequence[str], model: str
+) -> list[float]:
+    """The named parameters as floats, each positive, or ``InvalidInput``."""
+    values = params.params if isinstance(params, FitResult) else params
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise InvalidInput(f"{model} needs parameters {', '.join(missing)}")
+    out = [float(values[n]) for n in names]
+    if not all(np.isfinite(v) and v > 0 for v in out):
+        raise InvalidInput(f"{model} parameters must be positive numbers: {values}")
+    return out

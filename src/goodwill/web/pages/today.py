@@ -1,0 +1,108 @@
+"""The Today page: the follow-ups to do, overdue first, and whether the engine is running at all.
+
+A self-hosted engine that silently stopped is the most common failure, so the page says when
+the engine last ran, and says "never" loudly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from goodwill.errors import NotAllowed
+from goodwill.store.followups import today_list
+from goodwill.store.models import StaffUser
+from goodwill.store.queries import last_engine_run
+from goodwill.store.staff import calendar_token
+from goodwill.web.auth import PageStaff, Staff
+from goodwill.web.pages.calendar import feed_urls
+from goodwill.web.pages.followups import pop_flash, row_context
+from goodwill.web.rendering import query_url, render
+from goodwill.web.state import Db, State
+
+router = APIRouter(include_in_schema=False)
+
+Scope = Literal["mine", "unassigned", "everyone"]
+SCOPES: tuple[Scope, ...] = ("mine", "unassigned", "everyone")
+UPCOMING_DAYS = 7
+#: A pass older than this means the scheduler (worker, cron, timer) has probably stopped.
+STALE_AFTER = timedelta(hours=26)
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    last_run: datetime | None
+    ago: str
+    stale: bool
+
+
+def engine_status(session: Session, *, now: datetime) -> EngineStatus:
+    """When the engine last started a pass, in words, and whether that is worryingly long ago."""
+    run = last_engine_run(session)
+    last = run.started_at if run is not None else None
+    if last is None:
+        return EngineStatus(last_run=None, ago="never", stale=True)
+    return EngineStatus(last_run=last, ago=_ago(now - last), stale=now - last > STALE_AFTER)
+
+
+def _ago(age: timedelta) -> str:
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    raise AssertionError("unreachable")
+
+
+def _scopes(staff: Staff) -> list[tuple[Scope, str]]:
+    shown: list[tuple[Scope, str]] = [("mine", "Mine"), ("unassigned", "Unassigned")]
+    if staff.is_owner:
+        shown.append(("everyone", "Everyone's"))
+    return shown
+
+
+@router.get("/today")
+def today_page(
+    request: Request, staff: PageStaff, db: Db, state: State, scope: str = "mine"
+) -> Response:
+    chosen: Scope = next((s for s in SCOPES if s == scope), "mine")
+    if chosen == "everyone" and not staff.is_owner:
+        raise NotAllowed("only the owner sees everyone's follow-ups", field="scope")
+    assignee = {"mine": staff.email, "unassigned": "", "everyone": None}[chosen]
+    now, zone = state.now(), state.settings.zone
+    local, engine = now.astimezone(zone), engine_status(db, now=now)
+    groups = today_list(db, now=now, zone=zone, assignee=assignee, days=UPCOMING_DAYS)
+    user = db.get(StaffUser, staff.id)
+    assert user is not None  # page_staff has just read this user
+    feed, webcal = feed_urls(request, calendar_token(db, user))
+    back = query_url("/today", {"scope": "" if chosen == "mine" else chosen})
+    context = row_context(db, state, staff, back=back)
+    context.update(
+        section="today",
+        scope=chosen,
+        scopes=_scopes(staff),
+        groups=[
+            ("overdue", "Overdue", groups.overdue),
+            ("today", "Today", groups.today),
+            ("upcoming", f"Next {UPCOMING_DAYS} days", groups.upcoming),
+        ],
+        total=len(groups.overdue) + len(groups.today) + len(groups.upcoming),
+        engine=engine,
+        today_label=f"{local:%A} {local.day} {local:%B %Y, %H:%M}",
+        engine_local=f"{engine.last_run.astimezone(zone):%Y-%m-%d %H:%M}"
+        if engine.last_run
+        else "",
+        upcoming_days=UPCOMING_DAYS,
+        zone=zone.key,
+        feed_url=feed,
+        webcal_url=webcal,
+        page_flash=pop_flash(request),
+    )
+    return render(request, "today.html", context)

@@ -1,0 +1,78 @@
+"""The CLV commands as an analyst meets them: CDNOW from raw transactions to predictions."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.cli.test_cli import goodwill
+from tests.domain.btyd.conftest import lifetimes_datasets
+
+
+def cdnow_transactions(tmp_path: Path) -> Path:
+    """The CDNOW sample (fixed-width in its package) as the customer_id,date,amount CSV."""
+    out = tmp_path / "cdnow.csv"
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["customer_id", "date", "amount"])
+        for line in (lifetimes_datasets() / "CDNOW_sample.txt").read_text().splitlines():
+            customer, _, day, _, amount = line.split()
+            writer.writerow([customer, f"{day[:4]}-{day[4:6]}-{day[6:]}", amount])
+    return out
+
+
+def test_cdnow_from_transactions_to_the_published_bg_nbd_estimates(tmp_path: Path) -> None:
+    transactions = cdnow_transactions(tmp_path)
+    summary = tmp_path / "summary.csv"
+    done = goodwill(
+        "clv",
+        "summarize",
+        "--transactions",
+        str(transactions),
+        "--period",
+        "week",
+        "--calibration-end",
+        "1997-09-30",
+        "--observation-end",
+        "1998-06-30",
+        "--out",
+        str(summary),
+    )
+    assert done.returncode == 0, done.stderr
+    with summary.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2357
+    assert {"customer_id", "frequency", "recency", "T", "monetary_value"} <= set(rows[0])
+    fitted = goodwill("clv", "fit", "--model", "bg-nbd", "--summary", str(summary), "--json")
+    assert fitted.returncode == 0, fitted.stderr
+    result = json.loads(fitted.stdout)
+    assert result["model"] == "bg-nbd" and result["converged"] is True
+    assert result["n_customers"] == 2357
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    for name, value in published.items():
+        assert abs(result["params"][name] - value) / value < 0.005, (name, result["params"])
+    assert abs(result["log_likelihood"] - -9582.4) < 0.5
+    predictions = tmp_path / "predictions.csv"
+    done = goodwill(
+        "clv",
+        "predict",
+        "--model",
+        "bg-nbd",
+        "--summary",
+        str(summary),
+        "--t",
+        "39",
+        "--out",
+        str(predictions),
+    )
+    assert done.returncode == 0, done.stderr
+    with predictions.open(encoding="utf-8") as handle:
+        predicted = list(csv.DictReader(handle))
+    assert len(predicted) == 2357
+    assert all(0 <= float(p["p_alive"]) <= 1 for p in predicted)
+
+
+def test_a_model_name_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    done = goodwill("clv", "fit", "--model", "bg/nbd", "--summary", str(tmp_path / "s.csv"))
+    assert done.returncode == 2 and "--model must be one of" in done.stderr

@@ -1,0 +1,60 @@
+"""Each model recovers the parameters of a population simulated from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from goodwill.domain.btyd import bgnbd, gammagamma, mbgnbd, paretonbd
+from tests.domain.btyd import simulate
+
+# 2 (LL_max - LL_true) stays under the chi-square(4) 99.99% point, 23.5, when the fit is right.
+LIKELIHOOD_GAP = 23.5 / 2
+
+
+def test_bg_nbd_recovers_simulated_parameters() -> None:
+    truth = {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}
+    x, t_x, T = simulate.bg_family(
+        np.random.default_rng(7), 20_000, *truth.values(), at_first=False
+    )
+    fit = bgnbd.fit(x, t_x, T)
+    for name, value in truth.items():
+        assert fit.params[name] == pytest.approx(value, rel=0.25), name
+    assert fit.log_likelihood - bgnbd.log_likelihood(truth, x, t_x, T).sum() < LIKELIHOOD_GAP
+
+
+def test_mbg_nbd_recovers_simulated_parameters() -> None:
+    truth = {"r": 0.6, "alpha": 5.0, "a": 0.9, "b": 3.0}
+    x, t_x, T = simulate.bg_family(np.random.default_rng(8), 20_000, *truth.values(), at_first=True)
+    fit = mbgnbd.fit(x, t_x, T)
+    for name, value in truth.items():
+        assert fit.params[name] == pytest.approx(value, rel=0.25), name
+    assert fit.log_likelihood - mbgnbd.log_likelihood(truth, x, t_x, T).sum() < LIKELIHOOD_GAP
+
+
+def test_pareto_nbd_recovers_simulated_parameters() -> None:
+    truth = {"r": 0.6, "alpha": 8.0, "s": 0.8, "beta": 12.0}
+    x, t_x, T = simulate.pareto(np.random.default_rng(9), 20_000, *truth.values())
+    fit = paretonbd.fit(x, t_x, T)
+    for name, value in truth.items():
+        assert fit.params[name] == pytest.approx(value, rel=0.3), name
+    assert fit.log_likelihood - paretonbd.log_likelihood(truth, x, t_x, T).sum() < LIKELIHOOD_GAP
+
+
+def test_gamma_gamma_recovers_simulated_parameters() -> None:
+    truth = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+    x, m = simulate.spend(np.random.default_rng(10), 10_000, *truth.values())
+    fit = gammagamma.fit(x, m)
+    for name, value in truth.items():
+        assert fit.params[name] == pytest.approx(value, rel=0.2), name
+
+
+def test_fitting_unique_rows_with_counts_equals_fitting_every_row() -> None:
+    x, t_x, T = simulate.bg_family(
+        np.random.default_rng(11), 3_000, 0.5, 6.0, 0.8, 2.5, at_first=False
+    )
+    doubled = bgnbd.fit(np.r_[x, x], np.r_[t_x, t_x], np.r_[T, T])
+    weighted = bgnbd.fit(x, t_x, T, weights=np.full(x.size, 2.0))
+    assert weighted.n_customers == doubled.n_customers == 6_000
+    for name in bgnbd.NAMES:
+        assert weighted.params[name] == pytest.approx(doubled.params[name], rel=1e-5)
