@@ -95,6 +95,15 @@ SPECS: tuple[SettingSpec, ...] = (
         "Email of the staff user who takes on-call follow-ups (new leads); default: the owner.",
     ),
     SettingSpec(
+        "cadence",
+        {"level": 0.9, "min_purchases": 3, "max_cycles": 3, "by_category": True},
+        "The cadence watch: a client is overdue when the time since their last purchase is "
+        "beyond the `level` quantile of their own rhythm; clients with fewer than "
+        "`min_purchases` purchase days have no rhythm; a purchase.missed touch point fires once "
+        "per missed cycle, for at most `max_cycles` cycles; `by_category` also watches each "
+        "product category (docs/cadence.md).",
+    ),
+    SettingSpec(
         "public_url",
         None,
         "The address people reach goodwill at (e.g. https://care.example.com), used in links "
@@ -126,6 +135,14 @@ class Settings:
     owner: str | None = None
     on_call: str | None = None
     public_url: str | None = None
+    cadence: Mapping[str, Any] = field(
+        default_factory=lambda: {
+            "level": 0.9,
+            "min_purchases": 3,
+            "max_cycles": 3,
+            "by_category": True,
+        }
+    )
     config_path: Path | None = None
 
     @property
@@ -185,6 +202,7 @@ def load_settings(
         calendar=_calendar(raw.get("calendar"), path),
         owner=_optional_str(raw, "owner", path),
         on_call=_optional_str(raw, "on_call", path),
+        cadence=_cadence(raw.get("cadence", {}), path),
         public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
         config_path=path if path.exists() else None,
     )
@@ -234,6 +252,37 @@ def _calendar(value: object, path: Path) -> Mapping[str, Any] | Path | None:
     raise ConfigError(
         f"{path}: calendar must be a table or a file path", file=str(path), key="calendar"
     )
+
+
+def _cadence(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"level": 0.9, "min_purchases": 3, "max_cycles": 3, "by_category": True}
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(
+            f"{path}: cadence takes level, min_purchases, max_cycles, by_category",
+            file=str(path),
+            key="cadence",
+        )
+    out.update(value)
+    if not (isinstance(out["level"], float) and 0.5 <= out["level"] < 1):
+        raise ConfigError(
+            f"{path}: cadence.level must be a number from 0.5 to below 1",
+            file=str(path),
+            key="cadence.level",
+        )
+    for key in ("min_purchases", "max_cycles"):
+        if not isinstance(out[key], int) or isinstance(out[key], bool) or out[key] < 1:
+            raise ConfigError(
+                f"{path}: cadence.{key} must be a whole number, 1 or more",
+                file=str(path),
+                key=f"cadence.{key}",
+            )
+    if not isinstance(out["by_category"], bool):
+        raise ConfigError(
+            f"{path}: cadence.by_category must be true or false",
+            file=str(path),
+            key="cadence.by_category",
+        )
+    return out
 
 
 def _tiers(value: object, path: Path) -> dict[str, int]:

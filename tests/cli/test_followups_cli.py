@@ -238,3 +238,28 @@ def test_calendar_add_prints_the_instant_with_its_offset(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected
+
+
+def test_cadence_overdue_lists_regular_clients_who_missed_their_rhythm(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    rows = "".join(
+        f"R{k}-{i},R{k},2025-{i:02d}-{1 + k % 20:02d},30\n" for k in range(35) for i in range(1, 13)
+    )
+    rows += "".join(f"M{i},C5,2025-{i:02d}-05,80\n" for i in range(1, 13))
+    rows += "".join(f"N{i},C5,2026-{i:02d}-05,80\n" for i in range(1, 10))
+    run(
+        sqlite_url,
+        "import",
+        "purchases",
+        csv(tmp_path, "o.csv", "order_id,client_id,occurred_at,amount\n" + rows),
+    )
+    listed = run(sqlite_url, "cadence", "overdue", "--as-of", "2026-11-23", "--json")
+    mine = [r for r in listed if r["client_id"] == "C5"]
+    assert mine and mine[0]["expected_at"].startswith("2026-10")
+    assert mine[0]["days_overdue"] > 30 and 25 < mine[0]["usual_interval_days"] < 35
+    assert mine[0]["revenue_at_risk"] > 900  # about a year of monthly 80s
+    risks = [r["revenue_at_risk"] or 0 for r in listed]
+    assert risks == sorted(risks, reverse=True)
+    text = run(sqlite_url, "cadence", "overdue", "--as-of", "2026-11-23")
+    assert "C5" in text and "every 30 days" in text

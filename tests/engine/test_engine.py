@@ -214,3 +214,28 @@ def test_a_crash_between_batches_loses_and_duplicates_nothing(world: World, tmp_
         links = session.execute(select(func.count(FollowUpEvent.id))).scalar_one()
         assert links == 60
         assert session.execute(select(func.count(FollowUp.id))).scalar_one() == 60
+
+
+def test_story_5_the_cadence_watch_notices_a_missed_monthly_purchase(world: World) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    regulars = "".join(
+        monthly_orders(f"R{k}", datetime(2024, 1, 3 + k % 25), 22, f"R{k}-") for k in range(40)
+    )
+    # C1 buys monthly until 2026-10-05, then nothing: overdue by 23 November.
+    world.load(
+        FileKind.PURCHASES,
+        PURCHASES + regulars + monthly_orders("C1", datetime(2025, 12, 10), 11, "C"),
+        NOW,
+    )
+    report = world.run(NOW)
+    [call] = [f for f in world.followups() if f.client_id == "C1"]
+    assert call.reason == "missed-purchase" and call.event_types == ("purchase.missed",)
+    payload = call.events[0]["payload"]
+    assert payload["cycle"] == 1 and 25 <= payload["usual_interval_days"] <= 35
+    assert payload["days_overdue"] > 0 and payload["revenue_at_risk"] > 0
+    assert report.created >= 1
+    assert world.run(NOW + timedelta(hours=1)).created == 0  # the same cycle fires once
+    bought = NOW + timedelta(days=1)
+    world.load(FileKind.PURCHASES, PURCHASES + "C-late,C1,2026-11-24,45.00,Beans\n", bought)
+    assert world.run(bought).closed >= 1
+    assert [f for f in world.followups() if f.client_id == "C1"] == []

@@ -11,6 +11,7 @@ import typer
 
 from goodwill import __version__
 from goodwill.cli import (
+    cadence,
     calendar,
     clients,
     clv,
@@ -39,6 +40,7 @@ app.add_typer(playbook.app, name="playbook")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(events.app, name="event")
 app.add_typer(clv.app, name="clv")
+app.add_typer(cadence.app, name="cadence")
 clients.register(app)
 followups.register(app)
 engine.register(app)

@@ -35,6 +35,7 @@ from goodwill.domain.touchpoints import (
     purchase_touch_points,
 )
 from goodwill.settings import Settings
+from goodwill.store.cadence import overdue_clients
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -49,6 +50,7 @@ from goodwill.store.models import (
     StaffUser,
 )
 from goodwill.store.queries import overviews_for
+from goodwill.store.value import refresh_fits
 
 log = logging.getLogger(__name__)
 OVERLAP = 500
@@ -143,6 +145,9 @@ class EnginePass:
         while self._step("derive", BASE_FACTS, self._derive, first=first):
             first = False
         self._scan()
+        with self.store.begin() as session:
+            self._lock(session, "fits")
+            refresh_fits(session, self.settings, today=self.today, now=self.now)
         first = True
         while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first):
             first = False
@@ -299,6 +304,7 @@ class EnginePass:
             items += self._birthdays(session)
             items += self._anniversaries(session)
             items += self._overdue_invoices(session)
+            items += self._missed_purchases(session)
             before = self.report.derived
             self._append(session, items)
             self.report.scanned += self.report.derived - before
@@ -389,6 +395,35 @@ class EnginePass:
                             "invoice_id": invoice.external_id,
                             "due_date": due.isoformat(),
                             "n": late_paid[invoice.client_id],
+                        },
+                    ),
+                )
+            )
+        return out
+
+    def _missed_purchases(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
+        """One purchase.missed per client (and category) per missed cycle of their rhythm."""
+        out: list[tuple[int | None, datetime, Derived]] = []
+        for miss in overdue_clients(session, self.settings, as_of=self.today):
+            began = datetime.combine(miss.became_overdue, datetime.min.time())
+            what = miss.category or "*"
+            out.append(
+                (
+                    miss.client,
+                    began.replace(tzinfo=self.settings.zone).astimezone(UTC),
+                    Derived(
+                        "purchase.missed",
+                        f"scan:missed/{miss.client}/{what}/{miss.last_purchase}/{miss.cycle}",
+                        {
+                            "expected_at": miss.expected_at.isoformat(),
+                            "days_overdue": miss.days_overdue,
+                            "usual_interval_days": round(miss.usual_interval_days, 1),
+                            "category": miss.category,
+                            "cycle": miss.cycle,
+                            "last_purchase": miss.last_purchase.isoformat(),
+                            "revenue_at_risk": None
+                            if miss.revenue_at_risk is None
+                            else round(miss.revenue_at_risk, 2),
                         },
                     ),
                 )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     DateTime,
     ForeignKey,
     Index,
@@ -282,3 +283,16 @@ class EngineRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ModelFit(Base):
+    """The latest fit of a population model to the business's own history (refit daily)."""
+
+    __tablename__ = "model_fits"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # bg-nbd | gamma-gamma
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    log_likelihood: Mapped[float] = mapped_column(Float)
+    n_customers: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(10))
+    as_of: Mapped[date] = mapped_column(Date)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)

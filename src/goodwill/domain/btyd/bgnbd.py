@@ -179,9 +179,15 @@ def beta_posterior_purchases(
     nodes = np.empty((bs.size, _JACOBI_NODES))
     weights = np.empty((bs.size, _JACOBI_NODES))
     for i, c in enumerate(bs):
-        u, w = roots_jacobi(_JACOBI_NODES, c - 1.0, a - 1.0)
-        nodes[i] = (1.0 + u) / 2.0
-        weights[i] = w / w.sum()
+        with np.errstate(over="ignore", invalid="ignore"):
+            u, w = roots_jacobi(_JACOBI_NODES, c - 1.0, a - 1.0)
+            w = w / w.sum()
+        if np.all(np.isfinite(u)) and np.all(np.isfinite(w)):
+            nodes[i], weights[i] = (1.0 + u) / 2.0, w
+        else:
+            # a and b so large that the rule overflows: Beta(a, c) is then all but a point mass
+            # at its mean (its standard deviation is below 1/sqrt(a + c)), so use that point.
+            nodes[i], weights[i] = a / (a + c), 1.0 / _JACOBI_NODES
     for start in range(0, x.size, _CHUNK):
         sl = slice(start, start + _CHUNK)
         p = nodes[inv[sl]]

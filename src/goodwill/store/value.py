@@ -1,0 +1,158 @@
+"""Client value from the population models fitted to the business's own history.
+
+BG/NBD (purchase counts, P(alive)) and Gamma-Gamma (spend) are fitted in weekly periods once a
+day by the engine and kept in ``model_fits``; a client page then needs only that client's
+summary. CLV is three years ahead, discounted at 10% a year.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from goodwill.domain.btyd import bgnbd, gammagamma
+from goodwill.domain.btyd.clv import count_model, lifetime_value
+from goodwill.domain.btyd.summary import summarize
+from goodwill.domain.cadence import learn
+from goodwill.errors import InvalidInput
+from goodwill.settings import Settings
+from goodwill.store.cadence import cadence_settings
+from goodwill.store.history import purchase_history
+from goodwill.store.models import ModelFit
+
+log = logging.getLogger(__name__)
+PERIOD = "week"
+HORIZON_WEEKS = 156.0
+WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
+
+
+@dataclass(frozen=True)
+class ClientValue:
+    usual_interval_days: float | None
+    expected_next: date | None
+    overdue_days: int | None  # days past the threshold of their own rhythm; None when not overdue
+    p_alive: float | None
+    expected_purchases_year: float | None
+    expected_spend: float | None
+    clv: float | None
+    currency: str
+
+    def as_dict(self) -> dict[str, Any]:
+        def rounded(value: float | None, places: int = 2) -> float | None:
+            return None if value is None else round(value, places)
+
+        return {
+            "usual_interval_days": rounded(self.usual_interval_days, 1),
+            "expected_next": self.expected_next.isoformat() if self.expected_next else None,
+            "overdue_days": self.overdue_days,
+            "p_alive": rounded(self.p_alive, 3),
+            "expected_purchases_year": rounded(self.expected_purchases_year),
+            "expected_spend": rounded(self.expected_spend),
+            "clv": rounded(self.clv),
+            "currency": self.currency,
+        }
+
+
+def refresh_fits(session: Session, settings: Settings, *, today: date, now: datetime) -> bool:
+    """Refit the models when the stored fit is older than a day; False when nothing changed.
+
+    A history the models cannot identify (too few clients, no repeat buyers) keeps the old fit.
+    """
+    stored = session.get(ModelFit, "bg-nbd")
+    if stored is not None and stored.as_of >= today:
+        return False
+    history = purchase_history(session, settings)
+    if history.client.size == 0:
+        return False
+    summary = summarize(
+        history.client, history.day, history.amount, period=PERIOD, calibration_end=today
+    )
+    try:
+        counts = bgnbd.fit(summary.frequency, summary.recency, summary.T)
+    except InvalidInput as exc:
+        log.warning("BG/NBD not refitted: %s", exc)
+        return False
+    fits = [counts]
+    money = summary.monetary_value
+    if money is not None:
+        repeat = (summary.frequency > 0) & np.isfinite(money) & (money > 0)
+        try:
+            fits.append(gammagamma.fit(summary.frequency[repeat], money[repeat]))
+        except InvalidInput as exc:
+            log.warning("Gamma-Gamma not refitted: %s", exc)
+    for fit in fits:
+        session.merge(
+            ModelFit(
+                name=fit.model,
+                params=dict(fit.params),
+                log_likelihood=float(fit.log_likelihood),
+                n_customers=int(fit.n_customers),
+                period=PERIOD,
+                as_of=today,
+                fitted_at=now,
+            )
+        )
+    log.info("population models refitted on %d clients", summary.frequency.size)
+    return True
+
+
+def client_value(
+    session: Session, settings: Settings, client_id: int, *, today: date
+) -> ClientValue:
+    """Rhythm, P(alive), expected purchases and CLV of one client (None where unknown)."""
+    history = purchase_history(session, settings)
+    mine = history.client == client_id
+    rhythm_days = expected = overdue_days = None
+    if mine.any():
+        rhythms = learn(
+            history.client, history.day, history.amount, settings=cadence_settings(settings)
+        )
+        row = np.flatnonzero(rhythms.client == client_id)
+        if row.size:
+            i = int(row[0])
+            rhythm_days = float(rhythms.usual_interval[i])
+            expected = date.fromisoformat(str(rhythms.expected[i]))
+            due_by = date.fromisoformat(str(rhythms.due_by[i]))
+            overdue_days = (today - due_by).days if today > due_by else None
+    fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
+    p_alive = purchases = spend = clv = None
+    if "bg-nbd" in fits and mine.any():
+        summary = summarize(
+            history.client[mine],
+            history.day[mine],
+            history.amount[mine],
+            period=PERIOD,
+            calibration_end=today,
+        )
+        params = fits["bg-nbd"].params
+        x, t_x, big_t = summary.frequency, summary.recency, summary.T
+        p_alive = float(bgnbd.probability_alive(params, x, t_x, big_t)[0])
+        purchases = float(bgnbd.expected_purchases(params, 52.0, x, t_x, big_t)[0])
+        money = summary.monetary_value
+        if "gamma-gamma" in fits and money is not None:
+            m = np.where(np.isfinite(money), money, 0.0)
+            spend = float(gammagamma.expected_spend(fits["gamma-gamma"].params, x, m)[0])
+            clv = float(
+                lifetime_value(
+                    count_model("bg-nbd"),
+                    params,
+                    x,
+                    t_x,
+                    big_t,
+                    [spend],
+                    horizon=HORIZON_WEEKS,
+                    discount_rate=WEEKLY_DISCOUNT,
+                )[0]
+            )
+    return ClientValue(
+        rhythm_days, expected, overdue_days, p_alive, purchases, spend, clv, history.currency
+    )
+
+
+__all__ = ["ClientValue", "client_value", "refresh_fits"]
