@@ -1,4 +1,4 @@
-"""`goodwill clv summarize|fit|predict`: the population models for analysts, on CSV files."""
+"""`goodwill clv summarize|fit|predict|report`: the population models for analysts, on CSV files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 
 from goodwill.cli.context import out
 from goodwill.clv_files import fit_command, predict_command, summarize_command
+from goodwill.clv_report import REPORT_MODELS, write_report
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
@@ -96,3 +97,35 @@ def predict(
     """
     count = predict_command(_model(model), summary, t, out_file, discount_rate=discount_rate)
     out.print(f"{count} predictions written to {out_file}")
+
+
+@app.command("report")
+def report(
+    transactions: Annotated[Path, typer.Option(metavar="FILE", help="customer_id,date[,...]")],
+    calibration_end: Annotated[str, typer.Option(metavar="DATE", help="End of calibration.")],
+    observation_end: Annotated[str, typer.Option(metavar="DATE", help="End of the holdout.")],
+    out_file: Annotated[Path, typer.Option("--out", metavar="FILE", help="HTML report to write.")],
+    model: Annotated[str, typer.Option(help=", ".join(REPORT_MODELS))] = "bg-nbd",
+    period: Annotated[str, typer.Option(help="day, week or month.")] = "week",
+) -> None:
+    """Write an HTML report: the model's predictions against the holdout, as charts and tables.
+
+    Example: goodwill clv report --transactions tx.csv --calibration-end 1997-09-30 \\
+        --observation-end 1998-06-30 --out report.html
+    """
+    if model not in REPORT_MODELS:
+        raise InvalidInput(f"--model must be one of {', '.join(REPORT_MODELS)}", option="--model")
+    summary = write_report(
+        transactions,
+        out=out_file,
+        model=model,
+        period=period,
+        calibration_end=_date(calibration_end, "--calibration-end"),
+        observation_end=_date(observation_end, "--observation-end"),
+    )
+    error = summary.relative_error
+    off = "" if error is None else f" ({abs(error):.1%} {'under' if error < 0 else 'over'})"
+    out.print(
+        f"report written to {out_file}: {summary.predicted_holdout:,.0f} holdout repeat "
+        f"purchases predicted, {summary.actual_holdout:,} happened{off}"
+    )
