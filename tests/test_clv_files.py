@@ -118,3 +118,24 @@ def test_a_missing_column_is_named(tmp_path: Path) -> None:
 def test_an_unknown_model_is_refused(cdnow_summary: Path) -> None:
     with pytest.raises(InvalidInput, match="unknown model"):
         fit_command("nbd", cdnow_summary)
+
+
+def test_a_day_past_the_month_end_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("customer_id,date,amount\n7,2024-02-29,1.5\n8,2023-02-29,2.0\n")
+    with pytest.raises(InvalidInput) as caught:
+        summarize_command(
+            path, period="week", calibration_end=date(2024, 6, 1), out=tmp_path / "s.csv"
+        )
+    assert caught.value.fields == {"file": str(path), "line": 3, "column": "date"}
+
+
+def test_numeric_and_text_ids_are_read_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("date,customer_id\n2024-01-01,12\n2024-01-08,12\n2024-01-02,3\n")
+    out = tmp_path / "s.csv"
+    assert summarize_command(path, period="day", calibration_end=date(2024, 2, 1), out=out) == 2
+    assert out.read_text().splitlines()[1:] == ["3,0,0.0,30.0", "12,1,7.0,31.0"]
+    path.write_text("customer_id,date\nc-01,2024-01-01\n007,2024-01-02\n")
+    assert summarize_command(path, period="day", calibration_end=date(2024, 2, 1), out=out) == 2
+    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == ["007", "c-01"]

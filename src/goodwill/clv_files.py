@@ -4,9 +4,11 @@ Transactions CSV: a header with ``customer_id`` and ``date`` (ISO ``YYYY-MM-DD``
 ``amount``, in any order, other columns ignored. Summary CSV: ``customer_id, frequency, recency,
 T`` and optionally ``monetary_value``, ``frequency_holdout``, ``duration_holdout``.
 
-Files are parsed by numpy's C reader (``np.loadtxt``), about two million rows a second; a
-csv-module loop is several times slower. Bad input raises ``InvalidInput`` naming the file, line
-and column.
+Files are parsed by numpy's C reader (``np.loadtxt``); a csv-module loop is several times
+slower. Transactions are read with ids and dates as raw bytes, then the ISO dates are converted
+and validated by byte arithmetic and numeric ids turned into integers column by column (both
+vectorised); a file that fails that strict check is read again the plain way, which names the
+file, line and column of the first bad value in an ``InvalidInput``.
 """
 
 from __future__ import annotations
@@ -46,11 +48,9 @@ def summarize_command(
     Example: goodwill clv summarize --transactions sales.csv --period week
     --calibration-end 2025-06-30 --out summary.csv
     """
-    header = _header(transactions)
-    names = ["customer_id", "date"] + (["amount"] if "amount" in header else [])
-    columns = _read_columns(transactions, header, names, {"date": "M8[D]", "amount": "f8"})
+    columns = read_transactions(transactions)
     summary = summarize(
-        _compact_ids(columns["customer_id"]),
+        columns["customer_id"],
         columns["date"],
         columns.get("amount"),
         period=period,
@@ -128,6 +128,68 @@ def predict_command(
     return int(ids.size)
 
 
+def read_transactions(path: Path) -> dict[str, NDArray[np.generic]]:
+    """``customer_id`` (int64 when every id is a plain number, else strings), ``date``
+    (datetime64[D]) and, when the file has it, ``amount`` (float64) from a transactions CSV.
+    """
+    header = _header(path)
+    names = ["customer_id", "date"] + (["amount"] if "amount" in header else [])
+    types = {"customer_id": "S", "date": "S", "amount": "f8"}
+    columns = _read_columns(path, header, names, types)
+    days = _iso_days(columns["date"])
+    if days is None:
+        # Some date is not a valid YYYY-MM-DD: numpy's parser finds it and names the line.
+        columns = _read_columns(path, header, names, {"date": "M8[D]", "amount": "f8"})
+    else:
+        columns["date"] = days
+    columns["customer_id"] = _compact_ids(columns["customer_id"])
+    return columns
+
+
+def _iso_days(column: NDArray[np.generic]) -> NDArray[np.datetime64] | None:
+    """``YYYY-MM-DD`` byte strings as datetime64[D], or None if any is not a valid date."""
+    if column.dtype.kind != "S" or column.dtype.itemsize < 10:
+        return None
+    size = column.size
+    if column.dtype.itemsize > 10:
+        # A longer field ("2024-01-01T10") must not pass as its first ten characters.
+        wide = column.view(np.uint8).reshape(size, column.dtype.itemsize)
+        if bool(np.any(wide[:, 10:])):
+            return None
+    raw = np.ascontiguousarray(column.astype("S10")).view(np.uint8).reshape(size, 10)
+    # Byte minus '0' wraps around below '0' (uint8), so "> 9" catches every non-digit.
+    d = [(raw[:, k] - np.uint8(ord("0"))) for k in range(10)]
+    bad = np.zeros(size, dtype=bool)
+    for k in (0, 1, 2, 3, 5, 6, 8, 9):
+        bad |= d[k] > 9
+    bad |= raw[:, 4] != ord("-")
+    bad |= raw[:, 7] != ord("-")
+    if bool(bad.any()):
+        return None
+    n = [x.astype(np.int32) for x in d]
+    year = ((n[0] * 10 + n[1]) * 10 + n[2]) * 10 + n[3]
+    month = n[5] * 10 + n[6]
+    day = n[8] * 10 + n[9]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + (leap & (month == 2)).astype(np.int32)
+    if size and bool(np.any((year < 1) | (month < 1) | (month > 12) | (day < 1))):
+        return None
+    if size and bool(np.any(day > month_days)):
+        return None
+    # Days since 1970-01-01 from the civil date (the proleptic Gregorian calendar).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era.astype(np.int64) * 146097 + doe - 719468
+    out: NDArray[np.datetime64] = days.astype("datetime64[D]")
+    return out
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+
+
 def _header(path: Path) -> list[str]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
@@ -154,7 +216,13 @@ def _read_columns(
             column=missing[0],
         )
     longest, quoted = _scan(path)
-    dtype = [(n, types.get(n, f"U{max(longest, 1)}")) for n in names]
+
+    def dtype_of(name: str) -> str:
+        kind = types.get(name, "U")
+        # Strings ("U" text, "S" raw bytes) as wide as the longest line: no field is longer.
+        return f"{kind}{max(longest, 1)}" if kind in ("U", "S") else kind
+
+    dtype = [(n, dtype_of(n)) for n in names]
     try:
         data = np.loadtxt(
             path,
@@ -203,7 +271,20 @@ def _numbers(columns: dict[str, NDArray[np.generic]]) -> dict[str, NDArray[np.fl
 
 
 def _compact_ids(column: NDArray[np.generic]) -> NDArray[np.generic]:
-    """Numeric ids without leading zeros as integers (the fast path); others unchanged."""
+    """Numeric ids without leading zeros as integers (the fast path); others as strings.
+
+    Byte strings (``S``) are read digit column by digit column; other ids are decoded to text.
+    """
+    if column.dtype.kind in "iu":
+        return column
+    if column.dtype.kind == "S":
+        numbers = _byte_integers(column)
+        if numbers is not None:
+            return numbers
+        try:
+            return column.astype(f"U{max(column.dtype.itemsize, 1)}")
+        except UnicodeDecodeError:
+            return np.char.decode(cast(NDArray[np.bytes_], column), "utf-8")
     ids = cast(NDArray[np.str_], column)
     if ids.size == 0 or not bool(np.all(np.strings.isdigit(ids))):
         return ids
@@ -211,6 +292,35 @@ def _compact_ids(column: NDArray[np.generic]) -> NDArray[np.generic]:
     if bool(np.any((lengths > 1) & np.strings.startswith(ids, "0"))) or int(lengths.max()) > 18:
         return ids
     return ids.astype(np.int64)
+
+
+def _byte_integers(column: NDArray[np.generic]) -> NDArray[np.int64] | None:
+    """``S`` ids that are all plain numbers (1 to 18 digits, no leading zero) as int64."""
+    size, width = column.size, column.dtype.itemsize
+    if size == 0 or width == 0:
+        return None
+    raw = np.ascontiguousarray(column).view(np.uint8).reshape(size, width)
+    filled = raw != 0
+    length = filled.sum(axis=1)
+    used = int(length.max())
+    if used > 18 or bool(np.any(length == 0)):
+        return None
+    # NUL padding only at the end of each id, digits before it, and no leading zero.
+    if used < width and bool(np.any(raw[:, used:])):
+        return None
+    value = np.zeros(size, dtype=np.int64)
+    for k in range(used):
+        byte = raw[:, k]
+        active = filled[:, k]
+        digit = byte.astype(np.int64) - ord("0")
+        if bool(np.any(active & ((digit < 0) | (digit > 9)))):
+            return None
+        if k + 1 < used and bool(np.any(~active & filled[:, k + 1])):
+            return None
+        np.copyto(value, value * 10 + digit, where=active)
+    if bool(np.any((raw[:, 0] == ord("0")) & (length > 1))):
+        return None
+    return value
 
 
 def _read_summary(path: Path, *, need_money: bool) -> dict[str, NDArray[np.generic]]:
@@ -251,7 +361,22 @@ def _write_table(path: Path, table: dict[str, NDArray[np.generic]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(table)
-        writer.writerows(zip(*(column.tolist() for column in table.values()), strict=True))
+        writer.writerows(zip(*(_as_text(column) for column in table.values()), strict=True))
 
 
-__all__ = ["MODELS", "fit_command", "predict_command", "summarize_command"]
+def _as_text(column: NDArray[np.generic]) -> list[str]:
+    """Each value as the csv module writes it (repr for floats, str for the rest).
+
+    Float columns of a summary repeat few values (recency and T are day counts over a
+    constant), so each distinct value is formatted once.
+    """
+    if column.dtype.kind == "f" and column.size > 1000:
+        values, inverse = np.unique(column, return_inverse=True)
+        if values.size * 4 < column.size:
+            text = np.array([repr(v) for v in values.tolist()], dtype=object)
+            return cast(list[str], text[inverse].tolist())
+        return [repr(v) for v in column.tolist()]
+    return [str(v) for v in column.tolist()]
+
+
+__all__ = ["MODELS", "fit_command", "predict_command", "read_transactions", "summarize_command"]

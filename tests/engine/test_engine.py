@@ -79,7 +79,7 @@ def test_a_missed_purchase_becomes_a_call_and_closes_when_the_client_buys(world:
         FileKind.CLIENTS, CLIENTS + "C1,Ann Example,ann@example.com,,,mon-fri 08:00-10:00\n", NOW
     )
     world.load(
-        FileKind.PURCHASES, PURCHASES + monthly_orders("C1", datetime(2025, 1, 10), 20, "M"), NOW
+        FileKind.PURCHASES, PURCHASES + monthly_orders("C1", datetime(2025, 4, 20), 20, "M"), NOW
     )
     world.run(NOW)
     with world.store.begin() as session:

@@ -60,6 +60,10 @@ class AmountError(ValueError):
     """The text is not an amount; the message says why in plain words."""
 
 
+#: Currencies whose minor unit is not 1/100, by their number of decimals.
+EXPONENTS = dict(_EXPONENTS)
+
+
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 

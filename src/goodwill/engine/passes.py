@@ -18,21 +18,34 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import (
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.contact_windows import parse_contact_window
 from goodwill.domain.followups import ClientFrame, due_at
-from goodwill.domain.money import from_minor
+from goodwill.domain.money import EXPONENTS
 from goodwill.domain.playbooks import ClientContext, Playbook, Rule, matches, render_title
 from goodwill.domain.touchpoints import (
     BASE_FACTS,
+    ORDER_MILESTONES,
     TOUCH_POINTS,
     Derived,
     latest_anniversary,
     payment_touch_point,
-    purchase_touch_points,
 )
 from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
@@ -48,6 +61,7 @@ from goodwill.store.models import (
     Order,
     Partner,
     StaffUser,
+    UTCDateTime,
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.value import refresh_fits
@@ -149,7 +163,8 @@ class EnginePass:
             self._lock(session, "fits")
             refresh_fits(session, self.settings, today=self.today, now=self.now)
         first = True
-        while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first):
+        relevant = self._worth_applying()
+        while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first, relevant=relevant):
             first = False
         with self.store.begin() as session:
             stored = session.get(EngineRun, run_id)
@@ -173,31 +188,55 @@ class EnginePass:
             ).scalar_one()
         )
 
-    def _step(self, name: str, types: Sequence[str], handle: Any, *, first: bool) -> bool:
+    def _step(
+        self,
+        name: str,
+        types: Sequence[str],
+        handle: Any,
+        *,
+        first: bool,
+        relevant: Any = None,
+    ) -> bool:
         """One batch of events after the cursor; False when the log is read to the end.
 
         The first batch of a pass also re-reads the ``OVERLAP`` events before the cursor.
+        ``relevant`` narrows which of the batch's events are read in full (the cursor still
+        moves past all of them).
         """
         with self.store.begin() as session:
             position = self._lock(session, name)
             start = max(0, position - OVERLAP) if first else position
-            events: list[Any] = list(
+            ids = list(
                 session.execute(
-                    select(*EVENT_COLUMNS)
+                    select(Event.id)
                     .where(Event.id > start, Event.type.in_(types))
                     .order_by(Event.id)
                     .limit(self.batch + (position - start))
-                ).all()
+                ).scalars()
             )
-            fresh = [e for e in events if e.id > position]
-            if not fresh:
+            if not ids or ids[-1] <= position:
                 return False
-            handle(session, events)
-            newest = max(e.id for e in fresh)
-            session.execute(
-                update(EngineCursor).where(EngineCursor.name == name).values(position=newest)
+            query = select(*EVENT_COLUMNS).where(
+                Event.id >= ids[0], Event.id <= ids[-1], Event.type.in_(types)
             )
-            return len(fresh) >= self.batch
+            if relevant is not None:
+                query = query.where(relevant)
+            events: list[Any] = list(session.execute(query.order_by(Event.id)).all())
+            if events:
+                handle(session, events)
+            session.execute(
+                update(EngineCursor).where(EngineCursor.name == name).values(position=ids[-1])
+            )
+            return sum(1 for i in ids if i > position) >= self.batch
+
+    def _worth_applying(self) -> Any:
+        """Events the playbook can act on: recent enough for some rule, or of a client with an
+        open follow-up (which the event may close)."""
+        fresh_days = max((r.fresh_days for r in self.playbook.rules if r.enabled), default=0)
+        return or_(
+            Event.occurred_at >= self.now - timedelta(days=fresh_days),
+            Event.client_id.in_(select(FollowUp.client_id).where(FollowUp.status == "open")),
+        )
 
     # -- deriving touch points from base facts ---------------------------------------------
 
@@ -205,7 +244,7 @@ class EnginePass:
         derived: list[tuple[Event, Derived]] = []
         orders = [e for e in events if e.type == "order.placed"]
         if orders:
-            derived += self._purchases(session, orders)
+            self._purchases(session, orders)
         payments = [e for e in events if e.type == "payment.received"]
         if payments:
             derived += self._payments(session, payments)
@@ -229,41 +268,93 @@ class EnginePass:
         ]
         self.report.derived += insert_new(session, Event, rows, ["idempotency_key"])
 
-    def _purchases(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
-        ids = {str(e.payload.get("order_id")) for e in events}
+    def _purchases(self, session: Session, events: list[Event]) -> None:
+        """purchase.first / purchase.repeat (and milestones) for a batch of orders, derived by
+        the database itself: one INSERT … SELECT per kind, with the ordinal from a window over
+        each client's orders, so no order row travels to Python and back."""
+        ids = [str(e.payload.get("order_id")) for e in events]
         clients = {e.client_id for e in events}
         ranked = (
             select(
                 Order.external_id,
+                Order.client_id,
+                Order.occurred_at,
                 Order.amount_minor,
                 Order.currency,
-                Order.partner_id,
+                Partner.name.label("channel"),
                 func.row_number()
                 .over(partition_by=Order.client_id, order_by=(Order.occurred_at, Order.id))
                 .label("n"),
             )
+            .outerjoin(Partner, Partner.id == Order.partner_id)
             .where(Order.client_id.in_(clients))
             .subquery()
         )
-        partners = {row[0]: row[1] for row in session.execute(select(Partner.id, Partner.name))}
-        info = {
-            row[0]: row
-            for row in session.execute(select(ranked).where(ranked.c.external_id.in_(ids)))
-        }
-        out: list[tuple[Event, Derived]] = []
-        for event in events:
-            row = info.get(str(event.payload.get("order_id")))
-            if row is None:
-                continue
-            external_id, amount, currency, partner_id, n = row
-            payload = {
-                "order_id": external_id,
-                "amount": str(from_minor(amount, currency)),
-                "currency": currency,
-                "channel": partners.get(partner_id) if partner_id else None,
-            }
-            out += [(event, d) for d in purchase_touch_points(external_id, int(n), payload)]
-        return out
+        postgres = session.get_bind().dialect.name == "postgresql"
+        dialect: Any = postgresql if postgres else sqlite
+        scale = case(
+            *((ranked.c.currency == code, 10**places) for code, places in EXPONENTS.items()),
+            else_=100,
+        )
+        amount = cast(ranked.c.amount_minor, Numeric(20, 4)) / scale
+
+        def payload(*extra: tuple[str, Any]) -> Any:
+            pairs = [
+                ("order_id", ranked.c.external_id),
+                ("amount", amount),
+                ("currency", ranked.c.currency),
+                ("channel", ranked.c.channel),
+                ("n", ranked.c.n),
+                *extra,
+            ]
+            args: list[Any] = []
+            for name, value in pairs:
+                args += [literal_column(f"'{name}'"), value]
+            return (func.json_build_object if postgres else func.json_object)(*args)
+
+        kinds = [
+            (
+                case((ranked.c.n == 1, "purchase.first"), else_="purchase.repeat"),
+                "derive:purchase/",
+                payload(),
+                ranked.c.external_id.in_(ids),
+            ),
+            (
+                literal_column("'client.milestone'"),
+                "derive:milestone/order/",
+                payload(("what", cast(ranked.c.n, String) + literal_column("'th order'"))),
+                and_(ranked.c.external_id.in_(ids), ranked.c.n.in_(ORDER_MILESTONES)),
+            ),
+        ]
+        columns = [
+            "type",
+            "client_id",
+            "occurred_at",
+            "recorded_at",
+            "source",
+            "external_id",
+            "idempotency_key",
+            "payload",
+        ]
+        for kind, prefix, body, where in kinds:
+            key: Any = literal_column(f"'{prefix}'", String) + ranked.c.external_id
+            rows = select(
+                kind,
+                ranked.c.client_id,
+                ranked.c.occurred_at,
+                literal(self.now, UTCDateTime()),
+                literal_column(f"'{SOURCE}'"),
+                key,
+                key,
+                body,
+            ).where(where)
+            stmt = (
+                dialect.insert(Event.__table__)
+                .from_select(columns, rows)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(Event.id)
+            )
+            self.report.derived += len(session.execute(stmt).all())
 
     def _payments(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
         clients = {e.client_id for e in events}

@@ -58,3 +58,29 @@ def test_fitting_unique_rows_with_counts_equals_fitting_every_row() -> None:
     assert weighted.n_customers == doubled.n_customers == 6_000
     for name in bgnbd.NAMES:
         assert weighted.params[name] == pytest.approx(doubled.params[name], rel=1e-5)
+
+
+@pytest.mark.parametrize("module", [bgnbd, paretonbd])
+def test_a_subsample_warm_start_reaches_the_same_maximum_as_a_cold_fit(module, monkeypatch) -> None:
+    from goodwill.domain.btyd import fit as fitting
+
+    x, t_x, T = simulate.pareto(np.random.default_rng(12), 20_000, 0.6, 8.0, 0.8, 12.0)
+    monkeypatch.setattr(fitting, "SUBSAMPLE", 1_000)
+    warm = module.fit(x, t_x, T)
+    monkeypatch.setattr(fitting, "SUBSAMPLE", 10**9)  # no subsample: plain L-BFGS-B
+    cold = module.fit(x, t_x, T)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-10, abs=1e-6)
+    for name in module.NAMES:
+        assert warm.params[name] == pytest.approx(cold.params[name], rel=1e-4), name
+
+
+def test_merging_rows_survives_a_hash_collision_check() -> None:
+    from goodwill.domain.btyd.fit import compress
+
+    rng = np.random.default_rng(13)
+    x = rng.integers(0, 5, 5_000).astype(float)
+    t = np.floor(rng.uniform(0, 10, x.size) * 7) / 7 * (x > 0)
+    (cx, ct), w = compress([x, t], np.ones(x.size))
+    keys = set(zip(x.tolist(), t.tolist(), strict=True))
+    assert len(cx) == len(keys) and w.sum() == x.size
+    assert sorted(zip(cx.tolist(), ct.tolist(), strict=True)) == sorted(keys)

@@ -30,8 +30,7 @@ from goodwill.domain.btyd.fit import (
     Objective,
     check_counts,
     check_identifiable,
-    compress,
-    maximise,
+    maximise_counts,
     param_values,
 )
 
@@ -44,8 +43,11 @@ _CHUNK = 1 << 15
 
 
 def family_objective(counts: Counts, shift: int) -> tuple[Objective, int]:
-    """The summed negative log-likelihood of the BG family and its gradient over log-parameters."""
-    (x, t_x, age), weight = compress([counts.x, counts.t_x, counts.T], counts.weight)
+    """The summed negative log-likelihood of the BG family and its gradient over log-parameters.
+
+    Rows are used as given: fitting merges identical rows first (``fit.compressed``).
+    """
+    x, t_x, age, weight = counts.x, counts.t_x, counts.T, counts.weight
     xs, inv = np.unique(x, return_inverse=True)
     weight_by_x = np.bincount(inv, weights=weight, minlength=xs.size)
     has_second = xs + shift > 0
@@ -104,12 +106,11 @@ def family_fit(
 ) -> FitResult:
     counts = check_counts(frequency, recency, T, weights=weights)
     check_identifiable(counts, model)
-    objective, n = family_objective(counts, shift)
     mean_x = float(np.average(counts.x, weights=counts.weight))
     mean_t = float(np.average(counts.T, weights=counts.weight))
     # Start at a unit-shape gamma whose mean matches the observed repeat rate.
     start = [1.0, mean_t / max(mean_x, 1e-3), 1.0, 2.0]
-    return maximise(model, NAMES, objective, start, n_customers=n)
+    return maximise_counts(model, NAMES, lambda c: family_objective(c, shift)[0], counts, start)
 
 
 def family_log_likelihood(

@@ -34,8 +34,7 @@ from goodwill.domain.btyd.fit import (
     Objective,
     check_counts,
     check_identifiable,
-    compress,
-    maximise,
+    maximise_counts,
     param_values,
 )
 
@@ -220,7 +219,8 @@ def log_tail_integral(
 
 
 def _objective(counts: Counts) -> Objective:
-    (x, t_x, age), weight = compress([counts.x, counts.t_x, counts.T], counts.weight)
+    """Summed negative log-likelihood and gradient over log-parameters, rows as given."""
+    x, t_x, age, weight = counts.x, counts.t_x, counts.T, counts.weight
     xs, inv = np.unique(x, return_inverse=True)
     weight_by_x = np.bincount(inv, weights=weight, minlength=xs.size)
     open_rows = np.flatnonzero(t_x < age)
@@ -275,7 +275,7 @@ def fit(
     mean_x = float(np.average(counts.x, weights=counts.weight))
     mean_t = float(np.average(counts.T, weights=counts.weight))
     start = [1.0, mean_t / max(mean_x, 1e-3), 1.0, mean_t]
-    return maximise(MODEL, NAMES, _objective(counts), start, n_customers=counts.n_customers)
+    return maximise_counts(MODEL, NAMES, _objective, counts, start)
 
 
 def _parts(
