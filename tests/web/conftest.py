@@ -1,10 +1,12 @@
 """Fixtures for the HTTP tests: a seeded store, the app over it with a fixed clock, a browser-like
-client (cookies kept, redirects not followed) and a logged-in one."""
+client (cookies kept, redirects not followed) and a logged-in one; and, once per module, the
+rhythm business after an engine pass (tests/web/rhythms.py) for the value and at-risk tests."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -12,10 +14,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.settings import Settings
+from goodwill.settings import Settings, load_settings
+from goodwill.store.database import open_store
 from goodwill.store.staff import create_token, user_by_email
 from goodwill.web import create_app
-from tests.conftest import NOW
+from tests.conftest import NOW, unavailable
+from tests.web.rhythms import seed_rhythms
 from tests.web.sample import PASSWORD, sample_business, staff_user
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -70,3 +74,50 @@ def token(seeded: sessionmaker[Session]) -> str:
         return create_token(
             session, user_by_email(session, "owner@example.com"), label="tests", now=NOW
         )
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def rhythm_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Settings over a database holding the rhythm business after one engine pass at NOW.
+
+    The module-scoped twin of ``settings`` (SQLite and PostgreSQL): the history is seeded and
+    the models fitted once per test module, for tests that only read.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('rhythms') / 'goodwill.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server")
+        if isinstance(server, str):
+            unavailable(f"PostgreSQL: {server}")
+        url = server.create_database(f"r_{uuid.uuid4().hex[:12]}")
+    settings = dataclasses.replace(
+        load_settings(database_url=url, environ={}), secret_key="test-signing-key"
+    )
+    store = open_store(url)
+    seed_rhythms(store, settings, now=NOW)
+    store.kw["bind"].dispose()
+    return settings
+
+
+@pytest.fixture(scope="module")
+def rhythm_http(rhythm_settings: Settings) -> Iterator[TestClient]:
+    """The owner, logged in, on the app over the rhythm business (NOW on the clock)."""
+    app = create_app(rhythm_settings, clock=lambda: NOW)
+    with TestClient(app, follow_redirects=False) as client:
+        assert log_in(client).status_code == 303
+        yield client
+
+
+@pytest.fixture(scope="module")
+def rhythm_token(rhythm_settings: Settings) -> str:
+    store = open_store(rhythm_settings.database_url)
+    with store.begin() as session:
+        token = create_token(
+            session, user_by_email(session, "owner@example.com"), label="tests", now=NOW
+        )
+    store.kw["bind"].dispose()
+    return token

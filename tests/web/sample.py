@@ -118,6 +118,7 @@ def add_purchase(
     currency: str = "USD",
     channel: str | None = None,
     quantity: int = 1,
+    category: str | None = None,
 ) -> Order:
     via = partner(session, channel, now=at) if channel else None
     order = Order(
@@ -135,7 +136,7 @@ def add_purchase(
             order_id=order.id,
             line_key="1",
             product=product,
-            category=None,
+            category=category,
             quantity=quantity,
             amount_minor=amount_minor,
         )

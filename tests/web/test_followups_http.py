@@ -405,7 +405,7 @@ def test_posting_an_event_is_idempotent_and_feeds_the_engine(
     assert retry.status_code == 200
     assert retry.json() == {"id": first.json()["id"], "created": False}
     run_at = NOW + timedelta(minutes=5)
-    run_engine(seeded, web_settings, now=run_at)
+    run_engine(seeded, web_settings, now=run_at, cadence=False)
     with _app(web_settings, run_at) as later:
         leads = later.get("/api/v1/followups?assignee=owner@example.com", headers=api).json()
     assert [(f["client_name"], f["event_types"]) for f in leads] == [

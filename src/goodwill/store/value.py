@@ -36,7 +36,7 @@ WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
 class ClientValue:
     usual_interval_days: float | None
     expected_next: date | None
-    overdue_days: int | None  # days past the threshold of their own rhythm; None when not overdue
+    overdue_days: int | None  # days since the expected purchase, once past their own spread
     p_alive: float | None
     expected_purchases_year: float | None
     expected_spend: float | None
@@ -119,7 +119,7 @@ def client_value(
             rhythm_days = float(rhythms.usual_interval[i])
             expected = date.fromisoformat(str(rhythms.expected[i]))
             due_by = date.fromisoformat(str(rhythms.due_by[i]))
-            overdue_days = (today - due_by).days if today > due_by else None
+            overdue_days = (today - expected).days if today > due_by else None
     fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
     p_alive = purchases = spend = clv = None
     if "bg-nbd" in fits and mine.any():

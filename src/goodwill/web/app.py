@@ -16,10 +16,11 @@ import goodwill
 from goodwill.settings import Settings
 from goodwill.store.database import open_store
 from goodwill.web import auth, errors
+from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.csrf import csrf_protect
-from goodwill.web.pages import calendar, followups, login, today
+from goodwill.web.pages import at_risk, calendar, followups, login, today
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
@@ -76,11 +77,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     errors.install(app)
     auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (login.router, today.router, followups.router, calendar.router):
+    for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):
         app.include_router(router)
     app.include_router(client_pages.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
+    app.include_router(api_at_risk.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -13,18 +14,35 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from goodwill.domain.money import format_money
+from goodwill.domain.money import exponent, format_money
 from goodwill.web.csrf import FIELD, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 #: The sections of the dashboard, in the order of a working day.
-NAV = (("today", "Today", "/today"), ("clients", "Clients", "/clients"))
+NAV = (
+    ("today", "Today", "/today"),
+    ("at-risk", "At risk", "/at-risk"),
+    ("clients", "Clients", "/clients"),
+)
 
 
 def client_url(ref: str) -> str:
     """The page of a client; the ref is quoted whole, so ``#12`` or ``a/b`` stay one segment."""
     return "/clients/" + quote(ref, safe="@")
+
+
+def estimate(value: float | None, currency: str, *, whole: bool = False) -> str:
+    """A model's money estimate as the dashboard writes amounts (``1,240.00 EUR``); "—" if unknown.
+
+    Estimates arrive as floats from the models; they are rounded half-up to the currency's minor
+    unit (or to whole units with ``whole``) through Decimal, so the text never shows float noise.
+    """
+    if value is None:
+        return "—"
+    places = 0 if whole else exponent(currency)
+    amount = Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{amount:,.{places}f} {currency.upper()}"
 
 
 def query_url(path: str, params: Mapping[str, object]) -> str:
@@ -42,6 +60,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = format_money
+    env.filters["estimate"] = estimate
     env.filters["client_url"] = client_url
     env.globals["query_url"] = query_url
     env.globals["nav"] = NAV

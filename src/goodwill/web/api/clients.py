@@ -1,4 +1,4 @@
-"""Clients over JSON: the list with derived figures, one profile, one timeline."""
+"""Clients over JSON: the list with derived figures, one profile, one timeline, one value."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
-from goodwill.web.api.schemas import ClientPage, ClientProfile, ErrorBody, TimelineItem
+from goodwill.store.value import client_value
+from goodwill.web.api.schemas import (
+    ClientPage,
+    ClientProfile,
+    ClientValueOut,
+    ErrorBody,
+    TimelineItem,
+)
 from goodwill.web.auth import ApiStaff
 from goodwill.web.state import Db, State
 
@@ -63,6 +70,19 @@ def client_timeline_api(
     return [entry.as_dict() for entry in timeline(db, state.settings, client, limit=limit)]
 
 
+@router.get("/clients/{ref:path}/value", response_model=ClientValueOut, responses=_not_found)
+def client_value_api(staff: ApiStaff, db: Db, state: State, ref: str) -> dict[str, object]:
+    """The client's rhythm, P(alive), expected purchases and spend, and 3-year CLV.
+
+    Null fields are unknown: a lead has none, a client with fewer purchases than
+    ``cadence.min_purchases`` has no rhythm, and the model figures appear after the engine's
+    first pass (it refits the models once a day).
+    """
+    client = find_client(db, ref)
+    return client_value(db, state.settings, client.id, today=state.today()).as_dict()
+
+
+# The profile's path swallows everything after /clients/, so it is declared after its subpaths.
 @router.get("/clients/{ref:path}", response_model=ClientProfile, responses=_not_found)
 def client_profile_api(staff: ApiStaff, db: Db, state: State, ref: str) -> dict[str, object]:
     """Who the client is: figures, personal facts, contacts and channels.

@@ -134,3 +134,37 @@ class EventIn(BaseModel):
 class EventRecorded(BaseModel):
     id: int
     created: bool = Field(description="False when this event was already recorded (a retry).")
+
+
+class ClientValueOut(BaseModel):
+    """A client's rhythm and value; a field is null when unknown (a lead, too few purchases,
+    or the engine has not fitted the population models yet)."""
+
+    usual_interval_days: float | None = Field(description="Usual days between purchases.")
+    expected_next: date | None = Field(description="Last purchase plus the usual interval.")
+    overdue_days: int | None = Field(
+        description="Days beyond the end of the client's own usual spread; null when not overdue."
+    )
+    p_alive: float | None = Field(description="Probability the client still buys, 0 to 1.")
+    expected_purchases_year: float | None = Field(description="Purchases expected in 52 weeks.")
+    expected_spend: float | None = Field(description="Expected spend per purchase.")
+    clv: float | None = Field(description="Value of the next 3 years, discounted at 10% a year.")
+    currency: str
+
+
+class AtRiskOut(BaseModel):
+    """An overdue client (or one product category they stopped buying), most at risk first."""
+
+    client_id: str = Field(description="The client's id from imported files, or '#<internal id>'.")
+    name: str
+    category: str | None = Field(description="Null for the client's overall rhythm.")
+    last_purchase: date
+    expected_at: date = Field(description="Last purchase plus the usual interval.")
+    days_overdue: int = Field(description="Days since the expected purchase.")
+    usual_interval_days: float
+    cycle: int = Field(description="Usual intervals missed so far (1 or more).")
+    revenue_at_risk: float | None = Field(
+        description="A year of this rhythm: mean purchase × purchases a year; null without amounts."
+    )
+    missed_so_far: float | None = Field(description="Mean purchase × missed cycles (capped).")
+    currency: str

@@ -9,11 +9,13 @@ from fastapi.responses import Response
 
 from goodwill.store.followups import list_followups
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
+from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
 from goodwill.web.followup_words import event_words
 from goodwill.web.pages.followups import pop_flash, row_context
 from goodwill.web.rendering import client_url, render
 from goodwill.web.state import Db, State
+from goodwill.web.value_words import value_panel
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,6 +104,11 @@ def client_page(
     limit = None if all else TIMELINE_PREVIEW + 1
     entries = timeline(db, state.settings, client, limit=limit)
     more = limit is not None and len(entries) > TIMELINE_PREVIEW
+    panel = value_panel(
+        client_value(db, state.settings, client.id, today=today),
+        purchases=profile.overview.figures.purchase_count,
+        today=today,
+    )
     context = row_context(db, state, staff, back=client_url(ref))
     return render(
         request,
@@ -113,6 +120,7 @@ def client_page(
             "section": "clients",
             "profile": profile,
             "client": profile.overview,
+            "panel": panel,
             "ref": ref,
             "entries": entries[:TIMELINE_PREVIEW] if more else entries,
             "more": more,
