@@ -239,3 +239,24 @@ def test_story_5_the_cadence_watch_notices_a_missed_monthly_purchase(world: Worl
     world.load(FileKind.PURCHASES, PURCHASES + "C-late,C1,2026-11-24,45.00,Beans\n", bought)
     assert world.run(bought).closed >= 1
     assert [f for f in world.followups() if f.client_id == "C1"] == []
+
+
+def test_team_rules_take_turns_round_robin(world: World, tmp_path) -> None:
+    world.staff("olivia@shop.example", "owner", NOW)
+    ana = world.staff("ana@shop.example", "staff", NOW, team="support")
+    ben = world.staff("ben@shop.example", "staff", NOW, team="support")
+    playbook = tmp_path / "playbook.toml"
+    playbook.write_text(
+        '[[rule]]\nname = "welcome"\non = "purchase.first"\ntitle = "Welcome {client}"\n'
+        'channel = "email"\npersonal_level = "personal_message"\nassignee = "team:support"\n'
+        'due = "1 business days"\n',
+        encoding="utf-8",
+    )
+    from dataclasses import replace
+
+    world.settings = replace(world.settings, playbook=playbook)
+    orders = "".join(f"W{i},C{i},2026-11-2{i % 3},20,Cup\n" for i in range(6))
+    world.load(FileKind.PURCHASES, PURCHASES + orders, NOW)
+    assert world.run(NOW).created == 6
+    assignees = [f.assignee for f in sorted(world.followups(), key=lambda f: f.id)]
+    assert assignees == ["ana@shop.example", "ben@shop.example"] * 3 and ana != ben

@@ -159,9 +159,7 @@ class EnginePass:
         while self._step("derive", BASE_FACTS, self._derive, first=first):
             first = False
         self._scan()
-        with self.store.begin() as session:
-            self._lock(session, "fits")
-            refresh_fits(session, self.settings, today=self.today, now=self.now)
+        self._refit()
         first = True
         relevant = self._worth_applying()
         while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first, relevant=relevant):
@@ -173,6 +171,16 @@ class EnginePass:
                 stored.counts = self.report.as_dict()
         log.info("engine pass as of %s: %s", self.now.isoformat(), self.report.as_dict())
         return self.report
+
+    def _refit(self) -> None:
+        """Refit the population models (daily); a fit that fails numerically must not stop the
+        follow-ups, so it is logged and the previous fit stays."""
+        try:
+            with self.store.begin() as session:
+                self._lock(session, "fits")
+                refresh_fits(session, self.settings, today=self.today, now=self.now)
+        except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
+            log.warning("population models not refitted: %s", exc)
 
     def _lock(self, session: Session, name: str) -> int:
         """Take the cursor row for ``name`` (serialising workers) and return its position."""
