@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.contact_windows import parse_contact_window
@@ -278,10 +278,21 @@ class EnginePass:
 
     def _purchases(self, session: Session, events: list[Event]) -> None:
         """purchase.first / purchase.repeat (and milestones) for a batch of orders, derived by
-        the database itself: one INSERT … SELECT per kind, with the ordinal from a window over
-        each client's orders, so no order row travels to Python and back."""
+        the database itself: one INSERT … SELECT per kind, with the ordinal counted on the
+        (client, time) index, so no order row travels to Python and back."""
         ids = [str(e.payload.get("order_id")) for e in events]
-        clients = {e.client_id for e in events}
+        earlier = aliased(Order)
+        ordinal = (
+            select(func.count(earlier.id))
+            .where(
+                earlier.client_id == Order.client_id,
+                or_(
+                    earlier.occurred_at < Order.occurred_at,
+                    and_(earlier.occurred_at == Order.occurred_at, earlier.id <= Order.id),
+                ),
+            )
+            .scalar_subquery()
+        )
         ranked = (
             select(
                 Order.external_id,
@@ -290,12 +301,10 @@ class EnginePass:
                 Order.amount_minor,
                 Order.currency,
                 Partner.name.label("channel"),
-                func.row_number()
-                .over(partition_by=Order.client_id, order_by=(Order.occurred_at, Order.id))
-                .label("n"),
+                ordinal.label("n"),
             )
             .outerjoin(Partner, Partner.id == Order.partner_id)
-            .where(Order.client_id.in_(clients))
+            .where(Order.external_id.in_(ids))
             .subquery()
         )
         postgres = session.get_bind().dialect.name == "postgresql"
