@@ -212,3 +212,16 @@ def test_the_cli_runs_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     done = goodwill("import", "purchases", str(purchases), "--json", db=postgres_url)
     assert json.loads(done.stdout)["imported"] == 50
     assert json.loads(goodwill("clients", "--json", db=postgres_url).stdout)["total"] == 5
+
+
+def test_the_demo_builds_a_business_with_a_today_list(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    built = goodwill("demo", "--no-serve", "--clients", "60", db=url)
+    assert built.returncode == 0, built.stderr
+    assert "demo business ready" in built.stdout
+    listed = json.loads(goodwill("clients", "--json", "--limit", "1", db=url).stdout)
+    assert listed["total"] == 60
+    followups = json.loads(goodwill("followups", "--json", db=url).stdout)
+    assert followups and all(f["assignee"] for f in followups)
+    twenty = json.loads(goodwill("client", "show", "C-0002", "--json", db=url).stdout)
+    assert twenty["tenure_years"] >= 19.9

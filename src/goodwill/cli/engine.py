@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from goodwill.cli.context import err, out, state
-from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.configuration import calendar_for, playbook_for, run_pass
 from goodwill.engine.passes import EnginePass, PassReport
 
 app = typer.Typer(help="The engine: touch points, scans and follow-ups.", no_args_is_help=True)
@@ -44,13 +44,7 @@ def run(
     """
     st = state(ctx)
     settings = st.settings
-    report = EnginePass(
-        st.store,
-        settings,
-        now=st.now(),
-        playbook=playbook_for(settings),
-        calendar=calendar_for(settings),
-    ).run()
+    report = run_pass(st.store, settings, now=st.now())
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     else:

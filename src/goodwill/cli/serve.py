@@ -12,8 +12,7 @@ from rich.progress import Progress, TaskID
 from goodwill.actions.imports import import_file
 from goodwill.cli.context import State, err, out, state
 from goodwill.domain.records import FileKind
-from goodwill.engine.configuration import calendar_for, playbook_for
-from goodwill.engine.passes import EnginePass
+from goodwill.engine.configuration import run_pass
 from goodwill.errors import NotFound
 from goodwill.settings import data_dir
 from goodwill.store.staff import add_user, user_by_email
@@ -86,13 +85,7 @@ def demo(
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
     settings = st.settings
-    report = EnginePass(
-        st.store,
-        settings,
-        now=st.now(),
-        playbook=playbook_for(settings),
-        calendar=calendar_for(settings),
-    ).run()
+    report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
     out.print(f"demo business ready in {settings.database_url}: {report.created} follow-ups")
     if no_serve:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.calendar_files import calendar_from_mapping, load_calendar
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.playbooks import Playbook, parse_playbook
+from goodwill.engine.passes import EnginePass, PassReport
 from goodwill.errors import ConfigError
 from goodwill.settings import Settings
 
@@ -44,3 +48,10 @@ def calendar_for(settings: Settings) -> BusinessCalendar:
     data.setdefault("timezone", settings.timezone)
     source = f"{settings.config_path or 'settings'}: calendar"
     return calendar_from_mapping(data, source=source)
+
+
+def run_pass(store: sessionmaker[Session], settings: Settings, *, now: datetime) -> PassReport:
+    """One engine pass with the playbook and calendar the settings name."""
+    return EnginePass(
+        store, settings, now=now, playbook=playbook_for(settings), calendar=calendar_for(settings)
+    ).run()
