@@ -45,22 +45,21 @@ def test_estimates_are_money_in_the_currency_without_float_noise() -> None:
 
 
 def test_a_lead_has_no_rhythm_and_no_value_for_a_reason() -> None:
-    panel = value_panel(UNKNOWN, purchases=0, today=TODAY)
+    panel = value_panel(UNKNOWN, purchases=0)
     assert (panel.rhythm_missing, panel.value_missing) == ("lead", "lead")
-    fresh = value_panel(UNKNOWN, purchases=5, today=TODAY)
+    fresh = value_panel(UNKNOWN, purchases=5)
     assert (fresh.rhythm_missing, fresh.value_missing) == ("no_rhythm", "no_fit")
 
 
 def test_an_overdue_client_is_late_by_the_days_since_the_expected_purchase() -> None:
     value = ClientValue(30.4, date(2026, 10, 8), 46, 0.811, 7.5, 235.4, 4087.9, "EUR")
-    panel = value_panel(value, purchases=14, today=TODAY)
+    panel = value_panel(value, purchases=14)
     assert panel.rhythm == "buys every ~30 days"
     assert panel.late_days == 46
     assert panel.p_alive_percent == 81
     on_time = value_panel(
         ClientValue(30.4, date(2026, 11, 30), None, 0.9, 8.0, 50.0, 900.0, "EUR"),
         purchases=9,
-        today=TODAY,
     )
     assert on_time.late_days is None
 

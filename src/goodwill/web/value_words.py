@@ -8,7 +8,6 @@ showing a bare dash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal
 
 from goodwill.store.value import ClientValue
@@ -57,7 +56,7 @@ class ValuePanel:
     value_missing: Missing | None
 
 
-def value_panel(value: ClientValue, *, purchases: int, today: date) -> ValuePanel:
+def value_panel(value: ClientValue, *, purchases: int) -> ValuePanel:
     """The panel for ``value``; ``purchases`` is the client's count of orders (0: a lead).
 
     An overdue client's lateness (``value.overdue_days``) is counted from the expected date

@@ -107,7 +107,6 @@ def client_page(
     panel = value_panel(
         client_value(db, state.settings, client.id, today=today),
         purchases=profile.overview.figures.purchase_count,
-        today=today,
     )
     context = row_context(db, state, staff, back=client_url(ref))
     return render(
