@@ -13,7 +13,6 @@ from goodwill.web.pages.at_risk import csv_cell
 from goodwill.web.rendering import estimate
 from goodwill.web.value_words import percent, rhythm_words, value_panel
 
-TODAY = date(2026, 11, 23)
 UNKNOWN = ClientValue(None, None, None, None, None, None, None, "EUR")
 
 
