@@ -289,7 +289,8 @@ class ModelFit(Base):
     """The latest fit of a population model to the business's own history (refit daily)."""
 
     __tablename__ = "model_fits"
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # bg-nbd | gamma-gamma
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # counts | spend
+    model: Mapped[str] = mapped_column(String(40))  # bg-nbd, mbg-nbd, pareto-nbd, gamma-gamma
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     log_likelihood: Mapped[float] = mapped_column(Float)
     n_customers: Mapped[int] = mapped_column(Integer)

@@ -1,8 +1,9 @@
 """Client value from the population models fitted to the business's own history.
 
-BG/NBD (purchase counts, P(alive)) and Gamma-Gamma (spend) are fitted in weekly periods once a
-day by the engine and kept in ``model_fits``; a client page then needs only that client's
-summary. CLV is three years ahead, discounted at 10% a year.
+A purchase-count model (BG/NBD, or the next one the history identifies; P(alive)) and
+Gamma-Gamma (spend) are fitted in weekly periods once a day by the engine and kept in
+``model_fits``; a client page then needs only that client's summary. CLV is three years ahead,
+discounted at 10% a year.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goodwill.domain.btyd import bgnbd, gammagamma
+from goodwill.domain.btyd import gammagamma
 from goodwill.domain.btyd.clv import count_model, lifetime_value
 from goodwill.domain.btyd.summary import summarize
 from goodwill.domain.cadence import learn
@@ -28,6 +29,7 @@ from goodwill.store.models import ModelFit
 
 log = logging.getLogger(__name__)
 PERIOD = "week"
+COUNT_FALLBACKS = ("bg-nbd", "mbg-nbd", "pareto-nbd")
 HORIZON_WEEKS = 156.0
 WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
 
@@ -62,9 +64,11 @@ class ClientValue:
 def refresh_fits(session: Session, settings: Settings, *, today: date, now: datetime) -> bool:
     """Refit the models when the stored fit is older than a day; False when nothing changed.
 
-    A history the models cannot identify (too few clients, no repeat buyers) keeps the old fit.
+    Purchase counts: BG/NBD, else MBG/NBD, else Pareto/NBD — the first the history identifies
+    (a small business's history can send BG/NBD's dropout parameters to infinity). Spend:
+    Gamma-Gamma on the repeat buyers. A history no model fits keeps the old fit.
     """
-    stored = session.get(ModelFit, "bg-nbd")
+    stored = session.get(ModelFit, "counts")
     if stored is not None and stored.as_of >= today:
         return False
     history = purchase_history(session, settings)
@@ -73,23 +77,28 @@ def refresh_fits(session: Session, settings: Settings, *, today: date, now: date
     summary = summarize(
         history.client, history.day, history.amount, period=PERIOD, calibration_end=today
     )
-    try:
-        counts = bgnbd.fit(summary.frequency, summary.recency, summary.T)
-    except InvalidInput as exc:
-        log.warning("BG/NBD not refitted: %s", exc)
+    counts = None
+    for name in COUNT_FALLBACKS:
+        try:
+            counts = count_model(name).fit(summary.frequency, summary.recency, summary.T)
+            break
+        except InvalidInput as exc:
+            log.warning("%s does not fit this history: %s", name, exc)
+    if counts is None:
         return False
-    fits = [counts]
+    fits = [("counts", counts)]
     money = summary.monetary_value
     if money is not None:
         repeat = (summary.frequency > 0) & np.isfinite(money) & (money > 0)
         try:
-            fits.append(gammagamma.fit(summary.frequency[repeat], money[repeat]))
+            fits.append(("spend", gammagamma.fit(summary.frequency[repeat], money[repeat])))
         except InvalidInput as exc:
             log.warning("Gamma-Gamma not refitted: %s", exc)
-    for fit in fits:
+    for role, fit in fits:
         session.merge(
             ModelFit(
-                name=fit.model,
+                name=role,
+                model=fit.model,
                 params=dict(fit.params),
                 log_likelihood=float(fit.log_likelihood),
                 n_customers=int(fit.n_customers),
@@ -122,7 +131,7 @@ def client_value(
             overdue_days = (today - expected).days if today > due_by else None
     fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
     p_alive = purchases = spend = clv = None
-    if "bg-nbd" in fits and mine.any():
+    if "counts" in fits and mine.any():
         summary = summarize(
             history.client[mine],
             history.day[mine],
@@ -130,17 +139,18 @@ def client_value(
             period=PERIOD,
             calibration_end=today,
         )
-        params = fits["bg-nbd"].params
+        model = count_model(fits["counts"].model)
+        params = fits["counts"].params
         x, t_x, big_t = summary.frequency, summary.recency, summary.T
-        p_alive = float(bgnbd.probability_alive(params, x, t_x, big_t)[0])
-        purchases = float(bgnbd.expected_purchases(params, 52.0, x, t_x, big_t)[0])
+        p_alive = float(model.probability_alive(params, x, t_x, big_t)[0])
+        purchases = float(model.expected_purchases(params, 52.0, x, t_x, big_t)[0])
         money = summary.monetary_value
-        if "gamma-gamma" in fits and money is not None:
+        if "spend" in fits and money is not None:
             m = np.where(np.isfinite(money), money, 0.0)
-            spend = float(gammagamma.expected_spend(fits["gamma-gamma"].params, x, m)[0])
+            spend = float(gammagamma.expected_spend(fits["spend"].params, x, m)[0])
             clv = float(
                 lifetime_value(
-                    count_model("bg-nbd"),
+                    model,
                     params,
                     x,
                     t_x,

@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "model_fits",
         sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("model", sa.String(length=40), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("log_likelihood", sa.Float(), nullable=False),
         sa.Column("n_customers", sa.Integer(), nullable=False),
