@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import roots_jacobi  # type: ignore[import-untyped]
 
-from goodwill.clv_files import _compact_ids, _header, _read_columns
+from goodwill.clv_files import read_transactions
 from goodwill.domain.btyd.clv import Params, count_model
 from goodwill.domain.btyd.fit import FitResult, FloatArray, param_values
 from goodwill.domain.btyd.summary import period_days, summarize
@@ -304,12 +304,11 @@ def write_report(
     Example: goodwill clv report --transactions tx.csv --calibration-end 1997-09-30
     --observation-end 1998-06-30 --out report.html
     """
-    header = _header(transactions)
-    columns = _read_columns(transactions, header, ["customer_id", "date"], {"date": "M8[D]"})
+    columns = read_transactions(transactions)
     if columns["date"].size == 0:
         raise InvalidInput(f"{transactions}: no transactions", file=str(transactions))
     summary = report_data(
-        _compact_ids(columns["customer_id"]),
+        columns["customer_id"],
         columns["date"].astype(np.int64),
         source=transactions.name,
         model=model,
