@@ -31,6 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from goodwill.domain.records import COLUMNS, FileKind
+
 __all__ = [
     "CLIENT_COLUMNS",
     "DEMO_PASSWORD",
@@ -41,21 +43,11 @@ __all__ = [
     "write_demo_files",
 ]
 
+#: Every canonical clients column: the client id and name first, then the optional ones.
 CLIENT_COLUMNS = (
     "client_id",
-    "name",
-    "email",
-    "phone",
-    "birthday",
-    "timezone",
-    "hometown",
-    "notes",
-    "interests",
-    "values",
-    "client_since",
-    "owner",
-    "contact_window",
-    "tags",
+    *COLUMNS[FileKind.CLIENTS][0],
+    *(c for c in COLUMNS[FileKind.CLIENTS][1] if c != "client_id"),
 )
 
 #: The demo's staff: (email, name, role, hometown); they own the clients and log in with
@@ -65,6 +57,7 @@ DEMO_STAFF = (
     ("sam@demo.goodwill.example", "Sam Staff", "staff", "Groningen"),
 )
 DEMO_PASSWORD = "goodwill-demo"
+
 PURCHASE_COLUMNS = (
     "order_id",
     "client_id",
