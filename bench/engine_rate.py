@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
-from tests.pgserver import PostgresServer, PostgresUnavailable
 
+from bench.stores import stores
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
-from goodwill.engine.configuration import calendar_for, playbook_for
-from goodwill.engine.passes import EnginePass
+from goodwill.engine.configuration import run_pass
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.store.models import Event
@@ -59,9 +58,7 @@ def measure(name: str, url_for: Any, csv: Path, n: int) -> None:
         )
     assert import_file(store, settings, FileKind.PURCHASES, csv, now=NOW).imported == n
     start = time.perf_counter()
-    report = EnginePass(
-        store, settings, now=NOW, playbook=playbook_for(settings), calendar=calendar_for(settings)
-    ).run()
+    report = run_pass(store, settings, now=NOW)
     engine_s = time.perf_counter() - start
 
     base_url = url_for("baseline")
@@ -99,18 +96,9 @@ def main() -> None:
         base = Path(tmp)
         csv = workload(base / "orders.csv", args.events)
         print(f"{args.events:,} purchase events, {args.events // 10:,} clients")
-        measure("sqlite", lambda db: f"sqlite:///{base / db}.db", csv, args.events)
-        (base / "pg").mkdir()
-        server = PostgresServer(base / "pg")
-        try:
-            server.start()
-        except PostgresUnavailable as exc:
-            print(f"postgresql skipped: {exc}")
-            return
-        try:
-            measure("postgresql", server.create_database, csv, args.events)
-        finally:
-            server.stop()
+        with stores(base) as available:
+            for name, url_for in available:
+                measure(name, url_for, csv, args.events)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, insert
 from sqlalchemy.types import DateTime
 from tests.factories import PURCHASE_HEADER, purchase_rows, write_csv
-from tests.pgserver import PostgresServer, PostgresUnavailable
 
+from bench.stores import stores
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind, PurchaseRow, Reading, read_row
 from goodwill.settings import load_settings
@@ -97,18 +97,9 @@ def main() -> None:
             purchase_rows(args.rows, clients=max(10, args.rows // 20)),
         )
         print(f"{args.rows:,} purchase rows, {path.stat().st_size / 1e6:.1f} MB")
-        measure("sqlite", lambda db: f"sqlite:///{base / db}.db", path, args.rows)
-        server = PostgresServer(base / "pg")
-        (base / "pg").mkdir()
-        try:
-            server.start()
-        except PostgresUnavailable as exc:
-            print(f"postgresql skipped: {exc}")
-            return
-        try:
-            measure("postgresql", server.create_database, path, args.rows)
-        finally:
-            server.stop()
+        with stores(base) as available:
+            for name, url_for in available:
+                measure(name, url_for, path, args.rows)
 
 
 if __name__ == "__main__":
