@@ -115,6 +115,19 @@ SPECS: tuple[SettingSpec, ...] = (
         "Named column-mapping profiles for imports: [mappings.NAME] with "
         'source_column = "field" pairs; use with `goodwill import ... --profile NAME`.',
     ),
+    SettingSpec(
+        "profiles",
+        {},
+        "Import profiles of your own, or changes to the built-in ones: [profiles.NAME] tables "
+        "in the format of docs/import-profiles.md; a table named like a built-in profile "
+        "replaces the keys it sets.",
+    ),
+    SettingSpec(
+        "uploads",
+        None,
+        "Directory where files uploaded on the dashboard's import page wait to be imported; "
+        "default: an `uploads` directory in the user's data directory.",
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -130,6 +143,8 @@ class Settings:
     tiers: Mapping[str, int] = field(default_factory=lambda: {"gold": 5000, "silver": 1000})
     former_after_days: int = 730
     mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    uploads: Path | None = None
     playbook: Path | None = None
     calendar: Mapping[str, Any] | Path | None = None
     owner: str | None = None
@@ -148,6 +163,10 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.uploads or data_dir() / "uploads"
 
 
 def data_dir() -> Path:
@@ -198,6 +217,8 @@ def load_settings(
         tiers=_tiers(raw.get("tiers", {"gold": 5000, "silver": 1000}), path),
         former_after_days=int(raw.get("former_after_days", 730)),
         mappings=_mappings(raw.get("mappings", {}), path),
+        profiles=_tables(raw.get("profiles", {}), "profiles", path),
+        uploads=_path(raw, "uploads", path),
         playbook=_path(raw, "playbook", path),
         calendar=_calendar(raw.get("calendar"), path),
         owner=_optional_str(raw, "owner", path),
@@ -293,6 +314,12 @@ def _tiers(value: object, path: Path) -> dict[str, int]:
             f"{path}: tiers must map names to non-negative amounts", file=str(path), key="tiers"
         )
     return {str(k): int(v) for k, v in value.items()}
+
+
+def _tables(value: object, key: str, path: Path) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ConfigError(f"{path}: {key} must be a table of tables", file=str(path), key=key)
+    return {str(name): dict(table) for name, table in value.items()}
 
 
 def _mappings(value: object, path: Path) -> dict[str, dict[str, str]]:

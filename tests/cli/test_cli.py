@@ -151,7 +151,8 @@ def test_named_mapping_profiles_come_from_the_configuration_file(
     unknown = goodwill(
         "import", "purchases", str(path), "--profile", "nope", db=sqlite_url, config=config
     )
-    assert unknown.returncode == 2 and "no such mapping (till)" in unknown.stderr
+    assert unknown.returncode == 2 and "no such profile" in unknown.stderr
+    assert "till" in unknown.stderr
 
 
 def test_a_bad_configuration_file_is_named_with_its_key(tmp_path: Path, sqlite_url: str) -> None:

@@ -1,12 +1,18 @@
-"""`goodwill import clients|purchases|payments FILE`: CSV exports into client memory."""
+"""`goodwill import`: CSV exports into client memory, the record of imports, and undo.
+
+``goodwill import FILE`` reads a vendor's export with its profile (detected from the header row,
+or named with --profile); ``goodwill import clients|purchases|payments FILE`` reads goodwill's own
+columns.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.core
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -17,12 +23,31 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from goodwill.actions.imports import ImportSummary, import_file, parse_mapping
+from goodwill.actions.imports import ImportSummary, import_file, load_profiles, parse_mapping
 from goodwill.cli.context import err, out, state
+from goodwill.domain.profiles import FIELDS
 from goodwill.domain.records import FileKind
-from goodwill.errors import InvalidInput
+from goodwill.store.imports_log import import_history, undo_import
 
-app = typer.Typer(help="Import CSV exports (clients, purchases, payments).", no_args_is_help=True)
+FILE_COMMAND = "file"
+
+
+class _ImportGroup(typer.core.TyperGroup):
+    """``goodwill import FILE`` runs the hidden ``file`` command; names of subcommands win."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        first = next((a for a in args if not a.startswith("-")), None)
+        if first is not None and first not in self.commands and args[:1] != ["--help"]:
+            args = [FILE_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_ImportGroup,
+    help="Import CSV exports: a vendor's export as it is (goodwill import FILE), or goodwill's "
+    "own columns (clients, purchases, payments); list, and undo imports.",
+    no_args_is_help=True,
+)
 
 MapOption = Annotated[
     list[str] | None,
@@ -32,11 +57,25 @@ MapOption = Annotated[
         help="Read the file's column SOURCE as FIELD; repeat for several columns.",
     ),
 ]
+MappingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="NAME",
+        help="A named column mapping from the \\[mappings] settings.",
+    ),
+]
 ProfileOption = Annotated[
     str | None,
     typer.Option(
-        "--profile", metavar="NAME", help="A named column mapping from the \\[mappings] settings."
+        "--profile",
+        metavar="NAME",
+        help="The export's profile (see `goodwill import profiles`); default: detected.",
     ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Show what would be created or changed; write nothing."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="The CSV file.")]
@@ -44,24 +83,15 @@ FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="The CSV file
 
 def _run(
     ctx: typer.Context,
-    kind: FileKind,
+    kind: FileKind | None,
     path: Path,
-    mapping: list[str] | None,
-    profile: str | None,
-    as_json: bool,
+    *,
+    mapping: list[str] | None = None,
+    profile: str | None = None,
+    dry_run: bool = False,
+    as_json: bool = False,
 ) -> None:
     st = state(ctx)
-    settings = st.settings
-    columns: dict[str, str] = {}
-    if profile is not None:
-        if profile not in settings.mappings:
-            known = ", ".join(sorted(settings.mappings)) or "none configured"
-            raise InvalidInput(
-                f"--profile {profile!r}: no such mapping ({known})", option="--profile"
-            )
-        columns.update(settings.mappings[profile])
-    columns.update(parse_mapping(mapping or []))
-    now = st.now()
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -71,7 +101,8 @@ def _run(
         console=err,
         disable=as_json,
     )
-    task = progress.add_task(f"importing {path.name}", total=None)
+    verb = "reading" if dry_run else "importing"
+    task = progress.add_task(f"{verb} {path.name}", total=None)
 
     def advance(done: int, total: int) -> None:
         if not progress.live.is_started:  # only once the file is known to be importable
@@ -80,7 +111,16 @@ def _run(
 
     try:
         summary = import_file(
-            st.store, settings, kind, path, now=now, mapping=columns, on_progress=advance
+            st.store,
+            st.settings,
+            kind,
+            path,
+            now=st.now(),
+            mapping=parse_mapping(mapping or []),
+            profile=profile,
+            dry_run=dry_run,
+            user="cli",
+            on_progress=advance,
         )
     finally:
         progress.stop()
@@ -93,13 +133,33 @@ def _run(
 
 
 def _print(summary: ImportSummary) -> None:
+    if summary.profile:
+        why = f" — detected: {summary.detected}" if summary.detected else ""
+        out.print(f"profile [bold]{summary.profile}[/bold]{why}")
+    head = "would import" if summary.dry_run else "read"
     out.print(
-        f"[bold]{summary.file}[/bold]: read {summary.read} rows — "
-        f"[green]{summary.imported} imported[/green], {summary.duplicates} already stored, "
-        f"{summary.updated} updated, "
+        f"[bold]{summary.file}[/bold]: {head} {summary.read} rows — "
+        f"[green]{summary.imported} new[/green], {summary.duplicates} already stored, "
+        f"{summary.updated} updated, {summary.skipped} left out by the profile, "
         f"{'[red]' if summary.errors else ''}{len(summary.errors)} rejected"
         f"{'[/red]' if summary.errors else ''}"
     )
+    if summary.created:
+        made = ", ".join(f"{n} {kind}" for kind, n in summary.created.items())
+        out.print(("Would create: " if summary.dry_run else "Created: ") + made)
+    if summary.import_id is not None:
+        out.print(
+            f"import {summary.import_id} (undo with: goodwill import undo {summary.import_id})"
+        )
+    if summary.dry_run:
+        for kind, rows in summary.preview.items():
+            if not rows:
+                continue
+            table = Table(*rows[0].keys(), title=f"First new {kind}")
+            for row in rows:
+                table.add_row(*(str(v) for v in row.values()))
+            out.print(table)
+        out.print("[dim]dry run: nothing was written[/dim]")
     if summary.errors:
         table = Table("line", "column", "reason", title="Rejected rows (the others landed)")
         for problem in summary.errors[:50]:
@@ -109,19 +169,43 @@ def _print(summary: ImportSummary) -> None:
             out.print(f"… and {len(summary.errors) - 50} more (use --json for all)")
 
 
+@app.command(FILE_COMMAND, hidden=True)
+def file(
+    ctx: typer.Context,
+    file: FileArgument,
+    profile: ProfileOption = None,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a vendor's export as it is: goodwill import FILE [--profile NAME] [--dry-run].
+
+    Example: goodwill import orders_export.csv --dry-run
+    """
+    _run(ctx, None, file, profile=profile, dry_run=dry_run, as_json=as_json)
+
+
 @app.command("clients")
 def clients(
     ctx: typer.Context,
     file: FileArgument,
     map_: MapOption = None,
-    profile: ProfileOption = None,
+    profile: MappingOption = None,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import clients: client_id, name, email, phone, birthday, timezone, hometown, notes, ...
 
     Example: goodwill import clients contacts.csv --map "Full name=name" --json
     """
-    _run(ctx, FileKind.CLIENTS, file, map_, profile, as_json)
+    _run(
+        ctx,
+        FileKind.CLIENTS,
+        file,
+        mapping=map_,
+        profile=profile,
+        dry_run=dry_run,
+        as_json=as_json,
+    )
 
 
 @app.command("purchases")
@@ -129,14 +213,23 @@ def purchases(
     ctx: typer.Context,
     file: FileArgument,
     map_: MapOption = None,
-    profile: ProfileOption = None,
+    profile: MappingOption = None,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import purchases, one row per order line: order_id, client_id, occurred_at, amount, ...
 
     Example: goodwill import purchases orders.csv --map "Order No=order_id"
     """
-    _run(ctx, FileKind.PURCHASES, file, map_, profile, as_json)
+    _run(
+        ctx,
+        FileKind.PURCHASES,
+        file,
+        mapping=map_,
+        profile=profile,
+        dry_run=dry_run,
+        as_json=as_json,
+    )
 
 
 @app.command("payments")
@@ -144,11 +237,123 @@ def payments(
     ctx: typer.Context,
     file: FileArgument,
     map_: MapOption = None,
-    profile: ProfileOption = None,
+    profile: MappingOption = None,
+    dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import invoices and payments: invoice_id, client_id, amount, issued_at, due_date, paid_at.
 
     Example: goodwill import payments invoices.csv --json
     """
-    _run(ctx, FileKind.PAYMENTS, file, map_, profile, as_json)
+    _run(
+        ctx,
+        FileKind.PAYMENTS,
+        file,
+        mapping=map_,
+        profile=profile,
+        dry_run=dry_run,
+        as_json=as_json,
+    )
+
+
+@app.command("profiles")
+def profiles(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Show one profile's columns in full.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the import profiles: the exports goodwill reads as they are.
+
+    Example: goodwill import profiles shopify
+    """
+    found = load_profiles(state(ctx).settings)
+    if name is not None and name not in found:
+        from goodwill.errors import NotFound
+
+        raise NotFound(f"no import profile {name!r} (known: {', '.join(sorted(found))})")
+    chosen = [found[name]] if name else sorted(found.values(), key=lambda p: p.name)
+    rows: list[dict[str, Any]] = [
+        {
+            "name": p.name,
+            "title": p.title,
+            "source": p.source,
+            "creates": list(p.creates),
+            "detect": list(p.detect),
+            "builtin": p.builtin,
+            "columns": {f: list(a) for f, a in p.columns.items()},
+        }
+        for p in chosen
+    ]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    if name is None:
+        table = Table("profile", "export", "creates", "recognised by the headers")
+        for p in chosen:
+            origin = "" if p.builtin else " (yours)"
+            table.add_row(p.name + origin, p.title, ", ".join(p.creates), ", ".join(p.detect))
+        out.print(table)
+        return
+    p = chosen[0]
+    out.print(f"[bold]{p.name}[/bold]: {p.title} — creates {', '.join(p.creates)}")
+    table = Table("field", "read from the header", "meaning")
+    for fname, aliases in p.columns.items():
+        table.add_row(fname, " | ".join(aliases), FIELDS[fname])
+    out.print(table)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many to list.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List the imports: file, profile, who, when, what each created; newest first.
+
+    Example: goodwill import history --limit 10
+    """
+    with state(ctx).store.begin() as session:
+        records = import_history(session, limit=limit)
+    if as_json:
+        out.print_json(json.dumps([r.as_dict() for r in records]))
+        return
+    table = Table("id", "when", "file", "profile", "by", "status", "created")
+    for r in records:
+        created = r.counts.get("created") or {}
+        made = ", ".join(f"{n} {k}" for k, n in created.items() if n) or "—"
+        table.add_row(
+            str(r.id),
+            r.started_at.strftime("%Y-%m-%d %H:%M"),
+            r.file_name,
+            r.profile or r.kind,
+            r.user or "—",
+            r.status,
+            made,
+        )
+    out.print(table)
+
+
+@app.command("undo")
+def undo(
+    ctx: typer.Context,
+    import_id: Annotated[int, typer.Argument(metavar="ID", help="The import's id (history).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Remove exactly what one import created, with the events and follow-ups it caused.
+
+    Example: goodwill import undo 12
+    """
+    st = state(ctx)
+    with st.store.begin() as session:
+        report = undo_import(session, import_id, now=st.now())
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+        return
+    if report.already:
+        out.print(f"import {import_id} was already undone; nothing to do")
+        return
+    removed = ", ".join(f"{n} {k}" for k, n in report.removed.items() if n) or "nothing"
+    out.print(f"import {import_id} undone: removed {removed}")
+    if report.kept:
+        kept = ", ".join(f"{n} {k}" for k, n in report.kept.items())
+        out.print(f"kept, because other imports or records also have them: {kept}")

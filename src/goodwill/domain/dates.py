@@ -8,6 +8,9 @@ Ambiguity: in a numeric date whose first two parts are both 12 or less, the orde
 ``date_order`` setting (``dmy`` or ``mdy``). When one part is above 12 the date is unambiguous and
 read correctly whatever the setting. Two-digit years mean 2000-2069 or 1970-1999.
 A date-time without a zone is local time in the business's zone; the result is always UTC.
+
+Excel serial dates (``45937``, ``45937.40972`` with the time as a fraction of the day), which a
+spreadsheet writes when it re-saves a CSV, are read as dates of its 1900 system.
 """
 
 from __future__ import annotations
@@ -74,10 +77,23 @@ def parse_instant(text: str, *, zone: ZoneInfo, date_order: str = "dmy") -> date
     return (local - offset).replace(tzinfo=UTC)
 
 
+_SERIAL = re.compile(r"^(?P<days>[1-9]\d{4})(?:\.(?P<fraction>\d+))?$")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01; Excel's phantom 1900-02-29 absorbs one
+
+
+def _serial(match: re.Match[str]) -> tuple[int, int, int, time, timedelta | None]:
+    day = _EXCEL_EPOCH + timedelta(days=int(match["days"]))
+    seconds = round(float(f"0.{match['fraction'] or '0'}") * 86400)
+    clock = (datetime.min + timedelta(seconds=min(seconds, 86399))).time()
+    return day.year, day.month, day.day, clock, None
+
+
 def _parts(text: str, date_order: str) -> tuple[int, int, int, time, timedelta | None]:
     raw = " ".join(text.strip().split())
     if not raw:
         raise DateError("empty date")
+    if match := _SERIAL.match(raw):
+        return _serial(match)
     if match := _ISO.match(raw):
         y, m, d = int(match["y"]), int(match["m"]), int(match["d"])
     elif match := _NUMERIC.match(raw):

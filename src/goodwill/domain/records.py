@@ -23,6 +23,7 @@ class FileKind(StrEnum):
     CLIENTS = "clients"
     PURCHASES = "purchases"
     PAYMENTS = "payments"
+    PROFILE = "profile"  # a vendor's export, read by its import profile
 
 
 #: Canonical columns per kind; the first tuple is required, the second optional.
@@ -132,6 +133,7 @@ class PaymentRow:
     issued_at: date
     due_date: date | None
     paid_at: date | None
+    settled: bool = False  # paid on a day the source does not say
 
 
 Row = ClientRow | PurchaseRow | PaymentRow

@@ -8,8 +8,9 @@ twice. The caller owns the transaction: one chunk of rows is written and committ
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
@@ -18,17 +19,21 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from goodwill.domain.money import from_minor
 from goodwill.domain.records import ClientRef, ClientRow, PaymentRow, PurchaseRow, RowError
 from goodwill.store.models import (
     Base,
     Client,
     ClientFact,
     Event,
+    ImportItem,
+    ImportRun,
     Invoice,
     Order,
     OrderLine,
     Partner,
     Payment,
+    Refund,
     StaffUser,
 )
 
@@ -42,6 +47,76 @@ class LineRow:
 
     row: PurchaseRow
     line_key: str
+
+
+@dataclass(frozen=True)
+class RefundRow:
+    """Money given back on an order. ``cumulative``: ``amount_minor`` is the order's refunded
+    total so far (an export's refunded-amount column); the refund stored is what is new."""
+
+    ref: ClientRef
+    order_id: str
+    key: str
+    amount_minor: int
+    occurred_at: datetime
+    currency: str
+    cumulative: bool = False
+
+
+#: How many first rows of each kind an import keeps to show (the dry-run preview).
+PREVIEW_ROWS = 5
+ENTITIES = ("client", "order", "line", "refund", "invoice", "payment")
+
+
+@dataclass
+class Ledger:
+    """What one import brought: every entity it created or found already stored, how each
+    client was matched, and the first rows of each kind for the preview."""
+
+    items: dict[tuple[str, int], tuple[bool, str | None]] = field(default_factory=dict)
+    created: Counter[str] = field(default_factory=Counter)
+    preview: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+
+    def add(
+        self,
+        entity: str,
+        entity_id: int,
+        *,
+        created: bool,
+        rule: str | None = None,
+        shown: dict[str, str] | None = None,
+    ) -> None:
+        key = (entity, entity_id)
+        before = self.items.get(key)
+        if before is not None and (before[0] or not created):
+            return
+        self.items[key] = (created, rule)
+        if created:
+            self.created[entity] += 1
+            rows = self.preview.setdefault(entity, [])
+            if shown is not None and len(rows) < PREVIEW_ROWS:
+                rows.append(shown)
+
+    def flush(self, session: Session, import_id: int) -> None:
+        """Write the items gathered so far for ``import_id`` (idempotent), then forget them."""
+        rows = [
+            {
+                "import_id": import_id,
+                "entity": entity,
+                "entity_id": entity_id,
+                "created": created,
+                "rule": rule,
+            }
+            for (entity, entity_id), (created, rule) in self.items.items()
+        ]
+        for start in range(0, len(rows), 5000):
+            insert_new(
+                session,
+                ImportItem,
+                rows[start : start + 5000],
+                ["import_id", "entity", "entity_id"],
+            )
+        self.items.clear()
 
 
 def line_key(row: PurchaseRow, occurrence: int) -> str:
@@ -99,15 +174,63 @@ def _event(
     }
 
 
+def _key(ref: ClientRef) -> str:
+    if ref.client_id:
+        return ref.client_id
+    if ref.email:
+        return f"@{ref.email}"
+    return f"~{(ref.name or '').lower()}"
+
+
+def recompute_orders(session: Session, order_ids: Iterable[int]) -> None:
+    """An order's amount: its lines less its refunds."""
+    ids = sorted(set(order_ids))
+    lines = (
+        select(func.coalesce(func.sum(OrderLine.amount_minor), 0))
+        .where(OrderLine.order_id == Order.id)
+        .scalar_subquery()
+    )
+    refunds = (
+        select(func.coalesce(func.sum(Refund.amount_minor), 0))
+        .where(Refund.order_id == Order.id)
+        .scalar_subquery()
+    )
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(Order)
+            .where(Order.id.in_(ids[start : start + 1000]))
+            .values(amount_minor=lines - refunds)
+        )
+
+
+def _shown_ref(rows: Sequence[LineRow], order_id: str) -> str:
+    ref = next(r.row.ref for r in rows if r.row.order_id == order_id)
+    return ref.name or ref.email or ref.client_id or ""
+
+
 class Ingest:
     """Writes one chunk of rows at a time within the caller's transaction."""
 
-    def __init__(self, session: Session, *, now: datetime, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        now: datetime,
+        zone: ZoneInfo,
+        ledger: Ledger | None = None,
+        name_scope: Sequence[str] = (),
+    ) -> None:
+        """``ledger`` collects what is written; ``name_scope``: the import profiles of one source,
+        whose clients known only by name are matched by that name."""
         self.session = session
         self.now = now
         self.zone = zone
+        self.ledger = ledger if ledger is not None else Ledger()
+        self.name_scope = tuple(name_scope)
         self._partners: dict[str, int] = {}
         self._created: set[int] = set()
+        self._new_invoices: set[Invoice] = set()
+        self._seen_invoices: set[int] = set()
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -115,12 +238,15 @@ class Ingest:
         """Client ids for the refs, creating the clients not yet known.
 
         Matching: the source's client id first; else the email (a client created from an email
-        alone adopts the client id when a later file brings it). Different client ids are
-        different clients even when they share an email.
+        alone adopts the client id when a later file brings it); else, for a ref with neither,
+        the exact name among the clients imports of the same source brought (``name_scope``).
+        Different client ids are different clients even when they share an email. The rule
+        that matched each client is recorded in the ledger.
         """
         refs = list(dict.fromkeys(refs))
         ids = {r.client_id for r in refs if r.client_id}
         emails = {r.email for r in refs if r.email}
+        names = {r.name.lower() for r in refs if r.name and not r.client_id and not r.email}
         by_id: dict[str, Client] = {}
         by_email: dict[str, Client] = {}
         if ids:
@@ -133,11 +259,14 @@ class Ingest:
                 select(Client).where(Client.email.in_(emails)).order_by(Client.id)
             ).scalars():
                 by_email.setdefault(c.email or "", c)
+        by_name = self._by_name(names) if names else {}
         out: dict[ClientRef, int] = {}
-        unknown: dict[str, ClientRef] = {}  # by client id, or by email when there is none
+        unknown: dict[str, ClientRef] = {}  # by client id, email or name, as _key keys them
         for ref in refs:
+            rule = "client_id"
             client = by_id.get(ref.client_id) if ref.client_id else None
             if client is None and ref.email:
+                rule = "email"
                 candidate = by_email.get(ref.email)
                 if candidate is not None and (
                     candidate.external_id in (None, ref.client_id) or ref.client_id is None
@@ -146,24 +275,49 @@ class Ingest:
                     if ref.client_id and candidate.external_id is None:
                         candidate.external_id = ref.client_id
                         by_id[ref.client_id] = candidate
+            if client is None and ref.name and not ref.client_id and not ref.email:
+                rule = "name"
+                client = by_name.get(ref.name.lower())
             if client is None:
-                unknown.setdefault(ref.client_id or f"@{ref.email}", ref)
+                unknown.setdefault(_key(ref), ref)
             else:
                 if ref.name and client.name == (client.email or "").split("@")[0]:
                     client.name, client.name_key = ref.name, ref.name.lower()
                 out[ref] = client.id
+                self.ledger.add("client", client.id, created=False, rule=rule)
         if unknown:
             self.session.flush()
             created = self._create(list(unknown.values()))
             self._created.update(created.values())
             for ref in refs:
                 if ref not in out:
-                    key = ref.client_id or f"@{ref.email}"
-                    out[ref] = created[key]
+                    out[ref] = created[_key(ref)]
         return out
 
+    def _by_name(self, names: set[str]) -> dict[str, Client]:
+        """Clients known only by name that an import of this source brought, by lower name."""
+        if not self.name_scope:
+            return {}
+        brought = (
+            select(ImportItem.entity_id)
+            .join(ImportRun, ImportRun.id == ImportItem.import_id)
+            .where(
+                ImportItem.entity == "client",
+                ImportRun.profile.in_(self.name_scope),
+                ImportRun.status != "undone",
+            )
+        )
+        found: dict[str, Client] = {}
+        for c in self.session.execute(
+            select(Client)
+            .where(Client.name_key.in_(names), Client.id.in_(brought))
+            .order_by(Client.id)
+        ).scalars():
+            found.setdefault(c.name_key, c)
+        return found
+
     def _create(self, refs: list[ClientRef]) -> dict[str, int]:
-        """Insert new clients in one statement; their ids keyed like ``resolve`` keys them."""
+        """Insert new clients in one statement; their ids keyed like ``_key`` keys them."""
         rows = []
         for ref in refs:
             name = ref.name or (ref.email.split("@")[0] if ref.email else ref.client_id) or "?"
@@ -177,22 +331,23 @@ class Ingest:
                     "updated_at": self.now,
                 }
             )
-        self.session.execute(insert(table(Client)), rows)
-        ids = [r.client_id for r in refs if r.client_id]
-        emails = [r.email for r in refs if not r.client_id and r.email]
+        new_ids = self.session.scalars(
+            insert(table(Client)).returning(Client.id, sort_by_parameter_order=True), rows
+        ).all()
         out: dict[str, int] = {}
-        if ids:
-            for cid, external in self.session.execute(
-                select(Client.id, Client.external_id).where(Client.external_id.in_(ids))
-            ):
-                out[str(external)] = cid
-        if emails:
-            for cid, email in self.session.execute(
-                select(Client.id, Client.email)
-                .where(Client.email.in_(emails), Client.external_id.is_(None))
-                .order_by(Client.id.desc())
-            ):
-                out[f"@{email}"] = cid
+        for ref, row, client_id in zip(refs, rows, new_ids, strict=True):
+            out[_key(ref)] = client_id
+            self.ledger.add(
+                "client",
+                client_id,
+                created=True,
+                rule="new",
+                shown={
+                    "client_id": ref.client_id or "",
+                    "name": str(row["name"]),
+                    "email": ref.email or "",
+                },
+            )
         return out
 
     def clients(self, rows: Sequence[ClientRow]) -> list[Outcome]:
@@ -313,32 +468,33 @@ class Ingest:
                     "amount_minor": 0,
                     "partner_id": self._partner(r.row.channel),
                 }
+        for order_id, _ in orders.values():
+            self.ledger.add("order", order_id, created=False)
         if new_orders:
-            self.session.execute(insert(table(Order)), list(new_orders.values()))
-            for order_id, external_id, client_id in self.session.execute(
-                select(Order.id, Order.external_id, Order.client_id).where(
-                    Order.external_id.in_(list(new_orders))
-                )
-            ):
-                orders[external_id] = (order_id, client_id)
+            values = list(new_orders.values())
+            new_ids = self.session.scalars(
+                insert(table(Order)).returning(Order.id, sort_by_parameter_order=True), values
+            ).all()
+            for order_id, row in zip(new_ids, values, strict=True):
+                orders[row["external_id"]] = (order_id, row["client_id"])
             self.session.execute(
                 insert(table(Event)),
                 [
                     _event(
                         "order.placed",
-                        values["client_id"],
-                        values["occurred_at"],
-                        f"order/{values['external_id']}",
+                        row["client_id"],
+                        row["occurred_at"],
+                        f"order/{row['external_id']}",
                         self.now,
-                        {"order_id": values["external_id"]},
+                        {"order_id": row["external_id"]},
                     )
-                    for values in new_orders.values()
+                    for row in values
                 ],
             )
         stored = {
-            (row[0], row[1])
+            (row[0], row[1]): row[2]
             for row in self.session.execute(
-                select(OrderLine.order_id, OrderLine.line_key).where(
+                select(OrderLine.order_id, OrderLine.line_key, OrderLine.id).where(
                     OrderLine.order_id.in_({orders[o][0] for o in order_ids})
                 )
             )
@@ -352,9 +508,12 @@ class Ingest:
                     RowError("order_id", f"order {r.row.order_id} belongs to another client")
                 )
             elif (order_id, r.line_key) in stored:
+                line_id = stored[(order_id, r.line_key)]
+                if line_id:
+                    self.ledger.add("line", line_id, created=False)
                 outcomes.append("duplicate")
             else:
-                stored.add((order_id, r.line_key))
+                stored[(order_id, r.line_key)] = 0
                 lines.append(
                     {
                         "order_id": order_id,
@@ -367,16 +526,139 @@ class Ingest:
                 )
                 outcomes.append("imported")
         if lines:
-            self.session.execute(insert(table(OrderLine)), lines)
-            touched = {line["order_id"] for line in lines}
-            total = (
-                select(func.coalesce(func.sum(OrderLine.amount_minor), 0))
-                .where(OrderLine.order_id == Order.id)
-                .scalar_subquery()
+            line_ids = self.session.scalars(
+                insert(table(OrderLine)).returning(OrderLine.id), lines
+            ).all()
+            for line_id in line_ids:
+                self.ledger.add("line", line_id, created=True)
+            self.recompute({line["order_id"] for line in lines})
+        for external_id, row in new_orders.items():
+            order_id = orders[external_id][0]
+            amount = sum(r.row.amount_minor for r in rows if r.row.order_id == external_id)
+            self.ledger.add(
+                "order",
+                order_id,
+                created=True,
+                shown={
+                    "order_id": external_id,
+                    "client": _shown_ref(rows, external_id),
+                    "occurred_at": row["occurred_at"].isoformat(),
+                    "amount": f"{from_minor(amount, row['currency'])} {row['currency']}",
+                },
             )
-            self.session.execute(
-                update(Order).where(Order.id.in_(touched)).values(amount_minor=total)
+        return outcomes
+
+    def recompute(self, order_ids: Iterable[int]) -> None:
+        recompute_orders(self.session, order_ids)
+
+    # -- refunds -----------------------------------------------------------------------------
+
+    def refunds(self, rows: Sequence[RefundRow]) -> list[Outcome]:
+        """Refunds against their orders; a refund whose order the store does not have (a credit
+        memo) is set against the client's latest order on or before it."""
+        clients = self.resolve(r.ref for r in rows)
+        orders = {
+            o.external_id: o
+            for o in self.session.execute(
+                select(Order).where(Order.external_id.in_({r.order_id for r in rows}))
+            ).scalars()
+        }
+        outcomes: list[Outcome] = []
+        touched: set[int] = set()
+        events: list[dict[str, Any]] = []
+        for row in rows:
+            client_id = clients[row.ref]
+            order = orders.get(row.order_id)
+            if order is None:
+                order = self.session.execute(
+                    select(Order)
+                    .where(Order.client_id == client_id, Order.occurred_at <= row.occurred_at)
+                    .order_by(Order.occurred_at.desc(), Order.id.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+                if order is None:
+                    outcomes.append(
+                        RowError(
+                            "order_id",
+                            f"refund for {row.order_id}: the store has no such order and no "
+                            "earlier order of this client to set it against",
+                        )
+                    )
+                    continue
+            elif order.client_id != client_id:
+                outcomes.append(
+                    RowError("order_id", f"order {row.order_id} belongs to another client")
+                )
+                continue
+            if row.currency != order.currency:
+                outcomes.append(
+                    RowError(
+                        "currency",
+                        f"a refund in {row.currency} on order {order.external_id} "
+                        f"in {order.currency}",
+                    )
+                )
+                continue
+            amount, key = row.amount_minor, f"{order.external_id}/{row.key}"
+            if row.cumulative:
+                key = f"{order.external_id}/refunded/{row.amount_minor}"
+                so_far = self.session.execute(
+                    select(func.coalesce(func.sum(Refund.amount_minor), 0)).where(
+                        Refund.order_id == order.id,
+                        Refund.external_id.startswith(
+                            f"{order.external_id}/refunded/", autoescape=True
+                        ),
+                    )
+                ).scalar_one()
+                amount = row.amount_minor - int(so_far)
+            existing = self.session.execute(
+                select(Refund.id).where(Refund.external_id == key)
+            ).scalar_one_or_none()
+            if existing is not None:
+                self.ledger.add("refund", existing, created=False)
+                outcomes.append("duplicate")
+                continue
+            if amount <= 0:
+                outcomes.append("duplicate")
+                continue
+            refund_id = self.session.execute(
+                insert(table(Refund))
+                .values(
+                    external_id=key,
+                    order_id=order.id,
+                    amount_minor=amount,
+                    occurred_at=row.occurred_at,
+                )
+                .returning(Refund.id)
+            ).scalar_one()
+            self.ledger.add(
+                "refund",
+                refund_id,
+                created=True,
+                shown={
+                    "order_id": order.external_id,
+                    "occurred_at": row.occurred_at.isoformat(),
+                    "amount": f"{from_minor(amount, order.currency)} {order.currency}",
+                },
             )
+            events.append(
+                _event(
+                    "order.refunded",
+                    client_id,
+                    row.occurred_at,
+                    f"refund/{key}",
+                    self.now,
+                    {
+                        "order_id": order.external_id,
+                        "amount": str(from_minor(amount, order.currency)),
+                        "currency": order.currency,
+                    },
+                )
+            )
+            touched.add(order.id)
+            outcomes.append("imported")
+        self.recompute(touched)
+        insert_new(self.session, Event, events, ["idempotency_key"])
         return outcomes
 
     # -- invoices and payments ---------------------------------------------------------------
@@ -407,8 +689,10 @@ class Ingest:
                     issued_on=row.issued_at,
                     due_on=row.due_date,
                     paid_on=None,
+                    settled=row.settled and row.paid_at is None,
                 )
                 self.session.add(invoice)
+                self._new_invoices.add(invoice)
                 invoices[row.invoice_id] = invoice
                 events.append(
                     _event(
@@ -430,6 +714,9 @@ class Ingest:
                 outcome = "duplicate"
                 if row.due_date is not None and invoice.due_on is None:
                     invoice.due_on, outcome = row.due_date, "updated"
+            if row.settled and not invoice.settled and invoice.paid_on is None:
+                invoice.settled = True
+                outcome = "updated" if outcome == "duplicate" else outcome
             if row.paid_at is not None and invoice.paid_on is None:
                 invoice.paid_on = row.paid_at
                 days_late = (row.paid_at - invoice.due_on).days if invoice.due_on else 0
@@ -459,19 +746,52 @@ class Ingest:
                     outcome = "updated"
             outcomes.append(outcome)
         self.session.flush()
-        insert_new(
-            self.session,
-            Payment,
-            [
-                {
-                    "invoice_id": p["invoice"].id,
-                    "amount_minor": p["amount_minor"],
-                    "currency": p["currency"],
-                    "paid_on": p["paid_on"],
-                }
-                for p in payments
-            ],
-            ["invoice_id", "paid_on"],
+        for row in rows:
+            invoice = invoices[row.invoice_id]
+            if invoice.client_id == clients[row.ref] and invoice.id not in self._seen_invoices:
+                self._seen_invoices.add(invoice.id)
+                created = invoice in self._new_invoices
+                self.ledger.add(
+                    "invoice",
+                    invoice.id,
+                    created=created,
+                    shown={
+                        "invoice_id": invoice.external_id,
+                        "client": row.ref.name or row.ref.email or row.ref.client_id or "",
+                        "issued_on": invoice.issued_on.isoformat(),
+                        "due_on": invoice.due_on.isoformat() if invoice.due_on else "",
+                        "amount": f"{from_minor(invoice.amount_minor, invoice.currency)} "
+                        f"{invoice.currency}",
+                    },
+                )
+        dialect: Any = (
+            postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
         )
+        for payment in payments:
+            invoice = payment.pop("invoice")
+            new_id = self.session.execute(
+                dialect.insert(table(Payment))
+                .values(invoice_id=invoice.id, **payment)
+                .on_conflict_do_nothing(index_elements=["invoice_id", "paid_on"])
+                .returning(Payment.id)
+            ).scalar_one_or_none()
+            if new_id is not None:
+                self.ledger.add(
+                    "payment",
+                    new_id,
+                    created=True,
+                    shown={
+                        "invoice_id": invoice.external_id,
+                        "paid_on": payment["paid_on"].isoformat(),
+                        "amount": f"{from_minor(payment['amount_minor'], payment['currency'])} "
+                        f"{payment['currency']}",
+                    },
+                )
+        paid = {invoices[r.invoice_id].id for r in rows if r.paid_at is not None}
+        if paid:
+            for payment_id in self.session.scalars(
+                select(Payment.id).where(Payment.invoice_id.in_(paid))
+            ):
+                self.ledger.add("payment", payment_id, created=False)
         insert_new(self.session, Event, events, ["idempotency_key"])
         return outcomes

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -163,7 +164,7 @@ class Order(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(String(3))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)  # the sum of the lines
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # the lines less the refunds
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
 
 
@@ -190,6 +191,19 @@ class Invoice(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date | None] = mapped_column(Date)
     paid_on: Mapped[date | None] = mapped_column(Date)
+    #: Paid, on a day the source does not say (Xero's PAID status); never overdue.
+    settled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Refund(Base):
+    """Money given back on an order; the order's amount is its lines less its refunds."""
+
+    __tablename__ = "refunds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(400), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # positive: what went back
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Payment(Base):
@@ -205,7 +219,7 @@ class Payment(Base):
 
 
 class ImportRun(Base):
-    """One run of an import: what file, what it brought, when."""
+    """One run of an import: what file, by whom, what it brought, how far it got."""
 
     __tablename__ = "imports"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -215,6 +229,33 @@ class ImportRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    profile: Mapped[str | None] = mapped_column(String(100))
+    user: Mapped[str | None] = mapped_column(String(320))  # a staff email, or "cli"
+    #: queued | running | done | failed | undone
+    status: Mapped[str] = mapped_column(String(20), default="done", server_default="done")
+    bytes_done: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    bytes_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    stored_file: Mapped[str | None] = mapped_column(String(1000))  # an upload waiting its turn
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportItem(Base):
+    """What an import brought: each client, order, line, refund, invoice and payment it created
+    (``created``) or found already stored. Undo removes what the import created and no live
+    import also brought; ``rule`` says how a client was matched (client_id, email, name, new)."""
+
+    __tablename__ = "import_items"
+    __table_args__ = (
+        UniqueConstraint("import_id", "entity", "entity_id", name="uq_import_items_entity"),
+        Index("ix_import_items_entity", "entity", "entity_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    created: Mapped[bool] = mapped_column(Boolean)
+    rule: Mapped[str | None] = mapped_column(String(20))
 
 
 class FollowUp(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -20,7 +21,8 @@ from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.csrf import csrf_protect
-from goodwill.web.pages import at_risk, calendar, followups, login, today
+from goodwill.web.import_jobs import ImportJobs
+from goodwill.web.pages import at_risk, calendar, followups, imports, login, today
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
@@ -47,10 +49,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     """
     sessions = open_store(settings.database_url)
     state = WebState(settings=settings, sessions=sessions, clock=clock or system_clock)
+    import_jobs = ImportJobs(sessions, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await asyncio.to_thread(import_jobs.close)
         bind = sessions.kw.get("bind")
         if bind is not None:
             bind.dispose()
@@ -65,6 +69,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         dependencies=[Depends(csrf_protect)],
     )
     app.state.goodwill = state
+    app.state.import_jobs = import_jobs
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
@@ -79,6 +84,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):
         app.include_router(router)
+    app.include_router(imports.router)
     app.include_router(client_pages.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
