@@ -475,7 +475,11 @@ class EnginePass:
     def _overdue_invoices(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
         overdue = list(
             session.execute(
-                select(Invoice).where(Invoice.paid_on.is_(None), Invoice.due_on < self.today)
+                select(Invoice).where(
+                    Invoice.paid_on.is_(None),
+                    Invoice.settled.is_(False),
+                    Invoice.due_on < self.today,
+                )
             ).scalars()
         )
         if not overdue:

@@ -139,7 +139,7 @@ def _figures_query(currency: str, today: date) -> Select[Any]:
     )
     late = case(
         (Invoice.paid_on > Invoice.due_on, 1),
-        ((Invoice.paid_on.is_(None)) & (Invoice.due_on < today), 1),
+        ((Invoice.paid_on.is_(None)) & Invoice.settled.is_(False) & (Invoice.due_on < today), 1),
         else_=0,
     )
     invoices = (
@@ -382,8 +382,14 @@ def _entry(
         detail = f"due {inv.due_on.isoformat()}" if inv.due_on else "no due date"
         if inv.paid_on:
             detail += f", paid {inv.paid_on.isoformat()}"
+        elif inv.settled:
+            detail += ", paid"
         elif inv.due_on:
             detail += ", unpaid"
+    elif event.type == "order.refunded":
+        amount = f"{payload.get('amount')} {payload.get('currency')}"
+        title = f"Refund on {payload.get('order_id')}: {amount}"
+        detail = "money given back; the purchase counts for less"
     elif event.type == "payment.received":
         days_late = int(payload.get("days_late", 0))
         title = f"Payment for invoice {payload.get('invoice_id')}"

@@ -253,6 +253,8 @@ def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id
     context = _shared(state, staff) | {"r": record, "s": record.summary or {}}
     if _partial(request):
         return render(request, "_import_run.html", context)
+    profiles = load_profiles(state.settings)
+    context["titles"] = {name: profile.title for name, profile in profiles.items()}
     context["page_flash"] = pop_flash(request)
     return render(request, "import_run.html", context)
 
