@@ -337,6 +337,10 @@ def history(
 def undo(
     ctx: typer.Context,
     import_id: Annotated[int, typer.Argument(metavar="ID", help="The import's id (history).")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Undo an import still marked running (its process died)."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Remove exactly what one import created, with the events and follow-ups it caused.
@@ -345,7 +349,7 @@ def undo(
     """
     st = state(ctx)
     with st.store.begin() as session:
-        report = undo_import(session, import_id, now=st.now())
+        report = undo_import(session, import_id, now=st.now(), force=force)
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
         return

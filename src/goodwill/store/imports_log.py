@@ -118,8 +118,13 @@ def get_import(session: Session, import_id: int) -> ImportRecord:
     return ImportRecord.of(run)
 
 
-def undo_import(session: Session, import_id: int, *, now: datetime) -> UndoReport:
-    """Remove what import ``import_id`` created (see the module docstring); safe to repeat."""
+def undo_import(
+    session: Session, import_id: int, *, now: datetime, force: bool = False
+) -> UndoReport:
+    """Remove what import ``import_id`` created (see the module docstring); safe to repeat.
+
+    An import still marked running is refused unless ``force``: a process killed mid-import
+    never marks its run finished, and only the user knows it is not still going."""
     run = session.get(ImportRun, import_id, with_for_update=True)
     if run is None:
         raise NotFound(f"no import with id {import_id}", import_id=import_id)
@@ -127,9 +132,10 @@ def undo_import(session: Session, import_id: int, *, now: datetime) -> UndoRepor
     if run.status == "undone":
         report.already = True
         return report
-    if run.status == "running" and run.finished_at is None:
+    if run.status == "running" and run.finished_at is None and not force:
         raise Conflict(
-            f"import {import_id} is still running; undo it when it has finished",
+            f"import {import_id} is still running; undo it when it has finished "
+            "(or, if its process was killed, with --force)",
             import_id=import_id,
         )
     mine: dict[str, set[int]] = {entity: set() for entity in ENTITIES}
