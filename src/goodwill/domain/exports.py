@@ -169,22 +169,24 @@ def read_documents(
     group: list[tuple[int, list[str]]] = []
     group_key: str | None = None
     report_client: str | None = None
+    refunds_seen: dict[str, int] = {}
     for line, record in rows:
         if not any(v.strip() for v in record):
             continue
         if profile.report:
             first = record[0].strip() if record else ""
             rest = any(v.strip() for v in record[1:])
-            if first.lower().startswith("total") or (first and not rest):
+            total = first.lower() == "total" or first.lower().startswith("total for ")
+            if total or (first and not rest):
                 if group:
                     yield from _document(layout, group, reading, report_client)
                     group, group_key = [], None
-                if not first.lower().startswith("total"):
+                if not total:
                     report_client = first
                 continue
         key, _ = layout.get(record, "order_id")
         if _is_refund(layout, record):
-            yield from _refund(layout, line, record, reading, report_client)
+            yield from _refund(layout, line, record, reading, report_client, refunds_seen)
             continue
         if group and key != group_key:
             yield from _document(layout, group, reading, report_client)
@@ -470,7 +472,10 @@ def _refund(
     record: list[str],
     reading: Reading,
     report_client: str | None,
+    seen: dict[str, int],
 ) -> Iterator[Item]:
+    """A refund row. Its key is the row itself (refund id, item, amount, time), counted when
+    the same row comes twice, so each item of one refund and each partial refund is kept."""
     skip = _skip_reason(layout, record)
     if skip and layout.get(record, "event_type")[0].lower() not in layout.profile.refund_types:
         yield Skipped((line,), skip)
@@ -491,10 +496,14 @@ def _refund(
             return
         refund_id, _ = layout.get(record, "refund_id")
         product, _ = layout.get(record, "product")
-        basis = f"{order_id}|" + (
-            refund_id or f"{product}|{minor}|{occurred_at.astimezone(UTC).isoformat()}"
+        basis = (
+            f"{order_id}|{refund_id}|{product}|{minor}|{occurred_at.astimezone(UTC).isoformat()}"
         )
+        count = seen.get(basis, 0)
+        seen[basis] = count + 1
         key = f"refund/{hashlib.sha256(basis.encode()).hexdigest()[:20]}"
+        if count:
+            key += f"#{count}"
     except _RowError as exc:
         yield Problem(line, exc.column, exc.reason)
         return

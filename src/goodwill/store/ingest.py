@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -307,10 +307,14 @@ class Ingest:
                 ImportRun.status != "undone",
             )
         )
+        in_hand = [i for (entity, i) in self.ledger.items if entity == "client"]  # not flushed yet
         found: dict[str, Client] = {}
         for c in self.session.execute(
             select(Client)
-            .where(Client.name_key.in_(names), Client.id.in_(brought))
+            .where(
+                Client.name_key.in_(names),
+                or_(Client.id.in_(brought), Client.id.in_(in_hand)),
+            )
             .order_by(Client.id)
         ).scalars():
             found.setdefault(c.name_key, c)
