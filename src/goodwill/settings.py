@@ -123,6 +123,31 @@ SPECS: tuple[SettingSpec, ...] = (
         "replaces the keys it sets.",
     ),
     SettingSpec(
+        "mail",
+        {},
+        "Mail in and out (docs/inbox.md): [mail] from_address, smtp_host, smtp_port, "
+        "smtp_security (none | starttls | tls), smtp_user, smtp_password (or "
+        "GOODWILL_SMTP_PASSWORD), imap_host, imap_port, imap_user, imap_password (or "
+        "GOODWILL_IMAP_PASSWORD), imap_mailbox, imap_tls, maildir.",
+    ),
+    SettingSpec(
+        "sla",
+        None,
+        "Path of the SLA policy TOML file: response targets by tier, tag or client, and "
+        "clients' critical windows (docs/sla.md); default: no response targets.",
+    ),
+    SettingSpec(
+        "rota",
+        None,
+        "Path of the on-call rota TOML file (docs/sla.md); default: the `on_call` person.",
+    ),
+    SettingSpec(
+        "webhooks",
+        [],
+        "URLs that receive SLA warnings and breaches (and other alerts) as JSON POSTs: "
+        '[[webhooks]] url = "https://...", events = ["sla.breach"] (default: all).',
+    ),
+    SettingSpec(
         "uploads",
         None,
         "Directory where files uploaded on the dashboard's import page wait to be imported; "
@@ -145,6 +170,10 @@ class Settings:
     mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     uploads: Path | None = None
+    mail: Mapping[str, Any] = field(default_factory=dict)
+    sla: Path | None = None
+    rota: Path | None = None
+    webhooks: tuple[Mapping[str, Any], ...] = ()
     playbook: Path | None = None
     calendar: Mapping[str, Any] | Path | None = None
     owner: str | None = None
@@ -219,6 +248,10 @@ def load_settings(
         mappings=_mappings(raw.get("mappings", {}), path),
         profiles=_tables(raw.get("profiles", {}), "profiles", path),
         uploads=_path(raw, "uploads", path),
+        mail=_mail(raw.get("mail", {}), path, env),
+        sla=_path(raw, "sla", path),
+        rota=_path(raw, "rota", path),
+        webhooks=_webhooks(raw.get("webhooks", []), path),
         playbook=_path(raw, "playbook", path),
         calendar=_calendar(raw.get("calendar"), path),
         owner=_optional_str(raw, "owner", path),
@@ -314,6 +347,65 @@ def _tiers(value: object, path: Path) -> dict[str, int]:
             f"{path}: tiers must map names to non-negative amounts", file=str(path), key="tiers"
         )
     return {str(k): int(v) for k, v in value.items()}
+
+
+MAIL_KEYS = {
+    "from_address": str,
+    "smtp_host": str,
+    "smtp_port": int,
+    "smtp_security": str,
+    "smtp_user": str,
+    "smtp_password": str,
+    "imap_host": str,
+    "imap_port": int,
+    "imap_user": str,
+    "imap_password": str,
+    "imap_mailbox": str,
+    "imap_tls": bool,
+    "maildir": str,
+}
+
+
+def _mail(value: object, path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: mail must be a table", file=str(path), key="mail")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        kind = MAIL_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(
+                f"{path}: mail.{key}: unknown key (known: {', '.join(MAIL_KEYS)})",
+                file=str(path),
+                key=f"mail.{key}",
+            )
+        if not isinstance(item, kind) or (kind is int and isinstance(item, bool)):
+            raise ConfigError(
+                f"{path}: mail.{key} must be {kind.__name__}", file=str(path), key=f"mail.{key}"
+            )
+        out[key] = item
+    if out.get("smtp_security", "starttls") not in ("none", "starttls", "tls"):
+        raise ConfigError(
+            f"{path}: mail.smtp_security must be none, starttls or tls",
+            file=str(path),
+            key="mail.smtp_security",
+        )
+    for key, variable in (
+        ("smtp_password", "GOODWILL_SMTP_PASSWORD"),
+        ("imap_password", "GOODWILL_IMAP_PASSWORD"),
+    ):
+        if env.get(variable):
+            out[key] = env[variable]
+    return out
+
+
+def _webhooks(value: object, path: Path) -> tuple[dict[str, Any], ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("url"), str) for v in value
+    ):
+        raise ConfigError(
+            f"{path}: webhooks must be a list of tables with a url", file=str(path), key="webhooks"
+        )
+    return tuple(dict(v) for v in value)
 
 
 def _tables(value: object, key: str, path: Path) -> dict[str, dict[str, Any]]:
