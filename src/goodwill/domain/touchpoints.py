@@ -36,6 +36,10 @@ TOUCH_POINTS: dict[str, str] = {
     "client.milestone": "a milestone: the 10th, 25th, 50th, 100th order (payload: n, what)",
     "incident.opened": "a mistake by us or a partner acting for us (payload: incident_id)",
     "incident.resolved": "an incident was resolved (payload: incident_id)",
+    "sla.warning": "a client's message nears its response target (payload: conversation_id, "
+    "subject, due_at, policy, critical)",
+    "sla.breach": "a client's message passed its response target unanswered (payload: "
+    "conversation_id, subject, due_at, policy, critical)",
 }
 
 #: Base facts in the log that are not touch points themselves but are the source of some.

@@ -47,6 +47,7 @@ from goodwill.domain.touchpoints import (
     latest_anniversary,
     payment_touch_point,
 )
+from goodwill.engine.clocks import clock_events, notify
 from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.ingest import insert_new
@@ -88,6 +89,7 @@ class PassReport:
     created: int = 0
     suppressed: int = 0
     closed: int = 0
+    notified: int = 0  # SLA warnings and breaches queued for mail and webhooks
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -413,9 +415,15 @@ class EnginePass:
             items += self._anniversaries(session)
             items += self._overdue_invoices(session)
             items += self._missed_purchases(session)
+            clocks = clock_events(session, now=self.now)
             before = self.report.derived
-            self._append(session, items)
+            self._append(session, items + clocks)
             self.report.scanned += self.report.derived - before
+            if clocks:
+                staff = Staff.load(session, self.settings)
+                self.report.notified += notify(
+                    session, self.settings, clocks, owner_id=staff.owner_id, now=self.now
+                )
 
     def _birthdays(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
         rows = session.execute(
