@@ -50,7 +50,7 @@ from goodwill.domain.records import (
     missing_columns,
     read_row,
 )
-from goodwill.errors import ConfigError, InvalidInput
+from goodwill.errors import ConfigError, GoodwillError, InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
@@ -350,8 +350,8 @@ def import_file(
             else:
                 assert kind is not None
                 job.run_canonical(kind, columns)
-        except BaseException:
-            job.fail()
+        except BaseException as exc:
+            job.fail(exc)
             raise
         job.finish()
     return summary
@@ -665,17 +665,22 @@ class _Job:
 
     # -- the end -----------------------------------------------------------------------------
 
-    def fail(self) -> None:
-        """Mark a run that stopped on an error; what its committed chunks wrote stays, and
-        running the same import again completes it."""
+    def fail(self, exc: BaseException) -> None:
+        """Mark a run that stopped on an error, with the reason; what its committed chunks wrote
+        stays, and running the same import again completes it."""
         if not self.run_id or self.store is None or self.summary.dry_run:
             return
+        reason = exc.message if isinstance(exc, GoodwillError) else f"{type(exc).__name__}: {exc}"
         try:
             with self.store.begin() as session:
                 session.execute(
                     update(ImportRun)
                     .where(ImportRun.id == self.run_id)
-                    .values(status="failed", finished_at=self.now)
+                    .values(
+                        status="failed",
+                        finished_at=self.now,
+                        summary={**self.summary.as_dict(), "error": reason},
+                    )
                 )
         except Exception:  # the store itself may be what failed
             log.exception("import %s: could not record the failure", self.run_id)

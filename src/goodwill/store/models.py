@@ -232,12 +232,11 @@ class ImportRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     profile: Mapped[str | None] = mapped_column(String(100))
     user: Mapped[str | None] = mapped_column(String(320))  # a staff email, or "cli"
-    #: queued | running | done | failed | undone
+    #: running | done | failed | undone
     status: Mapped[str] = mapped_column(String(20), default="done", server_default="done")
     bytes_done: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     bytes_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
-    stored_file: Mapped[str | None] = mapped_column(String(1000))  # an upload waiting its turn
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -67,7 +67,6 @@ def upgrade() -> None:
             sa.Column("bytes_total", sa.BigInteger(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("summary", sa.JSON(), server_default="{}", nullable=False))
-        batch_op.add_column(sa.Column("stored_file", sa.String(length=1000), nullable=True))
         batch_op.add_column(sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table("invoices", schema=None) as batch_op:
@@ -83,7 +82,6 @@ def downgrade() -> None:
 
     with op.batch_alter_table("imports", schema=None) as batch_op:
         batch_op.drop_column("undone_at")
-        batch_op.drop_column("stored_file")
         batch_op.drop_column("summary")
         batch_op.drop_column("bytes_total")
         batch_op.drop_column("bytes_done")
