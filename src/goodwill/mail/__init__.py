@@ -1,0 +1,1 @@
+"""Mail in and out: reading raw messages, threading them, the outbound queue."""

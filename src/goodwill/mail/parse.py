@@ -1,0 +1,385 @@
+"""One raw message read into what the inbox needs: sender, threading headers, decoded text, the new
+part of a reply and the attachments.
+
+Mail in the wild is often malformed, so nothing here raises for a wrong charset, a broken
+encoding or a garbled header: what can be decoded is, the rest is replaced. ``MessageUnreadable``
+is raised only when the bytes are not a mail message at all; the caller has stored the raw bytes
+already and shows them.
+
+The new text of a reply: quotequail finds where the quoted history starts (attribution lines such
+as "On … wrote:" in many languages, forward and "Original Message" rules, Outlook's header table
+and Gmail's blockquote in HTML). This module adds what it leaves: Outlook's plain "From: … Sent: …"
+block without a rule, bottom-posted and interleaved replies, ">" quoted lines, and signatures
+marked by the "-- " delimiter or a "Sent from my iPhone" line. Closings such as "Best regards" are
+kept: cutting at them loses real text too often.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import mimetypes
+import re
+import textwrap
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import PurePosixPath, PureWindowsPath
+
+import quotequail  # type: ignore[import-untyped]
+from inscriptis import get_text  # type: ignore[import-untyped]
+
+__all__ = [
+    "Attachment",
+    "MessageUnreadable",
+    "ParsedMessage",
+    "html_to_text",
+    "parse_message",
+    "reply_text",
+]
+
+#: The domain of the Message-ID given to a message that arrives without one.
+SYNTHETIC_DOMAIN = "goodwill.invalid"
+
+# Labels that mail clients use for charsets Python names differently, or that are subsets of
+# what senders actually use (iso-8859-1 mail is nearly always windows-1252 in practice).
+_CHARSET_ALIASES = {
+    "iso-8859-1": "windows-1252",
+    "latin1": "windows-1252",
+    "latin-1": "windows-1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "iso-8859-8-i": "iso-8859-8",
+    "ks_c_5601-1987": "cp949",
+    "unicode-1-1-utf-7": "utf-7",
+}
+_ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|van|från|da|od)\s*:\*?\s*\S", re.IGNORECASE)
+_OUTLOOK_SENT = re.compile(
+    r"^\s*\*?(sent|date|gesendet|datum|envoyé|verzonden|enviado|skickat|inviato|data)\s*:",
+    re.IGNORECASE,
+)
+_SENT_FROM = re.compile(
+    r"^(sent from my |sent from (outlook|mail|yahoo)|get outlook for |von meinem .* gesendet"
+    r"|gesendet von meinem |envoyé de mon |envoyé depuis |verzonden (vanaf|met) mijn "
+    r"|verstuurd vanaf mijn |enviado desde mi |inviato da(l mio)? )",
+    re.IGNORECASE,
+)
+_AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk"}
+
+
+class MessageUnreadable(ValueError):
+    """The bytes are not a mail message (no headers, no sender); the raw message is kept."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that came with a message; the bytes exactly as sent, after transfer decoding."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """What a raw message says, decoded. Addresses are lower-cased; ids carry no brackets."""
+
+    message_id: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    from_address: str
+    from_name: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: str | None
+    subject: str
+    sent_at: datetime | None
+    text: str
+    html: str | None
+    new_text: str
+    attachments: tuple[Attachment, ...]
+    auto_reply: bool
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Read ``raw`` (the bytes as received); see the module docstring for what is tolerated.
+
+    A message without a Message-ID gets ``{sha256 of raw}@goodwill.invalid``, so the same bytes
+    delivered twice get the same id. ``sent_at`` is the Date header in UTC, None when missing or
+    unparseable. ``text`` is the plain body, or the HTML body as text when there is no plain one.
+    """
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    headers: dict[str, str] = {}
+    for name, value in message.raw_items():
+        headers.setdefault(name.lower(), _unfold(str(value)))
+    if not headers:
+        raise MessageUnreadable("no mail headers")
+    from_name, from_address = _sender(headers)
+    message_id = _message_id(headers.get("message-id")) or _synthetic_id(raw)
+    in_reply_to = next(iter(_ids(headers.get("in-reply-to", ""))), None)
+    references = tuple(
+        dict.fromkeys(i for i in _ids(headers.get("references", "")) if i != message_id)
+    )
+    plain, html_parts, attachments = _contents(message)
+    html = "\n".join(html_parts) if html_parts else None
+    text = "\n\n".join(p for p in plain if p.strip())
+    if text.strip():
+        new_text = reply_text(text)
+    elif html is not None:
+        text = html_to_text(html)
+        new_text = reply_text(html_to_text(_html_before_quote(html)))
+    else:
+        new_text = ""
+    return ParsedMessage(
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        from_address=from_address,
+        from_name=from_name,
+        to=tuple(a for _, a in _addresses("to", headers.get("to"))),
+        cc=tuple(a for _, a in _addresses("cc", headers.get("cc"))),
+        reply_to=next((a for _, a in _addresses("reply-to", headers.get("reply-to"))), None),
+        subject=" ".join(_text_header("subject", headers.get("subject", "")).split()),
+        sent_at=_date(headers.get("date")),
+        text=text,
+        html=html,
+        new_text=new_text,
+        attachments=tuple(attachments),
+        auto_reply=_auto_reply(headers),
+    )
+
+
+def reply_text(text: str) -> str:
+    """The part of a plain-text body the sender wrote now: quoted history and signature removed.
+
+    Top-posted replies keep what stands above the first attribution or forward rule; bottom-posted
+    and interleaved replies keep every line that is not ``>`` quoted. May be empty (a bare forward).
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found = quotequail.quote("\n".join(lines), limit=len(lines) + 1, quote_intro_line=True)
+    if len(found) > 1:
+        rest: list[str] = str(found[1][1]).split("\n")
+        lines = lines[: len(lines) - len(rest)] + _unquoted_tail(rest)
+    lines = _before_outlook_header(lines)
+    lines = [line for line in lines if not line.lstrip().startswith(">")]
+    return _tidy(_before_signature(lines))
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML body: block layout and tables kept, styles and scripts dropped."""
+    text = textwrap.dedent(str(get_text(html)).replace("\r\n", "\n"))
+    return _tidy(text.split("\n"))
+
+
+def _html_before_quote(html: str) -> str:
+    return str(quotequail.quote_html(html, quote_intro_line=True)[0][1])
+
+
+def _unquoted_tail(rest: list[str]) -> list[str]:
+    """After an attribution line: the reply's own lines when the history below it is ``>`` quoted
+    (bottom-posting, interleaving); nothing when the history follows unquoted (Outlook, forwards).
+    """
+    for width in (1, 2):  # an attribution line may wrap once
+        if len(rest) > width - 1 and rest[width - 1].rstrip().endswith(":"):
+            after = rest[width:]
+            first = next((line for line in after if line.strip()), "")
+            return after if first.lstrip().startswith(">") else []
+    return []
+
+
+def _before_outlook_header(lines: list[str]) -> list[str]:
+    for index, line in enumerate(lines):
+        if _OUTLOOK_FROM.match(line) and any(
+            _OUTLOOK_SENT.match(later) for later in lines[index + 1 : index + 5]
+        ):
+            return lines[:index]
+    return lines
+
+
+def _before_signature(lines: list[str]) -> list[str]:
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped == "--" or (len(stripped) <= 60 and _SENT_FROM.match(stripped)):
+            return lines[:index]
+    return lines
+
+
+def _tidy(lines: list[str]) -> str:
+    """Join lines without trailing spaces, outer blank lines or runs of more than one blank line."""
+    kept: list[str] = []
+    for line in (line.rstrip() for line in lines):
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return "\n".join(kept).strip("\n")
+
+
+def _contents(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
+    """The plain and HTML body parts (decoded) and the attachments, in order of appearance."""
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    for number, part in enumerate(_leaves(message), start=1):
+        content_type = part.get_content_type()
+        filename = _filename(part)
+        if content_type == "message/rfc822":
+            inner = part.get_payload(0)
+            content = inner.as_bytes() if isinstance(inner, Message) else b""
+            attachments.append(
+                Attachment(filename or f"message-{number}.eml", content_type, content)
+            )
+            continue
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        is_body = filename is None and part.get_content_disposition() != "attachment"
+        lost_boundary = part.get_content_maintype() == "multipart"
+        if (is_body and content_type in ("text/plain", "text/html")) or lost_boundary:
+            body = _decode(content, part.get_content_charset())
+            (html if content_type == "text/html" else plain).append(body.replace("\r\n", "\n"))
+        elif filename is not None or part.get_content_maintype() != "image":
+            extension = mimetypes.guess_extension(content_type) or ".bin"
+            name = filename or f"part-{number}{extension}"
+            attachments.append(Attachment(name, content_type, content))
+    return plain, html, attachments
+
+
+def _leaves(part: Message) -> Iterator[Message]:
+    """The non-multipart parts; a forwarded message is one leaf, not opened."""
+    payload = part.get_payload()
+    if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+        for child in payload:
+            if isinstance(child, Message):
+                yield from _leaves(child)
+    else:
+        yield part  # includes a multipart with a lost boundary: its body is read as text
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        raw = part.get_filename()
+    except (HeaderParseError, ValueError, LookupError):
+        return None
+    if not raw:
+        return None
+    name = PureWindowsPath(PurePosixPath(_repair(raw)).name).name.strip()
+    return name or None
+
+
+def _decode(content: bytes, charset: str | None) -> str:
+    """Text from bytes: the declared charset, then UTF-8, then windows-1252 with replacement."""
+    tried: list[str] = []
+    for label in (charset, "utf-8"):
+        if not label:
+            continue
+        try:
+            name = codecs.lookup(_CHARSET_ALIASES.get(label.lower().strip(), label.strip())).name
+        except LookupError:
+            continue
+        if name in tried:
+            continue
+        tried.append(name)
+        try:
+            return content.decode(name)
+        except UnicodeDecodeError:
+            continue
+    return content.decode("windows-1252", errors="replace")
+
+
+def _repair(text: str) -> str:
+    """Undo the parser's surrogate escapes for raw 8-bit header bytes."""
+    if not _SURROGATE.search(text):
+        return text
+    return _decode(text.encode("utf-8", errors="surrogateescape"), None)
+
+
+def _unfold(value: str) -> str:
+    return _FOLD.sub("", value).strip()
+
+
+def _text_header(name: str, value: str) -> str:
+    """An unstructured header with RFC 2047 encoded words decoded."""
+    try:
+        return _repair(str(policy.default.header_fetch_parse(name, _repair(value))))
+    except (HeaderParseError, ValueError, IndexError, LookupError):
+        return _repair(value)
+
+
+def _addresses(name: str, value: str | None) -> list[tuple[str | None, str]]:
+    """(display name, lower-cased address) for each address in a header; garbage is skipped."""
+    if not value:
+        return []
+    found: list[tuple[str | None, str]] = []
+    try:
+        header = policy.default.header_fetch_parse(name, _repair(value))
+        pairs = [(a.display_name, a.addr_spec) for a in getattr(header, "addresses", ())]
+    except (HeaderParseError, ValueError, IndexError, TypeError, AttributeError):
+        pairs = getaddresses([_repair(value)])
+    for display_name, spec in pairs:
+        address = _repair(spec).strip().strip("<>").lower()
+        if "@" in address and not address.startswith("@") and not address.endswith("@"):
+            found.append((" ".join(_repair(display_name).split()) or None, address))
+    return found
+
+
+def _sender(headers: Mapping[str, str]) -> tuple[str | None, str]:
+    """The From address; Sender, Reply-To or Return-Path only when From has none."""
+    if "from" not in headers:
+        raise MessageUnreadable("no From header")
+    for name in ("from", "sender", "reply-to", "return-path"):
+        found = _addresses(name, headers.get(name))
+        if found:
+            return found[0]
+    raise MessageUnreadable("no sender address")
+
+
+def _message_id(value: str | None) -> str | None:
+    """The id as the store keys raw messages: inside the first brackets, else the whole value."""
+    found = (value or "").strip()
+    if found.startswith("<") and ">" in found:
+        found = found[1 : found.index(">")]
+    return found.strip() or None
+
+
+def _synthetic_id(raw: bytes) -> str:
+    return f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_DOMAIN}"
+
+
+def _ids(value: str) -> list[str]:
+    """Message ids in order; bare ids (no brackets) split on commas or whitespace are accepted."""
+    value = _repair(value)
+    found = _ID.findall(value)
+    if found:
+        return [str(i) for i in found]
+    return [t.strip("<>") for t in re.split(r"[\s,]+", value) if "@" in t.strip("<>")]
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(_repair(value))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": the zone is unknown, the time is UTC
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def _auto_reply(headers: Mapping[str, str]) -> bool:
+    """Out-of-office and other automatic mail, which owes nobody an answer (RFC 3834 and
+    the older conventions)."""
+    submitted = headers.get("auto-submitted", "").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return True
+    for name in ("x-autoreply", "x-autorespond"):
+        if name in headers and headers[name].strip().lower() not in ("no", "false", "0"):
+            return True
+    return headers.get("precedence", "").strip().lower() in _AUTO_PRECEDENCE
