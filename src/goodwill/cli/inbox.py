@@ -1,0 +1,152 @@
+"""`goodwill inbox` and `goodwill conversation reply|wait|close|reopen`: the support inbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from goodwill.actions.inbox import reply, set_status
+from goodwill.cli.context import out, state
+from goodwill.errors import InvalidInput
+from goodwill.store.inbox import ConversationView, list_conversations, with_messages
+from goodwill.store.staff import user_by_email
+
+app = typer.Typer(help="One conversation: reply, wait on the client, close.", no_args_is_help=True)
+IdArgument = Annotated[int, typer.Argument(metavar="ID", help="The conversation's id.")]
+STATES = {"ok": "", "warning": "[yellow]", "breached": "[red]", "paused": "[dim]", "none": ""}
+
+
+def register(root: typer.Typer) -> None:
+    root.command("inbox")(inbox)
+    root.add_typer(app, name="conversation")
+
+
+def inbox(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status", help="open (owed a reply), waiting, answered, closed; repeatable."
+        ),
+    ] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", metavar="EMAIL", help="Only this person's.")
+    ] = None,
+    messages: Annotated[
+        bool,
+        typer.Option(
+            "--messages", help="Each message's new text (quotes and signature removed) and text."
+        ),
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List conversations, most urgent first: client, status, response due, assignee.
+
+    Example: goodwill inbox --status open --messages
+    """
+    st = state(ctx)
+    now = st.now()
+    with st.store() as session:
+        assignee_id = user_by_email(session, assignee).id if assignee else None
+        found = list_conversations(
+            session, status=status or None, assignee_id=assignee_id, limit=limit
+        )
+        if messages:
+            found = with_messages(session, found)
+    if as_json:
+        out.print_json(json.dumps([c.as_dict(now, messages=messages) for c in found]))
+        return
+    zone = st.settings.zone
+    table = Table("id", "client", "subject", "status", "response due", "assignee")
+    for c in found:
+        due = c.sla_due_at.astimezone(zone).strftime("%a %d %b %H:%M") if c.sla_due_at else "—"
+        mark = STATES[c.state(now)]
+        label = f"{mark}{due} ({c.state(now)}){'[/]' if mark else ''}" if c.sla_due_at else due
+        if c.paused:
+            label = "[dim]paused[/dim]"
+        table.add_row(
+            str(c.id),
+            f"{c.client_name} ({c.client_ref})",
+            c.subject + (" [bold](critical window)[/bold]" if c.sla_critical else ""),
+            c.status,
+            label,
+            c.assignee or "unassigned",
+        )
+    out.print(table)
+    if messages:
+        for c in found:
+            _print_messages(c)
+
+
+def _print_messages(c: ConversationView) -> None:
+    out.print(f"\n[bold]#{c.id} {c.subject}[/bold] — {c.client_name}")
+    for m in c.messages:
+        arrow = "→" if m.direction == "out" else "←"
+        out.print(f"{arrow} {m.sent_at:%Y-%m-%d %H:%M} {m.from_name or m.from_address}")
+        out.print(m.new_text, markup=False, highlight=False)
+
+
+@app.command("reply")
+def reply_command(
+    ctx: typer.Context,
+    conversation_id: IdArgument,
+    text_file: Annotated[
+        Path, typer.Option("--text-file", metavar="FILE", help="The reply's text ('-': stdin).")
+    ],
+    as_: Annotated[str, typer.Option("--as", metavar="EMAIL", help="The staff member who writes.")],
+) -> None:
+    """Queue a reply in the client's thread (sent by the outbox) and stop the clock.
+
+    Example: goodwill conversation reply 12 --text-file answer.txt --as ana@shop.example
+    """
+    st = state(ctx)
+    text = typer.get_text_stream("stdin").read() if str(text_file) == "-" else _read(text_file)
+    row = reply(st.store, st.settings, conversation_id, text=text, author_email=as_, now=st.now())
+    out.print(f"reply queued (message {row}); `goodwill mail send` or the worker sends it")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror}", file=str(path)) from exc
+
+
+@app.command("wait")
+def wait(ctx: typer.Context, conversation_id: IdArgument) -> None:
+    """Waiting on the client: the response clock pauses until they write.
+
+    Example: goodwill conversation wait 12
+    """
+    _status(ctx, conversation_id, "waiting")
+
+
+@app.command("close")
+def close(ctx: typer.Context, conversation_id: IdArgument) -> None:
+    """Close the conversation: nothing is owed (a new message from the client reopens it).
+
+    Example: goodwill conversation close 12
+    """
+    _status(ctx, conversation_id, "closed")
+
+
+@app.command("reopen")
+def reopen(ctx: typer.Context, conversation_id: IdArgument) -> None:
+    """Owed an answer again; a paused clock resumes.
+
+    Example: goodwill conversation reopen 12
+    """
+    _status(ctx, conversation_id, "open")
+
+
+def _status(
+    ctx: typer.Context, conversation_id: int, status: Literal["waiting", "closed", "open"]
+) -> None:
+    st = state(ctx)
+    set_status(st.store, st.settings, conversation_id, status, now=st.now())
+    out.print(f"conversation {conversation_id}: {status}")
