@@ -19,8 +19,10 @@ from goodwill.cli import (
     events,
     followups,
     imports,
+    inbox,
     playbook,
     serve,
+    sla,
     users,
 )
 from goodwill.cli.context import State, err, out
@@ -41,8 +43,10 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(events.app, name="event")
 app.add_typer(clv.app, name="clv")
 app.add_typer(cadence.app, name="cadence")
+app.add_typer(sla.app, name="sla")
 clients.register(app)
 followups.register(app)
+inbox.register(app)
 engine.register(app)
 serve.register(app)
 
