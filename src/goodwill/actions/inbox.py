@@ -176,7 +176,7 @@ def _file(
             client_id=client_id,
             subject=parsed.subject[:998] or "(no subject)",
             subject_key=subject_key[:998],
-            status="open",
+            status="closed" if parsed.auto_reply else "open",  # an out-of-office owes nothing
             assignee_id=_assignee(session, settings, client_id, now),
             created_at=now,
             last_message_at=sent_at,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +16,7 @@ from goodwill.cli.context import State, err, out, state
 from goodwill.domain.records import FileKind
 from goodwill.engine.configuration import run_pass
 from goodwill.errors import NotFound
-from goodwill.settings import data_dir
+from goodwill.settings import Settings, data_dir
 from goodwill.store.staff import add_user, user_by_email
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")]
@@ -84,7 +86,7 @@ def demo(
                 )
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
-    settings = st.settings
+        settings = _demo_inbox(st, files.clients)
     report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
     out.print(f"demo business ready in {settings.database_url}: {report.created} follow-ups")
@@ -93,7 +95,34 @@ def demo(
     out.print(f"open http://{host}:{port}/ and log in as {email} / {password}")
     from goodwill.web.server import serve as run_server
 
-    run_server(st.settings, host=host, port=port)
+    run_server(settings, host=host, port=port)
+
+
+def _demo_inbox(st: State, clients_csv: Path) -> Settings:
+    """The demo's mail, received as it would have arrived, with response targets to show."""
+    from goodwill.actions.inbox import receive, reply
+    from goodwill.demo import DEMO_STAFF
+    from goodwill.demo_inbox import SHOP, demo_mail, write_demo_sla
+
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = replace(
+        st.settings,
+        sla=st.settings.sla or write_demo_sla(folder),
+        mail={"from_address": SHOP, **st.settings.mail},
+    )
+    for message in demo_mail(clients_csv, now=st.now()):
+        got = receive(st.store, settings, message.raw, source="smtp", now=message.at)
+        if message.answer and got.conversation_id:
+            reply(
+                st.store,
+                settings,
+                got.conversation_id,
+                text=message.answer,
+                author_email=DEMO_STAFF[1][0],
+                now=message.at + timedelta(hours=1),
+            )
+    return settings
 
 
 def _demo_users(st: State) -> None:
