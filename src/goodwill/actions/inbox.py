@@ -369,6 +369,7 @@ def _client_wrote(
 
 
 def _clear_clock(conversation: Conversation) -> None:
+    conversation.sla_critical = False
     conversation.sla_running_since = None
     conversation.sla_due_at = None
     conversation.sla_warn_at = None

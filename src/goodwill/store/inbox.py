@@ -197,7 +197,7 @@ def _view(c: Conversation, client: Client, assignee: str | None) -> Conversation
     return ConversationView(
         id=c.id,
         client_id=client.id,
-        client_ref=client.external_id or client.email or str(client.id),
+        client_ref=client.external_id or client.email or f"#{client.id}",
         client_name=client.name,
         subject=c.subject,
         status=c.status,

@@ -22,7 +22,7 @@ from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.csrf import csrf_protect
 from goodwill.web.import_jobs import ImportJobs
-from goodwill.web.pages import at_risk, calendar, followups, imports, login, today
+from goodwill.web.pages import at_risk, calendar, followups, imports, inbox, login, today
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):
         app.include_router(router)
     app.include_router(imports.router)
+    app.include_router(inbox.router)
     app.include_router(client_pages.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)

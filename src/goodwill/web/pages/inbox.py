@@ -1,0 +1,489 @@
+"""The support inbox: conversations by urgency, a thread with its reply box, on-call overrides.
+
+The list shows each conversation's response clock in words ("due in 18 min", "breached 5 min
+ago"), computed from the app's clock on every request; htmx asks for the list again every 30
+seconds, so the words keep up without a reload. A reply and the status buttons are plain form
+POSTs that call the inbox actions (their own transactions, committed before the redirect) and
+come back to the thread. Any staff member may reply to any conversation: the inbox is shared, the
+assignee is who answers first. Adding and removing on-call overrides is the owner's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.utils import quote as header_quote
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from goodwill.actions.inbox import reply, rota_for, set_status
+from goodwill.domain.rota import Override, Rota, covering_override
+from goodwill.errors import ConfigError, GoodwillError, InvalidInput, NotFound
+from goodwill.store.inbox import (
+    ConversationView,
+    MessageView,
+    conversation,
+    list_conversations,
+    unreadable_mail,
+)
+from goodwill.store.models import Attachment, InboundMail, RotaOverride
+from goodwill.store.queries import ClientOverview, overviews_for
+from goodwill.web.auth import PageStaff, Staff
+from goodwill.web.followup_access import staff_choices
+from goodwill.web.followup_words import exact_time, parse_local
+from goodwill.web.pages.followups import FLASH_KEY, pop_flash
+from goodwill.web.pages.imports import check_owner, size_words
+from goodwill.web.rendering import query_url, render
+from goodwill.web.state import Db, State, WebState
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+#: Conversations on one page of the list, most urgent first.
+LIST_ROWS = 200
+#: How often the open list and a thread's clock ask for fresh words, in seconds.
+REFRESH_SECONDS = 30
+SCOPES = (("all", "Everyone's"), ("mine", "Mine"))
+#: The status filter: (key, label, statuses shown; None: every status).
+STATUS_FILTERS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
+    ("active", "Not closed", ("open", "answered", "waiting")),
+    ("open", "Owed a reply", ("open",)),
+    ("waiting", "Waiting on client", ("waiting",)),
+    ("answered", "Answered", ("answered",)),
+    ("closed", "Closed", ("closed",)),
+    ("any", "All", None),
+)
+STATUS_WORDS = {
+    "open": "owed a reply",
+    "answered": "answered",
+    "waiting": "waiting on client",
+    "closed": "closed",
+}
+#: What the status buttons set, by the form's value, with the message shown afterwards.
+STATUS_ACTIONS: dict[str, tuple[Literal["waiting", "closed", "open"], str]] = {
+    "waiting": ("waiting", "Waiting on the client: the clock is paused until they write."),
+    "closed": ("closed", "Closed: nothing is owed on this conversation."),
+    "open": ("open", "Reopened: the conversation is owed a reply again."),
+}
+#: Overrides listed on the rota page (they are short-lived; older ones are history).
+ROTA_ROWS = 100
+
+
+# -- the clock in words ---------------------------------------------------------------------------
+
+
+def span_words(minutes: int) -> str:
+    """Whole minutes as people say them on a clock: ``18 min``, ``2 h 5 min``, ``3 days``."""
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h" + (f" {rest} min" if rest else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours and days < 3 else "")
+
+
+def clock_words(view: ConversationView, *, now: datetime) -> str:
+    """The response clock of ``view`` at ``now``: "due in 18 min", "breached 5 min ago"...
+
+    Time left is rounded up (20 seconds left is "due in 1 min", never "0 min"), time past the
+    deadline down (the first minute is "breached just now").
+    """
+    state = view.state(now)
+    due = view.sla_due_at
+    if state == "paused":
+        return "paused"
+    if due is None:
+        return "no target" if view.status == "open" else STATUS_WORDS.get(view.status, view.status)
+    if state == "breached":
+        late = int((now - due).total_seconds()) // 60
+        return f"breached {span_words(late)} ago" if late else "breached just now"
+    left = span_words(-(-int((due - now).total_seconds()) // 60))
+    return f"warning: due in {left}" if state == "warning" else f"due in {left}"
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def _status_filter(value: str) -> tuple[str, tuple[str, ...] | None]:
+    """A known status filter; anything else (an old bookmark, a typo) falls back to "active"."""
+    for key, _, statuses in STATUS_FILTERS:
+        if key == value:
+            return key, statuses
+    return STATUS_FILTERS[0][0], STATUS_FILTERS[0][2]
+
+
+def _partial(request: Request) -> bool:
+    """An htmx request for a fragment (a history restore needs the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _local(state: WebState) -> Callable[[datetime | None], str]:
+    zone = state.settings.zone
+
+    def local(value: datetime | None) -> str:
+        return "—" if value is None else f"{value.astimezone(zone):%a %Y-%m-%d %H:%M}"
+
+    return local
+
+
+def _shared(db: Session, state: WebState) -> dict[str, Any]:
+    """What the list and the thread both use: the clock in words and who people are."""
+    now, zone = state.now(), state.settings.zone
+    return {
+        "section": "inbox",
+        "clock_words": lambda c: clock_words(c, now=now),
+        "clock_state": lambda c: c.state(now),
+        "exact": lambda at: exact_time(at, zone=zone),
+        "local": _local(state),
+        "names": dict(staff_choices(db)),
+        "status_words": STATUS_WORDS,
+        "refresh": REFRESH_SECONDS,
+    }
+
+
+def _overviews(
+    db: Session, state: WebState, views: Sequence[ConversationView]
+) -> dict[int, ClientOverview]:
+    """Tenure, tier and spend of every client in ``views``, in one query."""
+    ids = {v.client_id for v in views}
+    return overviews_for(db, state.settings, ids, today=state.today())
+
+
+def _list_context(
+    db: Session, state: WebState, staff: Staff, *, scope: str, status: str
+) -> dict[str, Any]:
+    chosen_scope = scope if scope in dict(SCOPES) else SCOPES[0][0]
+    chosen_status, statuses = _status_filter(status)
+    views = list_conversations(
+        db,
+        status=statuses,
+        assignee_id=staff.id if chosen_scope == "mine" else None,
+        limit=LIST_ROWS,
+    )
+    params = {
+        "scope": None if chosen_scope == SCOPES[0][0] else chosen_scope,
+        "status": None if chosen_status == STATUS_FILTERS[0][0] else chosen_status,
+    }
+    return _shared(db, state) | {
+        "conversations": views,
+        "clients": _overviews(db, state, views),
+        "scope": chosen_scope,
+        "scopes": SCOPES,
+        "status": chosen_status,
+        "status_filters": [(key, label) for key, label, _ in STATUS_FILTERS],
+        "params": params,
+        "list_url": query_url("/inbox", params),
+        "more": len(views) >= LIST_ROWS,
+    }
+
+
+@router.get("/inbox")
+def inbox_page(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    scope: str = "",
+    status: str = "",
+) -> Response:
+    context = _list_context(db, state, staff, scope=scope, status=status)
+    if _partial(request):
+        response = render(request, "_inbox_list.html", context)
+    else:
+        context["unreadable"] = unreadable_mail(db)
+        context["page_flash"] = pop_flash(request)
+        response = render(request, "inbox.html", context)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _thread(db: Session, conversation_id: int) -> ConversationView:
+    found = conversation(db, conversation_id)
+    if found is None:
+        raise NotFound(f"there is no conversation {conversation_id}", conversation=conversation_id)
+    return found
+
+
+def quoted_part(message: MessageView) -> str:
+    """What the message quoted or carried below its new text (empty when there is nothing)."""
+    full, new = message.full_text.strip(), message.new_text.strip()
+    if full == new:
+        return ""
+    if new and full.startswith(new):
+        return full[len(new) :].strip()
+    return full
+
+
+def _thread_context(
+    db: Session,
+    state: WebState,
+    view: ConversationView,
+    *,
+    draft: str = "",
+    error: str | None = None,
+) -> dict[str, Any]:
+    overview = _overviews(db, state, [view]).get(view.client_id)
+    return _shared(db, state) | {
+        "c": view,
+        "client": overview,
+        "quoted_part": quoted_part,
+        "size_words": size_words,
+        "draft": draft,
+        "reply_error": error,
+        "page_flash": None,
+    }
+
+
+@router.get("/inbox/{conversation_id:int}")
+def conversation_page(
+    request: Request, staff: PageStaff, db: Db, state: State, conversation_id: int
+) -> Response:
+    context = _thread_context(db, state, _thread(db, conversation_id))
+    context["page_flash"] = pop_flash(request)
+    return render(request, "conversation.html", context)
+
+
+@router.get("/inbox/{conversation_id:int}/clock")
+def conversation_clock(
+    request: Request, staff: PageStaff, db: Db, state: State, conversation_id: int
+) -> Response:
+    """The thread's clock panel alone, for htmx to refresh."""
+    context = _shared(db, state) | {"c": _thread(db, conversation_id)}
+    return render(request, "_conversation_clock.html", context)
+
+
+# -- acting on a conversation --------------------------------------------------------------------
+
+
+@router.post("/inbox/{conversation_id:int}/reply")
+def reply_to(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    conversation_id: int,
+    text: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Queue the reply (signed by the logged-in staff member) and come back to the thread.
+
+    A refused reply (no text, mail not configured) shows the thread again with the reason and
+    the draft kept, so nothing typed is lost.
+    """
+    try:
+        row = reply(
+            state.sessions,
+            state.settings,
+            conversation_id,
+            text=text,
+            author_email=staff.email,
+            now=state.now(),
+        )
+    except (InvalidInput, ConfigError) as error:
+        view = _thread(db, conversation_id)
+        context = _thread_context(db, state, view, draft=text, error=_reply_problem(error))
+        status = 409 if isinstance(error, ConfigError) else 422
+        return render(request, "conversation.html", context, status=status)
+    log.info("reply %s to conversation %s by staff user %s", row, conversation_id, staff.id)
+    request.session[FLASH_KEY] = "Reply queued: it goes out with the next send of the outbox."
+    return RedirectResponse(f"/inbox/{conversation_id}", status_code=303)
+
+
+def _reply_problem(error: GoodwillError) -> str:
+    if isinstance(error, ConfigError):
+        return (
+            f"Replies cannot be sent yet: {error.message}. "
+            "Ask whoever runs goodwill to add it to the settings file (docs/configuration.md)."
+        )
+    return error.message[:1].upper() + error.message[1:] + "."
+
+
+@router.post("/inbox/{conversation_id:int}/status")
+def change_status(
+    request: Request,
+    staff: PageStaff,
+    state: State,
+    conversation_id: int,
+    to: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Waiting on client, Close or Reopen."""
+    if to not in STATUS_ACTIONS:
+        raise InvalidInput("choose waiting, closed or open", field="to")
+    status, message = STATUS_ACTIONS[to]
+    set_status(state.sessions, state.settings, conversation_id, status, now=state.now())
+    log.info("conversation %s set %s by staff user %s", conversation_id, status, staff.id)
+    request.session[FLASH_KEY] = message
+    return RedirectResponse(f"/inbox/{conversation_id}", status_code=303)
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+
+def _download(content: bytes, filename: str, media_type: str) -> Response:
+    """Bytes as a download, never shown inline: a mailed HTML file must not run as our page."""
+    safe = "".join(ch if ch.isprintable() and ch not in '"\\/' else "_" for ch in filename)
+    ascii_name = safe.encode("ascii", "replace").decode().replace("?", "_") or "attachment"
+    disposition = (
+        f'attachment; filename="{header_quote(ascii_name)}"; '
+        f"filename*=UTF-8''{quote(safe or 'attachment', safe='')}"
+    )
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": disposition, "Content-Security-Policy": "sandbox"},
+    )
+
+
+@router.get("/inbox/attachments/{attachment_id:int}")
+def attachment(staff: PageStaff, db: Db, attachment_id: int) -> Response:
+    found = db.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFound(f"there is no attachment {attachment_id}", attachment=attachment_id)
+    return _download(found.content, found.filename, "application/octet-stream")
+
+
+@router.get("/inbox/unreadable/{inbound_id:int}.eml")
+def unreadable_raw(staff: PageStaff, db: Db, inbound_id: int) -> Response:
+    """A message that could not be read, as it arrived (to open in a mail program)."""
+    found = db.get(InboundMail, inbound_id)
+    if found is None or found.status != "failed":
+        raise NotFound(f"there is no unreadable message {inbound_id}", inbound=inbound_id)
+    return _download(found.raw, f"message-{inbound_id}.eml", "message/rfc822")
+
+
+# -- the on-call rota ------------------------------------------------------------------------------
+
+
+def _overrides(db: Session, *, now: datetime) -> list[RotaOverride]:
+    """Overrides not yet over, soonest first."""
+    return list(
+        db.execute(
+            select(RotaOverride)
+            .where(RotaOverride.ends_at > now)
+            .order_by(RotaOverride.starts_at, RotaOverride.id)
+            .limit(ROTA_ROWS)
+        ).scalars()
+    )
+
+
+def _on_call_now(
+    state: WebState, overrides: Sequence[RotaOverride], *, now: datetime
+) -> tuple[str | None, Rota | None, str | None]:
+    """Who is on call at ``now`` (rota file and overrides), the rota, and a problem reading it.
+
+    Without a rota file a covering override decides, else the ``on_call`` setting: the same
+    order the inbox assigns a new conversation by outside business hours.
+    """
+    added = [Override(person=o.person, starts_at=o.starts_at, ends_at=o.ends_at) for o in overrides]
+    try:
+        rota = rota_for(state.settings)
+    except ConfigError as error:
+        return None, None, error.message
+    if rota is not None:
+        return rota.on_call(now, added), rota, None
+    override = covering_override(now, added)
+    return (override.person if override else state.settings.on_call), None, None
+
+
+def _rota_context(db: Session, state: WebState, staff: Staff) -> dict[str, Any]:
+    now = state.now()
+    overrides = _overrides(db, now=now)
+    on_call, rota, problem = _on_call_now(state, overrides, now=now)
+    people = staff_choices(db)
+    return {
+        "section": "inbox",
+        "overrides": overrides,
+        "file_overrides": [o for o in rota.overrides if o.ends_at > now] if rota else [],
+        "on_call": on_call,
+        "rota_problem": problem,
+        "has_rota": state.settings.rota is not None,
+        "names": dict(people),
+        "people": people,
+        "local": _local(state),
+        "zone": state.settings.zone.key,
+        "may_edit": staff.is_owner,
+        "form": {"person": "", "starts": "", "ends": ""},
+        "form_error": None,
+        "page_flash": None,
+        "now": now,
+    }
+
+
+@router.get("/inbox/rota")
+def rota_page(request: Request, staff: PageStaff, db: Db, state: State) -> Response:
+    context = _rota_context(db, state, staff)
+    context["page_flash"] = pop_flash(request)
+    return render(request, "inbox_rota.html", context)
+
+
+@router.post("/inbox/rota")
+def add_override(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    person: Annotated[str, Form(max_length=320)] = "",
+    starts: Annotated[str, Form(max_length=40)] = "",
+    ends: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Put ``person`` on call from ``starts`` until ``ends`` (local times, the business's zone)."""
+    check_owner(staff, "change the on-call rota")
+    now, zone = state.now(), state.settings.zone
+    try:
+        people = dict(staff_choices(db))
+        chosen = person.strip().lower()
+        if chosen not in people:
+            raise InvalidInput("choose who is on call", field="person")
+        if not starts or not ends:
+            raise InvalidInput("give both the start and the end", field="starts")
+        starts_at = parse_local(starts, zone=zone, field="starts")
+        ends_at = parse_local(ends, zone=zone, field="ends")
+        if ends_at <= starts_at:
+            raise InvalidInput("the end must come after the start", field="ends")
+        if ends_at <= now:
+            raise InvalidInput("that time is already over", field="ends")
+    except InvalidInput as error:
+        context = _rota_context(db, state, staff)
+        context.update(
+            form={"person": person, "starts": starts, "ends": ends}, form_error=error.message
+        )
+        return render(request, "inbox_rota.html", context, status=422)
+    with state.sessions.begin() as session:  # committed before the redirect
+        row = RotaOverride(
+            person=chosen,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            created_by=staff.email,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        row_id = row.id
+    log.info("rota override %s added by staff user %s", row_id, staff.id)
+    local = _local(state)
+    request.session[FLASH_KEY] = (
+        f"{people[chosen]} is on call from {local(starts_at)} until {local(ends_at)}."
+    )
+    return RedirectResponse("/inbox/rota", status_code=303)
+
+
+@router.post("/inbox/rota/{override_id:int}/delete")
+def delete_override(request: Request, staff: PageStaff, state: State, override_id: int) -> Response:
+    check_owner(staff, "change the on-call rota")
+    with state.sessions.begin() as session:
+        row = session.get(RotaOverride, override_id)
+        if row is None:
+            raise NotFound(f"there is no rota override {override_id}", override=override_id)
+        session.delete(row)
+    log.info("rota override %s removed by staff user %s", override_id, staff.id)
+    request.session[FLASH_KEY] = "Override removed: the rota decides again."
+    return RedirectResponse("/inbox/rota", status_code=303)
