@@ -85,5 +85,13 @@ def test_inbox_lists_conversations_with_each_messages_new_and_full_text(tmp_path
     after = json.loads(goodwill("inbox", "--json", db=db, config=config).stdout)
     assert after[0]["status"] == "answered" and after[0]["sla_due_at"] is None
 
+    cid = str(conversation["id"])
+    nobody = goodwill("conversation", "assign", cid, "--to", "x@y.example", db=db, config=config)
+    assert nobody.returncode == 3 and "no active staff user" in nobody.stderr
+    assigned = goodwill(
+        "conversation", "assign", cid, "--to", "ana@roastery.example", db=db, config=config
+    )
+    assert assigned.returncode == 0, assigned.stderr
+
     missing = goodwill("conversation", "wait", "999", db=db, config=config)
     assert missing.returncode == 3 and "no conversation 999" in missing.stderr

@@ -533,6 +533,23 @@ def set_status(
         conversation.status = status
 
 
+def assign(
+    store: sessionmaker[Session], conversation_id: int, assignee_email: str, *, now: datetime
+) -> None:
+    """Give the conversation to another staff member (its clock runs on regardless)."""
+    with store.begin() as session:
+        conversation = session.get(Conversation, conversation_id, with_for_update=True)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        user = session.execute(
+            select(StaffUser).where(StaffUser.email == assignee_email.lower())
+        ).scalar_one_or_none()
+        if user is None or not user.active:
+            raise NotFound(f"no active staff user {assignee_email!r}")
+        conversation.assignee_id = user.id
+        log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
+
+
 # -- configuration files -------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from goodwill.actions.inbox import reply, set_status
+from goodwill.actions.inbox import assign, reply, set_status
 from goodwill.cli.context import out, state
 from goodwill.errors import InvalidInput
 from goodwill.store.inbox import ConversationView, list_conversations, with_messages
@@ -115,6 +115,21 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"{path}: {exc.strerror}", file=str(path)) from exc
+
+
+@app.command("assign")
+def assign_command(
+    ctx: typer.Context,
+    conversation_id: IdArgument,
+    to: Annotated[str, typer.Option("--to", metavar="EMAIL", help="The staff member.")],
+) -> None:
+    """Give a conversation to another staff member.
+
+    Example: goodwill conversation assign 12 --to ben@shop.example
+    """
+    st = state(ctx)
+    assign(st.store, conversation_id, to, now=st.now())
+    out.print(f"conversation {conversation_id}: assigned to {to}")
 
 
 @app.command("wait")
