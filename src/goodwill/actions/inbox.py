@@ -105,6 +105,12 @@ def receive(
                 select(InboundMail.id).where(InboundMail.message_id == message_id)
             ).scalar_one()
         return Received(int(existing), True, "duplicate")
+    return _read(store, settings, int(inbound_id), raw, now=now)
+
+
+def _read(
+    store: sessionmaker[Session], settings: Settings, inbound_id: int, raw: bytes, *, now: datetime
+) -> Received:
     try:
         parsed = parse_message(raw)
     except MessageUnreadable as exc:
@@ -118,6 +124,35 @@ def receive(
             update(InboundMail).where(InboundMail.id == inbound_id).values(status="parsed")
         )
     return Received(inbound_id, False, "parsed", conversation_id)
+
+
+def read_stored(
+    store: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: datetime,
+    older_than: timedelta = timedelta(minutes=1),
+    limit: int = 500,
+) -> int:
+    """Read messages kept but never read (the process stopped between keeping and reading, or
+    reading hit an error): the worker calls this each round. One that still cannot be filed is
+    marked failed with the reason, kept and shown. Returns how many were read."""
+    with store() as session:
+        pending = list(
+            session.execute(
+                select(InboundMail.id, InboundMail.raw)
+                .where(InboundMail.status == "stored", InboundMail.received_at < now - older_than)
+                .order_by(InboundMail.id)
+                .limit(limit)
+            ).all()
+        )
+    for inbound_id, raw in pending:
+        try:
+            _read(store, settings, int(inbound_id), bytes(raw), now=now)
+        except Exception as exc:
+            log.exception("inbound %s could not be filed", inbound_id)
+            _failed(store, int(inbound_id), f"could not be filed: {type(exc).__name__}: {exc}")
+    return len(pending)
 
 
 def _failed(store: sessionmaker[Session], inbound_id: int, reason: str) -> Received:
