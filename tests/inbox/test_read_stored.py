@@ -48,3 +48,15 @@ def test_a_kept_but_unread_message_is_read_later_and_a_redelivery_stays_a_duplic
         (conversation,) = session.execute(select(Conversation)).scalars()
         assert conversation.subject == "Opening hours"
     assert read_stored(store, settings, now=NOW + timedelta(minutes=3)) == 0
+
+
+def test_a_message_id_too_long_for_the_column_is_kept_by_its_hash(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    long_id = "x" * 1500 + "@example.com"
+    got = receive(store, settings, raw(long_id), source="smtp", now=NOW)
+    assert got.status == "parsed"
+    assert receive(store, settings, raw(long_id), source="imap", now=NOW).duplicate
+    with store() as session:
+        (inbound,) = session.execute(select(InboundMail)).scalars()
+        assert inbound.message_id.endswith("@long-id.goodwill.invalid")

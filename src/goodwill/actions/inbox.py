@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 #: How far back a subject may join a conversation of the same client when no header does.
 SUBJECT_WINDOW = timedelta(days=30)
 SOURCE = "inbox"
+MAX_ID = 900  # the Message-ID columns hold 998 characters
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,15 @@ def header_message_id(raw: bytes) -> str:
     if found.startswith("<") and ">" in found:
         found = found[1 : found.index(">")]
     found = found.strip()
-    return found or f"{hashlib.sha256(raw).hexdigest()}@goodwill.invalid"
+    return storable_id(found or f"{hashlib.sha256(raw).hexdigest()}@goodwill.invalid")
+
+
+def storable_id(message_id: str) -> str:
+    """A Message-ID as stored: one too long for the column is kept as its hash, so a hostile or
+    broken header cannot block a mailbox; the same id always gives the same stored id."""
+    if len(message_id) <= MAX_ID:
+        return message_id
+    return f"{hashlib.sha256(message_id.encode()).hexdigest()}@long-id.goodwill.invalid"
 
 
 def receive(
@@ -193,11 +202,13 @@ def _file(
             .limit(1)
         ).scalar_one_or_none()
 
+    in_reply_to = storable_id(parsed.in_reply_to) if parsed.in_reply_to else None
+    references = tuple(storable_id(r) for r in parsed.references)
     match = find_thread(
         ThreadHeaders(
-            message_id=parsed.message_id,
-            in_reply_to=parsed.in_reply_to,
-            references=parsed.references,
+            message_id=storable_id(parsed.message_id),
+            in_reply_to=in_reply_to,
+            references=references,
             subject=parsed.subject,
         ),
         known,
@@ -225,10 +236,10 @@ def _file(
         conversation_id=conversation.id,
         inbound_id=inbound_id,
         direction="in",
-        message_id=parsed.message_id[:998],
-        in_reply_to=parsed.in_reply_to,
-        references=list(parsed.references),
-        from_address=parsed.from_address,
+        message_id=storable_id(parsed.message_id),
+        in_reply_to=in_reply_to,
+        references=list(references),
+        from_address=parsed.from_address[:320],
         from_name=parsed.from_name,
         to=list(parsed.to),
         subject=parsed.subject[:998],

@@ -20,6 +20,7 @@ from goodwill.cli import (
     followups,
     imports,
     inbox,
+    mail,
     playbook,
     serve,
     sla,
@@ -49,6 +50,7 @@ followups.register(app)
 inbox.register(app)
 engine.register(app)
 serve.register(app)
+mail.register(app)
 
 EXIT_CODES = {"invalid": 2, "config": 2, "not_found": 3, "conflict": 4, "not_allowed": 5}
 

@@ -1,0 +1,201 @@
+"""`goodwill smtpd` (the inbound SMTP listener) and `goodwill mail poll|send|outbox`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from goodwill.cli.context import err, out, state
+from goodwill.errors import GoodwillError, InvalidInput
+from goodwill.mail.imap import poll_imap
+from goodwill.mail.maildir import maildir_path, poll_maildir
+from goodwill.mail.outbound import deliver_due, list_outbox
+from goodwill.mail.poll import PollReport
+from goodwill.mail.smtpd import WORKERS, serve_smtp
+
+app = typer.Typer(help="Mail in and out: poll mailboxes, send the outbox.", no_args_is_help=True)
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("smtpd")(smtpd)
+    root.add_typer(app, name="mail")
+
+
+def smtpd(
+    ctx: typer.Context,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free).")] = 2525,
+    workers: Annotated[
+        int, typer.Option(min=1, max=15, help="Messages stored at once (threads).")
+    ] = WORKERS,
+) -> None:
+    """Receive mail over SMTP: each message is stored before it is accepted (250).
+
+    Point a mail server's forwarding (or an MX on a trusted network) at it; it does not relay.
+
+    Example: goodwill smtpd --host 127.0.0.1 --port 2525
+    """
+    st = state(ctx)
+    # aiosmtpd logs every envelope address at INFO; addresses stay out of goodwill's logs.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        out.print(f"goodwill smtpd listening on {bound_host}:{bound_port} (Ctrl+C to stop)")
+
+    serve_smtp(st.store, st.settings, host, port, st.now, workers=workers, ready=ready)
+
+
+@app.command("poll")
+def poll(
+    ctx: typer.Context,
+    imap: Annotated[bool, typer.Option("--imap", help="Poll the [mail] IMAP mailbox.")] = False,
+    maildir: Annotated[
+        Path | None,
+        typer.Option(
+            "--maildir", metavar="PATH", help="Poll this Maildir (default: mail.maildir)."
+        ),
+    ] = None,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", metavar="SECONDS", min=1, help="Poll again every SECONDS."),
+    ] = None,
+) -> None:
+    """Fetch new mail from the IMAP mailbox and/or a Maildir into the inbox, once or --watch.
+
+    Without --imap or --maildir, polls what the [mail] settings configure.
+
+    Example: goodwill mail poll --imap --watch 60
+    """
+    st = state(ctx)
+    mail = st.settings.mail
+    use_imap = imap or (maildir is None and bool(mail.get("imap_host")))
+    use_maildir = maildir is not None or (not imap and bool(mail.get("maildir")))
+    if not (use_imap or use_maildir):
+        raise InvalidInput("nothing to poll: give --imap or --maildir, or set them under [mail]")
+    path = maildir_path(st.settings, maildir) if use_maildir else None
+
+    def once() -> None:
+        report = PollReport()
+        if use_imap:
+            report.add(poll_imap(st.store, st.settings, clock=st.now))
+        if path is not None:
+            report.add(poll_maildir(st.store, st.settings, path, clock=st.now))
+        r = report
+        out.print(
+            f"{r.fetched} fetched: {r.parsed} filed, {r.failed} unreadable (kept), "
+            f"{r.duplicates} duplicates" + (f", {r.errors} not stored" if r.errors else ""),
+            highlight=False,
+        )
+
+    _repeat(once, watch)
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", metavar="SECONDS", min=1, help="Send again every SECONDS."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Send the outbox rows that are due: replies and notices by SMTP, webhooks by HTTP POST.
+
+    A failed send is retried with back-off (1 min, 2, 4 … up to 1 h), 8 attempts in all; then
+    it stays failed, with its error, in `goodwill mail outbox`.
+
+    Example: goodwill mail send --watch 30
+    """
+    st = state(ctx)
+
+    def once() -> None:
+        report = deliver_due(st.store, st.settings, now=st.now())
+        if as_json:
+            out.print_json(json.dumps(report.as_dict()))
+            return
+        r = report
+        out.print(
+            f"{r.sent} sent, {r.retrying} to retry, {r.failed} failed for good"
+            + (f", {r.taken} taken by another worker" if r.taken else ""),
+            highlight=False,
+        )
+
+    _repeat(once, watch)
+
+
+@app.command("outbox")
+def outbox(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="queued, sending, sent or failed."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the outbox, newest first: what was sent, what waits, what failed and why.
+
+    Example: goodwill mail outbox --status failed
+    """
+    if status is not None and status not in OUTBOX_STATUSES:
+        raise InvalidInput(
+            f"--status must be one of {', '.join(OUTBOX_STATUSES)}", option="--status"
+        )
+    st = state(ctx)
+    rows = list_outbox(st.store, status=status, limit=limit)
+    if as_json:
+        out.print_json(json.dumps([r.as_dict() for r in rows]))
+        return
+    zone = st.settings.zone
+    table = Table("id", "kind", "recipients", "status", "attempts", "next attempt", "last error")
+    for r in rows:
+        label = {"failed": "[red]failed[/red]", "sent": "[green]sent[/green]"}.get(r.status)
+        table.add_row(
+            str(r.id),
+            r.kind,
+            ", ".join(r.recipients),
+            label or r.status,
+            str(r.attempts),
+            r.next_attempt_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if r.next_attempt_at
+            else "—",
+            r.last_error or "",
+        )
+    out.print(table)
+
+
+def _repeat(once: Callable[[], None], every: float | None) -> None:
+    """Run ``once``; with ``every``, again every ``every`` seconds until SIGINT or SIGTERM (an
+    error such as an unreachable server is then printed, and the next round tries again)."""
+    if every is None:
+        once()
+        return
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        try:
+            once()
+        except GoodwillError as exc:
+            err.print(f"error: {exc.message}", markup=False, highlight=False, style="red")
+        deadline = time.monotonic() + every
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(min(0.5, every))
+    err.print("stopped")
