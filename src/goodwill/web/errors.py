@@ -18,7 +18,13 @@ from goodwill.web.rendering import render
 
 log = logging.getLogger(__name__)
 
-STATUS = {"not_found": 404, "invalid": 422, "conflict": 409, "not_allowed": 403}
+STATUS = {
+    "not_found": 404,
+    "invalid": 422,
+    "conflict": 409,
+    "not_allowed": 403,
+    "config": 503,  # the instance is not set up for this (e.g. no mail.from_address)
+}
 _HTTP_CODES = {
     400: "invalid",
     401: "not_allowed",

@@ -1,0 +1,123 @@
+"""The inbox over JSON: list conversations, read one, hand in a message, reply.
+
+A message handed in through the API takes the same path as mail (``source`` = api): kept first,
+then read, threaded, matched, assigned and put on the clock; the same Message-ID twice is stored
+once (200 with ``duplicate: true`` instead of 201).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import BaseModel, Field
+
+from goodwill.actions.inbox import receive, reply
+from goodwill.errors import InvalidInput, NotFound
+from goodwill.store.inbox import conversation, list_conversations, with_messages
+from goodwill.web.api.schemas import ErrorBody
+from goodwill.web.auth import ApiStaff
+from goodwill.web.state import Db, State
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["inbox"],
+    responses={
+        401: {"model": ErrorBody, "description": "No valid API token."},
+        422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
+    },
+)
+MAX_MESSAGE = 50 * 1024 * 1024
+
+
+class ReplyIn(BaseModel):
+    text: str = Field(min_length=1, description="The reply's text; it goes out as plain text.")
+
+
+class MessageAccepted(BaseModel):
+    inbound_id: int
+    duplicate: bool
+    status: str = Field(description="parsed, failed (kept, shown, not read) or duplicate")
+    conversation_id: int | None
+
+
+@router.get("/conversations")
+def list_conversations_api(
+    staff: ApiStaff,
+    db: Db,
+    state: State,
+    status: Annotated[
+        list[str] | None, Query(description="open, waiting, answered, closed")
+    ] = None,
+    messages: Annotated[bool, Query(description="Include each message's texts.")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[dict[str, Any]]:
+    """Conversations, most urgent first, with client, status, response due and assignee."""
+    found = list_conversations(db, status=status or None, limit=limit)
+    if messages:
+        found = with_messages(db, found)
+    now = state.now()
+    return [c.as_dict(now, messages=messages) for c in found]
+
+
+@router.get("/conversations/{conversation_id}", responses={404: {"model": ErrorBody}})
+def get_conversation_api(
+    conversation_id: int, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
+    """One conversation with every message (new text and full text)."""
+    found = conversation(db, conversation_id)
+    if found is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return found.as_dict(state.now(), messages=True)
+
+
+@router.post(
+    "/messages",
+    status_code=201,
+    response_model=MessageAccepted,
+    responses={200: {"model": MessageAccepted, "description": "Already stored (duplicate)."}},
+    openapi_extra={
+        "requestBody": {
+            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            "required": True,
+        }
+    },
+)
+def hand_in_message(
+    staff: ApiStaff,
+    state: State,
+    response: Response,
+    raw: Annotated[bytes, Body(media_type="message/rfc822")],
+) -> MessageAccepted:
+    """Hand in one raw RFC 5322 message (as a web form or another system received it)."""
+    if not raw.strip():
+        raise InvalidInput("the request body is empty; send the raw message", field="body")
+    if len(raw) > MAX_MESSAGE:
+        raise InvalidInput("the message is larger than 50 MB", field="body")
+    got = receive(state.sessions, state.settings, raw, source="api", now=state.now())
+    if got.duplicate:
+        response.status_code = 200
+    return MessageAccepted(
+        inbound_id=got.inbound_id,
+        duplicate=got.duplicate,
+        status=got.status,
+        conversation_id=got.conversation_id,
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/reply",
+    status_code=201,
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def reply_api(conversation_id: int, body: ReplyIn, staff: ApiStaff, state: State) -> dict[str, Any]:
+    """Queue a reply in the client's thread as the token's staff member; the clock stops."""
+    row = reply(
+        state.sessions,
+        state.settings,
+        conversation_id,
+        text=body.text,
+        author_email=staff.email,
+        now=state.now(),
+    )
+    return {"message_row_id": row, "queued": True}
