@@ -22,6 +22,7 @@ from goodwill.cli import (
     inbox,
     mail,
     playbook,
+    reply,
     serve,
     sla,
     users,
@@ -45,6 +46,7 @@ app.add_typer(events.app, name="event")
 app.add_typer(clv.app, name="clv")
 app.add_typer(cadence.app, name="cadence")
 app.add_typer(sla.app, name="sla")
+app.add_typer(reply.app, name="reply")
 clients.register(app)
 followups.register(app)
 inbox.register(app)
