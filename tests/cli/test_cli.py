@@ -221,7 +221,13 @@ def test_the_demo_builds_a_business_with_a_today_list(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     assert "demo business ready" in built.stdout
     listed = json.loads(goodwill("clients", "--json", "--limit", "1", db=url).stdout)
-    assert listed["total"] == 60
+    assert listed["total"] == 61  # the 60 and a new lead who wrote to the shop
+    inbox = json.loads(goodwill("inbox", "--json", db=url).stdout)
+    assert {c["subject"] for c in inbox} >= {
+        "Coffee for our office?",
+        "Invoice copy for last month",
+    }
+    assert any(c["critical_window"] for c in inbox)
     followups = json.loads(goodwill("followups", "--json", db=url).stdout)
     assert followups and all(f["assignee"] for f in followups)
     twenty = json.loads(goodwill("client", "show", "C-0002", "--json", db=url).stdout)

@@ -171,7 +171,7 @@ def test_a_reply_stops_the_clock_threads_and_waiting_on_the_client_pauses_it(
         store,
         business,
         first.conversation_id,
-        text="Attached, with apologies.",
+        text="Attached, with apologies; I'll call you at 2pm to check it arrived.",
         author_email="ana@roastery.example",
         now=at + timedelta(minutes=10),
     )

@@ -68,13 +68,20 @@ def test_a_message_handed_in_becomes_a_conversation_and_a_reply_goes_to_the_outb
     assert one.status_code == 200 and len(one.json()["messages"]) == 2
     replied = mail_http.post(
         f"/api/v1/conversations/{conversation['id']}/reply",
-        json={"text": "Every 3 months, with our descaler."},
+        json={"text": "Every 3 months. I'll send you a link to our descaler today."},
         headers=bearer,
     )
     assert replied.status_code == 201, replied.text
     with seeded() as session:
         (row,) = session.execute(select(Outbox)).scalars()
         assert b"In-Reply-To: <y2@example.net>" in row.body
+    blocked = mail_http.post(
+        f"/api/v1/conversations/{conversation['id']}/reply",
+        json={"text": "Hi {{ first_name }}, we will call you at 3pm."},
+        headers=bearer,
+    )
+    assert blocked.status_code == 422 and blocked.json()["blocked"] is True
+    assert blocked.json()["findings"][0]["code"] == "unfilled_placeholder"
     assert mail_http.get("/api/v1/conversations/999", headers=bearer).status_code == 404
     assert mail_http.get("/api/v1/conversations").status_code == 401
     empty = mail_http.post("/api/v1/messages", content=b"  ", headers=auth)

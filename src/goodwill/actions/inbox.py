@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.calendars import BusinessCalendar, always_open
+from goodwill.domain.guardrails import Finding, check_reply
 from goodwill.domain.records import ClientRef
 from goodwill.domain.rota import Override, Rota, assignee_for_new, parse_rota
 from goodwill.domain.sla import ClientFacts, Clock, SlaPolicies, Target, parse_policies
@@ -52,6 +53,7 @@ from goodwill.store.models import (
     StaffUser,
 )
 from goodwill.store.queries import overviews_for
+from goodwill.store.reply_context import context_for_client
 
 log = logging.getLogger(__name__)
 
@@ -456,6 +458,18 @@ def clock_of(conversation: Conversation, settings: Settings) -> Clock | None:
 # -- staff actions -------------------------------------------------------------------------------
 
 
+def check(store: sessionmaker[Session], conversation_id: int, text: str) -> list[Finding]:
+    """The guardrails' findings on a draft reply in this conversation (nothing is stored)."""
+    with store() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        client = session.get(Client, conversation.client_id)
+        assert client is not None
+        context = context_for_client(session, client, waiting=conversation.status == "open")
+        return check_reply(text, context)
+
+
 def reply(
     store: sessionmaker[Session],
     settings: Settings,
@@ -464,13 +478,43 @@ def reply(
     text: str,
     author_email: str,
     now: datetime,
+    override_reason: str | None = None,
 ) -> int:
     """Queue a reply in the client's thread and stop the clock; returns the message's row id.
+
+    The guardrails check it first: a blocking finding (another client's name, a wrong partner, a
+    placeholder left in) stops it; warnings need ``override_reason``, stored with the findings
+    on the sent copy. Both raise InvalidInput carrying ``findings``.
 
     The mail carries In-Reply-To and References so the client's mail program threads it; the
     sent copy is stored on the conversation, and the outbox row is written in the same
     transaction, so the reply is sent once (the outbox retries, and a failure stays visible).
     """
+    if not text.strip():
+        raise InvalidInput("a reply needs some text", field="text")
+    if not settings.mail.get("from_address"):
+        raise ConfigError("set mail.from_address to send replies", key="mail.from_address")
+    findings = check(store, conversation_id, text)
+    blocking = [f for f in findings if f.severity == "block"]
+    warnings = [f for f in findings if f.severity == "warn"]
+    shown = [f.as_dict() for f in findings]
+    if blocking:
+        raise InvalidInput(
+            "the reply was not sent: " + "; ".join(f.message for f in blocking),
+            field="text",
+            findings=shown,
+            blocked=True,
+        )
+    reason = (override_reason or "").strip() or None
+    if warnings and reason is None:
+        raise InvalidInput(
+            "the reply needs a second look: "
+            + "; ".join(f.message for f in warnings)
+            + " — change it, or give a reason to send it as it is",
+            field="override_reason",
+            findings=shown,
+            blocked=False,
+        )
     if not text.strip():
         raise InvalidInput("a reply needs some text", field="text")
     sender = settings.mail.get("from_address")
@@ -527,6 +571,8 @@ def reply(
             new_text=text,
             author_id=author.id,
             auto_reply=False,
+            findings=shown,
+            override_reason=reason if warnings else None,
         )
         session.add(row)
         session.flush()

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from goodwill.actions.inbox import assign, reply, set_status
-from goodwill.cli.context import out, state
+from goodwill.cli.context import err, out, state
 from goodwill.errors import InvalidInput
 from goodwill.store.inbox import ConversationView, list_conversations, with_messages
 from goodwill.store.staff import user_by_email
@@ -99,14 +99,43 @@ def reply_command(
         Path, typer.Option("--text-file", metavar="FILE", help="The reply's text ('-': stdin).")
     ],
     as_: Annotated[str, typer.Option("--as", metavar="EMAIL", help="The staff member who writes.")],
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason",
+            metavar="TEXT",
+            help="Send despite the guardrails' warnings, for this reason (kept with the reply).",
+        ),
+    ] = None,
 ) -> None:
     """Queue a reply in the client's thread (sent by the outbox) and stop the clock.
+
+    The guardrails check it first: a blocking finding stops it; warnings need --override-reason.
 
     Example: goodwill conversation reply 12 --text-file answer.txt --as ana@shop.example
     """
     st = state(ctx)
     text = typer.get_text_stream("stdin").read() if str(text_file) == "-" else _read(text_file)
-    row = reply(st.store, st.settings, conversation_id, text=text, author_email=as_, now=st.now())
+    try:
+        row = reply(
+            st.store,
+            st.settings,
+            conversation_id,
+            text=text,
+            author_email=as_,
+            now=st.now(),
+            override_reason=override_reason,
+        )
+    except InvalidInput as exc:
+        found: list[dict[str, object]] = list(exc.fields.get("findings", []))  # type: ignore[call-overload]
+        for finding in found:
+            err.print(
+                f"{finding['severity']}: {finding['code']} at {finding['start']}-"
+                f"{finding['end']}: {finding['message']}",
+                markup=False,
+                highlight=False,
+            )
+        raise
     out.print(f"reply queued (message {row}); `goodwill mail send` or the worker sends it")
 
 

@@ -20,6 +20,7 @@ from goodwill.cli import (
     followups,
     imports,
     inbox,
+    incident,
     mail,
     playbook,
     reply,
@@ -47,6 +48,7 @@ app.add_typer(clv.app, name="clv")
 app.add_typer(cadence.app, name="cadence")
 app.add_typer(sla.app, name="sla")
 app.add_typer(reply.app, name="reply")
+app.add_typer(incident.app, name="incident")
 clients.register(app)
 followups.register(app)
 inbox.register(app)

@@ -8,67 +8,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from goodwill.cli.context import out, state
 from goodwill.domain.guardrails import (
     DEFAULT_LEXICON,
     Finding,
     Lexicon,
-    ReplyContext,
     check_reply,
     is_blocked,
     parse_lexicon,
 )
 from goodwill.errors import ConfigError, InvalidInput
-from goodwill.store.models import Client, Contact, Conversation, Partner, StaffUser
-from goodwill.store.queries import find_client
+from goodwill.store.reply_context import reply_context
 
 app = typer.Typer(
     help="Replies: check a reply against the guardrails before it leaves.",
     no_args_is_help=True,
 )
-
-
-def reply_context(
-    session: Session, client_ref: str, *, partner: str | None, incident: str | None
-) -> ReplyContext:
-    """What the guardrails need to know about the recipient, from the store.
-
-    The client waits on us when a conversation of theirs is open (owed a reply) or an incident
-    is named. ``partner`` must be one of the business's partners when any are known.
-    """
-    client = find_client(session, client_ref)
-    partners = list(session.execute(select(Partner.name).order_by(Partner.name)).scalars())
-    if partner is not None:
-        known = {p.casefold(): p for p in partners}
-        if partners and partner.casefold() not in known:
-            raise InvalidInput(
-                f"--partner: {partner!r} is not one of the business's partners "
-                f"({', '.join(partners)})",
-                option="--partner",
-            )
-        partner = known.get(partner.casefold(), partner)
-    waiting = session.execute(
-        select(Conversation.id)
-        .where(Conversation.client_id == client.id, Conversation.status == "open")
-        .limit(1)
-    ).first()
-    contacts = session.execute(select(Contact.name).where(Contact.client_id == client.id))
-    first = client.name.split()[0] if len(client.name.split()) > 1 else None
-    return ReplyContext(
-        recipient_name=client.name,
-        recipient_first_name=first,
-        other_client_names=tuple(
-            session.execute(select(Client.name).where(Client.id != client.id)).scalars()
-        ),
-        partners=tuple(partners),
-        partner=partner,
-        needs_next_step=waiting is not None or incident is not None,
-        staff_names=tuple(session.execute(select(StaffUser.name)).scalars()),
-        recipient_aliases=tuple(contacts.scalars()),
-    )
 
 
 def load_lexicon(path: Path | None) -> Lexicon:

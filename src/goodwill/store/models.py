@@ -418,6 +418,9 @@ class Message(Base):
     html: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     auto_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The guardrails' findings on an outgoing reply, and why its sender went ahead anyway.
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Attachment(Base):

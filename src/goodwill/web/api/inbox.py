@@ -32,6 +32,10 @@ MAX_MESSAGE = 50 * 1024 * 1024
 
 class ReplyIn(BaseModel):
     text: str = Field(min_length=1, description="The reply's text; it goes out as plain text.")
+    override_reason: str | None = Field(
+        default=None,
+        description="Why to send despite the guardrails' warnings (kept with the reply).",
+    )
 
 
 class MessageAccepted(BaseModel):
@@ -111,7 +115,10 @@ def hand_in_message(
     responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
 )
 def reply_api(conversation_id: int, body: ReplyIn, staff: ApiStaff, state: State) -> dict[str, Any]:
-    """Queue a reply in the client's thread as the token's staff member; the clock stops."""
+    """Queue a reply in the client's thread as the token's staff member; the clock stops.
+
+    The guardrails check it first: 422 with ``findings`` (and ``blocked``) when a finding blocks
+    it, or when it has warnings and no ``override_reason``."""
     row = reply(
         state.sessions,
         state.settings,
@@ -119,5 +126,6 @@ def reply_api(conversation_id: int, body: ReplyIn, staff: ApiStaff, state: State
         text=body.text,
         author_email=staff.email,
         now=state.now(),
+        override_reason=body.override_reason,
     )
     return {"message_row_id": row, "queued": True}

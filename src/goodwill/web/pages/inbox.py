@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goodwill.actions.inbox import reply, rota_for, set_status
+from goodwill.actions.inbox import check, reply, rota_for, set_status
 from goodwill.domain.rota import Override, Rota, covering_override
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput, NotFound
 from goodwill.store.inbox import (
@@ -231,6 +231,8 @@ def _thread_context(
     *,
     draft: str = "",
     error: str | None = None,
+    findings: list[dict[str, Any]] | None = None,
+    reason: str = "",
 ) -> dict[str, Any]:
     overview = _overviews(db, state, [view]).get(view.client_id)
     return _shared(db, state) | {
@@ -240,8 +242,17 @@ def _thread_context(
         "size_words": size_words,
         "draft": draft,
         "reply_error": error,
+        "findings": _shown_findings(draft, findings or []),
+        "needs_reason": bool(findings)
+        and not any(f["severity"] == "block" for f in findings or []),
+        "reason": reason,
         "page_flash": None,
     }
+
+
+def _shown_findings(text: str, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings with the words they are about, for the reply box."""
+    return [f | {"excerpt": text[int(f["start"]) : int(f["end"])]} for f in findings]
 
 
 @router.get("/inbox/{conversation_id:int}")
@@ -262,6 +273,23 @@ def conversation_clock(
     return render(request, "_conversation_clock.html", context)
 
 
+@router.post("/inbox/{conversation_id:int}/check")
+def check_draft(
+    request: Request,
+    staff: PageStaff,
+    state: State,
+    conversation_id: int,
+    text: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """The guardrails' findings on the draft, as the reply box shows them while one types."""
+    findings = [f.as_dict() for f in check(state.sessions, conversation_id, text)] if text else []
+    return render(
+        request,
+        "_reply_findings.html",
+        {"findings": _shown_findings(text, findings), "live": True},
+    )
+
+
 # -- acting on a conversation --------------------------------------------------------------------
 
 
@@ -273,11 +301,13 @@ def reply_to(
     state: State,
     conversation_id: int,
     text: Annotated[str, Form(max_length=100_000)] = "",
+    override_reason: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
     """Queue the reply (signed by the logged-in staff member) and come back to the thread.
 
-    A refused reply (no text, mail not configured) shows the thread again with the reason and
-    the draft kept, so nothing typed is lost.
+    A refused reply (no text, mail not configured, a guardrail finding that blocks, warnings
+    without a reason) shows the thread again with the reason, the findings and the draft kept,
+    so nothing typed is lost.
     """
     try:
         row = reply(
@@ -287,10 +317,20 @@ def reply_to(
             text=text,
             author_email=staff.email,
             now=state.now(),
+            override_reason=override_reason or None,
         )
     except (InvalidInput, ConfigError) as error:
         view = _thread(db, conversation_id)
-        context = _thread_context(db, state, view, draft=text, error=_reply_problem(error))
+        found = error.fields.get("findings")
+        context = _thread_context(
+            db,
+            state,
+            view,
+            draft=text,
+            error=_reply_problem(error),
+            findings=list(found) if isinstance(found, list) else None,
+            reason=override_reason,
+        )
         status = 409 if isinstance(error, ConfigError) else 422
         return render(request, "conversation.html", context, status=status)
     log.info("reply %s to conversation %s by staff user %s", row, conversation_id, staff.id)

@@ -116,6 +116,8 @@ def upgrade() -> None:
         sa.Column("html", sa.Text(), nullable=True),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("auto_reply", sa.Boolean(), nullable=False),
+        sa.Column("findings", sa.JSON(), nullable=False),
+        sa.Column("override_reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["staff_users.id"],
