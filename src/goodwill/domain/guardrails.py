@@ -850,7 +850,8 @@ _NOT_A_COMMITMENT = re.compile(
     r"|\A\s*(?:(?:i'm|i am|we're|we are|so|very|really|truly)\s+)*(?:sorry|apologies|"
     r"(?:we|i)\s+apologi[sz]e|thanks|thank\s+you|our\s+apologies)(?![\w])"
 )
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+#: Sentences, and clauses after a colon, semicolon or dash ("So sorry: it leaves today.").
+_SENTENCE = re.compile(r"[^.!?\n:;\u2014]+[.!?]*")
 _NEGATION = r"(?!'t|\s+(?:not|never|only\s+apologi[sz]e)(?![\w]))"
 
 
