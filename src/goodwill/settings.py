@@ -148,6 +148,14 @@ SPECS: tuple[SettingSpec, ...] = (
         '[[webhooks]] url = "https://...", events = ["sla.breach"] (default: all).',
     ),
     SettingSpec(
+        "recovery",
+        {"systemic_count": 3, "systemic_days": 30},
+        "Service recovery (docs/recovery.md): the same incident cause recorded `systemic_count` "
+        "times within `systemic_days` days raises a systemic-failure alert for the owner; "
+        "`weights` and `catalog` name the stakes weights and options catalog TOML files "
+        "(default: built in, and the catalog shipped with goodwill).",
+    ),
+    SettingSpec(
         "uploads",
         None,
         "Directory where files uploaded on the dashboard's import page wait to be imported; "
@@ -186,6 +194,9 @@ class Settings:
             "max_cycles": 3,
             "by_category": True,
         }
+    )
+    recovery: Mapping[str, Any] = field(
+        default_factory=lambda: {"systemic_count": 3, "systemic_days": 30}
     )
     config_path: Path | None = None
 
@@ -257,6 +268,7 @@ def load_settings(
         owner=_optional_str(raw, "owner", path),
         on_call=_optional_str(raw, "on_call", path),
         cadence=_cadence(raw.get("cadence", {}), path),
+        recovery=_recovery(raw.get("recovery", {}), path),
         public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
         config_path=path if path.exists() else None,
     )
@@ -336,6 +348,34 @@ def _cadence(value: object, path: Path) -> dict[str, Any]:
             file=str(path),
             key="cadence.by_category",
         )
+    return out
+
+
+def _recovery(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"systemic_count": 3, "systemic_days": 30}
+    known = ("systemic_count", "systemic_days", "weights", "catalog")
+    if not isinstance(value, dict) or set(value) - set(known):
+        raise ConfigError(
+            f"{path}: recovery takes {', '.join(known)}", file=str(path), key="recovery"
+        )
+    for key in ("systemic_count", "systemic_days"):
+        number = value.get(key, out[key])
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise ConfigError(
+                f"{path}: recovery.{key} must be a whole number, 1 or more",
+                file=str(path),
+                key=f"recovery.{key}",
+            )
+        out[key] = number
+    for key in ("weights", "catalog"):
+        if key in value:
+            if not isinstance(value[key], str):
+                raise ConfigError(
+                    f"{path}: recovery.{key} must be a file path",
+                    file=str(path),
+                    key=f"recovery.{key}",
+                )
+            out[key] = _path(value, key, path)
     return out
 
 

@@ -1,30 +1,36 @@
-"""`goodwill incident assess`: weigh a mistake's stakes for one client and list the options."""
+"""`goodwill incident`: weigh a mistake's stakes for one client, store it, and see its recovery
+through (listen, restate, own, offer, resolve, follow up)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-import tomllib
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from goodwill.actions.incidents import (
+    close,
+    confirm_restatement,
+    load_catalog,
+    load_weights,
+    open_incident,
+    read_context,
+    record_step,
+    recovery_files,
+    resolve,
+)
 from goodwill.cli.context import State, out, state
-from goodwill.domain.dates import DateError, parse_instant
-from goodwill.domain.money import AmountError, from_minor, parse_amount
-from goodwill.domain.recovery_options import Catalog, parse_catalog
-from goodwill.domain.stakes import Assessment, IncidentContext, Weights, assess, parse_weights
-from goodwill.errors import ConfigError, InvalidInput
-from goodwill.store.queries import client_profile, find_client
-from goodwill.store.value import client_value
+from goodwill.domain.stakes import Assessment, IncidentContext, assess
+from goodwill.errors import InvalidInput
+from goodwill.store.incidents import STEPS, IncidentView, get_incident, list_incidents
+from goodwill.store.queries import find_client
 
 log = logging.getLogger(__name__)
 
@@ -33,46 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-
-def _toml(path: Path, kind: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"{path}: cannot read {kind} file ({exc.strerror})", file=str(path)
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", file=str(path)) from exc
-
-
-def load_weights(path: Path | None) -> Weights:
-    """The weights file over the built-in weights; None: the built-in weights."""
-    return Weights() if path is None else parse_weights(_toml(path, "weights"), source=str(path))
-
-
-def load_catalog(path: Path | None) -> Catalog:
-    """The options catalog file; None: the shipped ``defaults/recovery.toml``."""
-    if path is not None:
-        return parse_catalog(_toml(path, "catalog"), source=str(path))
-    text = resources.files("goodwill").joinpath("defaults/recovery.toml").read_text("utf-8")
-    return parse_catalog(tomllib.loads(text), source="default recovery catalog")
-
-
-def _instant(text: str, option: str, zone: ZoneInfo) -> datetime:
-    try:
-        return parse_instant(text, zone=zone)
-    except DateError as exc:
-        raise InvalidInput(f"{option}: {exc}", option=option) from exc
-
-
-def _amount(text: str, option: str) -> Decimal:
-    try:
-        amount = parse_amount(text)
-    except AmountError as exc:
-        raise InvalidInput(f"{option}: {exc}", option=option) from exc
-    if amount < 0:
-        raise InvalidInput(f"{option}: must not be negative", option=option)
-    return amount
+__all__ = ["app", "incident_context", "load_catalog", "load_weights"]
 
 
 def _message(path: Path | None) -> str | None:
@@ -87,16 +54,6 @@ def _message(path: Path | None) -> str | None:
         raise InvalidInput(message, option="--message-file") from exc
 
 
-def _zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    """The client's own zone when known (their "3pm" is local to them), else the business's."""
-    if not name:
-        return default
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
-
-
 def incident_context(
     st: State,
     client_ref: str,
@@ -109,57 +66,23 @@ def incident_context(
     partner: str | None,
     stranded: bool | None,
 ) -> tuple[IncidentContext, str]:
-    """The incident as the domain sees it, with what the store knows of the client.
-
-    Yearly value is the population models' expected spend over the next year when they are
-    fitted, else the client's average spend per year so far. Earlier incidents are not stored
-    yet and count as none.
-    """
-    settings, now, today = st.settings, st.now(), st.today()
+    """The incident as the domain sees it (see ``read_context``), and the client's reference."""
     with st.store() as session:
         client = find_client(session, client_ref)
-        profile = client_profile(session, settings, client, today=today)
-        overview = profile.overview
-        value = None
-        if overview.figures.purchase_count:
-            try:
-                value = client_value(session, settings, client.id, today=today)
-            except InvalidInput as exc:
-                log.warning("client %s: no model value (%s)", client.id, exc)
-    zone = _zone(profile.timezone, settings.zone)
-    spent = from_minor(overview.figures.total_spend_minor, overview.currency)
-    yearly: Decimal | None = None
-    if value and value.expected_purchases_year is not None and value.expected_spend is not None:
-        yearly = Decimal(str(round(value.expected_purchases_year * value.expected_spend, 2)))
-    elif spent > 0:
-        yearly = (spent / Decimal(str(max(1.0, overview.tenure_years)))).quantize(Decimal("0.01"))
-    from goodwill.recovery_dates import deadline_from  # dateparser loads slowly; only here
-
-    found: datetime | None = None
-    if deadline is not None:
-        found = _instant(deadline, "--deadline", zone)
-    else:
-        written = _instant(message_time, "--message-time", zone) if message_time else now
-        if message:
-            found = deadline_from(message, reference=written, zone=zone)
-        if found is None:
-            found = deadline_from(what, reference=now, zone=zone)
-    context = IncidentContext(
-        what=what,
-        message=message,
-        now=now,
-        deadline=found,
-        cost=_amount(cost, "--cost") if cost is not None else None,
-        currency=overview.currency,
-        ours=partner is None,
-        partner=partner,
-        stranded=stranded,
-        tenure_years=overview.tenure_years if overview.figures.since else None,
-        yearly_value=yearly,
-        p_alive=value.p_alive if value else None,
-        earlier_incidents=0,
-    )
-    return context, overview.external_id or f"#{overview.id}"
+        context = read_context(
+            session,
+            st.settings,
+            client,
+            what=what,
+            message=message,
+            message_time=message_time,
+            deadline=deadline,
+            cost=cost,
+            partner=partner,
+            stranded=stranded,
+            now=st.now(),
+        )
+        return context, client.external_id or f"#{client.id}"
 
 
 def _cost(cost: Decimal | None, currency: str) -> str:
@@ -168,44 +91,62 @@ def _cost(cost: Decimal | None, currency: str) -> str:
     return "free" if cost == 0 else f"{cost:,.2f} {currency}"
 
 
+ClientOption = Annotated[str, typer.Option(metavar="ID", help="The client id, as imported.")]
+WhatOption = Annotated[str, typer.Option(metavar="TEXT", help="What went wrong, in a sentence.")]
+MessageFileOption = Annotated[
+    Path | None,
+    typer.Option(metavar="FILE", help="The client's own words (- reads standard input)."),
+]
+MessageTimeOption = Annotated[
+    str | None, typer.Option(metavar="ISO", help="When the client wrote (default: now).")
+]
+DeadlineOption = Annotated[
+    str | None,
+    typer.Option(metavar="ISO", help="The client's deadline (default: from their words)."),
+]
+CostOption = Annotated[
+    str | None, typer.Option(metavar="AMOUNT", help="What the mistake cost the client.")
+]
+PartnerOption = Annotated[
+    str | None,
+    typer.Option(metavar="NAME", help="The partner acting for us who made the mistake."),
+]
+StrandedOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--stranded/--not-stranded",
+        help="Whether the client is stranded or blocked now (default: from the words).",
+    ),
+]
+WeightsOption = Annotated[
+    Path | None,
+    typer.Option(metavar="FILE", help="Weights TOML (default: the recovery setting, or built in)."),
+]
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE", help="Options catalog TOML (default: the recovery setting, or shipped)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ByOption = Annotated[str, typer.Option(metavar="EMAIL", help="Who acts: a staff member's email.")]
+IdArgument = Annotated[int, typer.Argument(metavar="ID", help="The incident's id.")]
+
+
 @app.command("assess")
 def assess_command(
     ctx: typer.Context,
-    client: Annotated[str, typer.Option(metavar="ID", help="The client id, as imported.")],
-    what: Annotated[str, typer.Option(metavar="TEXT", help="What went wrong, in a sentence.")],
-    message_file: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="The client's own words (- reads standard input)."),
-    ] = None,
-    message_time: Annotated[
-        str | None,
-        typer.Option(metavar="ISO", help="When the client wrote (default: now)."),
-    ] = None,
-    deadline: Annotated[
-        str | None,
-        typer.Option(metavar="ISO", help="The client's deadline (default: from their words)."),
-    ] = None,
-    cost: Annotated[
-        str | None, typer.Option(metavar="AMOUNT", help="What the mistake cost the client.")
-    ] = None,
-    partner: Annotated[
-        str | None,
-        typer.Option(metavar="NAME", help="The partner acting for us who made the mistake."),
-    ] = None,
-    stranded: Annotated[
-        bool | None,
-        typer.Option(
-            "--stranded/--not-stranded",
-            help="Whether the client is stranded or blocked now (default: from the words).",
-        ),
-    ] = None,
-    weights: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Weights TOML (default: built in).")
-    ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Options catalog TOML (default: shipped).")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    client: ClientOption,
+    what: WhatOption,
+    message_file: MessageFileOption = None,
+    message_time: MessageTimeOption = None,
+    deadline: DeadlineOption = None,
+    cost: CostOption = None,
+    partner: PartnerOption = None,
+    stranded: StrandedOption = None,
+    weights: WeightsOption = None,
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Print the tier, the score, the reasons in plain words and the options; stores nothing.
 
@@ -213,7 +154,7 @@ def assess_command(
         --message-file mail.txt --cost 154
     """
     st = state(ctx)
-    chosen_weights, chosen_catalog = load_weights(weights), load_catalog(catalog)
+    chosen_weights, chosen_catalog = recovery_files(st.settings, weights=weights, catalog=catalog)
     context, client_id = incident_context(
         st,
         client,
@@ -255,3 +196,243 @@ def _print(result: Assessment, context: IncidentContext) -> None:
             ", ".join(offer.fits),
         )
     out.print(options)
+
+
+@app.command("open")
+def open_command(
+    ctx: typer.Context,
+    client: ClientOption,
+    what: WhatOption,
+    cause: Annotated[
+        str, typer.Option(metavar="TEXT", help='The cause, a short label (e.g. "wrong address").')
+    ],
+    by: ByOption,
+    message_file: MessageFileOption = None,
+    message_time: MessageTimeOption = None,
+    deadline: DeadlineOption = None,
+    cost: CostOption = None,
+    partner: PartnerOption = None,
+    stranded: StrandedOption = None,
+    weights: WeightsOption = None,
+    catalog: CatalogOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Assess an incident as `assess` does and store it; print its id, tier and options.
+
+    Example: goodwill incident open --client C-1042 --what "wrong pick-up address" \\
+        --message-file mail.txt --partner TripDesk --cause "wrong address" --by sam@example.com
+    """
+    st = state(ctx)
+    chosen_weights, chosen_catalog = recovery_files(st.settings, weights=weights, catalog=catalog)
+    incident_id = open_incident(
+        st.store,
+        st.settings,
+        client_ref=client,
+        what=what,
+        message=_message(message_file),
+        message_time=message_time,
+        deadline=deadline,
+        cost=cost,
+        partner=partner,
+        stranded=stranded,
+        cause=cause,
+        by=by,
+        now=st.now(),
+        weights=chosen_weights,
+        catalog=chosen_catalog,
+    )
+    view = _view(st, incident_id)
+    if as_json:
+        out.print_json(json.dumps(view.as_dict()))
+        return
+    i = view.incident
+    out.print(
+        f"Incident [bold]{i.id}[/bold] opened for {escape(view.client)}: tier {i.tier} "
+        f"(score {i.score:g})",
+        highlight=False,
+    )
+    _print_options(i.options, i.currency)
+
+
+def _view(st: State, incident_id: int) -> IncidentView:
+    with st.store() as session:
+        view = get_incident(session, incident_id)
+        session.expunge_all()
+        return view
+
+
+def _print_options(options: list[dict[str, Any]], currency: str) -> None:
+    table = Table("option", "cost", "who", "fits", title="Options")
+    for o in options:
+        cost = None if o.get("cost") is None else Decimal(str(o["cost"]))
+        table.add_row(
+            escape(str(o["name"])),
+            _cost(cost, currency),
+            str(o.get("authority", "")),
+            ", ".join(o.get("fits", [])),
+        )
+    out.print(table)
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None, typer.Option(metavar="STATUS", help="open, resolved or closed.")
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this client's incidents.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List incidents, newest first, with the steps still missing.
+
+    Example: goodwill incident list --status open
+    """
+    st = state(ctx)
+    with st.store() as session:
+        client_id = find_client(session, client).id if client is not None else None
+        views = list_incidents(session, status=status, client_id=client_id)
+        rows = [v.as_dict() for v in views]
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("id", "opened", "client", "tier", "cause", "status", "missing")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            _local(st, r["opened_at"]),
+            escape(r["client"]),
+            str(r["tier"]),
+            escape(r["cause"]),
+            r["status"],
+            ", ".join(r["missing"]),
+        )
+    out.print(table)
+
+
+def _local(st: State, iso: str | None) -> str:
+    if iso is None:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(st.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command("show")
+def show_command(ctx: typer.Context, incident_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Show an incident: the assessment, the steps done and the steps missing.
+
+    Example: goodwill incident show 12 --json
+    """
+    st = state(ctx)
+    view = _view(st, incident_id)
+    body = view.as_dict()
+    if as_json:
+        out.print_json(json.dumps(body))
+        return
+    i = view.incident
+    out.print(
+        f"[bold]Incident {i.id}[/bold] ({i.status}) — {escape(view.client)}, "
+        f"tier {i.tier} (score {i.score:g}), cause: {escape(i.cause)}",
+        highlight=False,
+    )
+    out.print(f"What: {escape(i.what)}", highlight=False)
+    if i.restatement:
+        confirmed = "confirmed" if i.confirmed_at else "not yet confirmed by the client"
+        out.print(f"Restated: {escape(i.restatement)} ({confirmed})", highlight=False)
+    if i.outcome:
+        chosen = f" — {escape(i.chosen_option)}" if i.chosen_option else ""
+        out.print(f"Outcome: {escape(i.outcome)}{chosen}", highlight=False)
+    steps = Table("step", "done", "by", "note", title="Steps")
+    done = {s.step: s for s in view.steps}
+    for step in STEPS:
+        s = done.get(step)
+        if s is None or step in view.missing:
+            steps.add_row(step, "missing", "", "")
+        else:
+            steps.add_row(
+                step, _local(st, s.done_at.isoformat()), escape(s.by), escape(s.note or "")
+            )
+    out.print(steps)
+    if i.close_reason:
+        out.print(f"Closed with steps missing because: {escape(i.close_reason)}", highlight=False)
+
+
+@app.command("step")
+def step_command(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    step: Annotated[
+        str, typer.Argument(metavar="STEP", help="listen, restate, own, offer or follow_up.")
+    ],
+    by: ByOption,
+    note: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="What was done; for restate, the restatement itself."),
+    ] = None,
+) -> None:
+    """Mark a recovery step done (restate needs --note: the problem in our own words).
+
+    Example: goodwill incident step 12 restate --note "you have no car and fly at 3pm" \\
+        --by sam@example.com
+    """
+    st = state(ctx)
+    record_step(st.store, incident_id, step, by=by, note=note, now=st.now())
+    out.print(f"Incident {incident_id}: {step} done.", highlight=False)
+
+
+@app.command("confirm")
+def confirm_command(ctx: typer.Context, incident_id: IdArgument, by: ByOption) -> None:
+    """Record that the client confirmed our restatement of the problem.
+
+    Example: goodwill incident confirm 12 --by sam@example.com
+    """
+    st = state(ctx)
+    confirm_restatement(st.store, incident_id, by=by, now=st.now())
+    out.print(f"Incident {incident_id}: the client confirmed the restatement.", highlight=False)
+
+
+@app.command("resolve")
+def resolve_command(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    outcome: Annotated[str, typer.Option(metavar="TEXT", help="How it ended, in a sentence.")],
+    by: ByOption,
+    option: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The option granted, as offered.")
+    ] = None,
+) -> None:
+    """Resolve an incident; the engine then creates the follow-up with the client.
+
+    Example: goodwill incident resolve 12 --outcome "drove her to the airport" \\
+        --option "find the client a car" --by sam@example.com
+    """
+    st = state(ctx)
+    resolve(
+        st.store,
+        st.settings,
+        incident_id,
+        outcome=outcome,
+        chosen_option=option,
+        by=by,
+        now=st.now(),
+    )
+    out.print(f"Incident {incident_id} resolved; a follow-up comes next.", highlight=False)
+
+
+@app.command("close")
+def close_command(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    by: ByOption,
+    reason: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Why it closes with a step missing (needed then)."),
+    ] = None,
+) -> None:
+    """Close an incident; refused while a step is missing, unless --reason says why.
+
+    Example: goodwill incident close 12 --by sam@example.com
+    """
+    st = state(ctx)
+    close(st.store, incident_id, reason=reason, by=by, now=st.now())
+    out.print(f"Incident {incident_id} closed.", highlight=False)

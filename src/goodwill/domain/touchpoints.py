@@ -36,6 +36,8 @@ TOUCH_POINTS: dict[str, str] = {
     "client.milestone": "a milestone: the 10th, 25th, 50th, 100th order (payload: n, what)",
     "incident.opened": "a mistake by us or a partner acting for us (payload: incident_id)",
     "incident.resolved": "an incident was resolved (payload: incident_id)",
+    "recovery.systemic": "the same incident cause recurred often enough to be a systemic "
+    "failure (payload: cause, count, days, incident_ids)",
     "sla.warning": "a client's message nears its response target (payload: conversation_id, "
     "subject, due_at, policy, critical)",
     "sla.breach": "a client's message passed its response target unanswered (payload: "

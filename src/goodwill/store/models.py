@@ -478,3 +478,59 @@ class RotaOverride(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    """A mistake by us or a partner acting for us, with its assessment as it was made and its
+    recovery: the steps done (``IncidentStep``), the option chosen, how it ended.
+
+    ``cause`` is a short label staff choose ("wrong address"), lower-cased, so recurring causes
+    can be counted; ``cost_minor`` is in minor units of ``currency``.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_cause_opened", "cause", "opened_at"),
+        Index("ix_incidents_client_opened", "client_id", "opened_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    message_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    partner: Mapped[str | None] = mapped_column(String(200))
+    ours: Mapped[bool] = mapped_column(Boolean)
+    stranded: Mapped[bool | None] = mapped_column(Boolean)
+    cause: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    factors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    chosen_option: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # open | resolved | closed
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_by: Mapped[str] = mapped_column(String(320))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    restatement: Mapped[str | None] = mapped_column(Text)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IncidentStep(Base):
+    """One recovery step done: listen, restate, own, offer, resolve or follow_up."""
+
+    __tablename__ = "incident_steps"
+    __table_args__ = (UniqueConstraint("incident_id", "step", name="uq_incident_steps_step"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(20))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)
