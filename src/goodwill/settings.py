@@ -156,6 +156,14 @@ SPECS: tuple[SettingSpec, ...] = (
         "(default: built in, and the catalog shipped with goodwill).",
     ),
     SettingSpec(
+        "templates",
+        None,
+        "Directory of canned replies, one Jinja2 `NAME.txt` file each, managed on the dashboard's "
+        "reply templates page too (docs/replies.md); a `rivalries.toml` and a `staff.toml` in it "
+        "feed the personal-touch suggestions. Its templates add to and replace the ones shipped "
+        "with goodwill; default: only the shipped ones, read-only.",
+    ),
+    SettingSpec(
         "uploads",
         None,
         "Directory where files uploaded on the dashboard's import page wait to be imported; "
@@ -178,6 +186,7 @@ class Settings:
     mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     uploads: Path | None = None
+    templates: Path | None = None
     mail: Mapping[str, Any] = field(default_factory=dict)
     sla: Path | None = None
     rota: Path | None = None
@@ -259,6 +268,7 @@ def load_settings(
         mappings=_mappings(raw.get("mappings", {}), path),
         profiles=_tables(raw.get("profiles", {}), "profiles", path),
         uploads=_path(raw, "uploads", path),
+        templates=_path(raw, "templates", path),
         mail=_mail(raw.get("mail", {}), path, env),
         sla=_path(raw, "sla", path),
         rota=_path(raw, "rota", path),

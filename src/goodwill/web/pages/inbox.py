@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill import replies
 from goodwill.actions.inbox import check, reply, rota_for, set_status
 from goodwill.domain.rota import Override, Rota, covering_override
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput, NotFound
@@ -32,7 +33,7 @@ from goodwill.store.inbox import (
     list_conversations,
     unreadable_mail,
 )
-from goodwill.store.models import Attachment, InboundMail, RotaOverride
+from goodwill.store.models import Attachment, InboundMail, RotaOverride, StaffUser
 from goodwill.store.queries import ClientOverview, overviews_for
 from goodwill.web.auth import PageStaff, Staff
 from goodwill.web.followup_access import staff_choices
@@ -229,25 +230,58 @@ def _thread_context(
     state: WebState,
     view: ConversationView,
     *,
+    staff: Staff,
     draft: str = "",
     error: str | None = None,
     findings: list[dict[str, Any]] | None = None,
     reason: str = "",
 ) -> dict[str, Any]:
     overview = _overviews(db, state, [view]).get(view.client_id)
-    return _shared(db, state) | {
-        "c": view,
-        "client": overview,
-        "quoted_part": quoted_part,
-        "size_words": size_words,
-        "draft": draft,
-        "reply_error": error,
-        "findings": _shown_findings(draft, findings or []),
-        "needs_reason": bool(findings)
-        and not any(f["severity"] == "block" for f in findings or []),
-        "reason": reason,
-        "page_flash": None,
-    }
+    templates, templates_problem = _templates_or_problem(state)
+    return (
+        _shared(db, state)
+        | {
+            "c": view,
+            "client": overview,
+            "quoted_part": quoted_part,
+            "size_words": size_words,
+            "draft": draft,
+            "reply_error": error,
+            "findings": _shown_findings(draft, findings or []),
+            "needs_reason": bool(findings)
+            and not any(f["severity"] == "block" for f in findings or []),
+            "reason": reason,
+            "page_flash": None,
+            "reply_templates": templates,
+            "chosen_template": "",
+            "template_error": templates_problem,
+        }
+        | _touch_context(db, state, view, staff)
+    )
+
+
+def _templates_or_problem(state: WebState) -> tuple[list[replies.ReplyTemplate], str | None]:
+    try:
+        return replies.list_templates(state.settings), None
+    except ConfigError as error:
+        return [], f"The reply templates cannot be read: {error.message}."
+
+
+def _touch_context(
+    db: Session, state: WebState, view: ConversationView, staff: Staff
+) -> dict[str, Any]:
+    """Personal-touch suggestions for the assigned staff member (else whoever is looking)."""
+    answering = (db.get(StaffUser, view.assignee_id) if view.assignee_id else None) or db.get(
+        StaffUser, staff.id
+    )
+    assert answering is not None
+    try:
+        found = replies.suggestions_for(
+            db, state.settings, view.id, staff=answering, today=state.today()
+        )
+    except ConfigError as error:
+        return {"touches": [], "touch_for": answering.name, "touch_problem": error.message}
+    return {"touches": found, "touch_for": answering.name, "touch_problem": None}
 
 
 def _shown_findings(text: str, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -259,9 +293,61 @@ def _shown_findings(text: str, findings: list[dict[str, Any]]) -> list[dict[str,
 def conversation_page(
     request: Request, staff: PageStaff, db: Db, state: State, conversation_id: int
 ) -> Response:
-    context = _thread_context(db, state, _thread(db, conversation_id))
+    context = _thread_context(db, state, _thread(db, conversation_id), staff=staff)
     context["page_flash"] = pop_flash(request)
     return render(request, "conversation.html", context)
+
+
+@router.get("/inbox/{conversation_id:int}/template")
+def use_template(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    conversation_id: int,
+    name: str = "",
+    text: str = "",
+    replace: str = "",
+) -> Response:
+    """Fill the reply box with a canned reply rendered for this conversation.
+
+    Rendering only fills the box: the guardrails check the text when it is sent, and their
+    findings on it show at once. A draft already typed is replaced only when asked
+    (``replace``); a template that cannot be filled leaves the draft as it is and says which
+    placeholder is missing. Without htmx the whole thread comes back with the box filled.
+    """
+    view = _thread(db, conversation_id)
+    user = db.get(StaffUser, staff.id)
+    assert user is not None
+    rendered, problem = None, None
+    try:
+        values = replies.placeholders_for(
+            db, state.settings, conversation_id, staff=user, today=state.today()
+        )
+        rendered = replies.render_template(state.settings, name, values)
+    except (InvalidInput, NotFound, ConfigError) as error:
+        problem = _reply_problem(error) if not isinstance(error, ConfigError) else error.message
+    if not _partial(request):
+        context = _thread_context(db, state, view, staff=staff, draft=rendered or "")
+        context["template_error"] = problem
+        context["chosen_template"] = name
+        return render(request, "conversation.html", context, status=422 if problem else 200)
+    asked = rendered is not None and bool(text.strip()) and not replace
+    findings = (
+        [f.as_dict() for f in check(state.sessions, conversation_id, rendered)]
+        if rendered and not asked
+        else []
+    )
+    context = {
+        "c": view,
+        "chosen_template": name,
+        "template_error": problem,
+        "ask_replace": asked,
+        "draft": rendered if rendered is not None and not asked else None,
+        "findings": _shown_findings(rendered or "", findings),
+        "live": True,
+    }
+    return render(request, "_reply_template.html", context)
 
 
 @router.get("/inbox/{conversation_id:int}/clock")
@@ -326,6 +412,7 @@ def reply_to(
             db,
             state,
             view,
+            staff=staff,
             draft=text,
             error=_reply_problem(error),
             findings=list(found) if isinstance(found, list) else None,
@@ -363,6 +450,71 @@ def change_status(
     log.info("conversation %s set %s by staff user %s", conversation_id, status, staff.id)
     request.session[FLASH_KEY] = message
     return RedirectResponse(f"/inbox/{conversation_id}", status_code=303)
+
+
+# -- reply templates ------------------------------------------------------------------------------
+
+
+def _templates_page_context(
+    state: WebState, staff: Staff, *, name: str, source: str | None = None
+) -> dict[str, Any]:
+    found, problem = _templates_or_problem(state)
+    chosen = next((t for t in found if t.name == name), None)
+    return {
+        "section": "inbox",
+        "reply_templates": found,
+        "templates_problem": problem,
+        "editable": state.settings.templates is not None,
+        "directory": str(state.settings.templates or replies.DEFAULT_TEMPLATES),
+        "may_edit": staff.is_owner and state.settings.templates is not None,
+        "is_owner": staff.is_owner,
+        "chosen": chosen,
+        "form": {
+            "name": name,
+            "source": source if source is not None else (chosen.source if chosen else ""),
+        },
+        "form_error": None,
+        "page_flash": None,
+    }
+
+
+@router.get("/inbox/templates")
+def templates_page(request: Request, staff: PageStaff, state: State, name: str = "") -> Response:
+    """The canned replies: everyone reads them; the owner edits and adds them."""
+    context = _templates_page_context(state, staff, name=name)
+    context["page_flash"] = pop_flash(request)
+    return render(request, "inbox_templates.html", context)
+
+
+@router.post("/inbox/templates")
+def save_reply_template(
+    request: Request,
+    staff: PageStaff,
+    state: State,
+    name: Annotated[str, Form(max_length=80)] = "",
+    source: Annotated[str, Form(max_length=replies.MAX_SOURCE)] = "",
+) -> Response:
+    """Save a canned reply as ``NAME.txt`` in the ``templates`` directory (the owner's)."""
+    check_owner(staff, "change the reply templates")
+    chosen = name.strip().lower()
+    try:
+        replies.save_template(state.settings, chosen, source)
+    except (InvalidInput, ConfigError) as error:
+        context = _templates_page_context(state, staff, name=chosen, source=source)
+        context["form_error"] = (
+            _reply_problem(error)
+            if isinstance(error, InvalidInput)
+            else error.message[:1].upper() + error.message[1:] + "."
+        )
+        return render(
+            request,
+            "inbox_templates.html",
+            context,
+            status=409 if isinstance(error, ConfigError) else 422,
+        )
+    log.info("reply template %s saved by staff user %s", chosen, staff.id)
+    request.session[FLASH_KEY] = f"Template “{chosen}” saved: it is in the reply box's list now."
+    return RedirectResponse(query_url("/inbox/templates", {"name": chosen}), status_code=303)
 
 
 # -- files ----------------------------------------------------------------------------------------
