@@ -9,14 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goodwill.errors import InvalidInput, NotFound
-from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, Incident, IncidentStep
+from goodwill.store.models import (
+    Client,
+    Event,
+    FollowUp,
+    FollowUpEvent,
+    Incident,
+    IncidentStep,
+    Order,
+)
 
 #: The recovery steps, in the order they are taken.
 STEPS = ("listen", "restate", "own", "offer", "resolve", "follow_up")
@@ -221,16 +230,155 @@ def recent_by_cause(
     )
 
 
+# -- the dashboard's reads ----------------------------------------------------------------------
+
+#: How a recovery ended, in the order the chart stacks them.
+OUTCOMES = (
+    ("recovered", "Recovered: every step taken"),
+    ("follow_up_due", "Resolved, follow-up to come"),
+    ("closed_short", "Closed with steps missing"),
+    ("open", "Still open"),
+)
+
+
+def outcome_of(view: IncidentView) -> str:
+    """Which of :data:`OUTCOMES` an incident is in now."""
+    status = view.incident.status
+    if status == "open":
+        return "open"
+    if not view.missing:
+        return "recovered"
+    if status == "resolved" and view.missing == ("follow_up",):
+        return "follow_up_due"
+    return "closed_short" if status == "closed" else "follow_up_due"
+
+
+@dataclass(frozen=True)
+class MonthOutcomes:
+    month: date  # the first day of the month, in the business's zone
+    by_outcome: dict[str, int]
+    by_tier: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_outcome.values())
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Incidents opened per month over a span, by how they ended and by tier; and of the clients
+    whose incident was resolved, how many bought again after it."""
+
+    months: tuple[MonthOutcomes, ...]
+    resolved: int
+    bought_again: int
+
+
+def _month(day: date, shift: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def recovery_outcomes(
+    session: Session, *, zone: ZoneInfo, today: date, months: int = 12
+) -> Outcomes:
+    """The last ``months`` calendar months (this one included) of incidents, by month opened.
+
+    Incidents are few (a business records tens a month, not thousands), so they are read with
+    their steps and bucketed here; "bought again" is one EXISTS per resolved incident, in SQL.
+    """
+    first = _month(today, -(months - 1))
+    since = datetime.combine(first, time(), zone)
+    rows = session.execute(
+        select(Incident, Client)
+        .join(Client, Client.id == Incident.client_id)
+        .where(Incident.opened_at >= since)
+        .order_by(Incident.opened_at, Incident.id)
+    ).all()
+    views = _views(session, [(i, c) for i, c in rows])
+    buckets = {
+        _month(first, k): MonthOutcomes(
+            _month(first, k), {key: 0 for key, _ in OUTCOMES}, {1: 0, 2: 0, 3: 0}
+        )
+        for k in range(months)
+    }
+    for view in views:
+        bucket = buckets.get(_month(view.incident.opened_at.astimezone(zone).date()))
+        if bucket is None:
+            continue
+        bucket.by_outcome[outcome_of(view)] += 1
+        bucket.by_tier[view.incident.tier] = bucket.by_tier.get(view.incident.tier, 0) + 1
+    later = (
+        select(Order.id)
+        .where(Order.client_id == Incident.client_id, Order.occurred_at > Incident.resolved_at)
+        .exists()
+    )
+    resolved, bought = session.execute(
+        select(func.count(Incident.id), func.count(Incident.id).filter(later)).where(
+            Incident.opened_at >= since, Incident.resolved_at.is_not(None)
+        )
+    ).one()
+    return Outcomes(tuple(buckets[m] for m in sorted(buckets)), int(resolved), int(bought or 0))
+
+
+@dataclass(frozen=True)
+class SystemicAlert:
+    """A cause that recurred past the threshold, with the incidents that made it one."""
+
+    cause: str
+    at: datetime
+    count: int
+    days: int
+    incidents: tuple[IncidentView, ...]
+
+
+def systemic_alerts(session: Session, *, since: datetime) -> list[SystemicAlert]:
+    """The ``recovery.systemic`` alerts raised since ``since``, newest first."""
+    events = session.execute(
+        select(Event.occurred_at, Event.payload)
+        .where(Event.type == "recovery.systemic", Event.occurred_at >= since)
+        .order_by(Event.occurred_at.desc(), Event.id.desc())
+    ).all()
+    ids = {int(i) for _, payload in events for i in payload.get("incident_ids", [])}
+    found: dict[int, IncidentView] = {}
+    if ids:
+        rows = session.execute(
+            select(Incident, Client)
+            .join(Client, Client.id == Incident.client_id)
+            .where(Incident.id.in_(ids))
+        ).all()
+        found = {v.incident.id: v for v in _views(session, [(i, c) for i, c in rows])}
+    return [
+        SystemicAlert(
+            cause=str(payload.get("cause", "")),
+            at=at,
+            count=int(payload.get("count", 0)),
+            days=int(payload.get("days", 0)),
+            incidents=tuple(
+                found[int(i)] for i in payload.get("incident_ids", []) if int(i) in found
+            ),
+        )
+        for at, payload in events
+    ]
+
+
 __all__ = [
+    "OUTCOMES",
     "SOURCE",
     "STATUSES",
     "STEPS",
     "IncidentView",
+    "MonthOutcomes",
+    "Outcomes",
     "StepView",
+    "SystemicAlert",
     "earlier_incidents",
     "get_incident",
     "list_incidents",
     "normalise_cause",
+    "outcome_of",
     "recent_by_cause",
+    "recovery_outcomes",
     "resolved_key",
+    "systemic_alerts",
 ]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.guardrails import ReplyContext
 from goodwill.errors import InvalidInput
-from goodwill.store.models import Client, Contact, Conversation, Order, Partner, StaffUser
+from goodwill.store.models import (
+    Client,
+    Contact,
+    Conversation,
+    Incident,
+    Order,
+    Partner,
+    StaffUser,
+)
 from goodwill.store.queries import find_client
 
 
@@ -54,14 +62,29 @@ def reply_context(
 
 
 def context_for_client(session: Session, client: Client, *, waiting: bool) -> ReplyContext:
-    """The context for a reply in the client's conversation (inbox, API, terminal): the partner
-    is the one the client's latest order came through; ``waiting``: the conversation is owed an
-    answer, so the reply must offer a next step."""
+    """The context for a reply in the client's conversation (inbox, API, terminal).
+
+    With an open incident, the reply is about it: its partner is the one the reply may name and
+    the reply must offer a next step. Otherwise the partner is the one the client's latest order
+    came through; ``waiting``: the conversation is owed an answer, so a next step is needed too.
+    """
+    incident = session.execute(
+        select(Incident.id, Incident.partner)
+        .where(Incident.client_id == client.id, Incident.status == "open")
+        .order_by(Incident.opened_at.desc(), Incident.id.desc())
+        .limit(1)
+    ).first()
+    partner = incident.partner if incident is not None and incident.partner else None
+    if partner is not None:  # named on the incident in free text: kept only if it is a partner
+        known = session.execute(
+            select(Partner.name).where(func.lower(Partner.name) == partner.casefold())
+        ).scalar_one_or_none()
+        partner = known
     context = reply_context(
         session,
         client.external_id or client.email or f"#{client.id}",
-        partner=latest_partner(session, client.id),
-        incident=None,
+        partner=partner or latest_partner(session, client.id),
+        incident=str(incident.id) if incident is not None else None,
     )
     return replace(context, needs_next_step=context.needs_next_step or waiting)
 

@@ -25,6 +25,7 @@ from goodwill.web.csrf import csrf_protect
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.pages import at_risk, calendar, followups, imports, inbox, login, today
 from goodwill.web.pages import clients as client_pages
+from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         app.include_router(router)
     app.include_router(imports.router)
     app.include_router(inbox.router)
+    app.include_router(incident_pages.router)
     app.include_router(client_pages.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)

@@ -120,3 +120,84 @@ def bar_chart(bars: Sequence[Bar]) -> BarChart:
         label_x=LABEL_WIDTH,
         bar_height=BAR,
     )
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a column: its series (for the CSS variant and legend), value and position."""
+
+    series: str
+    variant: str
+    value: float
+    y: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    x: float
+    total: float
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class ColumnChart:
+    """Stacked columns over time, laid out in a ``WIDTH`` × ``height`` box."""
+
+    columns: tuple[Column, ...]
+    legend: tuple[tuple[str, str], ...]  # (series, variant), in stacking order
+    ticks: tuple[Tick, ...]  # here ``x`` is the tick's height on the y axis
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    plot_top: int
+    plot_bottom: int
+    column_width: float
+
+
+COLUMN_PLOT_HEIGHT = 220
+
+
+def column_chart(
+    labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]]
+) -> ColumnChart:
+    """Stack ``series`` (name, CSS variant, one value per label) into one column per label,
+    the first series at the bottom, against a round y-axis maximum."""
+    totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
+    step = nice_step(max(totals, default=0.0))
+    top_value = step * max(1, math.ceil(max(totals, default=0.0) / step))
+    plot_left, plot_right, plot_top = 60, WIDTH - 10, TOP
+    plot_bottom = plot_top + COLUMN_PLOT_HEIGHT
+    slot = (plot_right - plot_left) / max(1, len(labels))
+    width = slot * 0.62
+    columns = []
+    for i, label in enumerate(labels):
+        base = float(plot_bottom)
+        segments = []
+        for name, variant, values in series:
+            height = COLUMN_PLOT_HEIGHT * max(values[i], 0.0) / top_value
+            base -= height
+            if values[i] > 0:
+                segments.append(Segment(name, variant, values[i], base, height))
+        columns.append(
+            Column(label, plot_left + slot * i + (slot - width) / 2, totals[i], tuple(segments))
+        )
+    count = round(top_value / step)
+    ticks = tuple(
+        Tick(x=plot_bottom - COLUMN_PLOT_HEIGHT * k / count, text=tick_text(step * k))
+        for k in range(count + 1)
+    )
+    return ColumnChart(
+        columns=tuple(columns),
+        legend=tuple((name, variant) for name, variant, _ in series),
+        ticks=ticks,
+        width=WIDTH,
+        height=plot_bottom + AXIS,
+        plot_left=plot_left,
+        plot_right=plot_right,
+        plot_top=plot_top,
+        plot_bottom=plot_bottom,
+        column_width=width,
+    )
