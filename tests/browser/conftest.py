@@ -76,10 +76,16 @@ def sample_seed(store: sessionmaker[Session], settings: Settings) -> None:
 def serve(
     tmp_path_factory: pytest.TempPathFactory,
     seed: Callable[[sessionmaker[Session], Settings], None],
+    *,
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> Iterator[str]:
-    """Seed a fresh SQLite file, serve the app over it on a free port; yield its base URL."""
+    """Seed a fresh SQLite file, serve the app over it on a free port; yield its base URL.
+
+    ``adjust`` changes the settings (a response-target file, a mail address) before both."""
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'goodwill.db'}"
     settings = load_settings(database_url=url, environ={})
+    if adjust is not None:
+        settings = adjust(settings)
     seed(open_store(url), settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -118,6 +124,7 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
         "console", lambda message: errors.append(message.text) if message.type == "error" else None
     )
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.console_errors = errors  # a test expecting an error status takes its line out
     try:
         yield tab
         assert errors == [], f"browser console errors: {errors}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,9 @@ from goodwill.store.models import Conversation, Incident, Outbox
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
-from tests.web.sample import add_client, add_purchase, staff_user
+from tests.web.rentals import RAVI_WORDS, rental_business
 from tests.web.test_inbox_http import POLICY, arrive, mail, post_form
 
-RAVI_WORDS = (
-    "I'm at the address you sent me and there is no car here. I'm stranded, and my flight "
-    "leaves at 3pm tomorrow."
-)
 HTMX = {"HX-Request": "true"}
 
 
@@ -50,46 +45,8 @@ def web_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def rental(store: sessionmaker[Session]) -> sessionmaker[Session]:
-    """The owner, a staff member, and clients: Ravi (TripDesk), Dan (RoadTrips), a couple at
-    the hotel desk, a passenger, and Hilda, a client for twenty years."""
     with store.begin() as session:
-        staff_user(session, now=NOW)
-        staff_user(session, email="sam@example.com", role="staff", name="Sam Staff", now=NOW)
-        ravi = add_client(
-            session,
-            external_id="R-1",
-            name="Ravi Patel",
-            email="ravi@example.com",
-            since=date(2019, 5, 1),
-            now=NOW,
-        )
-        dan = add_client(
-            session, external_id="R-2", name="Dan Fischer", email="dan@example.com", now=NOW
-        )
-        for client, via, order in ((ravi, "TripDesk", "T-1"), (dan, "RoadTrips", "T-2")):
-            add_purchase(
-                session,
-                client,
-                order_id=order,
-                at=NOW - timedelta(days=10),
-                amount_minor=18_000,
-                product="Compact car, 3 days",
-                channel=via,
-            )
-        add_client(session, external_id="H-1", name="Anna Berg", email="anna@example.com", now=NOW)
-        add_client(session, external_id="P-1", name="Lena Ortiz", now=NOW)
-        add_client(session, external_id="P-2", name="Tom Reyes", now=NOW)
-        hilda = add_client(
-            session, external_id="S-1", name="Hilda Brand", since=date(2006, 9, 1), now=NOW
-        )
-        add_purchase(
-            session,
-            hilda,
-            order_id="S-100",
-            at=NOW - timedelta(days=40),
-            amount_minor=12_000,
-            product="Walking boots",
-        )
+        rental_business(session, now=NOW)
     return store
 
 
