@@ -158,8 +158,8 @@ def demo_mail(clients_csv: Path, *, now: datetime) -> list[DemoMail]:
     add(
         who(cafe),
         "Espresso machine down — opening at 10",
-        "Good morning, our machine shows a pressure error and we open at 10. Can someone "
-        "come by or call us? This is urgent for us.\n\n-- \n" + cafe["name"],
+        "Good morning, our machine shows a pressure error and we cannot serve coffee. We open "
+        "at 10:00. Can someone come by or call us? This is urgent for us.\n\n-- \n" + cafe["name"],
         now - _last_weekday_morning(now),
         ident="demo-7",
     )
@@ -179,3 +179,130 @@ def _last_weekday_morning(now: datetime) -> datetime:
 def _rows(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         yield from csv.DictReader(handle)
+
+
+@dataclass(frozen=True)
+class DemoIncident:
+    """A mistake of the demo's past: opened ``days`` ago (fractions for hours) for a client by
+    their id; the steps taken; ``resolved``: how it ended; ``closed``: closed as well (with
+    ``reason`` when a step is missing)."""
+
+    client: str
+    what: str
+    cause: str
+    days: float
+    message: str | None = None
+    partner: str | None = None
+    cost: str | None = None
+    steps: tuple[str, ...] = ()
+    restated: str | None = None
+    resolved: str | None = None
+    option_index: int | None = None  # which offered option was chosen
+    closed: bool = False
+    reason: str | None = None
+
+
+def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
+    """The demo's incidents, oldest first: a year of recoveries ending in several ways, a
+    courier losing parcels three times in three weeks (a systemic failure), and this morning's
+    café whose machine broke before opening (the one on the board to act on)."""
+    people = {row["client_id"]: row for row in _rows(clients_csv)}
+    home = [r["client_id"] for r in people.values() if r["email"] and not r.get("tags")]
+    morning = (now - _last_weekday_morning(now)).total_seconds() / 86400
+    cafe_words = (
+        "Good morning, our machine shows a pressure error and we cannot serve coffee. We open "
+        "at 10:00. Can someone come by or call us? This is urgent for us."
+    )
+    every = ("listen", "restate", "own", "offer")
+    return [
+        DemoIncident(
+            home[5],
+            "a 1 kg bag arrived ground instead of whole beans",
+            "wrong grind",
+            300,
+            steps=every,
+            restated="You asked for whole beans and got ground.",
+            resolved="sent a new bag the same day",
+            option_index=0,
+            closed=True,
+        ),
+        DemoIncident(
+            "C-0007",
+            "the tour guide did not turn up for the tasting tour",
+            "guide no-show",
+            210,
+            partner="CityTrips",
+            cost="78",
+            message="We waited 40 minutes for the guide on our anniversary trip.",
+            steps=every,
+            restated="Your guide never came, on your anniversary trip.",
+            resolved="a private tour the next morning",
+            option_index=0,
+            closed=True,
+        ),
+        DemoIncident(
+            home[6],
+            "beans were stale on arrival",
+            "stale beans",
+            150,
+            steps=("listen", "own"),
+            resolved="refunded",
+            option_index=None,
+            closed=True,
+            reason="the client did not answer our calls",
+        ),
+        DemoIncident(
+            home[7],
+            "descaling kit missing from the order",
+            "packing",
+            95,
+            steps=every,
+            restated="The kit was not in the box.",
+            resolved="sent the kit by post",
+            option_index=0,
+            closed=True,
+        ),
+        DemoIncident(
+            home[8],
+            "the grinder was delivered with a cracked hopper",
+            "damaged in transit",
+            60,
+            steps=every,
+            restated="The hopper arrived cracked.",
+            resolved="a new hopper delivered",
+            option_index=0,
+        ),
+        DemoIncident(
+            home[9],
+            "the courier lost the parcel",
+            "courier lost parcel",
+            21,
+            steps=every,
+            restated="Your parcel never came.",
+            resolved="sent a replacement by express",
+            option_index=0,
+        ),
+        DemoIncident(
+            home[10],
+            "the courier lost the parcel",
+            "courier lost parcel",
+            9,
+            steps=("listen", "own"),
+        ),
+        DemoIncident(
+            home[1],
+            "the courier lost the parcel",
+            "courier lost parcel",
+            0.12,
+            message="My order from last week has not arrived yet.",
+            steps=("listen",),
+        ),
+        DemoIncident(
+            "C-0002",
+            "the espresso machine we serviced shows a pressure error",
+            "machine service",
+            morning,
+            message=cafe_words,
+            steps=("listen",),
+        ),
+    ]

@@ -232,3 +232,9 @@ def test_the_demo_builds_a_business_with_a_today_list(tmp_path: Path) -> None:
     assert followups and all(f["assignee"] for f in followups)
     twenty = json.loads(goodwill("client", "show", "C-0002", "--json", db=url).stdout)
     assert twenty["tenure_years"] >= 19.9
+    incidents = json.loads(goodwill("incident", "list", "--json", db=url).stdout)
+    cafe = next(i for i in incidents if i["client"] == "C-0002")
+    assert cafe["status"] == "open" and cafe["tier"] == 3  # the machine broke before opening
+    assert {i["status"] for i in incidents} == {"open", "resolved", "closed"}
+    courier = [i for i in incidents if i["cause"] == "courier lost parcel"]
+    assert len(courier) == 3  # three in three weeks: the owner was alerted

@@ -87,6 +87,7 @@ def demo(
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
         settings = _demo_inbox(st, files.clients)
+        _demo_incidents(st, settings, files.clients)
     report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
     out.print(f"demo business ready in {settings.database_url}: {report.created} follow-ups")
@@ -123,6 +124,54 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
                 now=message.at + timedelta(hours=1),
             )
     return settings
+
+
+def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
+    """The demo's incidents, opened, worked and ended at their own times."""
+    from goodwill.actions import incidents
+    from goodwill.demo import DEMO_STAFF
+    from goodwill.demo_inbox import demo_incidents
+    from goodwill.store.incidents import get_incident
+
+    by = DEMO_STAFF[1][0]
+    for spec in demo_incidents(clients_csv, now=st.now()):
+        at = st.now() - timedelta(days=spec.days)
+        made = incidents.open_incident(
+            st.store,
+            settings,
+            client_ref=spec.client,
+            what=spec.what,
+            message=spec.message,
+            message_time=at if spec.message else None,
+            partner=spec.partner,
+            cost=spec.cost,
+            cause=spec.cause,
+            by=by,
+            now=at,
+        )
+        for n, step in enumerate(spec.steps, start=1):
+            when = at + timedelta(minutes=20 * n)
+            note = spec.restated if step == "restate" else None
+            incidents.record_step(st.store, made, step, by=by, note=note, now=when)
+            if step == "restate":
+                incidents.confirm_restatement(st.store, made, by=by, now=when)
+        if spec.resolved is None:
+            continue
+        option = None
+        if spec.option_index is not None:
+            with st.store() as session:
+                offered = get_incident(session, made).incident.options
+            option = str(offered[spec.option_index]["name"]) if offered else None
+        done = at + timedelta(hours=3)
+        incidents.resolve(
+            st.store, settings, made, outcome=spec.resolved, chosen_option=option, by=by, now=done
+        )
+        if spec.closed:
+            if spec.reason is None:
+                incidents.record_step(
+                    st.store, made, "follow_up", by=by, now=done + timedelta(days=3)
+                )
+            incidents.close(st.store, made, reason=spec.reason, by=by, now=done + timedelta(days=3))
 
 
 def _demo_users(st: State) -> None:

@@ -99,6 +99,10 @@ DEFAULT_STRANDED_WORDS = (
     "cannot work",
     "can't log in",
     "cannot log in",
+    "can't open",
+    "cannot open",
+    "can't serve",
+    "cannot serve",
     "blocked",
 )
 DEFAULT_SCARCITY_WORDS = (
