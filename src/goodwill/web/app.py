@@ -21,6 +21,7 @@ from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
+from goodwill.web.api import incidents as api_incidents
 from goodwill.web.csrf import csrf_protect
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.pages import at_risk, calendar, followups, imports, inbox, login, today
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)
     app.include_router(api_inbox.router)
+    app.include_router(api_incidents.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
     return app

@@ -1,0 +1,199 @@
+"""Service recovery over JSON: assess, open, list and read incidents, take the steps.
+
+The same actions as the dashboard and ``goodwill incident``: an assessment stores nothing,
+opening stores the assessment as it was made, and a step, a confirmation, a resolution or a
+closing is taken as the token's staff member. Closing with a step missing needs a ``reason``
+(409 otherwise); choosing an option that needs the owner's authority needs an owner's token.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from goodwill.actions import incidents as actions
+from goodwill.domain.stakes import assess
+from goodwill.errors import NotAllowed
+from goodwill.store.incidents import get_incident, list_incidents
+from goodwill.store.queries import find_client
+from goodwill.web.api.schemas import ErrorBody
+from goodwill.web.auth import ApiStaff
+from goodwill.web.state import Db, State
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["incidents"],
+    responses={
+        401: {"model": ErrorBody, "description": "No valid API token."},
+        422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
+    },
+)
+
+
+class IncidentIn(BaseModel):
+    client: str = Field(min_length=1, description="The client's id as imported, or their email.")
+    what: str = Field(min_length=1, max_length=2000, description="What went wrong.")
+    message: str | None = Field(default=None, description="The client's own words.")
+    message_time: str | None = Field(
+        default=None, description="When the client wrote (ISO 8601; default: now)."
+    )
+    deadline: str | None = Field(
+        default=None, description="The client's deadline (ISO 8601; default: from their words)."
+    )
+    cost: Decimal | None = Field(default=None, ge=0, description="What the mistake cost.")
+    partner: str | None = Field(default=None, description="The partner acting for us, if any.")
+    stranded: bool | None = Field(
+        default=None, description="Stranded or blocked now (default: from the words)."
+    )
+
+
+class IncidentOpen(IncidentIn):
+    cause: str = Field(min_length=1, max_length=200, description="A short label of the cause.")
+
+
+class StepIn(BaseModel):
+    step: Literal["listen", "restate", "own", "offer", "follow_up"]
+    note: str | None = Field(default=None, description="For restate: the restatement.")
+
+
+class ResolveIn(BaseModel):
+    outcome: str = Field(min_length=1, description="How it ended.")
+    option: str | None = Field(default=None, description="The option chosen (one offered).")
+
+
+class CloseIn(BaseModel):
+    reason: str | None = Field(default=None, description="Needed when a step is missing.")
+
+
+@router.post("/incidents/assess")
+def assess_api(body: IncidentIn, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
+    """The tier, score, factors in plain words and options for an incident; stores nothing."""
+    weights, catalog = actions.recovery_files(state.settings)
+    client = find_client(db, body.client)
+    context = actions.read_context(
+        db,
+        state.settings,
+        client,
+        what=body.what,
+        message=body.message,
+        message_time=body.message_time,
+        deadline=body.deadline,
+        cost=body.cost,
+        partner=body.partner,
+        stranded=body.stranded,
+        now=state.now(),
+    )
+    return assess(context, weights, catalog).as_dict()
+
+
+@router.post("/incidents", status_code=201)
+def open_api(body: IncidentOpen, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
+    """Open an incident as the token's staff member; the stored incident, with its assessment."""
+    made = actions.open_incident(
+        state.sessions,
+        state.settings,
+        client_ref=body.client,
+        what=body.what,
+        message=body.message,
+        message_time=body.message_time,
+        deadline=body.deadline,
+        cost=body.cost,
+        partner=body.partner,
+        stranded=body.stranded,
+        cause=body.cause,
+        by=staff.email,
+        now=state.now(),
+    )
+    return _read(db, made)
+
+
+@router.get("/incidents")
+def list_api(
+    staff: ApiStaff,
+    db: Db,
+    status: Annotated[str | None, Query(description="open, resolved or closed")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """Incidents, newest first, with the steps done and missing."""
+    return [v.as_dict() for v in list_incidents(db, status=status, limit=limit)]
+
+
+@router.get("/incidents/{incident_id}", responses={404: {"model": ErrorBody}})
+def get_api(incident_id: int, staff: ApiStaff, db: Db) -> dict[str, Any]:
+    return _read(db, incident_id)
+
+
+@router.post(
+    "/incidents/{incident_id}/steps",
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def step_api(
+    incident_id: int, body: StepIn, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
+    """Mark a step done (``resolve`` has its own endpoint)."""
+    actions.record_step(
+        state.sessions, incident_id, body.step, by=staff.email, note=body.note, now=state.now()
+    )
+    return _read(db, incident_id)
+
+
+@router.post(
+    "/incidents/{incident_id}/confirm",
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def confirm_api(incident_id: int, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
+    """The client confirmed our restatement of the problem."""
+    actions.confirm_restatement(state.sessions, incident_id, by=staff.email, now=state.now())
+    return _read(db, incident_id)
+
+
+@router.post(
+    "/incidents/{incident_id}/resolve",
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def resolve_api(
+    incident_id: int, body: ResolveIn, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
+    """How it ended and the option chosen; the engine then creates the follow-up."""
+    offered = get_incident(db, incident_id).incident.options
+    if not staff.is_owner and any(
+        o.get("name") == body.option and o.get("authority") == "owner" for o in offered
+    ):
+        raise NotAllowed(
+            f"{body.option!r} needs the owner's authority; an owner's token grants it",
+            role=staff.role,
+        )
+    actions.resolve(
+        state.sessions,
+        state.settings,
+        incident_id,
+        outcome=body.outcome,
+        chosen_option=body.option,
+        by=staff.email,
+        now=state.now(),
+    )
+    db.expire_all()
+    return _read(db, incident_id)
+
+
+@router.post(
+    "/incidents/{incident_id}/close",
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+def close_api(
+    incident_id: int, body: CloseIn, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
+    """Close it; with a step missing only with a ``reason``."""
+    actions.close(state.sessions, incident_id, reason=body.reason, by=staff.email, now=state.now())
+    return _read(db, incident_id)
+
+
+def _read(db: Db, incident_id: int) -> dict[str, Any]:
+    db.expire_all()
+    return get_incident(db, incident_id).as_dict()
+
+
+__all__ = ["router"]
