@@ -23,6 +23,20 @@ ENV_CONFIG = "GOODWILL_CONFIG"
 ENV_SECRET_KEY = "GOODWILL_SECRET_KEY"
 
 
+#: The weekly digest's settings and their defaults (the `digest` table).
+DIGEST_DEFAULTS: Mapping[str, Any] = {"enabled": False, "weekday": "monday", "hour": 8, "to": []}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+#: Listening's settings and their defaults (the `feedback` table).
+FEEDBACK_DEFAULTS: Mapping[str, Any] = {
+    "questions": None,
+    "themes": None,
+    "new_years": 1,
+    "long_term_years": 5,
+    "link_days": 30,
+}
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
@@ -169,6 +183,28 @@ SPECS: tuple[SettingSpec, ...] = (
         "Directory where files uploaded on the dashboard's import page wait to be imported; "
         "default: an `uploads` directory in the user's data directory.",
     ),
+    SettingSpec(
+        "business_name",
+        None,
+        "The business's name as clients know it, shown on the feedback form and in the mail "
+        "that asks a question; default: none (the form then names no one).",
+    ),
+    SettingSpec(
+        "feedback",
+        dict(FEEDBACK_DEFAULTS),
+        "Listening (docs/listening.md): `questions` and `themes` name TOML files of your own "
+        "(default: the ones shipped); `new_years` and `long_term_years` are the tenure at the "
+        "time of an answer below which a client counts as new and from which as long-term; "
+        "`link_days` is how long a personal feedback link stays valid.",
+    ),
+    SettingSpec(
+        "digest",
+        dict(DIGEST_DEFAULTS),
+        "The owner's weekly digest by email (docs/insights.md): `enabled`, the `weekday` "
+        "(monday … sunday) and `hour` (0-23, in the business's timezone) it is sent at, and `to` "
+        "(addresses; default: the owner(s)). Sent once per ISO week; a worker that was down at "
+        "the hour sends it later that week. Needs mail.from_address.",
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -207,6 +243,9 @@ class Settings:
     recovery: Mapping[str, Any] = field(
         default_factory=lambda: {"systemic_count": 3, "systemic_days": 30}
     )
+    business_name: str | None = None
+    feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
+    digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
     config_path: Path | None = None
 
     @property
@@ -280,6 +319,9 @@ def load_settings(
         cadence=_cadence(raw.get("cadence", {}), path),
         recovery=_recovery(raw.get("recovery", {}), path),
         public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
+        business_name=_optional_str(raw, "business_name", path),
+        feedback=_feedback(raw.get("feedback", {}), path),
+        digest=_digest(raw.get("digest", {}), path),
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
@@ -387,6 +429,60 @@ def _recovery(value: object, path: Path) -> dict[str, Any]:
                 )
             out[key] = _path(value, key, path)
     return out
+
+
+def _feedback(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = dict(FEEDBACK_DEFAULTS)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(
+            f"{path}: feedback takes {', '.join(out)}", file=str(path), key="feedback"
+        )
+    for key in ("questions", "themes"):
+        if key in value:
+            if not isinstance(value[key], str):
+                raise ConfigError(
+                    f"{path}: feedback.{key} must be a file path",
+                    file=str(path),
+                    key=f"feedback.{key}",
+                )
+            out[key] = _path(value, key, path)
+    for key in ("new_years", "long_term_years", "link_days"):
+        number = value.get(key, out[key])
+        if not isinstance(number, int | float) or isinstance(number, bool) or number <= 0:
+            raise ConfigError(
+                f"{path}: feedback.{key} must be a number above 0",
+                file=str(path),
+                key=f"feedback.{key}",
+            )
+        out[key] = number
+    if out["long_term_years"] < out["new_years"]:
+        raise ConfigError(
+            f"{path}: feedback.long_term_years must not be below feedback.new_years",
+            file=str(path),
+            key="feedback.long_term_years",
+        )
+    return out
+
+
+def _digest(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = dict(DIGEST_DEFAULTS)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(f"{path}: digest takes {', '.join(out)}", file=str(path), key="digest")
+    enabled = value.get("enabled", out["enabled"])
+    weekday = str(value.get("weekday", out["weekday"])).lower()
+    hour = value.get("hour", out["hour"])
+    to = value.get("to", out["to"])
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{path}: digest.enabled must be true or false", key="digest.enabled")
+    if weekday not in WEEKDAYS:
+        raise ConfigError(f"{path}: digest.weekday must be monday … sunday", key="digest.weekday")
+    if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
+        raise ConfigError(f"{path}: digest.hour must be a whole hour, 0 to 23", key="digest.hour")
+    if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
+        raise ConfigError(f"{path}: digest.to must be a list of addresses", key="digest.to")
+    return {"enabled": enabled, "weekday": weekday, "hour": hour, "to": [a.lower() for a in to]}
 
 
 def _tiers(value: object, path: Path) -> dict[str, int]:

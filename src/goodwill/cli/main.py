@@ -17,10 +17,12 @@ from goodwill.cli import (
     clv,
     engine,
     events,
+    feedback,
     followups,
     imports,
     inbox,
     incident,
+    insights,
     mail,
     playbook,
     reply,
@@ -49,6 +51,8 @@ app.add_typer(cadence.app, name="cadence")
 app.add_typer(sla.app, name="sla")
 app.add_typer(reply.app, name="reply")
 app.add_typer(incident.app, name="incident")
+app.add_typer(feedback.app, name="feedback")
+app.add_typer(insights.app, name="insights")
 clients.register(app)
 followups.register(app)
 inbox.register(app)

@@ -58,6 +58,7 @@ def demo(
     Example: goodwill demo --port 8080
     """
     from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF, write_demo_files
+    from goodwill.demo_feedback import demo_answers
 
     st = state(ctx)
     if st.db is None:
@@ -88,6 +89,7 @@ def demo(
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
         settings = _demo_inbox(st, files.clients)
         _demo_incidents(st, settings, files.clients)
+        demo_answers(st.store, settings, seed=seed, now=st.now())  # listening (demo_feedback.py)
     report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
     out.print(f"demo business ready in {settings.database_url}: {report.created} follow-ups")

@@ -3,8 +3,10 @@
 A rule says on which event type it fires, under which conditions (ordinal, late count, tier,
 tenure, tags, channel, amount), and what follow-up it creates: title, channel, personal level,
 who (assignee rule), by when (due rule), the message template to suggest, and the reason that
-suppresses duplicates (at most one open follow-up per client per reason). The file format is
-documented in docs/playbooks.md; this module validates a parsed mapping and matches events.
+suppresses duplicates (at most one open follow-up per client per reason). A rule with ``ask``
+puts an open question to the client by mail when its follow-up would be due, instead. The file
+format is documented in docs/playbooks.md; this module validates a parsed mapping and matches
+events.
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ class Rule:
     quiet_days: int = 0
     fresh_days: int = 14
     enabled: bool = True
+    #: A question's key: the rule asks it by mail (a personal link) instead of creating a
+    #: follow-up, and creates the follow-up only for a client with no email address.
+    ask: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,7 @@ _RULE_KEYS = {
     "quiet_days",
     "fresh_days",
     "enabled",
+    "ask",
 }
 _WHEN_KEYS = {"ordinal", "late_count", "tier", "tenure_years", "tags", "channel", "amount"}
 _DUE = re.compile(r"^(?:within\s+)?(\d+(?:\.\d+)?)\s+(business\s+)?(day|hour|minute)s?$")
@@ -376,6 +382,9 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> Rule:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise where.error("enabled", "expected true or false")
+    ask = raw.get("ask")
+    if ask is not None and (not isinstance(ask, str) or not ask.strip()):
+        raise where.error("ask", "expected a question's key (docs/listening.md)")
     return Rule(
         name=name,
         on=raw["on"],
@@ -391,6 +400,7 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> Rule:
         quiet_days=ints["quiet_days"],
         fresh_days=ints["fresh_days"],
         enabled=enabled,
+        ask=ask,
     )
 
 

@@ -47,7 +47,9 @@ from goodwill.domain.touchpoints import (
     latest_anniversary,
     payment_touch_point,
 )
+from goodwill.engine.asking import ask_for_rule
 from goodwill.engine.clocks import clock_events, notify
+from goodwill.engine.digest import weekly_digest
 from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.ingest import insert_new
@@ -90,6 +92,7 @@ class PassReport:
     suppressed: int = 0
     closed: int = 0
     notified: int = 0  # SLA warnings and breaches queued for mail and webhooks
+    asked: int = 0  # open questions mailed to clients by rules with `ask` (engine/asking.py)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -166,6 +169,8 @@ class EnginePass:
         relevant = self._worth_applying()
         while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first, relevant=relevant):
             first = False
+        # The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py).
+        self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
         with self.store.begin() as session:
             stored = session.get(EngineRun, run_id)
             if stored is not None:
@@ -595,7 +600,24 @@ class EnginePass:
             )
             for rule in firing[event.id]:
                 if matches(rule, event.payload, context):
+                    if rule.ask and self._ask(session, rule, event, client) is not None:
+                        continue  # asked by mail (or before); no email: the follow-up below
                     self._create(session, rule, event, client, context, staff, known)
+
+    def _ask(self, session: Session, rule: Rule, event: Event, client: Client) -> bool | None:
+        """A rule that asks a question by mail (see engine/asking.py)."""
+        asked = ask_for_rule(
+            session,
+            self.settings,
+            rule,
+            event,
+            client,
+            frame=client_frame(client, self.settings),
+            calendar=self.calendar,
+            now=self.now,
+        )
+        self.report.asked += int(bool(asked))
+        return asked
 
     def _closable(self, session: Session, events: list[Event]) -> dict[int, list[FollowUp]]:
         """Open follow-ups, by client, that some event of this batch may close."""

@@ -534,3 +534,65 @@ class IncidentStep(Base):
     done_at: Mapped[datetime] = mapped_column(UTCDateTime)
     by: Mapped[str] = mapped_column(String(320))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedbackRequest(Base):
+    """An open question put to a client through a personal link.
+
+    The link's token is kept only as its SHA-256 (``token_hash``): the database alone cannot
+    answer for a client. ``key`` is the reason the question was asked (a playbook rule and the
+    event behind it, or a staff member's request), unique, so the engine never asks twice for
+    the same reason. ``sent_at`` is when the mail with the link is due to leave (the outbox
+    sends it then); ``answered_at`` is set by the one answer the link takes.
+    """
+
+    __tablename__ = "feedback_requests"
+    __table_args__ = (Index("ix_feedback_requests_client", "client_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(500), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(100))
+    question_text: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(320))  # rule:NAME | staff:EMAIL | cli
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FeedbackAnswer(Base):
+    """A client's answer, verbatim, with the question as it was asked, who recorded it and how,
+    and the client's tenure in days at that moment (NULL for a client with no history yet)."""
+
+    __tablename__ = "feedback_answers"
+    __table_args__ = (Index("ix_feedback_answers_client_time", "client_id", "answered_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feedback_requests.id", ondelete="SET NULL"), unique=True
+    )
+    question_key: Mapped[str | None] = mapped_column(String(100))
+    question_text: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(20))  # client | staff | cli
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20))  # form | call | visit | email | cli
+    tenure_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class FeedbackTheme(Base):
+    """A theme found in an answer and the phrases that earned it (``matches``: phrase, the
+    words as written, their span, whether a negation preceded them)."""
+
+    __tablename__ = "feedback_themes"
+    __table_args__ = (
+        UniqueConstraint("answer_id", "theme", name="uq_feedback_themes_answer_theme"),
+        Index("ix_feedback_themes_theme", "theme"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("feedback_answers.id", ondelete="CASCADE"))
+    theme: Mapped[str] = mapped_column(String(100))
+    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -26,7 +26,9 @@ from goodwill.web.csrf import csrf_protect
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.pages import at_risk, calendar, followups, imports, inbox, login, today
 from goodwill.web.pages import clients as client_pages
+from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
+from goodwill.web.pages import insights as insight_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
 
@@ -90,6 +92,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(imports.router)
     app.include_router(inbox.router)
     app.include_router(incident_pages.router)
+    app.include_router(insight_pages.router)
+    app.include_router(feedback_pages.router)
     app.include_router(client_pages.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)

@@ -12,6 +12,7 @@ from goodwill.store.queries import Sort, client_profile, find_client, list_clien
 from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
 from goodwill.web.followup_words import event_words
+from goodwill.web.pages.feedback import client_feedback
 from goodwill.web.pages.followups import pop_flash, row_context
 from goodwill.web.rendering import client_url, render
 from goodwill.web.state import Db, State
@@ -125,5 +126,6 @@ def client_page(
             "more": more,
             "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
             "event_label": _event_label,
+            **client_feedback(db, state, client.id),
         },
     )

@@ -1,0 +1,320 @@
+"""Listening: ask a client an open question by mail, keep their answer, compare what new and
+long-term clients value.
+
+The questions and themes come from TOML files (shipped defaults, or the business's own named by
+the ``feedback`` setting). Asking creates a request with a personal link and, in the same
+transaction, an outbox mail that carries the link and leaves at ``send_at``; the mail's outbox
+key is the request's, so it is queued once. Answers are tagged with themes when they are stored,
+and the phrases that matched are stored with them.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import logging
+import math
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from goodwill.domain.questions import Question, parse_questions
+from goodwill.domain.themes import Tag, Theme, parse_themes, tag_answer
+from goodwill.errors import ConfigError, InvalidInput, NotFound
+from goodwill.settings import Settings
+from goodwill.store import feedback as stored
+from goodwill.store.ingest import insert_new
+from goodwill.store.models import Client, Outbox
+
+log = logging.getLogger(__name__)
+
+#: Days in a year of tenure, for the new / long-term boundaries.
+YEAR_DAYS = 365.25
+
+
+# -- the questions and themes files ------------------------------------------------------------
+
+
+def _read(path: Path | None, default: str, what: str) -> tuple[dict[str, Any], str]:
+    if path is None:
+        text = resources.files("goodwill").joinpath(f"defaults/{default}").read_text("utf-8")
+        return tomllib.loads(text), f"default {what}"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), str(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} file not found", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc
+
+
+@functools.lru_cache(maxsize=8)
+def _questions(path: Path | None, stamp: float) -> dict[str, Question]:
+    data, source = _read(path, "questions.toml", "questions")
+    return parse_questions(data, source=source)
+
+
+@functools.lru_cache(maxsize=8)
+def _themes(path: Path | None, stamp: float) -> tuple[Theme, ...]:
+    data, source = _read(path, "themes.toml", "themes")
+    return parse_themes(data, source=source)
+
+
+def _stamp(path: Path | None) -> float:
+    """The file's modification time, so an edited file is read again."""
+    try:
+        return path.stat().st_mtime if path is not None else 0.0
+    except OSError:
+        return -1.0
+
+
+def load_questions(settings: Settings) -> dict[str, Question]:
+    """The questions by key; errors name the file, the question and the field."""
+    path = settings.feedback.get("questions")
+    return _questions(path, _stamp(path))
+
+
+def load_themes(settings: Settings) -> tuple[Theme, ...]:
+    """The themes in their configured order; errors name the file, the theme and the field."""
+    path = settings.feedback.get("themes")
+    return _themes(path, _stamp(path))
+
+
+def question(settings: Settings, key: str) -> Question:
+    questions = load_questions(settings)
+    if key not in questions:
+        raise NotFound(
+            f"no question with key {key!r} (known: {', '.join(questions)})", question=key
+        )
+    return questions[key]
+
+
+def tag(settings: Settings, text: str) -> list[Tag]:
+    return tag_answer(text, load_themes(settings))
+
+
+def group_days(settings: Settings) -> tuple[int, int]:
+    """Tenure in days below which a client is new, and from which long-term."""
+    return (
+        math.floor(float(settings.feedback["new_years"]) * YEAR_DAYS),
+        math.floor(float(settings.feedback["long_term_years"]) * YEAR_DAYS),
+    )
+
+
+# -- asking --------------------------------------------------------------------------------------
+
+
+def can_mail(settings: Settings) -> str | None:
+    """Why questions cannot be mailed (a setting missing), or None when they can."""
+    if not settings.mail.get("from_address"):
+        return "mail.from_address is not set"
+    if not settings.public_url:
+        return "public_url is not set (the personal link needs it)"
+    return None
+
+
+def feedback_link(settings: Settings, token: str) -> str:
+    return f"{settings.public_url}/feedback/{token}"
+
+
+@dataclass(frozen=True)
+class Asked:
+    request_id: int
+    link: str
+    send_at: datetime
+    expires_at: datetime
+
+
+def ask(
+    session: Session,
+    settings: Settings,
+    client: Client,
+    asked: Question,
+    *,
+    key: str,
+    created_by: str,
+    now: datetime,
+    send_at: datetime | None = None,
+) -> Asked | None:
+    """Ask ``client`` by mail: a request under ``key`` and its mail, leaving at ``send_at``
+    (default now); None when a request was already made under ``key``.
+
+    The client needs an email address and goodwill a sender and a public address.
+    """
+    problem = can_mail(settings)
+    if problem is not None:
+        raise ConfigError(f"cannot mail a question: {problem}", key="mail")
+    if not client.email:
+        raise InvalidInput(
+            f"client {stored.client_ref(client)} has no email address: ask on a call and record "
+            "the answer with `goodwill feedback add`",
+            field="client",
+        )
+    leaves = max(send_at or now, now)
+    expires = leaves + timedelta(days=float(settings.feedback["link_days"]))
+    made = stored.create_request(
+        session,
+        client,
+        key=key,
+        question_key=asked.key,
+        question_text=asked.text,
+        created_by=created_by,
+        now=now,
+        sent_at=leaves,
+        expires_at=expires,
+    )
+    if made is None:
+        return None
+    link = feedback_link(settings, made.token)
+    mail = _question_mail(settings, client, asked, link=link, expires=expires, at=leaves)
+    insert_new(
+        session,
+        Outbox,
+        [
+            {
+                "key": f"feedback:request/{made.id}",
+                "kind": "email",
+                "recipients": [client.email],
+                "body": mail.as_bytes(),
+                "status": "queued",
+                "attempts": 0,
+                "next_attempt_at": leaves,
+                "created_at": now,
+            }
+        ],
+        ["key"],
+    )
+    log.info("feedback request %s for client %s (%s)", made.id, client.id, asked.key)
+    return Asked(made.id, link, leaves, expires)
+
+
+def _question_mail(
+    settings: Settings,
+    client: Client,
+    asked: Question,
+    *,
+    link: str,
+    expires: datetime,
+    at: datetime,
+) -> EmailMessage:
+    sender = str(settings.mail["from_address"])
+    business = settings.business_name
+    mail = EmailMessage()
+    mail["From"] = email.utils.formataddr((business, sender)) if business else sender
+    mail["To"] = str(client.email)
+    mail["Subject"] = f"A question from {business}" if business else "A question for you"
+    mail["Date"] = email.utils.format_datetime(at)
+    mail["Message-ID"] = email.utils.make_msgid(domain=sender.rsplit("@", 1)[-1])
+    until = expires.astimezone(settings.zone).date().isoformat()
+    mail.set_content(
+        f"Hello {client.name},\n\n"
+        "We would like to hear from you, in your own words:\n\n"
+        f"    {asked.text}\n\n"
+        f"You can answer here, no login needed:\n{link}\n\n"
+        f"The link is yours alone; it takes one answer and works until {until}.\n\n"
+        f"Thank you,\n{business or 'the team'}\n"
+    )
+    return mail
+
+
+# -- answers -------------------------------------------------------------------------------------
+
+
+def answer_link(
+    session: Session, settings: Settings, token: str, text: str, *, now: datetime
+) -> int:
+    """A client's answer through their personal link (once; see ``store.feedback``)."""
+    text = text.strip()
+    return stored.answer_request(
+        session, token, text, tags=tag(settings, text), now=now, zone=settings.zone
+    )
+
+
+def add_answer(
+    session: Session,
+    settings: Settings,
+    client: Client,
+    *,
+    question_text: str,
+    answer: str,
+    answered_at: datetime,
+    channel: str,
+    recorded_by: str,
+    now: datetime,
+    staff_id: int | None = None,
+) -> int:
+    """An answer heard on a call or a visit, or brought from elsewhere, kept verbatim.
+
+    ``question_text`` may be a question's key or its words: the key is then stored too.
+    """
+    if answered_at > now:
+        raise InvalidInput("an answer cannot be given in the future", field="at")
+    questions = load_questions(settings)
+    words = " ".join(question_text.split())
+    known = questions.get(words) or next((q for q in questions.values() if q.text == words), None)
+    return stored.record_answer(
+        session,
+        client,
+        question_key=known.key if known else None,
+        question_text=known.text if known else words,
+        answer=answer.strip(),
+        answered_at=answered_at,
+        recorded_by=recorded_by,
+        channel=channel,
+        tags=tag(settings, answer),
+        now=now,
+        zone=settings.zone,
+        staff_id=staff_id,
+    )
+
+
+def compare_themes(
+    session: Session, settings: Settings, *, until: datetime | None, quotes: int = 2
+) -> dict[str, Any]:
+    """What new and long-term clients talk about, theme by theme (configured order first).
+
+    ``new_share`` is the share of new clients' answers that carry the theme (0 when there are
+    none); likewise ``long_term_share``. ``quotes`` holds up to ``quotes`` short verbatim
+    sentences from each group, long-term first.
+    """
+    new_days, long_days = group_days(settings)
+    found = stored.compare_groups(
+        session, new_days=new_days, long_term_days=long_days, until=until, quotes=quotes
+    )
+    by_theme = {t.theme: t for t in found.themes}
+    order = [t.key for t in load_themes(settings)]
+    order += sorted(set(by_theme) - set(order))
+
+    def share(count: int, total: int) -> float:
+        return round(count / total, 4) if total else 0.0
+
+    themes = []
+    for key in order:
+        counts = by_theme.get(key)
+        new = counts.new if counts else 0
+        long = counts.long_term if counts else 0
+        themes.append(
+            {
+                "theme": key,
+                "new_share": share(new, found.new_answers),
+                "long_term_share": share(long, found.long_term_answers),
+                "new_answers": new,
+                "long_term_answers": long,
+                "quotes": [
+                    *(counts.long_term_quotes if counts else ()),
+                    *(counts.new_quotes if counts else ()),
+                ],
+            }
+        )
+    return {
+        "themes": themes,
+        "groups": {
+            "new": {"answers": found.new_answers, "tenure_days_below": new_days},
+            "long_term": {"answers": found.long_term_answers, "tenure_days_from": long_days},
+        },
+    }

@@ -1,0 +1,279 @@
+"""`goodwill feedback`: keep what clients say when asked open questions, and see what new and
+long-term clients value."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from goodwill.actions.feedback import (
+    add_answer,
+    ask,
+    compare_themes,
+    load_themes,
+    question,
+)
+from goodwill.cli.context import out, state
+from goodwill.domain.dates import DateError, parse_date, parse_instant
+from goodwill.domain.themes import evaluate
+from goodwill.errors import InvalidInput
+from goodwill.store.feedback import CHANNELS, end_of_day, list_answers
+from goodwill.store.queries import find_client
+
+app = typer.Typer(
+    help="Listening: open questions, answers kept verbatim, themes compared by tenure.",
+    no_args_is_help=True,
+)
+
+__all__ = ["app"]
+
+ClientOption = Annotated[str, typer.Option(metavar="ID", help="The client id, as imported.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _read(path: Path, option: str) -> str:
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{option}: cannot read {path} ({exc.strerror})", option=option) from exc
+
+
+@app.command("add")
+def add_command(
+    ctx: typer.Context,
+    client: ClientOption,
+    question_text: Annotated[
+        str,
+        typer.Option("--question", metavar="TEXT", help="The question asked, or a question's key."),
+    ],
+    answer_file: Annotated[
+        Path,
+        typer.Option(metavar="FILE", help="The answer, verbatim (- reads standard input)."),
+    ],
+    at: Annotated[
+        str | None, typer.Option(metavar="ISO", help="When the client answered (default: now).")
+    ] = None,
+    channel: Annotated[
+        str, typer.Option(metavar="CHANNEL", help=f"How it was given: {', '.join(CHANNELS)}.")
+    ] = "cli",
+    as_json: JsonOption = False,
+) -> None:
+    """Keep a client's answer verbatim, tagged with its themes and their tenure at the time.
+
+    Example: goodwill feedback add --client C-1042 --question miss-us \\
+        --answer-file answer.txt --at 2026-11-20T14:30 --channel call
+    """
+    st = state(ctx)
+    now = st.now()
+    try:
+        answered = parse_instant(at, zone=st.settings.zone) if at else now
+    except DateError as exc:
+        raise InvalidInput(f"--at: {exc}", option="--at") from exc
+    text = _read(answer_file, "--answer-file")
+    with st.store.begin() as session:
+        found = find_client(session, client)
+        answer_id = add_answer(
+            session,
+            st.settings,
+            found,
+            question_text=question_text,
+            answer=text,
+            answered_at=answered,
+            channel=channel,
+            recorded_by="cli",
+            now=now,
+        )
+    with st.store() as session:
+        view = next(a for a in list_answers(session, client_id=found.id) if a.id == answer_id)
+    if as_json:
+        out.print_json(json.dumps(view.as_dict()))
+        return
+    themes = ", ".join(view.theme_keys) or "no theme"
+    tenure = "unknown tenure" if view.tenure_days is None else f"{view.tenure_days} days a client"
+    out.print(
+        f"Answer {answer_id} kept for {escape(view.client)} ({tenure}): {escape(themes)}",
+        highlight=False,
+    )
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    client: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this client's answers.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List answers, newest first, with the themes found in them.
+
+    Example: goodwill feedback list --client C-1042 --json
+    """
+    st = state(ctx)
+    with st.store() as session:
+        client_id = find_client(session, client).id if client else None
+        answers = list_answers(session, client_id=client_id, limit=limit)
+    if as_json:
+        out.print_json(json.dumps({"answers": [a.as_dict() for a in answers]}))
+        return
+    if not answers:
+        out.print("No answers yet.")
+        return
+    table = Table("when", "client", "tenure", "themes", "answer")
+    for a in answers:
+        table.add_row(
+            a.answered_at.astimezone(st.settings.zone).date().isoformat(),
+            escape(a.client),
+            "—" if a.tenure_days is None else f"{a.tenure_days / 365.25:.1f} y",
+            escape(", ".join(a.theme_keys)),
+            escape(a.answer),
+        )
+    out.print(table)
+
+
+@app.command("themes")
+def themes_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Count answers given up to this day (default: all)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare new clients with long-term ones: each theme's share of their answers, and quotes.
+
+    Tenure is the client's at the time of each answer; the boundaries are the feedback
+    setting's new_years and long_term_years.
+
+    Example: goodwill feedback themes --as-of 2026-11-30 --json
+    """
+    st = state(ctx)
+    until = None
+    if as_of:
+        try:
+            until = end_of_day(parse_date(as_of), st.settings.zone)
+        except DateError as exc:
+            raise InvalidInput(f"--as-of: {exc}", option="--as-of") from exc
+    with st.store() as session:
+        body = compare_themes(session, st.settings, until=until)
+    if as_json:
+        out.print_json(json.dumps(body))
+        return
+    _print_comparison(body, {t.key: t.label for t in load_themes(st.settings)})
+
+
+def _print_comparison(body: dict[str, Any], labels: dict[str, str]) -> None:
+    groups = body["groups"]
+    new, long = groups["new"]["answers"], groups["long_term"]["answers"]
+    table = Table(
+        "theme",
+        f"new clients ({new})",
+        f"long-term ({long})",
+        "in their words",
+        title="What clients value",
+    )
+    for theme in body["themes"]:
+        table.add_row(
+            escape(labels.get(theme["theme"], theme["theme"])),
+            f"{theme['new_share']:.0%}",
+            f"{theme['long_term_share']:.0%}",
+            "\n".join(f"“{escape(q)}”" for q in theme["quotes"][:2]),
+        )
+    out.print(table)
+
+
+@app.command("ask")
+def ask_command(
+    ctx: typer.Context,
+    client: ClientOption,
+    question_key: Annotated[
+        str, typer.Option("--question", metavar="KEY", help="The question's key.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Ask a client a question now: a personal link by mail (queued in the outbox); print it.
+
+    Example: goodwill feedback ask --client C-1042 --question benefit
+    """
+    st = state(ctx)
+    now = st.now()
+    asked_question = question(st.settings, question_key)
+    with st.store.begin() as session:
+        found = find_client(session, client)
+        made = ask(
+            session,
+            st.settings,
+            found,
+            asked_question,
+            key=f"cli:{found.id}/{question_key}/{now.isoformat()}",
+            created_by="cli",
+            now=now,
+        )
+    assert made is not None  # the key holds the instant: a new request every time
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "request_id": made.request_id,
+                    "link": made.link,
+                    "expires_at": made.expires_at.isoformat(),
+                }
+            )
+        )
+        return
+    out.print(f"Asked {escape(client)}: {escape(asked_question.text)}", highlight=False)
+    out.print(made.link, highlight=False, soft_wrap=True)
+
+
+@app.command("evaluate")
+def evaluate_command(
+    ctx: typer.Context,
+    labelled: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help='JSON lines with "answer" and "themes" (a list of keys).'
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Measure the themes against answers people labelled: precision and recall per theme.
+
+    Example: goodwill feedback evaluate tests/data/feedback.jsonl --json
+    """
+    st = state(ctx)
+    pairs: list[tuple[str, frozenset[str]]] = []
+    for number, line in enumerate(_read(labelled, "FILE").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            pairs.append((str(row["answer"]), frozenset(row["themes"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(
+                f"{labelled}:{number}: expected an object with answer and themes",
+                file=str(labelled),
+                line=number,
+            ) from exc
+    scores = evaluate(pairs, load_themes(st.settings))
+    if as_json:
+        out.print_json(json.dumps({"answers": len(pairs), "themes": [s.as_dict() for s in scores]}))
+        return
+    title = f"{len(pairs)} answers"
+    table = Table("theme", "labelled", "found", "precision", "recall", title=title)
+    for s in scores:
+        table.add_row(
+            s.theme,
+            str(s.true_positives + s.false_negatives),
+            str(s.true_positives + s.false_positives),
+            f"{s.precision:.2f}",
+            f"{s.recall:.2f}",
+        )
+    out.print(table)

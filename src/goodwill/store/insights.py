@@ -1,0 +1,758 @@
+"""Weekly series for the insights page, the CLI and the owner's digest, aggregated in the database.
+
+A business wants trends it cannot read off an income statement: how many clients are active, who
+came, who was lost, what is at risk, whether follow-ups and answers keep up. Every figure here is
+one aggregate SQL statement over the store (a handful in all), never rows loaded into Python, and
+the same statements run on SQLite and PostgreSQL with the same answers: instants are turned into
+whole epoch seconds, the business's UTC offsets over the range are spelled out as a CASE, and week
+numbers are integer divisions. Weeks start on Monday at midnight in the business's time zone.
+
+Definitions (docs/insights.md has them in full). "Week end" is the end of the week, or the end of
+the as-of day for the week that contains it. A client's rhythm here is the SQL stand-in for the
+cadence watch: their mean interval between orders, (last - first) / (orders - 1), for clients with
+at least ``cadence.min_purchases`` orders. Client-level series read each client's first and latest
+order as known on the as-of day, so they describe the past as it looks now: a client who came
+back after a year away counts as active through the gap, and one who was late then bought again
+is not counted as at risk in the weeks they were late (revenue at risk is exact for the latest
+week, a lower bound for the ones before).
+"""
+
+from __future__ import annotations
+
+import calendar
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from goodwill.domain.money import exponent
+from goodwill.errors import InvalidInput
+from goodwill.settings import Settings
+from goodwill.store.incidents import resolved_key
+from goodwill.store.models import UTCDateTime
+from goodwill.store.queries import figures_currency
+
+WEEK_S = 7 * 86400
+YEAR_S = 365 * 86400
+#: A client is overdue once the time since their latest order passes this many mean intervals.
+OVERDUE_NUM, OVERDUE_DEN = 3, 2
+DEFAULT_WEEKS = 26
+MAX_WEEKS = 520
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    key: str
+    label: str
+    unit: str  # count | money | hours | share
+    group: str  # the chart it is drawn in
+
+
+#: Every series, in the order the page, the CLI and the JSON list them.
+SERIES: tuple[SeriesInfo, ...] = (
+    SeriesInfo("active_clients", "Active clients", "count", "clients"),
+    SeriesInfo("new_clients", "New clients", "count", "flow"),
+    SeriesInfo("clients_lost", "Clients lost", "count", "flow"),
+    SeriesInfo("purchases", "Purchases", "count", "purchases"),
+    SeriesInfo("revenue", "Revenue", "money", "revenue"),
+    SeriesInfo("revenue_at_risk", "Revenue at risk (a year)", "money", "risk"),
+    SeriesInfo("followups_created", "Follow-ups created", "count", "followups"),
+    SeriesInfo("followups_done", "Follow-ups done", "count", "followups"),
+    SeriesInfo("followups_overdue", "Follow-ups overdue", "count", "followups"),
+    SeriesInfo("late_payments", "Late payments", "count", "payments"),
+    SeriesInfo("first_response_median_h", "First response, median (h)", "hours", "response"),
+    SeriesInfo("first_response_p90_h", "First response, 90th percentile (h)", "hours", "response"),
+    SeriesInfo("sla_attainment", "First responses within target", "share", "sla"),
+    SeriesInfo("incidents_tier_1", "Incidents, tier 1", "count", "incidents"),
+    SeriesInfo("incidents_tier_2", "Incidents, tier 2", "count", "incidents"),
+    SeriesInfo("incidents_tier_3", "Incidents, tier 3", "count", "incidents"),
+    SeriesInfo("recoveries_recovered", "Recovered: every step taken", "count", "recoveries"),
+    SeriesInfo("recoveries_follow_up_due", "Resolved, follow-up to come", "count", "recoveries"),
+    SeriesInfo("recoveries_closed_short", "Closed with steps missing", "count", "recoveries"),
+    SeriesInfo("recoveries_open", "Still open", "count", "recoveries"),
+)
+SERIES_KEYS = tuple(s.key for s in SERIES)
+
+Value = int | float | None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which clients the figures count: a value tier, and a partner or channel by name."""
+
+    tier: str | None = None
+    partner: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"tier": self.tier, "partner": self.partner}
+
+
+@dataclass(frozen=True)
+class Insights:
+    """Weekly series over ``weeks`` (Mondays in the business's zone), in the figures currency.
+
+    Money is in major units; hours and shares are rounded to 2 and 3 places; ``None`` where a
+    week has nothing to measure (no answered conversation, no decided response target).
+    ``present`` says which parts of the business have any data at all.
+    """
+
+    weeks: tuple[date, ...]
+    series: Mapping[str, tuple[Value, ...]]
+    currency: str
+    as_of: date
+    filters: Filters = field(default_factory=Filters)
+    present: Mapping[str, bool] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "weeks": [w.isoformat() for w in self.weeks],
+            "series": {key: list(self.series[key]) for key in SERIES_KEYS},
+        }
+
+    def latest(self, key: str) -> Value:
+        values = self.series[key]
+        return values[-1] if values else None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The weeks as numbers the SQL can use: epoch seconds of the range, the local origin, and
+    the UTC offsets in force over the range (``shifts``: (instant, offset after it))."""
+
+    weeks: tuple[date, ...]
+    start: datetime  # the first Monday's midnight, UTC
+    cutoff: datetime  # the end of the as-of day (or of the last week if earlier), UTC
+    start_s: int
+    cutoff_s: int
+    origin_s: int  # the first Monday's midnight as local wall-clock seconds
+    first_offset: int
+    shifts: tuple[tuple[int, int], ...]
+    week_ends_s: tuple[int, ...]
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_grid(zone: ZoneInfo, *, first: date, last: date, as_of: date) -> Grid:
+    """Weeks from the one containing ``first`` to the one containing ``last``, cut at the end of
+    ``as_of`` (local midnight after it)."""
+    first, last = monday(first), monday(last)
+    if last < first:
+        raise InvalidInput("the date range ends before it starts", field="until")
+    count = (last - first).days // 7 + 1
+    if count > MAX_WEEKS:
+        raise InvalidInput(f"at most {MAX_WEEKS} weeks at a time", field="weeks")
+    weeks = tuple(first + timedelta(weeks=k) for k in range(count))
+
+    def instant(day: date) -> datetime:
+        return datetime.combine(day, time(), zone).astimezone(UTC)
+
+    start = instant(first)
+    end = instant(last + timedelta(weeks=1))
+    cutoff = min(end, instant(as_of + timedelta(days=1)))
+    start_s, cutoff_s = _epoch(start), _epoch(cutoff)
+    ends = [min(_epoch(instant(w + timedelta(weeks=1))), cutoff_s) for w in weeks]
+    return Grid(
+        weeks=weeks,
+        start=start,
+        cutoff=cutoff,
+        start_s=start_s,
+        cutoff_s=cutoff_s,
+        origin_s=calendar.timegm(first.timetuple()),
+        first_offset=_offset(zone, start_s),
+        shifts=_shifts(zone, start_s, _epoch(end)),
+        week_ends_s=tuple(ends),
+    )
+
+
+def _epoch(moment: datetime) -> int:
+    return calendar.timegm(moment.astimezone(UTC).timetuple())
+
+
+def _offset(zone: ZoneInfo, at: int) -> int:
+    offset = datetime.fromtimestamp(at, zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def _shifts(zone: ZoneInfo, since: int, until: int) -> tuple[tuple[int, int], ...]:
+    """The instants in [since, until] where the zone's UTC offset changes: a daily scan, then a
+    bisection to the second."""
+    out: list[tuple[int, int]] = []
+    at, current = since, _offset(zone, since)
+    while at < until:
+        step = min(at + 86400, until)
+        after = _offset(zone, step)
+        if after != current:
+            low, high = at, step  # offset(low) == current, offset(high) != current
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset(zone, middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            out.append((high, after))
+            current = after
+        at = step
+    return tuple(out)
+
+
+class _Sql:
+    """The dialect's spelling of the few things SQLite and PostgreSQL write differently."""
+
+    def __init__(self, session: Session, grid: Grid) -> None:
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.grid = grid
+
+    def epoch(self, column: str) -> str:
+        """Whole seconds since 1970 of a stored instant (UTC on both stores)."""
+        if self.postgres:
+            return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+    def days(self, column: str) -> str:
+        """Whole days since 1970 of a stored date."""
+        if self.postgres:
+            return f"({column} - DATE '1970-01-01')"
+        return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+    def bucket(self, seconds: str) -> str:
+        """The week number (0 = the first week) of an epoch-seconds expression; -1 before the
+        range. The caller keeps values below the cutoff."""
+        grid = self.grid
+        offset = str(grid.first_offset)
+        if grid.shifts:
+            whens = " ".join(f"WHEN {seconds} < {at} THEN {before}" for at, before in self._pairs())
+            offset = f"CASE {whens} ELSE {grid.shifts[-1][1]} END"
+        return (
+            f"CASE WHEN {seconds} < {grid.start_s} THEN -1 "
+            f"ELSE ({seconds} + {offset} - {grid.origin_s}) / {WEEK_S} END"
+        )
+
+    def _pairs(self) -> list[tuple[int, int]]:
+        before = self.grid.first_offset
+        pairs = []
+        for at, after in self.grid.shifts:
+            pairs.append((at, before))
+            before = after
+        return pairs
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The filters as SQL conditions on an orders alias and on a client-id column."""
+
+    orders: str
+    clients: str
+    params: dict[str, Any]
+
+
+def _scope(session: Session, settings: Settings, filters: Filters, currency: str) -> _Scope:
+    orders: list[str] = []
+    clients: list[str] = []
+    params: dict[str, Any] = {}
+    if filters.partner:
+        orders.append("o.partner_id = (SELECT id FROM partners WHERE name = :partner)")
+        clients.append(
+            "{col} IN (SELECT client_id FROM orders WHERE partner_id = "
+            "(SELECT id FROM partners WHERE name = :partner))"
+        )
+        params["partner"] = filters.partner
+    if filters.tier:
+        low, high = tier_bounds(settings, filters.tier, currency)
+        having = ["SUM(amount_minor) >= :tier_low" if low is not None else "1 = 1"]
+        if high is not None:
+            having.append("SUM(amount_minor) < :tier_high")
+        in_tier = (
+            "{col} IN (SELECT client_id FROM orders WHERE currency = :currency "
+            f"GROUP BY client_id HAVING {' AND '.join(having)})"
+        )
+        orders.append(in_tier.format(col="o.client_id"))
+        clients.append(in_tier)
+        params.update(tier_low=low, tier_high=high, currency=currency)
+    return _Scope(
+        orders="".join(f" AND {c}" for c in orders),
+        clients="".join(f" AND {c}" for c in clients),
+        params=params,
+    )
+
+
+def tier_bounds(settings: Settings, tier: str, currency: str) -> tuple[int | None, int | None]:
+    """Lifetime spend in minor units that puts a client in ``tier``: [low, high); None: open."""
+    scale = 10 ** exponent(currency)
+    thresholds = sorted(settings.tiers.items(), key=lambda item: item[1])
+    if tier == "bronze":
+        return None, (thresholds[0][1] * scale if thresholds else None)
+    for k, (name, threshold) in enumerate(thresholds):
+        if name == tier:
+            higher = [t for _, t in thresholds[k + 1 :] if t > threshold]
+            return threshold * scale, (higher[0] * scale if higher else None)
+    known = ", ".join(["bronze", *(name for name, _ in thresholds)])
+    raise InvalidInput(f"no tier {tier!r} (tiers: {known})", field="tier")
+
+
+def partner_names(session: Session) -> list[str]:
+    return list(session.execute(text("SELECT name FROM partners ORDER BY name")).scalars())
+
+
+def data_version(session: Session) -> tuple[Any, ...]:
+    """What changes whenever a series could: the newest ids and change times of the tables read
+    (the event log is append-only, and imports, refunds, payments and the engine all write it)."""
+    return tuple(
+        session.execute(
+            text(
+                "SELECT (SELECT MAX(id) FROM events), (SELECT COUNT(*) FROM orders), "
+                "(SELECT MAX(id) FROM orders), (SELECT MAX(updated_at) FROM followups), "
+                "(SELECT COUNT(*) FROM followups), (SELECT MAX(id) FROM messages), "
+                "(SELECT MAX(last_message_at) FROM conversations), "
+                "(SELECT COUNT(*) FROM invoices), (SELECT MAX(id) FROM payments), "
+                "(SELECT MAX(id) FROM incident_steps), (SELECT COUNT(*) FROM incidents), "
+                "(SELECT MAX(COALESCE(closed_at, resolved_at, confirmed_at, opened_at)) "
+                "FROM incidents), (SELECT MAX(id) FROM partners)"
+            )
+        ).one()
+    )
+
+
+_CACHE: OrderedDict[tuple[Any, ...], Insights] = OrderedDict()
+_CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_insights(
+    session: Session,
+    settings: Settings,
+    *,
+    as_of: date,
+    weeks: int = DEFAULT_WEEKS,
+    since: date | None = None,
+    until: date | None = None,
+    filters: Filters | None = None,
+) -> Insights:
+    """:func:`weekly_insights`, remembered in this process until the data changes.
+
+    The page is asked for the same weeks many times a day while the data changes a few times an
+    hour; one small statement (:func:`data_version`) tells whether the answer still holds.
+    """
+    key = (
+        str(session.get_bind().engine.url),
+        settings.timezone,
+        settings.currency,
+        tuple(sorted(settings.tiers.items())),
+        tuple(sorted(settings.cadence.items())),
+        as_of,
+        weeks,
+        since,
+        until,
+        filters or Filters(),
+        data_version(session),
+    )
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    result = weekly_insights(
+        session, settings, as_of=as_of, weeks=weeks, since=since, until=until, filters=filters
+    )
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def weekly_insights(
+    session: Session,
+    settings: Settings,
+    *,
+    as_of: date,
+    weeks: int = DEFAULT_WEEKS,
+    since: date | None = None,
+    until: date | None = None,
+    filters: Filters | None = None,
+) -> Insights:
+    """The series for the ``weeks`` weeks ending with the one containing ``until`` (default:
+    ``as_of``), or for the weeks from ``since`` to ``until`` when ``since`` is given."""
+    filters = filters or Filters()
+    last = min(until or as_of, as_of)
+    first = since or (monday(last) - timedelta(weeks=max(weeks, 1) - 1))
+    grid = week_grid(settings.zone, first=first, last=last, as_of=as_of)
+    currency = figures_currency(session, settings)
+    scope = _scope(session, settings, filters, currency)
+    sql = _Sql(session, grid)
+    n = len(grid.weeks)
+    series: dict[str, list[Value]] = {key: [0] * n for key in SERIES_KEYS}
+    present: dict[str, bool] = {}
+    base: dict[str, Any] = {
+        "start": grid.start,
+        "cutoff": grid.cutoff,
+        "currency": currency,
+        **scope.params,
+    }
+    scale = 10 ** exponent(currency)
+    _clients(session, settings, sql, scope, base, series)
+    _purchases(session, sql, scope, base, series, scale)
+    present["followups"] = _followups(session, sql, scope, base, series)
+    present["payments"] = _late_payments(session, sql, scope, as_of, series)
+    present["conversations"] = _responses(session, sql, scope, base, series)
+    present["incidents"] = _incidents(session, sql, scope, base, series)
+    present["purchases"] = any(series["purchases"]) or any(series["active_clients"])
+    for key in ("revenue", "revenue_at_risk"):
+        series[key] = [round(v / scale, 2) if v is not None else None for v in series[key]]
+    return Insights(
+        weeks=grid.weeks,
+        series={k: tuple(v) for k, v in series.items()},
+        currency=currency,
+        as_of=as_of,
+        filters=filters,
+        present=present,
+    )
+
+
+def _run(session: Session, statement: str, params: Mapping[str, Any]) -> Sequence[Any]:
+    query = text(statement)
+    binds = [
+        bindparam(name, type_=UTCDateTime)
+        for name in ("start", "cutoff")
+        if f":{name}" in statement
+    ]
+    if binds:
+        query = query.bindparams(*binds)
+    used = {k: v for k, v in params.items() if f":{k}" in statement}
+    return session.execute(query, used).all()
+
+
+def _add(target: list[Value], rows: Sequence[Any], *, column: int = 1) -> None:
+    for row in rows:
+        week = int(row[0])
+        if 0 <= week < len(target):
+            target[week] = (target[week] or 0) + int(row[column] or 0)
+
+
+def _running(deltas: Sequence[Any], n: int) -> list[Value]:
+    """Week-end levels from (week, change) rows; week -1 holds what was already there."""
+    change = [0] * (n + 1)
+    for week, delta in deltas:
+        k = int(week)
+        if -1 <= k < n:
+            change[k + 1] += int(delta or 0)
+    out: list[Value] = []
+    level = change[0]
+    for k in range(n):
+        level += change[k + 1]
+        out.append(level)
+    return out
+
+
+def _clients(
+    session: Session,
+    settings: Settings,
+    sql: _Sql,
+    scope: _Scope,
+    base: dict[str, Any],
+    series: dict[str, list[Value]],
+) -> None:
+    """Active, new and lost clients and revenue at risk, from each client's first and latest
+    order, count and spend: one pass over the (client, time) index."""
+    n = len(series["active_clients"])
+    min_orders = int(settings.cadence["min_purchases"])
+    lapse = int(settings.cadence["max_cycles"]) + 1
+    gap = "((c.l - c.f) / NULLIF(c.n - 1, 0))"
+    overdue_at = f"(c.l + {OVERDUE_NUM} * {gap} / {OVERDUE_DEN})"
+    lost_at = f"(c.l + {lapse} * {gap})"
+    # A year of the client's rhythm: the mean order times orders a year (365.25 days).
+    yearly = f"(c.spend * 31557600 / NULLIF(c.n * {gap}, 0))"
+    rhythm = f"c.n >= {min_orders} AND {gap} > 0"
+    cut = sql.grid.cutoff_s
+    statement = f"""
+WITH c AS MATERIALIZED (
+  SELECT {sql.epoch("MIN(o.occurred_at)")} AS f, {sql.epoch("MAX(o.occurred_at)")} AS l,
+         COUNT(*) AS n,
+         CAST(SUM(CASE WHEN o.currency = :currency THEN o.amount_minor ELSE 0 END) AS BIGINT)
+           AS spend
+  FROM orders o WHERE o.occurred_at < :cutoff{scope.orders}
+  GROUP BY o.client_id
+)
+SELECT 'active', {sql.bucket("c.f")}, COUNT(*) FROM c WHERE c.l + {YEAR_S} >= {sql.grid.start_s}
+  GROUP BY 2
+UNION ALL
+SELECT 'active', {sql.bucket(f"(c.l + {YEAR_S})")}, -COUNT(*) FROM c
+  WHERE c.l + {YEAR_S} >= {sql.grid.start_s} AND c.l + {YEAR_S} < {cut} GROUP BY 2
+UNION ALL
+SELECT 'new', {sql.bucket("c.f")}, COUNT(*) FROM c WHERE c.f >= {sql.grid.start_s} GROUP BY 2
+UNION ALL
+SELECT 'lost', {sql.bucket(lost_at)}, COUNT(*) FROM c
+  WHERE {rhythm} AND {lost_at} >= {sql.grid.start_s} AND {lost_at} < {cut} GROUP BY 2
+UNION ALL
+SELECT 'risk', {sql.bucket(overdue_at)}, SUM({yearly}) FROM c
+  WHERE {rhythm} AND {lost_at} >= {sql.grid.start_s} AND {overdue_at} < {cut} GROUP BY 2
+UNION ALL
+SELECT 'risk', {sql.bucket(lost_at)}, -SUM({yearly}) FROM c
+  WHERE {rhythm} AND {lost_at} >= {sql.grid.start_s} AND {lost_at} < {cut} GROUP BY 2
+"""
+    rows = _run(session, statement, base)
+    by: dict[str, list[tuple[Any, Any]]] = {}
+    for name, week, value in rows:
+        by.setdefault(str(name), []).append((week, value))
+    series["active_clients"] = _running(by.get("active", []), n)
+    series["revenue_at_risk"] = _running(by.get("risk", []), n)
+    _add(series["new_clients"], by.get("new", []))
+    _add(series["clients_lost"], by.get("lost", []))
+
+
+def _purchases(
+    session: Session,
+    sql: _Sql,
+    scope: _Scope,
+    base: dict[str, Any],
+    series: dict[str, list[Value]],
+    scale: int,
+) -> None:
+    week = sql.bucket(sql.epoch("o.occurred_at"))
+    rows = _run(
+        session,
+        f"""
+SELECT {week}, COUNT(*), SUM(CASE WHEN o.currency = :currency THEN o.amount_minor ELSE 0 END)
+FROM orders o WHERE o.occurred_at >= :start AND o.occurred_at < :cutoff{scope.orders}
+GROUP BY 1""",
+        base,
+    )
+    _add(series["purchases"], rows)
+    _add(series["revenue"], rows, column=2)
+
+
+def _followups(
+    session: Session,
+    sql: _Sql,
+    scope: _Scope,
+    base: dict[str, Any],
+    series: dict[str, list[Value]],
+) -> bool:
+    """Created and done per week; overdue at each week's end: due before it, not yet closed."""
+    n = len(series["followups_created"])
+    where = scope.clients.format(col="f.client_id")
+    created, closed, due = (sql.epoch(f"f.{c}") for c in ("created_at", "closed_at", "due_at"))
+    late_from = f"(CASE WHEN {due} > {created} THEN {due} ELSE {created} END)"
+    cut, start = sql.grid.cutoff_s, sql.grid.start_s
+    rows = _run(
+        session,
+        f"""
+SELECT 'created', {sql.bucket(created)}, COUNT(*) FROM followups f
+  WHERE f.created_at >= :start AND f.created_at < :cutoff{where} GROUP BY 2
+UNION ALL
+SELECT 'done', {sql.bucket(closed)}, COUNT(*) FROM followups f
+  WHERE f.status = 'done' AND f.closed_at >= :start AND f.closed_at < :cutoff{where} GROUP BY 2
+UNION ALL
+SELECT 'overdue', {sql.bucket(late_from)}, COUNT(*) FROM followups f
+  WHERE {late_from} < {cut}
+    AND (f.closed_at IS NULL OR ({closed} > {late_from} AND {closed} >= {start})){where}
+  GROUP BY 2
+UNION ALL
+SELECT 'overdue', {sql.bucket(closed)}, -COUNT(*) FROM followups f
+  WHERE f.closed_at IS NOT NULL AND {late_from} < {closed} AND {closed} < {cut}
+    AND {closed} >= {start}{where} GROUP BY 2
+UNION ALL
+SELECT 'any', 0, COUNT(*) FROM followups f WHERE 1 = 1{where}
+""",
+        base,
+    )
+    by: dict[str, list[tuple[Any, Any]]] = {}
+    for name, week, value in rows:
+        by.setdefault(str(name), []).append((week, value))
+    _add(series["followups_created"], by.get("created", []))
+    _add(series["followups_done"], by.get("done", []))
+    series["followups_overdue"] = _running(by.get("overdue", []), n)
+    return any(int(v or 0) > 0 for _, v in by.get("any", []))
+
+
+def _late_payments(
+    session: Session, sql: _Sql, scope: _Scope, as_of: date, series: dict[str, list[Value]]
+) -> bool:
+    """Invoices that became late in the week: the day after the due date, for those paid after
+    it or still unpaid past it (by the as-of day)."""
+    grid = sql.grid
+    first_day = (grid.weeks[0] - date(1970, 1, 1)).days
+    late_day = f"({sql.days('i.due_on')} + 1)"
+    where = scope.clients.format(col="i.client_id")
+    params: dict[str, Any] = {
+        **scope.params,
+        "first_day": first_day,
+        "as_of_day": (as_of - date(1970, 1, 1)).days,
+    }
+    rows = _run(
+        session,
+        f"""
+SELECT ({late_day} - :first_day) / 7, COUNT(*) FROM invoices i
+WHERE i.due_on IS NOT NULL AND {late_day} >= :first_day AND {late_day} <= :as_of_day
+  AND (i.paid_on > i.due_on OR (i.paid_on IS NULL AND NOT i.settled)){where}
+GROUP BY 1
+UNION ALL
+SELECT -1, COUNT(*) FROM invoices i WHERE 1 = 1{where}
+""",
+        params,
+    )
+    _add(series["late_payments"], [r for r in rows if int(r[0]) >= 0])
+    return any(int(r[0]) == -1 and int(r[1] or 0) > 0 for r in rows)
+
+
+def _responses(
+    session: Session,
+    sql: _Sql,
+    scope: _Scope,
+    base: dict[str, Any],
+    series: dict[str, list[Value]],
+) -> bool:
+    """First-response times (median and 90th percentile, interpolated as percentile_cont does)
+    and the share of decided first-response targets met, by the week a conversation began."""
+    n = len(series["first_response_median_h"])
+    where = scope.clients.format(col="c.client_id")
+    week = sql.bucket(sql.epoch("c.created_at"))
+    waited = f"({sql.epoch('c.first_response_at')} - {sql.epoch('c.created_at')})"
+    median_i, p90_i = "((k.n - 1) * 5) / 10", "((k.n - 1) * 9) / 10"
+    rows = _run(
+        session,
+        f"""
+WITH r AS (
+  SELECT {week} AS w, {waited} AS v FROM conversations c
+  WHERE c.created_at >= :start AND c.created_at < :cutoff AND c.first_response_at IS NOT NULL
+    AND c.first_response_at < :cutoff{where}
+), k AS (
+  SELECT w, v, ROW_NUMBER() OVER (PARTITION BY w ORDER BY v) - 1 AS i,
+         COUNT(*) OVER (PARTITION BY w) AS n
+  FROM r
+)
+SELECT k.w, k.n,
+  SUM(CASE WHEN k.i = {median_i} THEN k.v END), SUM(CASE WHEN k.i = {median_i} + 1 THEN k.v END),
+  SUM(CASE WHEN k.i = {p90_i} THEN k.v END), SUM(CASE WHEN k.i = {p90_i} + 1 THEN k.v END)
+FROM k GROUP BY k.w, k.n
+""",
+        base,
+    )
+    median: list[Value] = [None] * n
+    p90: list[Value] = [None] * n
+    for w, count, m_lo, m_hi, p_lo, p_hi in rows:
+        k = int(w)
+        if 0 <= k < n:
+            median[k] = _interpolate(int(count), 5, m_lo, m_hi)
+            p90[k] = _interpolate(int(count), 9, p_lo, p_hi)
+    series["first_response_median_h"] = median
+    series["first_response_p90_h"] = p90
+    # The engine keys a clock's breach "scan:sla/<conversation>/<clock>/breach"; clock 1 is the
+    # first-response clock.
+    breached = (
+        "EXISTS (SELECT 1 FROM events e WHERE e.idempotency_key = "
+        ":breach_prefix || CAST(c.id AS VARCHAR(20)) || '/1/breach' AND e.occurred_at < :cutoff)"
+    )
+    attained = _run(
+        session,
+        f"""
+SELECT {week}, SUM(CASE WHEN {breached} THEN 0 ELSE 1 END), COUNT(*) FROM conversations c
+WHERE c.created_at >= :start AND c.created_at < :cutoff AND c.sla_clock >= 1
+  AND c.sla_policy IS NOT NULL
+  AND ((c.first_response_at IS NOT NULL AND c.first_response_at < :cutoff) OR {breached}){where}
+GROUP BY 1
+UNION ALL
+SELECT -1, 0, COUNT(*) FROM conversations c WHERE 1 = 1{where}
+""",
+        {**base, "breach_prefix": "scan:sla/"},
+    )
+    share: list[Value] = [None] * n
+    any_conversation = False
+    for w, met, total in attained:
+        k = int(w)
+        if k == -1:
+            any_conversation = int(total or 0) > 0
+        elif 0 <= k < n and int(total or 0):
+            share[k] = round(int(met or 0) / int(total), 3)
+    series["sla_attainment"] = share
+    return any_conversation
+
+
+def _interpolate(count: int, tenths: int, low: Any, high: Any) -> float | None:
+    """percentile_cont: the value at position (n - 1) p, between its two neighbours, in hours."""
+    if low is None:
+        return None
+    fraction = ((count - 1) * tenths % 10) / 10
+    upper = float(high) if high is not None else float(low)
+    seconds = float(low) + fraction * (upper - float(low))
+    return round(seconds / 3600, 2)
+
+
+def _incidents(
+    session: Session,
+    sql: _Sql,
+    scope: _Scope,
+    base: dict[str, Any],
+    series: dict[str, list[Value]],
+) -> bool:
+    """Incidents opened per week by tier, and by how their recovery ended so far (the same four
+    outcomes as the incidents page: every step taken, follow-up to come, closed short, open)."""
+    where = scope.clients.format(col="i.client_id")
+    week = sql.bucket(sql.epoch("i.opened_at"))
+    prefix = resolved_key(0).removesuffix("0")
+    steps = (
+        "(SELECT COUNT(*) FROM incident_steps s WHERE s.incident_id = i.id "
+        "AND s.step <> 'follow_up' AND (s.step <> 'restate' OR i.confirmed_at IS NOT NULL))"
+    )
+    followed = (
+        "(EXISTS (SELECT 1 FROM incident_steps s WHERE s.incident_id = i.id "
+        "AND s.step = 'follow_up') OR EXISTS (SELECT 1 FROM events e "
+        "JOIN followup_events fe ON fe.event_id = e.id JOIN followups f ON f.id = fe.followup_id "
+        "WHERE e.idempotency_key = :resolved_prefix || CAST(i.id AS VARCHAR(20)) "
+        "AND f.status = 'done'))"
+    )
+    outcome = (
+        f"CASE WHEN i.status = 'open' THEN 'open' "
+        f"WHEN {steps} = 5 AND {followed} THEN 'recovered' "
+        "WHEN i.status = 'closed' THEN 'closed_short' ELSE 'follow_up_due' END"
+    )
+    rows = _run(
+        session,
+        f"""
+SELECT {week}, i.tier, {outcome}, COUNT(*) FROM incidents i
+WHERE i.opened_at >= :start AND i.opened_at < :cutoff{where}
+GROUP BY 1, 2, 3
+UNION ALL
+SELECT -1, 0, 'any', COUNT(*) FROM incidents i WHERE 1 = 1{where}
+""",
+        {**base, "resolved_prefix": prefix},
+    )
+    n = len(series["incidents_tier_1"])
+    found = False
+    for w, tier, ended, count in rows:
+        k = int(w)
+        if k == -1:
+            found = int(count or 0) > 0
+            continue
+        if not 0 <= k < n:
+            continue
+        tier_key = f"incidents_tier_{int(tier)}"
+        if tier_key in series:
+            series[tier_key][k] = int(series[tier_key][k] or 0) + int(count)
+        outcome_key = f"recoveries_{ended}"
+        series[outcome_key][k] = int(series[outcome_key][k] or 0) + int(count)
+    return found
+
+
+__all__ = [
+    "DEFAULT_WEEKS",
+    "SERIES",
+    "SERIES_KEYS",
+    "Filters",
+    "Grid",
+    "Insights",
+    "SeriesInfo",
+    "cached_insights",
+    "data_version",
+    "partner_names",
+    "tier_bounds",
+    "week_grid",
+    "weekly_insights",
+]

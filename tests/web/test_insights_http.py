@@ -1,0 +1,96 @@
+"""The insights page and its CSV over HTTP: the numbers of the hand-worked business."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from goodwill.settings import Settings
+from goodwill.web import create_app
+from tests.store.insights_data import EXPECTED, ZONE, seed, utc
+from tests.web.conftest import log_in
+from tests.web.sample import staff_user
+
+CLOCK = utc(2026, 11, 25, 12)
+RANGE = {"since": "2026-11-02", "until": "2026-11-25"}
+
+
+@pytest.fixture
+def insights_http(web_settings: Settings, store: sessionmaker[Session]) -> Iterator[TestClient]:
+    settings = dataclasses.replace(web_settings, timezone=ZONE)
+    with store.begin() as session:
+        staff_user(session, now=CLOCK)
+        staff_user(session, email="staff@example.com", role="staff", now=CLOCK)
+        seed(session)
+    with TestClient(create_app(settings, clock=lambda: CLOCK), follow_redirects=False) as client:
+        yield client
+
+
+def _csv(client: TestClient, **params: str) -> list[dict[str, str]]:
+    response = client.get("/insights.csv", params={**RANGE, **params})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def _table_values(html: str, series: str) -> list[str]:
+    return re.findall(rf'data-series="{series}" data-value="([^"]*)"', html)
+
+
+def test_the_page_needs_a_login(insights_http: TestClient) -> None:
+    response = insights_http.get("/insights")
+    assert response.status_code in (303, 401)
+
+
+def test_the_csv_has_every_week_and_series_and_matches_the_tables(
+    insights_http: TestClient,
+) -> None:
+    assert log_in(insights_http).status_code == 303
+    rows = _csv(insights_http)
+    assert [r["week"] for r in rows] == ["2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23"]
+    assert [float(r["revenue"]) for r in rows] == EXPECTED["revenue"]
+    assert [r["first_response_median_h"] for r in rows] == ["", "2.5", "", ""]
+    page = insights_http.get("/insights", params=RANGE)
+    assert page.status_code == 200
+    for key in ("active_clients", "revenue", "revenue_at_risk", "late_payments", "sla_attainment"):
+        assert _table_values(page.text, key) == [r[key] for r in rows], key
+    assert 'id="insights-data"' in page.text and "/static/uPlot.iife.min.js" in page.text
+    assert "No incidents yet." not in page.text
+
+
+def test_a_filter_changes_the_numbers(insights_http: TestClient) -> None:
+    assert log_in(insights_http).status_code == 303
+    everyone = insights_http.get("/insights", params=RANGE).text
+    gold = insights_http.get("/insights", params={**RANGE, "tier": "gold"}).text
+    assert _table_values(everyone, "purchases") == ["1", "1", "1", "0"]
+    assert _table_values(gold, "purchases") == ["0", "1", "0", "0"]
+    assert 'value="gold" selected' in gold
+    rows = _csv(insights_http, partner="CityTrips", series="purchases,revenue")
+    assert list(rows[0]) == ["week", "purchases", "revenue"]
+    assert [r["purchases"] for r in rows] == ["1", "0", "1", "0"]
+
+
+def test_staff_see_the_page_too_and_a_bad_series_is_refused(insights_http: TestClient) -> None:
+    assert log_in(insights_http, email="staff@example.com").status_code == 303
+    assert insights_http.get("/insights").status_code == 200
+    response = insights_http.get("/insights.csv", params={"series": "nonsense"})
+    assert response.status_code in (400, 422)
+
+
+def test_parts_without_data_say_so_instead_of_an_empty_chart(
+    web_settings: Settings, store: sessionmaker[Session]
+) -> None:
+    with store.begin() as session:
+        staff_user(session, now=CLOCK)
+    with TestClient(create_app(web_settings, clock=lambda: CLOCK), follow_redirects=False) as http:
+        assert log_in(http).status_code == 303
+        page = http.get("/insights").text
+    assert "No incidents yet." in page and "No conversations yet." in page
+    assert 'class="insights-chart"' not in page
