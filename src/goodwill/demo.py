@@ -414,6 +414,8 @@ def _plan_clients(rng: random.Random, today: date, count: int) -> list[_Client]:
         if segment in {"monthly", "occasional", "drifted"} and rng.random() < 0.07:
             begin = start + timedelta(days=rng.randint(0, 20))  # the export starts mid-relationship
             c.row["client_since"] = years_ago(rng.randint(7, 22)).isoformat()
+        if segment in {"occasional", "one_time"} and rng.random() < 0.35:
+            begin = today - timedelta(days=rng.randint(7, 360))  # a growing web shop's newcomers
         recent = today - timedelta(days=rng.randint(1, 28))
         gone = today - timedelta(days=rng.randint(380, 730))
         if segment == "missed":
@@ -444,7 +446,8 @@ def _plan_clients(rng: random.Random, today: date, count: int) -> list[_Client]:
         elif segment in {"occasional", "partner"}:
             c.dates = _scattered(rng, begin, yesterday, rng.uniform(1, 4))
         elif segment == "one_time":
-            c.dates = [begin + timedelta(days=rng.randint(0, 399))]
+            span = max(0, min(399, (yesterday - begin).days))
+            c.dates = [begin + timedelta(days=rng.randint(0, span))]
         _personalise(rng, c, segment, today, local)
         plans.append(c)
     return plans

@@ -85,7 +85,7 @@ def demo_answers(
         long = [c for c in candidates if c[1] >= 5 * 366 + 60][: count * 3 // 8]
         middle = [c for c in candidates if c not in new and c not in long]
         # The few new clients are asked more than once (the welcome, the first month, ...).
-        chosen = (new * 3 + long)[: count * 6 // 8]
+        chosen = (new * 3)[: count * 3 // 8] + long
         chosen += middle[: count - len(chosen)]
         stored = 0
         for client, days in chosen:
