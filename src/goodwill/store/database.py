@@ -46,7 +46,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -59,7 +59,7 @@ def schema_revision(engine: Engine) -> str | None:
 
 
 def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def upgrade(engine: Engine) -> bool:
@@ -67,7 +67,7 @@ def upgrade(engine: Engine) -> bool:
     if schema_revision(engine) == head_revision(engine):
         return False
     log.info("upgrading schema to %s", head_revision(engine))
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine), "head")
     return True
 
 

@@ -159,7 +159,13 @@ class Event(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_client_time", "client_id", "occurred_at"),)
+    # The amount rides in the (client, time) index: per-client first, latest, count and spend
+    # (the insights page) read the index alone.
+    __table_args__ = (
+        Index(
+            "ix_orders_client_time_amount", "client_id", "occurred_at", "currency", "amount_minor"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
