@@ -373,3 +373,12 @@ def test_bad_form_input_is_named_and_nothing_is_stored(
     with rental() as session:
         assert session.execute(select(Incident)).first() is None
     assert http.get("/incidents/999").status_code == 404
+
+
+def test_the_client_page_lists_their_incidents_and_opens_one_for_them(http: TestClient) -> None:
+    assert "No mistakes on record with this client." in http.get("/clients/S-1").text
+    made = open_incident(http, client="S-1", what="size 44 was out of stock", cause="stock")
+    page = http.get("/clients/S-1").text
+    assert f'data-incident="{made}"' in page and "size 44 was out of stock" in page
+    assert 'href="/incidents/new?client=S-1"' in page
+    assert 'value="S-1"' in http.get("/incidents/new?client=S-1").text

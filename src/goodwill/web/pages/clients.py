@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from goodwill.store.followups import list_followups
+from goodwill.store.incidents import list_incidents
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
 from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
@@ -127,5 +128,6 @@ def client_page(
             "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
             "event_label": _event_label,
             **client_feedback(db, state, client.id),
+            "incidents": list_incidents(db, client_id=client.id, limit=20),
         },
     )
