@@ -7,6 +7,14 @@ the same statements run on SQLite and PostgreSQL with the same answers: instants
 whole epoch seconds, the business's UTC offsets over the range are spelled out as a CASE, and week
 numbers are integer divisions. Weeks start on Monday at midnight in the business's time zone.
 
+Speed (bench/insights_page.py, docs/insights.md): the one statement that reads every order is
+the per-client aggregate, from the orders' (client, time, currency, amount) index alone; the
+purchases read one range of the (time, currency, amount, partner) index per week. Three look-ups
+at the ends of the indexes say beforehand whether the orders hold a single currency and whether
+any lies past the cutoff, so the usual case needs neither a currency test nor a time test per
+order. Filters on instants compare the stored columns, and only the rows that pass are turned
+into seconds.
+
 Definitions (docs/insights.md has them in full). "Week end" is the end of the week, or the end of
 the as-of day for the week that contains it. A client's rhythm here is the SQL stand-in for the
 cadence watch: their mean interval between orders, (last - first) / (orders - 1), for clients with
@@ -20,6 +28,7 @@ week, a lower bound for the ones before).
 from __future__ import annotations
 
 import calendar
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -28,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
 from goodwill.domain.money import exponent
@@ -211,10 +220,18 @@ class _Sql:
         self.grid = grid
 
     def epoch(self, column: str) -> str:
-        """Whole seconds since 1970 of a stored instant (UTC on both stores)."""
+        """Whole seconds since 1970 of a stored instant (UTC on both stores).
+
+        date_part gives a double where EXTRACT gives a numeric (PostgreSQL 14+), several times
+        slower to compute; the double's floor is exact for instants before the year 2500.
+        """
         if self.postgres:
-            return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
+            return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+    def later(self, first: str, second: str) -> str:
+        """The later of two non-null instants."""
+        return f"{'GREATEST' if self.postgres else 'MAX'}({first}, {second})"
 
     def days(self, column: str) -> str:
         """Whole days since 1970 of a stored date."""
@@ -303,11 +320,14 @@ def partner_names(session: Session) -> list[str]:
 
 def data_version(session: Session) -> tuple[Any, ...]:
     """What changes whenever a series could: the newest ids and change times of the tables read
-    (the event log is append-only, and imports, refunds, payments and the engine all write it)."""
+    (imports, refunds, payments and the engine all write the event log), and the number of
+    imports undone: undoing one is the only way orders, invoices and events are deleted, and
+    it may change the amounts of the orders it keeps. Counting the orders instead would read
+    a million index entries on every request, and would miss the amounts."""
     return tuple(
         session.execute(
             text(
-                "SELECT (SELECT MAX(id) FROM events), (SELECT COUNT(*) FROM orders), "
+                "SELECT (SELECT MAX(id) FROM events), (SELECT COUNT(undone_at) FROM imports), "
                 "(SELECT MAX(id) FROM orders), (SELECT MAX(updated_at) FROM followups), "
                 "(SELECT COUNT(*) FROM followups), (SELECT MAX(id) FROM messages), "
                 "(SELECT MAX(last_message_at) FROM conversations), "
@@ -384,7 +404,14 @@ def weekly_insights(
     last = min(until or as_of, as_of)
     first = since or (monday(last) - timedelta(weeks=max(weeks, 1) - 1))
     grid = week_grid(settings.zone, first=first, last=last, as_of=as_of)
-    currency = figures_currency(session, settings)
+    glance = _glance(session, grid)
+    single = glance.lowest is not None and glance.lowest == glance.highest
+    # With a single currency in the orders, it is the one most orders are in.
+    currency = (
+        glance.lowest
+        if single and glance.lowest and not settings.currency
+        else figures_currency(session, settings)
+    )
     scope = _scope(session, settings, filters, currency)
     sql = _Sql(session, grid)
     n = len(grid.weeks)
@@ -397,8 +424,14 @@ def weekly_insights(
         **scope.params,
     }
     scale = 10 ** exponent(currency)
-    _clients(session, settings, sql, scope, base, series)
-    _purchases(session, sql, scope, base, series, scale)
+    # Every order in the figures currency: its amount is the spend, no test per order.
+    spend = (
+        "o.amount_minor"
+        if single and glance.lowest == currency
+        else "CASE WHEN o.currency = :currency THEN o.amount_minor ELSE 0 END"
+    )
+    _clients(session, settings, sql, scope, base, series, spend=spend, past=glance.past)
+    _purchases(session, sql, scope, base, series, spend=spend)
     present["followups"] = _followups(session, sql, scope, base, series)
     present["payments"] = _late_payments(session, sql, scope, as_of, series)
     present["conversations"] = _responses(session, sql, scope, base, series)
@@ -416,17 +449,45 @@ def weekly_insights(
     )
 
 
+@dataclass(frozen=True)
+class _Glance:
+    """What the ends of the orders' indexes tell: the lowest and highest currency (equal: a
+    single one; None: no orders), and whether any order lies at or past the cutoff."""
+
+    lowest: str | None
+    highest: str | None
+    past: bool
+
+
+def _glance(session: Session, grid: Grid) -> _Glance:
+    # Three subqueries, not one SELECT with three aggregates: each alone is an index look-up
+    # (SQLite's min/max optimisation needs a single min() or max() in its query).
+    row = _run(
+        session,
+        "SELECT (SELECT MIN(currency) FROM orders), (SELECT MAX(currency) FROM orders), "
+        "CASE WHEN (SELECT MAX(occurred_at) FROM orders) >= :cutoff THEN 1 ELSE 0 END",
+        {"cutoff": grid.cutoff},
+    )[0]
+    return _Glance(lowest=row[0], highest=row[1], past=bool(row[2]))
+
+
 def _run(session: Session, statement: str, params: Mapping[str, Any]) -> Sequence[Any]:
-    query = text(statement)
+    """Execute with the parameters the statement names; instants and days bound as the columns
+    store them (SQLite compares them as text)."""
+    names = set(re.findall(r"(?<![:\w]):(\w+)", statement))
+    used = {k: v for k, v in params.items() if k in names}
     binds = [
-        bindparam(name, type_=UTCDateTime)
-        for name in ("start", "cutoff")
-        if f":{name}" in statement
+        bindparam(k, type_=UTCDateTime() if isinstance(v, datetime) else Date())
+        for k, v in used.items()
+        if isinstance(v, date)
     ]
-    if binds:
-        query = query.bindparams(*binds)
-    used = {k: v for k, v in params.items() if f":{k}" in statement}
-    return session.execute(query, used).all()
+    return session.execute(text(statement).bindparams(*binds), used).all()
+
+
+def _exists(query: str) -> str:
+    """1 if ``query`` has a row, else 0: whether a part of the business has any data, without
+    counting all of it."""
+    return f"CASE WHEN EXISTS ({query}) THEN 1 ELSE 0 END"
 
 
 def _add(target: list[Value], rows: Sequence[Any], *, column: int = 1) -> None:
@@ -458,9 +519,18 @@ def _clients(
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
+    *,
+    spend: str,
+    past: bool,
 ) -> None:
     """Active, new and lost clients and revenue at risk, from each client's first and latest
-    order, count and spend: one pass over the (client, time) index."""
+    order, count and spend: one pass over the orders' covering (client, time, ...) index.
+
+    Each client becomes the weeks where they count (came: active from, and new when in the
+    range; aged: a year after their latest order; lost; late: overdue), and the statement
+    counts the clients per combination of those weeks: hundreds or a few thousand rows, however
+    many clients. ``past``: some order lies past the cutoff, so the orders need a time test.
+    """
     n = len(series["active_clients"])
     min_orders = int(settings.cadence["min_purchases"])
     lapse = int(settings.cadence["max_cycles"]) + 1
@@ -469,42 +539,46 @@ def _clients(
     lost_at = f"(c.l + {lapse} * {gap})"
     # A year of the client's rhythm: the mean order times orders a year (365.25 days).
     yearly = f"(c.spend * 31557600 / NULLIF(c.n * {gap}, 0))"
-    rhythm = f"c.n >= {min_orders} AND {gap} > 0"
-    cut = sql.grid.cutoff_s
+    start, cut = sql.grid.start_s, sql.grid.cutoff_s
+    aged = f"(c.l + {YEAR_S})"
+    # A regular client (one with a rhythm) not yet lost when the range begins.
+    regular = f"c.n >= {min_orders} AND {gap} > 0 AND {lost_at} >= {start}"
+    before = "o.occurred_at < :cutoff" if past else "1 = 1"
     statement = f"""
-WITH c AS MATERIALIZED (
+WITH c AS (
   SELECT {sql.epoch("MIN(o.occurred_at)")} AS f, {sql.epoch("MAX(o.occurred_at)")} AS l,
-         COUNT(*) AS n,
-         CAST(SUM(CASE WHEN o.currency = :currency THEN o.amount_minor ELSE 0 END) AS BIGINT)
-           AS spend
-  FROM orders o WHERE o.occurred_at < :cutoff{scope.orders}
+         COUNT(*) AS n, CAST(SUM({spend}) AS BIGINT) AS spend
+  FROM orders o WHERE {before}{scope.orders}
   GROUP BY o.client_id
+), k AS (
+  SELECT CASE WHEN {aged} >= {start} THEN {sql.bucket("c.f")} END AS came,
+         CASE WHEN {aged} >= {start} AND {aged} < {cut} THEN {sql.bucket(aged)} END AS aged,
+         CASE WHEN {regular} AND {lost_at} < {cut} THEN {sql.bucket(lost_at)} END AS lost,
+         CASE WHEN {regular} AND {overdue_at} < {cut} THEN {sql.bucket(overdue_at)} END AS late,
+         CASE WHEN {regular} AND {overdue_at} < {cut} THEN {yearly} END AS yearly
+  FROM c
 )
-SELECT 'active', {sql.bucket("c.f")}, COUNT(*) FROM c WHERE c.l + {YEAR_S} >= {sql.grid.start_s}
-  GROUP BY 2
-UNION ALL
-SELECT 'active', {sql.bucket(f"(c.l + {YEAR_S})")}, -COUNT(*) FROM c
-  WHERE c.l + {YEAR_S} >= {sql.grid.start_s} AND c.l + {YEAR_S} < {cut} GROUP BY 2
-UNION ALL
-SELECT 'new', {sql.bucket("c.f")}, COUNT(*) FROM c WHERE c.f >= {sql.grid.start_s} GROUP BY 2
-UNION ALL
-SELECT 'lost', {sql.bucket(lost_at)}, COUNT(*) FROM c
-  WHERE {rhythm} AND {lost_at} >= {sql.grid.start_s} AND {lost_at} < {cut} GROUP BY 2
-UNION ALL
-SELECT 'risk', {sql.bucket(overdue_at)}, SUM({yearly}) FROM c
-  WHERE {rhythm} AND {lost_at} >= {sql.grid.start_s} AND {overdue_at} < {cut} GROUP BY 2
-UNION ALL
-SELECT 'risk', {sql.bucket(lost_at)}, -SUM({yearly}) FROM c
-  WHERE {rhythm} AND {lost_at} >= {sql.grid.start_s} AND {lost_at} < {cut} GROUP BY 2
+SELECT came, aged, lost, late, COUNT(*), SUM(yearly) FROM k GROUP BY came, aged, lost, late
 """
-    rows = _run(session, statement, base)
-    by: dict[str, list[tuple[Any, Any]]] = {}
-    for name, week, value in rows:
-        by.setdefault(str(name), []).append((week, value))
-    series["active_clients"] = _running(by.get("active", []), n)
-    series["revenue_at_risk"] = _running(by.get("risk", []), n)
-    _add(series["new_clients"], by.get("new", []))
-    _add(series["clients_lost"], by.get("lost", []))
+    active: list[tuple[Any, Any]] = []
+    risk: list[tuple[Any, Any]] = []
+    new: list[tuple[Any, Any]] = []
+    lost: list[tuple[Any, Any]] = []
+    for came, aged_week, lost_week, late_week, count, at_risk in _run(session, statement, base):
+        if came is not None:
+            active.append((came, count))
+            new.append((came, count))  # the weeks before the range (-1) are left out
+        if aged_week is not None:
+            active.append((aged_week, -int(count)))
+        if late_week is not None:  # lost implies late: a lost client was overdue first
+            risk.append((late_week, at_risk))
+        if lost_week is not None:
+            lost.append((lost_week, count))
+            risk.append((lost_week, -int(at_risk or 0)))
+    series["active_clients"] = _running(active, n)
+    series["revenue_at_risk"] = _running(risk, n)
+    _add(series["new_clients"], new)
+    _add(series["clients_lost"], lost)
 
 
 def _purchases(
@@ -513,16 +587,26 @@ def _purchases(
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
-    scale: int,
+    *,
+    spend: str,
 ) -> None:
-    week = sql.bucket(sql.epoch("o.occurred_at"))
+    """Orders and revenue per week: one range of the orders' (time, ...) index per week, read
+    from the index alone, with no order's instant turned into a week number."""
+    grid = sql.grid
+    # PostgreSQL's planner cannot see into the weeks' bounds and guesses a third of the table
+    # per week (and compiles the statement for it); the whole range, said again, tells it how
+    # few orders that is. SQLite would read that whole range for every week instead.
+    hint = " AND o.occurred_at >= :start AND o.occurred_at < :cutoff" if sql.postgres else ""
+    bounds = (grid.start_s, *grid.week_ends_s)
+    weeks = ", ".join(f"({k}, :w{k}, :w{k + 1})" for k in range(len(grid.weeks)))
     rows = _run(
         session,
         f"""
-SELECT {week}, COUNT(*), SUM(CASE WHEN o.currency = :currency THEN o.amount_minor ELSE 0 END)
-FROM orders o WHERE o.occurred_at >= :start AND o.occurred_at < :cutoff{scope.orders}
-GROUP BY 1""",
-        base,
+WITH w (k, low, high) AS (VALUES {weeks})
+SELECT w.k, COUNT(*), SUM({spend})
+FROM w JOIN orders o ON o.occurred_at >= w.low AND o.occurred_at < w.high{hint}{scope.orders}
+GROUP BY w.k""",
+        {**base, **{f"w{k}": datetime.fromtimestamp(b, UTC) for k, b in enumerate(bounds)}},
     )
     _add(series["purchases"], rows)
     _add(series["revenue"], rows, column=2)
@@ -535,12 +619,17 @@ def _followups(
     base: dict[str, Any],
     series: dict[str, list[Value]],
 ) -> bool:
-    """Created and done per week; overdue at each week's end: due before it, not yet closed."""
+    """Created and done per week; overdue at each week's end: due before it, not yet closed.
+
+    Bounds in whole seconds are tested on the stored instants (``floor(s) < N`` is ``s < N``
+    for a whole N), where indexes serve them, so only the rows that pass are turned into
+    seconds."""
     n = len(series["followups_created"])
     where = scope.clients.format(col="f.client_id")
-    created, closed, due = (sql.epoch(f"f.{c}") for c in ("created_at", "closed_at", "due_at"))
-    late_from = f"(CASE WHEN {due} > {created} THEN {due} ELSE {created} END)"
-    cut, start = sql.grid.cutoff_s, sql.grid.start_s
+    created, closed = sql.epoch("f.created_at"), sql.epoch("f.closed_at")
+    # Late from the later of due and created (the floor of the later is the later floor).
+    late = sql.later("f.due_at", "f.created_at")
+    late_from = sql.epoch(late)
     rows = _run(
         session,
         f"""
@@ -551,15 +640,15 @@ SELECT 'done', {sql.bucket(closed)}, COUNT(*) FROM followups f
   WHERE f.status = 'done' AND f.closed_at >= :start AND f.closed_at < :cutoff{where} GROUP BY 2
 UNION ALL
 SELECT 'overdue', {sql.bucket(late_from)}, COUNT(*) FROM followups f
-  WHERE {late_from} < {cut}
-    AND (f.closed_at IS NULL OR ({closed} > {late_from} AND {closed} >= {start})){where}
+  WHERE {late} < :cutoff
+    AND (f.closed_at IS NULL OR (f.closed_at >= :start AND {closed} > {late_from})){where}
   GROUP BY 2
 UNION ALL
 SELECT 'overdue', {sql.bucket(closed)}, -COUNT(*) FROM followups f
-  WHERE f.closed_at IS NOT NULL AND {late_from} < {closed} AND {closed} < {cut}
-    AND {closed} >= {start}{where} GROUP BY 2
+  WHERE f.closed_at >= :start AND f.closed_at < :cutoff AND {late_from} < {closed}{where}
+  GROUP BY 2
 UNION ALL
-SELECT 'any', 0, COUNT(*) FROM followups f WHERE 1 = 1{where}
+SELECT 'any', 0, {_exists(f"SELECT 1 FROM followups f WHERE 1 = 1{where}")}
 """,
         base,
     )
@@ -576,25 +665,26 @@ def _late_payments(
     session: Session, sql: _Sql, scope: _Scope, as_of: date, series: dict[str, list[Value]]
 ) -> bool:
     """Invoices that became late in the week: the day after the due date, for those paid after
-    it or still unpaid past it (by the as-of day)."""
-    grid = sql.grid
-    first_day = (grid.weeks[0] - date(1970, 1, 1)).days
+    it or still unpaid past it (by the as-of day). The late day falls from the first Monday to
+    the as-of day: the due date from the day before the one to the day before the other."""
+    first = sql.grid.weeks[0]
     late_day = f"({sql.days('i.due_on')} + 1)"
     where = scope.clients.format(col="i.client_id")
     params: dict[str, Any] = {
         **scope.params,
-        "first_day": first_day,
-        "as_of_day": (as_of - date(1970, 1, 1)).days,
+        "first_day": (first - date(1970, 1, 1)).days,
+        "due_from": first - timedelta(days=1),
+        "due_until": as_of - timedelta(days=1),
     }
     rows = _run(
         session,
         f"""
 SELECT ({late_day} - :first_day) / 7, COUNT(*) FROM invoices i
-WHERE i.due_on IS NOT NULL AND {late_day} >= :first_day AND {late_day} <= :as_of_day
+WHERE i.due_on >= :due_from AND i.due_on <= :due_until
   AND (i.paid_on > i.due_on OR (i.paid_on IS NULL AND NOT i.settled)){where}
 GROUP BY 1
 UNION ALL
-SELECT -1, COUNT(*) FROM invoices i WHERE 1 = 1{where}
+SELECT -1, {_exists(f"SELECT 1 FROM invoices i WHERE 1 = 1{where}")}
 """,
         params,
     )
@@ -659,7 +749,7 @@ WHERE c.created_at >= :start AND c.created_at < :cutoff AND c.sla_clock >= 1
   AND ((c.first_response_at IS NOT NULL AND c.first_response_at < :cutoff) OR {breached}){where}
 GROUP BY 1
 UNION ALL
-SELECT -1, 0, COUNT(*) FROM conversations c WHERE 1 = 1{where}
+SELECT -1, 0, {_exists(f"SELECT 1 FROM conversations c WHERE 1 = 1{where}")}
 """,
         {**base, "breach_prefix": "scan:sla/"},
     )
@@ -720,7 +810,7 @@ SELECT {week}, i.tier, {outcome}, COUNT(*) FROM incidents i
 WHERE i.opened_at >= :start AND i.opened_at < :cutoff{where}
 GROUP BY 1, 2, 3
 UNION ALL
-SELECT -1, 0, 'any', COUNT(*) FROM incidents i WHERE 1 = 1{where}
+SELECT -1, 0, 'any', {_exists(f"SELECT 1 FROM incidents i WHERE 1 = 1{where}")}
 """,
         {**base, "resolved_prefix": prefix},
     )

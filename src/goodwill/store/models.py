@@ -160,11 +160,14 @@ class Event(Base):
 class Order(Base):
     __tablename__ = "orders"
     # The amount rides in the (client, time) index: per-client first, latest, count and spend
-    # (the insights page) read the index alone.
+    # (the insights page) read the index alone. The (time, ...) index serves a range of weeks
+    # and the latest order; the currency index, whether there is more than one currency.
     __table_args__ = (
         Index(
             "ix_orders_client_time_amount", "client_id", "occurred_at", "currency", "amount_minor"
         ),
+        Index("ix_orders_time_amount", "occurred_at", "currency", "amount_minor", "partner_id"),
+        Index("ix_orders_currency", "currency"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -189,7 +192,10 @@ class OrderLine(Base):
 
 class Invoice(Base):
     __tablename__ = "invoices"
-    __table_args__ = (Index("ix_invoices_client_issued", "client_id", "issued_on"),)
+    __table_args__ = (
+        Index("ix_invoices_client_issued", "client_id", "issued_on"),
+        Index("ix_invoices_due", "due_on"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
@@ -277,6 +283,8 @@ class FollowUp(Base):
         UniqueConstraint("client_id", "open_reason", name="uq_followups_open_reason"),
         Index("ix_followups_assignee_status_due", "assignee_id", "status", "due_at"),
         Index("ix_followups_status_due", "status", "due_at"),
+        Index("ix_followups_created", "created_at"),
+        Index("ix_followups_closed", "closed_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -374,6 +382,7 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_status_due", "status", "sla_due_at"),
         Index("ix_conversations_client", "client_id", "last_message_at"),
+        Index("ix_conversations_created", "created_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
