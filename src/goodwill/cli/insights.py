@@ -16,7 +16,14 @@ from rich.table import Table
 from goodwill.cli.context import State, out, state
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
-from goodwill.store.insights import DEFAULT_WEEKS, SERIES, Filters, Insights, weekly_insights
+from goodwill.store.insights import (
+    DEFAULT_WEEKS,
+    SERIES,
+    Filters,
+    Insights,
+    value_text,
+    weekly_insights,
+)
 
 app = typer.Typer(
     help="Weekly trends: clients, purchases, follow-ups, answers, incidents; the owner's digest.",
@@ -53,18 +60,6 @@ def _day(st: State, text: str | None, option: str) -> date | None:
         raise InvalidInput(f"{option}: {exc}", option=option) from exc
 
 
-def _number(value: float | int | None, unit: str, currency: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "money":
-        return f"{value:,.0f} {currency}"
-    if unit == "share":
-        return f"{value:.0%}"
-    if unit == "hours":
-        return f"{value:,.1f} h"
-    return f"{value:,.0f}"
-
-
 def _change(values: tuple[float | int | None, ...], unit: str) -> str:
     if len(values) < 2 or values[-1] is None or values[-2] is None:
         return ""
@@ -90,7 +85,7 @@ def print_table(result: Insights) -> None:
         table.add_row(
             info.label,
             sparkline(list(values)),
-            _number(values[-1] if values else None, info.unit, result.currency),
+            value_text(values[-1] if values else None, info.unit, result.currency),
             _change(values, info.unit),
         )
     out.print(table)

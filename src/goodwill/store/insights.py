@@ -88,6 +88,21 @@ SERIES: tuple[SeriesInfo, ...] = (
 )
 SERIES_KEYS = tuple(s.key for s in SERIES)
 
+
+def value_text(value: float | None, unit: str, currency: str, *, hours: str = " h") -> str:
+    """A series value as people read it: whole money with its currency, a share in per cent,
+    hours to a tenth (followed by ``hours``), counts with thousands separators; "—" if none."""
+    if value is None:
+        return "—"
+    if unit == "money":
+        return f"{value:,.0f} {currency}"
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "hours":
+        return f"{value:,.1f}{hours}"
+    return f"{value:,.0f}"
+
+
 Value = int | float | None
 
 
@@ -843,6 +858,7 @@ __all__ = [
     "data_version",
     "partner_names",
     "tier_bounds",
+    "value_text",
     "week_grid",
     "weekly_insights",
 ]

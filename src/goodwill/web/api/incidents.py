@@ -32,6 +32,9 @@ router = APIRouter(
     },
 )
 
+#: What acting on an incident may answer besides 200: no such incident, or not in that state.
+ACTING: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+
 
 class IncidentIn(BaseModel):
     client: str = Field(min_length=1, description="The client's id as imported, or their email.")
@@ -128,7 +131,7 @@ def get_api(incident_id: int, staff: ApiStaff, db: Db) -> dict[str, Any]:
 
 @router.post(
     "/incidents/{incident_id}/steps",
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses=ACTING,
 )
 def step_api(
     incident_id: int, body: StepIn, staff: ApiStaff, db: Db, state: State
@@ -142,7 +145,7 @@ def step_api(
 
 @router.post(
     "/incidents/{incident_id}/confirm",
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses=ACTING,
 )
 def confirm_api(incident_id: int, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
     """The client confirmed our restatement of the problem."""
@@ -152,7 +155,7 @@ def confirm_api(incident_id: int, staff: ApiStaff, db: Db, state: State) -> dict
 
 @router.post(
     "/incidents/{incident_id}/resolve",
-    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses={403: {"model": ErrorBody}, **ACTING},
 )
 def resolve_api(
     incident_id: int, body: ResolveIn, staff: ApiStaff, db: Db, state: State
@@ -175,13 +178,12 @@ def resolve_api(
         by=staff.email,
         now=state.now(),
     )
-    db.expire_all()
     return _read(db, incident_id)
 
 
 @router.post(
     "/incidents/{incident_id}/close",
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses=ACTING,
 )
 def close_api(
     incident_id: int, body: CloseIn, staff: ApiStaff, db: Db, state: State

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -245,40 +246,34 @@ def _client_zone(client: Client | None, default: ZoneInfo) -> ZoneInfo:
         return default
 
 
-def _read_form(
-    client: str,
-    what: str,
-    cause: str,
-    message: str,
-    message_time: str,
-    deadline: str,
-    cost: str,
-    partner: str,
-    stranded: str,
-) -> dict[str, Any]:
-    return {
-        "client": client.strip(),
-        "what": what.strip(),
-        "cause": cause.strip(),
-        "message": message.strip() or None,
-        "message_time": message_time.strip() or None,
-        "deadline": deadline.strip() or None,
-        "cost": cost.strip() or None,
-        "partner": partner.strip() or None,
-        "stranded": STRANDED.get(stranded),
-    }
-
-
 Text = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=20_000)]
 
 
-@router.post("/incidents/assess")
-def assess_preview(
-    request: Request,
-    staff: PageStaff,
-    db: Db,
-    state: State,
+@dataclass(frozen=True)
+class IncidentForm:
+    """The incident form as typed (shown again when it is refused) and as the actions read it."""
+
+    typed: dict[str, str]
+
+    @property
+    def client(self) -> str:
+        return self.typed["client"].strip()
+
+    def facts(self) -> dict[str, Any]:
+        """What ``read_context`` and ``open_incident`` both take: empty fields are not given."""
+        t = self.typed
+        return {
+            "what": t["what"].strip(),
+            **{
+                k: t[k].strip() or None
+                for k in ("message", "message_time", "deadline", "cost", "partner")
+            },
+            "stranded": STRANDED.get(t["stranded"]),
+        }
+
+
+def incident_form(
     client: Text = "",
     what: Annotated[str, Form(max_length=2000)] = "",
     cause: Text = "",
@@ -288,35 +283,45 @@ def assess_preview(
     cost: Text = "",
     partner: Text = "",
     stranded: Text = "",
+    conversation: Text = "",
+) -> IncidentForm:
+    return IncidentForm(
+        {
+            "client": client,
+            "what": what,
+            "cause": cause,
+            "message": message,
+            "message_time": message_time,
+            "deadline": deadline,
+            "cost": cost,
+            "partner": partner,
+            "stranded": stranded,
+            "conversation": conversation,
+        }
+    )
+
+
+TypedIncident = Annotated[IncidentForm, Depends(incident_form)]
+
+
+@router.post("/incidents/assess")
+def assess_preview(
+    request: Request, staff: PageStaff, db: Db, state: State, form: TypedIncident
 ) -> Response:
     """The tier, score, reasons and options for the form as it is; nothing is stored."""
-    fields = _read_form(
-        client, what, cause, message, message_time, deadline, cost, partner, stranded
-    )
     context: dict[str, Any] = {
         "assessment": None,
         "assess_error": None,
         "tier_classes": TIER_CLASSES,
     }
-    if not fields["client"] or not fields["what"]:
+    facts = form.facts()
+    if not form.client or not facts["what"]:
         context["assess_error"] = "Name the client and say what went wrong to see the assessment."
         return render(request, "_incident_assessment.html", context)
     try:
         weights, catalog = actions.recovery_files(state.settings)
-        found = find_client(db, fields["client"])
-        incident = actions.read_context(
-            db,
-            state.settings,
-            found,
-            what=fields["what"],
-            message=fields["message"],
-            message_time=fields["message_time"],
-            deadline=fields["deadline"],
-            cost=fields["cost"],
-            partner=fields["partner"],
-            stranded=fields["stranded"],
-            now=state.now(),
-        )
+        found = find_client(db, form.client)
+        incident = actions.read_context(db, state.settings, found, **facts, now=state.now())
         result = assess(incident, weights, catalog)
     except GoodwillError as error:
         context["assess_error"] = _sentence(error.message)
@@ -333,59 +338,25 @@ def _sentence(message: str) -> str:
 
 @router.post("/incidents")
 def open_incident(
-    request: Request,
-    staff: PageStaff,
-    db: Db,
-    state: State,
-    client: Text = "",
-    what: Annotated[str, Form(max_length=2000)] = "",
-    cause: Text = "",
-    message: LongText = "",
-    message_time: Text = "",
-    deadline: Text = "",
-    cost: Text = "",
-    partner: Text = "",
-    stranded: Text = "",
-    conversation: Text = "",
+    request: Request, staff: PageStaff, db: Db, state: State, form: TypedIncident
 ) -> Response:
     """Store the incident with its assessment; then its page, with the steps to take."""
-    fields = _read_form(
-        client, what, cause, message, message_time, deadline, cost, partner, stranded
-    )
     try:
-        if not fields["client"]:
+        if not form.client:
             raise InvalidInput(
                 "name the client (the id used in your files, or their email)", field="client"
             )
         incident_id = actions.open_incident(
             state.sessions,
             state.settings,
-            client_ref=fields["client"],
-            what=fields["what"],
-            message=fields["message"],
-            message_time=fields["message_time"],
-            deadline=fields["deadline"],
-            cost=fields["cost"],
-            partner=fields["partner"],
-            stranded=fields["stranded"],
-            cause=fields["cause"],
+            client_ref=form.client,
+            **form.facts(),
+            cause=form.typed["cause"],
             by=staff.email,
             now=state.now(),
         )
     except (InvalidInput, NotFound) as error:
-        form = {
-            "client": client,
-            "what": what,
-            "cause": cause,
-            "message": message,
-            "message_time": message_time,
-            "deadline": deadline,
-            "cost": cost,
-            "partner": partner,
-            "stranded": stranded,
-            "conversation": conversation,
-        }
-        context = _form_context(db, state, form, error=_sentence(error.message))
+        context = _form_context(db, state, form.typed, error=_sentence(error.message))
         return render(request, "incident_new.html", context, status=422)
     log.info("incident %s opened on the dashboard by staff user %s", incident_id, staff.id)
     request.session[FLASH_KEY] = "Incident opened. Take the steps below, in order."

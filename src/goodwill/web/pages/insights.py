@@ -30,6 +30,7 @@ from goodwill.store.insights import (
     SeriesInfo,
     cached_insights,
     partner_names,
+    value_text,
 )
 from goodwill.web.auth import PageStaff
 from goodwill.web.rendering import query_url, render
@@ -209,16 +210,9 @@ def cell(value: float | int | None) -> str:
     return str(value)
 
 
-def display(value: float | int | None, unit: str, currency: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "money":
-        return f"{value:,.0f} {currency}"
-    if unit == "share":
-        return f"{value:.0%}"
-    if unit == "hours":
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
+def display(value: float | None, unit: str, currency: str) -> str:
+    """A table cell: hours without their unit (the column says "(h)")."""
+    return value_text(value, unit, currency, hours="")
 
 
 def _headline(result: Insights) -> list[dict[str, str]]:
