@@ -142,7 +142,8 @@ SPECS: tuple[SettingSpec, ...] = (
         "Mail in and out (docs/inbox.md): [mail] from_address, smtp_host, smtp_port, "
         "smtp_security (none | starttls | tls), smtp_user, smtp_password (or "
         "GOODWILL_SMTP_PASSWORD), imap_host, imap_port, imap_user, imap_password (or "
-        "GOODWILL_IMAP_PASSWORD), imap_mailbox, imap_tls, maildir.",
+        "GOODWILL_IMAP_PASSWORD), imap_mailbox, imap_tls, maildir, max_message_bytes (the "
+        "largest message the SMTP listener and the API accept; default 52428800, 50 MB).",
     ),
     SettingSpec(
         "sla",
@@ -509,7 +510,16 @@ MAIL_KEYS = {
     "imap_mailbox": str,
     "imap_tls": bool,
     "maildir": str,
+    "max_message_bytes": int,
 }
+#: The largest message the SMTP listener and the API hand-in accept, unless
+#: mail.max_message_bytes says otherwise.
+MAX_MESSAGE_BYTES = 50 * 1024 * 1024
+
+
+def max_message_bytes(settings: Settings) -> int:
+    """The largest message accepted, in bytes (mail.max_message_bytes, else 50 MB)."""
+    return int(settings.mail.get("max_message_bytes") or MAX_MESSAGE_BYTES)
 
 
 def _mail(value: object, path: Path, env: Mapping[str, str]) -> dict[str, Any]:
@@ -534,6 +544,12 @@ def _mail(value: object, path: Path, env: Mapping[str, str]) -> dict[str, Any]:
             f"{path}: mail.smtp_security must be none, starttls or tls",
             file=str(path),
             key="mail.smtp_security",
+        )
+    if out.get("max_message_bytes", 1) < 1:
+        raise ConfigError(
+            f"{path}: mail.max_message_bytes must be a positive number of bytes",
+            file=str(path),
+            key="mail.max_message_bytes",
         )
     for key, variable in (
         ("smtp_password", "GOODWILL_SMTP_PASSWORD"),

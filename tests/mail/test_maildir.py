@@ -106,6 +106,6 @@ def test_mail_poll_maildir_from_the_terminal(folder: Path, tmp_path: Path) -> No
     db = f"sqlite:///{tmp_path / 'goodwill.db'}"
     done = goodwill("mail", "poll", "--maildir", str(folder), db=db)
     assert done.returncode == 0, done.stderr
-    assert "5 fetched: 4 filed, 1 unreadable (kept), 0 duplicates" in done.stdout
+    assert "5 fetched: 4 filed, 1 failed (kept: goodwill mail failed), 0 duplicates" in done.stdout
     nothing = goodwill("mail", "poll", db=db)
     assert nothing.returncode == 2 and "nothing to poll" in nothing.stderr

@@ -1,18 +1,19 @@
 """The support inbox: a message arrives, is kept, threaded, assigned and put on the clock; a reply
 goes out through the outbox; the clock is scanned for warnings and breaches.
 
-Arrival is two transactions. The first stores the raw bytes under their Message-ID (a duplicate
-delivery stops there, stored once); only then is the message read, so one that cannot be read is
-kept with the reason and shown, never dropped. The second threads it (In-Reply-To, References,
-then the subject within the same client), matches the sender to a client (a lead when unknown),
-assigns the conversation at once (the client's owner in business hours, the on-call person
-outside them) and starts or resumes the response clock of the client's SLA policy.
+Arrival is two transactions. The first stores the raw bytes, whatever they hold, under the
+Message-ID the parser gives them (a second delivery stops there, stored once; a different message
+reusing a stored id is kept under a key of its own, noted, and filed); only then is the message
+read, so one that cannot be read or filed is kept, marked failed with the reason and the moment,
+and shown (`goodwill mail failed`), never dropped. The second threads it (In-Reply-To,
+References, then the subject within the same client), matches the sender to a client (a lead
+when unknown), assigns the conversation at once (the client's owner in business hours, the
+on-call person outside them) and starts or resumes the response clock of the client's SLA
+policy. goodwill's own reply coming back is recognised by its Message-ID and kept as such.
 """
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import email.utils
 import hashlib
 import logging
@@ -26,6 +27,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.calendars import BusinessCalendar, always_open
@@ -36,7 +38,14 @@ from goodwill.domain.sla import ClientFacts, Clock, SlaPolicies, Target, parse_p
 from goodwill.domain.threading import ThreadHeaders, find_thread, normalise_subject
 from goodwill.engine.configuration import calendar_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
-from goodwill.mail.parse import MessageUnreadable, ParsedMessage, parse_message
+from goodwill.mail.parse import (
+    SYNTHETIC_DOMAIN,
+    MessageUnreadable,
+    ParsedMessage,
+    message_id_of,
+    parse_message,
+)
+from goodwill.mail.storable import storable_text
 from goodwill.settings import Settings
 from goodwill.store.events import record_touch_point
 from goodwill.store.ingest import insert_new
@@ -60,80 +69,171 @@ log = logging.getLogger(__name__)
 #: How far back a subject may join a conversation of the same client when no header does.
 SUBJECT_WINDOW = timedelta(days=30)
 SOURCE = "inbox"
-MAX_ID = 900  # the Message-ID columns hold 998 characters
+#: The domain of the key a different message reusing a stored Message-ID is kept under.
+REUSED_DOMAIN = "reused-id.goodwill.invalid"
+
+Status = Literal["parsed", "failed", "duplicate", "own-reply", "stored"]
 
 
 @dataclass(frozen=True)
 class Received:
+    """What became of one arrival: ``parsed`` (filed into a conversation), ``failed`` (kept,
+    with the reason), ``duplicate`` (the same message stored before), ``own-reply``
+    (goodwill's own reply coming back; kept, noted) or ``stored`` (kept; the store was busy
+    while filing it, and the worker's next round files it)."""
+
     inbound_id: int
     duplicate: bool
-    status: Literal["parsed", "failed", "duplicate"]
+    status: Status
     conversation_id: int | None = None
-
-
-def header_message_id(raw: bytes) -> str:
-    """The Message-ID from the header block alone (brackets stripped), or the synthetic id the
-    parser gives a message without one, so duplicates are recognised before any parsing."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    found = str(headers.get("Message-ID") or "").strip()
-    if found.startswith("<") and ">" in found:
-        found = found[1 : found.index(">")]
-    found = found.strip()
-    return storable_id(found or f"{hashlib.sha256(raw).hexdigest()}@goodwill.invalid")
-
-
-def storable_id(message_id: str) -> str:
-    """A Message-ID as stored: one too long for the column is kept as its hash, so a hostile or
-    broken header cannot block a mailbox; the same id always gives the same stored id."""
-    if len(message_id) <= MAX_ID:
-        return message_id
-    return f"{hashlib.sha256(message_id.encode()).hexdigest()}@long-id.goodwill.invalid"
 
 
 def receive(
     store: sessionmaker[Session], settings: Settings, raw: bytes, *, source: str, now: datetime
 ) -> Received:
-    """Keep ``raw``, then read it into a conversation; see the module docstring."""
-    message_id = header_message_id(raw)
+    """Keep ``raw``, then file it into a conversation; see the module docstring.
+
+    Raises only when the bytes could not be stored (the store unreachable or locked): once it
+    returns, the message is kept, whatever bytes it holds, and is filed, marked failed with
+    the reason, or left stored for the next round.
+    """
+    try:
+        message_id = message_id_of(raw)
+    except Exception:  # a parser bug must not keep the bytes out of the store
+        log.exception("no Message-ID could be read; the message is kept under its hash")
+        message_id = f"{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_DOMAIN}"
+    kept = _keep(store, raw, message_id, source=source, now=now)
+    if kept.duplicate:
+        return kept
+    return _file_raw(store, settings, kept.inbound_id, raw, now=now)
+
+
+def _keep(
+    store: sessionmaker[Session], raw: bytes, message_id: str, *, source: str, now: datetime
+) -> Received:
+    """Store the bytes under their Message-ID, in a transaction of their own. The same id
+    with the same body is a second delivery (stored once); with another body it is a
+    different message reusing the id, kept under ``{sha256}@reused-id.goodwill.invalid``."""
+    sha256 = hashlib.sha256(raw).hexdigest()
+    inbound_id = _insert(store, raw, message_id, sha256, source=source, now=now, note=None)
+    if inbound_id is not None:
+        return Received(inbound_id, False, "stored")
+    with store() as session:
+        first_id, first_sha256, first_raw = session.execute(
+            select(InboundMail.id, InboundMail.sha256, InboundMail.raw).where(
+                InboundMail.message_id == message_id
+            )
+        ).one()
+    if first_sha256 == sha256 or _body(bytes(first_raw)) == _body(raw):
+        return Received(int(first_id), True, "duplicate")
+    key = f"{sha256}@{REUSED_DOMAIN}"
+    note = f"its Message-ID is also that of inbound {first_id}, a different message"
+    inbound_id = _insert(store, raw, key, sha256, source=source, now=now, note=note)
+    if inbound_id is None:  # this very message, kept before under its hash
+        with store() as session:
+            again = session.execute(
+                select(InboundMail.id).where(InboundMail.message_id == key)
+            ).scalar_one()
+        return Received(int(again), True, "duplicate")
+    log.warning("inbound %s reuses the Message-ID of inbound %s", inbound_id, first_id)
+    return Received(inbound_id, False, "stored")
+
+
+def _insert(
+    store: sessionmaker[Session],
+    raw: bytes,
+    key: str,
+    sha256: str,
+    *,
+    source: str,
+    now: datetime,
+    note: str | None,
+) -> int | None:
     with store.begin() as session:
         dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        inbound_id = session.execute(
+        found = session.execute(
             dialect.insert(InboundMail)
             .values(
-                message_id=message_id,
-                source=source,
+                message_id=key,
+                source=storable_text(source, limit=20),
                 received_at=now,
-                sha256=hashlib.sha256(raw).hexdigest(),
+                sha256=sha256,
                 raw=raw,
                 status="stored",
+                note=note,
             )
             .on_conflict_do_nothing(index_elements=["message_id"])
             .returning(InboundMail.id)
         ).scalar_one_or_none()
-    if inbound_id is None:
-        with store() as session:
-            existing = session.execute(
-                select(InboundMail.id).where(InboundMail.message_id == message_id)
-            ).scalar_one()
-        return Received(int(existing), True, "duplicate")
-    return _read(store, settings, int(inbound_id), raw, now=now)
+    return int(found) if found is not None else None
 
 
-def _read(
+def _body(raw: bytes) -> bytes:
+    """The bytes after the header block, line endings made alike: what a second delivery of a
+    message shares with the first, whatever trace headers its path added."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[min(ends) :].replace(b"\r\n", b"\n").strip(b"\n") if ends else b""
+
+
+def file_stored(
+    store: sessionmaker[Session], settings: Settings, inbound_id: int, *, now: datetime
+) -> Received:
+    """File a kept message again (one left stored, or one that failed): see ``receive``."""
+    with store() as session:
+        raw = session.execute(
+            select(InboundMail.raw).where(InboundMail.id == inbound_id)
+        ).scalar_one_or_none()
+    if raw is None:
+        raise NotFound(f"no inbound message {inbound_id}")
+    return _file_raw(store, settings, inbound_id, bytes(raw), now=now)
+
+
+def _file_raw(
     store: sessionmaker[Session], settings: Settings, inbound_id: int, raw: bytes, *, now: datetime
 ) -> Received:
     try:
         parsed = parse_message(raw)
     except MessageUnreadable as exc:
-        return _failed(store, inbound_id, str(exc))
+        return _failed(store, inbound_id, str(exc), now=now)
     except Exception as exc:  # a parser bug must not lose the message either
         log.exception("inbound %s could not be read", inbound_id)
-        return _failed(store, inbound_id, f"{type(exc).__name__}: {exc}")
-    with store.begin() as session:
-        conversation_id = _file(session, settings, inbound_id, parsed, now=now)
-        session.execute(
-            update(InboundMail).where(InboundMail.id == inbound_id).values(status="parsed")
+        return _failed(store, inbound_id, f"{type(exc).__name__}: {exc}", now=now)
+    try:
+        with store.begin() as session:
+            return _file_checked(session, settings, inbound_id, parsed, now=now)
+    except OperationalError:  # locked or unreachable: kept, and the next round files it
+        log.warning("inbound %s kept, not filed yet: the store was busy", inbound_id)
+        return Received(inbound_id, False, "stored")
+    except Exception as exc:  # whatever the message holds, it stays kept and shown
+        log.exception("inbound %s could not be filed", inbound_id)
+        reason = f"could not be filed: {type(exc).__name__}: {exc}"
+        return _failed(store, inbound_id, reason, now=now)
+
+
+def _file_checked(
+    session: Session, settings: Settings, inbound_id: int, parsed: ParsedMessage, *, now: datetime
+) -> Received:
+    """File ``parsed``, unless it is goodwill's own reply coming back (kept and noted)."""
+    inbound = session.get(InboundMail, inbound_id, with_for_update=True)
+    if inbound is None:
+        raise NotFound(f"no inbound message {inbound_id}")
+    same = session.execute(
+        select(Message.id, Message.direction, Message.conversation_id).where(
+            Message.message_id == parsed.message_id
         )
+    ).first()
+    inbound.error, inbound.failed_at = None, None
+    if same is not None and same.direction == "out":
+        inbound.status = "own-reply"
+        inbound.note = f"goodwill's own reply (message {same.id}) came back"
+        log.info("inbound %s is the reply %s coming back", inbound_id, same.id)
+        return Received(inbound_id, False, "own-reply", int(same.conversation_id))
+    key = inbound.message_id
+    if same is not None and key == parsed.message_id:  # filed before from another raw message
+        key = f"{inbound.sha256}@{REUSED_DOMAIN}"
+        inbound.note = f"its Message-ID is also that of message {same.id}, a different message"
+    conversation_id = _file(session, settings, inbound_id, key, parsed, now=now)
+    inbound.status = "parsed"
     return Received(inbound_id, False, "parsed", conversation_id)
 
 
@@ -145,41 +245,47 @@ def read_stored(
     older_than: timedelta = timedelta(minutes=1),
     limit: int = 500,
 ) -> int:
-    """Read messages kept but never read (the process stopped between keeping and reading, or
-    reading hit an error): the worker calls this each round. One that still cannot be filed is
-    marked failed with the reason, kept and shown. Returns how many were read."""
+    """File messages kept but never filed (the process stopped between keeping and filing, or
+    the store was busy): the worker calls this each round. One that cannot be filed is marked
+    failed with the reason, kept and shown. Returns how many were tried."""
     with store() as session:
         pending = list(
             session.execute(
-                select(InboundMail.id, InboundMail.raw)
+                select(InboundMail.id)
                 .where(InboundMail.status == "stored", InboundMail.received_at < now - older_than)
                 .order_by(InboundMail.id)
                 .limit(limit)
-            ).all()
+            ).scalars()
         )
-    for inbound_id, raw in pending:
-        try:
-            _read(store, settings, int(inbound_id), bytes(raw), now=now)
-        except Exception as exc:
-            log.exception("inbound %s could not be filed", inbound_id)
-            _failed(store, int(inbound_id), f"could not be filed: {type(exc).__name__}: {exc}")
+    for inbound_id in pending:
+        file_stored(store, settings, int(inbound_id), now=now)
     return len(pending)
 
 
-def _failed(store: sessionmaker[Session], inbound_id: int, reason: str) -> Received:
+def _failed(
+    store: sessionmaker[Session], inbound_id: int, reason: str, *, now: datetime
+) -> Received:
     with store.begin() as session:
         session.execute(
             update(InboundMail)
             .where(InboundMail.id == inbound_id)
-            .values(status="failed", error=reason[:2000])
+            .values(status="failed", error=storable_text(reason, limit=2000), failed_at=now)
         )
+    log.warning("inbound %s kept, marked failed", inbound_id)
     return Received(inbound_id, False, "failed")
 
 
 def _file(
-    session: Session, settings: Settings, inbound_id: int, parsed: ParsedMessage, *, now: datetime
+    session: Session,
+    settings: Settings,
+    inbound_id: int,
+    message_key: str,
+    parsed: ParsedMessage,
+    *,
+    now: datetime,
 ) -> int:
-    """Thread, match, assign and clock one parsed message; returns its conversation id."""
+    """Thread, match, assign and clock one parsed message, stored under ``message_key`` (its
+    Message-ID, unless another message has it); returns its conversation id."""
     client_id = _client_for(session, settings, parsed, now=now)
     sent_at = parsed.sent_at if parsed.sent_at and parsed.sent_at <= now else now
     subject_key = normalise_subject(parsed.subject)
@@ -204,11 +310,11 @@ def _file(
             .limit(1)
         ).scalar_one_or_none()
 
-    in_reply_to = storable_id(parsed.in_reply_to) if parsed.in_reply_to else None
-    references = tuple(storable_id(r) for r in parsed.references)
+    in_reply_to = parsed.in_reply_to
+    references = parsed.references
     match = find_thread(
         ThreadHeaders(
-            message_id=storable_id(parsed.message_id),
+            message_id=message_key,
             in_reply_to=in_reply_to,
             references=references,
             subject=parsed.subject,
@@ -238,7 +344,7 @@ def _file(
         conversation_id=conversation.id,
         inbound_id=inbound_id,
         direction="in",
-        message_id=storable_id(parsed.message_id),
+        message_id=message_key,
         in_reply_to=in_reply_to,
         references=list(references),
         from_address=parsed.from_address[:320],
@@ -276,8 +382,8 @@ def _file(
                 "occurred_at": sent_at,
                 "recorded_at": now,
                 "source": SOURCE,
-                "external_id": f"message/{parsed.message_id}"[:300],
-                "idempotency_key": f"{SOURCE}:message/{parsed.message_id}"[:400],
+                "external_id": f"message/{message_key}"[:300],
+                "idempotency_key": f"{SOURCE}:message/{message_key}"[:400],
                 "payload": {
                     "conversation_id": conversation.id,
                     "subject": parsed.subject,

@@ -1,4 +1,4 @@
-"""`goodwill smtpd` (the inbound SMTP listener) and `goodwill mail poll|send|outbox`."""
+"""`goodwill smtpd` (the SMTP listener) and `goodwill mail` (poll, send, outbox, failed, retry)."""
 
 from __future__ import annotations
 
@@ -94,8 +94,10 @@ def poll(
             report.add(poll_maildir(st.store, st.settings, path, clock=st.now))
         r = report
         out.print(
-            f"{r.fetched} fetched: {r.parsed} filed, {r.failed} unreadable (kept), "
-            f"{r.duplicates} duplicates" + (f", {r.errors} not stored" if r.errors else ""),
+            f"{r.fetched} fetched: {r.parsed} filed, {r.failed} failed (kept: goodwill mail "
+            f"failed), {r.duplicates} duplicates"
+            + (f", {r.kept} kept to file next round" if r.kept else "")
+            + (f", {r.errors} not stored" if r.errors else ""),
             highlight=False,
         )
 
@@ -174,6 +176,76 @@ def outbox(
             r.last_error or "",
         )
     out.print(table)
+
+
+@app.command("failed")
+def failed(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the messages that arrived, are kept, and could not be filed, newest first, with why.
+
+    Deal with the reason, then file them again with `goodwill mail retry`.
+
+    Example: goodwill mail failed --json
+    """
+    from goodwill.actions.failed_mail import failed_mail
+
+    st = state(ctx)
+    rows = failed_mail(st.store, limit=limit)
+    if as_json:
+        out.print_json(json.dumps([r.as_dict() for r in rows]))
+        return
+    if not rows:
+        out.print("No failed messages: everything that arrived is filed.")
+        return
+    zone = st.settings.zone
+    table = Table("id", "received", "from", "subject", "reason")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            r.from_address or "—",
+            r.subject or "(no subject)",
+            r.reason,
+        )
+    out.print(table)
+
+
+@app.command("retry")
+def retry(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None, typer.Argument(metavar="ID...", help="Ids from goodwill mail failed.")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every failed message.")] = False,
+) -> None:
+    """File failed messages again (after the reason is dealt with); each is filed or fails again.
+
+    Exits 1 when one still cannot be filed.
+
+    Example: goodwill mail retry 12 15
+    """
+    from goodwill.actions.failed_mail import retry_failed
+
+    if bool(ids) == every:
+        raise InvalidInput("give the ids of failed messages, or --all", option="--all")
+    st = state(ctx)
+    done = retry_failed(st.store, st.settings, None if every else ids, now=st.now())
+    still = 0
+    for inbound_id, got in done:
+        if got.status == "failed":
+            still += 1
+            out.print(f"{inbound_id}: failed again (goodwill mail failed)", highlight=False)
+        elif got.status == "parsed":
+            out.print(f"{inbound_id}: filed in conversation {got.conversation_id}", highlight=False)
+        else:
+            out.print(f"{inbound_id}: {got.status}", highlight=False)
+    if not done:
+        out.print("No failed messages.")
+    if still:
+        raise typer.Exit(1)
 
 
 def _repeat(once: Callable[[], None], every: float | None) -> None:

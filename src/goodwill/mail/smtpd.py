@@ -2,8 +2,11 @@
 listener says yes.
 
 ``250`` is answered only after :func:`~goodwill.actions.inbox.receive` has returned, that is after
-the raw bytes are committed, so an accepted message is never lost; a store error answers ``451``
-(try again later), and the sender's retry is stored once thanks to the unique Message-ID. The
+the raw bytes are committed, so an accepted message is never lost; whatever the bytes hold, a
+message that cannot be filed is kept, marked failed and accepted. Only a store error answers
+``451`` (try again later), and the sender's retry is stored once thanks to the unique Message-ID.
+A message larger than mail.max_message_bytes is refused with ``552`` (announced in EHLO as
+SIZE, checked against MAIL FROM's SIZE and while DATA is read). The
 store is blocking (SQLAlchemy), so each message is received in a thread pool while the event loop
 goes on talking SMTP to the other connections.
 """
@@ -23,7 +26,7 @@ from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.inbox import Received, receive
-from goodwill.settings import Settings
+from goodwill.settings import Settings, max_message_bytes
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +34,6 @@ log = logging.getLogger(__name__)
 #: interpreter lock, so more threads mostly add waiting: on the reference machine 2 threads
 #: stored 20-40% more messages per second than 8, with a p99 a quarter as long on SQLite.
 WORKERS = 2
-#: The largest message accepted, in bytes (what most providers accept, with room for encoding).
-SIZE_LIMIT = 50 * 1024 * 1024
 
 
 class InboxHandler:
@@ -93,7 +94,7 @@ async def _serve(
             hostname=host if host not in ("", "0.0.0.0", "::") else None,
             ident="goodwill ESMTP",
             enable_SMTPUTF8=True,
-            data_size_limit=SIZE_LIMIT,
+            data_size_limit=max_message_bytes(settings),
         ),
         host=host,
         port=port,

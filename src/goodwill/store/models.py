@@ -355,19 +355,24 @@ class ModelFit(Base):
 
 
 class InboundMail(Base):
-    """A message as it arrived, stored before anything reads it: a message that cannot be
-    parsed is kept (``status`` failed, with the reason) and shown, never dropped. The unique
-    Message-ID stores a duplicate delivery once."""
+    """A message as it arrived, its bytes stored before anything reads them: a message that
+    cannot be filed is kept (``status`` failed, with the reason in ``error`` and the moment in
+    ``failed_at``) and shown, never dropped. The unique Message-ID stores a duplicate delivery
+    once; a different message reusing a stored id is kept under a key of its own, with a
+    ``note`` saying so, as is goodwill's own reply coming back (status own-reply)."""
 
     __tablename__ = "inbound_mail"
+    __table_args__ = (Index("ix_inbound_mail_status", "status", "id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
     source: Mapped[str] = mapped_column(String(20))  # smtp | imap | maildir | api
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sha256: Mapped[str] = mapped_column(String(64))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(20))  # stored | parsed | failed
+    status: Mapped[str] = mapped_column(String(20))  # stored | parsed | failed | own-reply
     error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class Conversation(Base):

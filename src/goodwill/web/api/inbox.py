@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from goodwill.actions.inbox import receive, reply
 from goodwill.errors import InvalidInput, NotFound
+from goodwill.settings import max_message_bytes
 from goodwill.store.inbox import conversation, list_conversations, with_messages
 from goodwill.web.api.schemas import ErrorBody
 from goodwill.web.auth import ApiStaff
@@ -27,7 +28,6 @@ router = APIRouter(
         422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
     },
 )
-MAX_MESSAGE = 50 * 1024 * 1024
 
 
 class ReplyIn(BaseModel):
@@ -41,7 +41,10 @@ class ReplyIn(BaseModel):
 class MessageAccepted(BaseModel):
     inbound_id: int
     duplicate: bool
-    status: str = Field(description="parsed, failed (kept, shown, not read) or duplicate")
+    status: str = Field(
+        description="parsed (filed), failed (kept, shown, not filed), duplicate, own-reply "
+        "(goodwill's own reply came back) or stored (kept, filed by the next worker round)"
+    )
     conversation_id: int | None
 
 
@@ -96,8 +99,13 @@ def hand_in_message(
     """Hand in one raw RFC 5322 message (as a web form or another system received it)."""
     if not raw.strip():
         raise InvalidInput("the request body is empty; send the raw message", field="body")
-    if len(raw) > MAX_MESSAGE:
-        raise InvalidInput("the message is larger than 50 MB", field="body")
+    limit = max_message_bytes(state.settings)
+    if len(raw) > limit:
+        raise InvalidInput(
+            f"the message is larger than mail.max_message_bytes ({limit} bytes)",
+            field="body",
+            limit=limit,
+        )
     got = receive(state.sessions, state.settings, raw, source="api", now=state.now())
     if got.duplicate:
         response.status_code = 200
