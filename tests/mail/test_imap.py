@@ -277,3 +277,35 @@ def test_mail_poll_imap_from_the_terminal(imap: Dovecot, user: str, tmp_path: Pa
     )
     assert refused.returncode == 1 and "error: IMAP" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_poll_moves_past_a_hostile_message_and_reads_the_ones_behind_it(
+    imap: Dovecot, user: str, store: sessionmaker[Session], settings: Settings
+) -> None:
+    configured = mailbox_settings(settings, imap, user)
+    hostile = (
+        b"From: <client0@client.example>\r\nSubject: Hi\r\n"
+        b"Message-ID: <\xff\xfe-bad@client.example>\r\n\r\nBody \xe9\r\n",
+        b"Subject: no sender at all\r\nMessage-ID: <nosender@client.example>\r\n\r\nHello\r\n",
+        b"From: <client1@client.example>\r\nSubject: Hi\x00\r\n"
+        b"Message-ID: <n\x00ul@client.example>\r\n\r\nBo\x00dy\r\n",
+    )
+    conn = imap.client(user)
+    try:
+        for raw in hostile:
+            kind, data = conn.append("INBOX", None, None, raw)
+            assert kind == "OK", data
+    finally:
+        conn.logout()
+    imap.append(user, mail(1))
+    report = poll_imap(store, configured, clock=lambda: NOW)
+    assert (report.fetched, report.parsed, report.failed) == (4, 3, 1)
+    with store() as session:
+        state = session.get(MailboxState, ImapAccount.from_settings(configured.mail).key)
+        assert state is not None and state.last_uid == 4
+        statuses = session.execute(select(InboundMail.status).order_by(InboundMail.id))
+        assert list(statuses.scalars()) == ["parsed", "failed", "parsed", "parsed"]
+        ids = session.execute(select(Message.message_id).order_by(Message.id)).scalars()
+        # Dovecot keeps a NUL byte as 0x80, which reads as windows-1252's euro sign.
+        assert list(ids) == ["ÿþ-bad@client.example", "n€ul@client.example", "m1@client.example"]
+    assert poll_imap(store, configured, clock=lambda: NOW).fetched == 0

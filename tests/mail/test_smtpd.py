@@ -235,3 +235,68 @@ def test_a_store_error_answers_451_and_the_retry_is_stored(tmp_path: Path) -> No
 def _count(store: sessionmaker[Session], model: type) -> int:
     with store() as session:
         return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_hostile_messages_are_accepted_once_kept_and_the_next_one_is_filed(
+    listener: Listener, db_url: str
+) -> None:
+    hostile = [
+        b"From: <anna@client.example>\r\nSubject: Hi\r\nMessage-ID: <n\x00ul@client.example>"
+        b"\r\n\r\nBo\x00dy\r\n",
+        b"From: <anna@client.example>\r\nSubject: \xff\r\nMessage-ID: <\xff\xfe@client.example>"
+        b"\r\n\r\nBody\r\n",
+        b"\xff\xfe\x00 no headers\r\n",
+    ]
+    for raw in hostile:
+        listener.send(raw)  # 250, or smtplib raises
+    listener.send(mail("after@client.example"))
+    store = open_store(db_url)
+    with store() as session:
+        kept = session.execute(select(InboundMail.status).order_by(InboundMail.id)).scalars()
+        assert list(kept) == ["parsed", "parsed", "failed", "parsed"]
+        filed = session.execute(select(Message.message_id).order_by(Message.id)).scalars()
+        assert list(filed) == ["nul@client.example", "ÿþ@client.example", "after@client.example"]
+
+
+def test_a_message_over_the_size_limit_is_refused_with_552(tmp_path: Path) -> None:
+    config = tmp_path / "goodwill.toml"
+    config.write_text("[mail]\nmax_message_bytes = 4000\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'goodwill.db'}"
+    open_store(url)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            GOODWILL,
+            "--db",
+            url,
+            "--config",
+            str(config),
+            "--now",
+            NOW,
+            "smtpd",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_port(port, process)
+        big = mail("big@client.example", text="x" * 5000)
+        with pytest.raises(smtplib.SMTPSenderRefused) as announced:  # SIZE= on MAIL FROM
+            send(port, big)
+        assert announced.value.smtp_code == 552
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:  # no SIZE= given
+            client.ehlo()
+            assert client.has_extn("size") and client.esmtp_features["size"] == "4000"
+            assert client.mail("client@example.com")[0] == 250
+            assert client.rcpt("care@shop.example")[0] == 250
+            code, _ = client.data(big.as_bytes(policy=SMTP))
+            assert code == 552
+        send(port, mail("small@client.example"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert _count(open_store(url), InboundMail) == 1
