@@ -65,6 +65,12 @@ HOSTILE = {
     ),
     "broken headers": b"\xff\xfe\x00\x01 no headers here\r\n\x00",
     "a garbled From": raw(b"garbled@example.com", sender=b"<<<@@>>>\x00"),
+    "fields longer than their columns": raw(
+        b"long@example.com",
+        sender=b"a" * 400 + b"@example.com>, " + b"N" * 500 + b" <n@example.com",
+        subject=b"S" * 2000,
+        extra=b"In-Reply-To: <" + b"r" * 1500 + b"@example.com>\r\nTo: " + b"t" * 900 + b"\r\n",
+    ),
 }
 #: No headers, no sender address: kept and marked failed, with the reason.
 UNREADABLE = ("broken headers", "a garbled From")

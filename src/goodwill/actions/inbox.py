@@ -168,6 +168,10 @@ def _insert(
     return int(found) if found is not None else None
 
 
+def _digest(text: str) -> str:
+    return "sha256-" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _body(raw: bytes) -> bytes:
     """The bytes after the header block, line endings made alike: what a second delivery of a
     message shares with the first, whatever trace headers its path added."""
@@ -418,7 +422,7 @@ def _client_for(
         source=SOURCE,
         payload={"via": "email", "subject": parsed.subject},
         now=now,
-        external_id=f"lead/{address}",
+        external_id=f"lead/{address}" if len(address) <= 250 else f"lead/{_digest(address)}",
     )
     return int(
         session.execute(
