@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.failed_mail import failed_mail, retry_failed
-from goodwill.actions.inbox import receive, reply
+from goodwill.actions.inbox import file_stored, receive, reply
 from goodwill.mail.maildir import poll_maildir
 from goodwill.mail.parse import message_id_of
 from goodwill.settings import Settings
@@ -250,3 +250,15 @@ def test_a_maildir_poll_moves_past_a_hostile_message_to_the_next(
     assert (report.parsed, report.failed, report.errors) == (3, 1, 0)
     assert list((path / "new").iterdir()) == []
     assert poll_maildir(store, settings, path, clock=lambda: NOW).fetched == 0
+
+
+def test_filing_a_message_another_process_filed_meanwhile_changes_nothing(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    got = receive(store, settings, good(1), source="smtp", now=NOW)
+    again = file_stored(store, settings, got.inbound_id, now=NOW + timedelta(minutes=2))
+    assert (again.status, again.duplicate) == ("duplicate", True)
+    kept = inbound(store, got.inbound_id)
+    assert (kept.status, kept.error) == ("parsed", None)
+    with store() as session:
+        assert session.execute(select(func.count()).select_from(Message)).scalar_one() == 1

@@ -221,6 +221,8 @@ def _file_checked(
     inbound = session.get(InboundMail, inbound_id, with_for_update=True)
     if inbound is None:
         raise NotFound(f"no inbound message {inbound_id}")
+    if inbound.status not in ("stored", "failed"):  # another process filed it meanwhile
+        return Received(inbound_id, True, "duplicate")
     same = session.execute(
         select(Message.id, Message.direction, Message.conversation_id).where(
             Message.message_id == parsed.message_id
