@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.failed_mail import failed_mail
 from goodwill.actions.inbox import receive
+from goodwill.mail.parse import message_id_of, parse_message
 from goodwill.settings import Settings
 from goodwill.store.models import InboundMail, Message
 from tests.conftest import NOW
@@ -84,5 +85,7 @@ def test_any_bytes_are_stored_and_then_filed_or_marked_failed(
             select(Message.id).where(Message.inbound_id == got.inbound_id)
         ).all()
         assert len(filed) == (1 if kept.status == "parsed" else 0)
+    if got.status == "parsed":  # one parser decides the id: the duplicate check's and filing's
+        assert parse_message(raw).message_id == message_id_of(raw)
     assert receive(store, settings, raw, source="imap", now=NOW).duplicate
     assert all(f.reason for f in failed_mail(store, limit=5))
