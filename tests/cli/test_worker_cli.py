@@ -31,3 +31,16 @@ def test_a_bad_maildir_setting_met_during_a_pass_stops_the_worker_with_one_line(
     assert lines == [f"error: {tmp_path / 'no-mail'}: not a Maildir (no new/ and cur/)"]
     engine = goodwill("engine", "run", "--json", db=sqlite_url, config=config)
     assert engine.returncode == 0 and json.loads(engine.stdout)["created"] == 0  # no mail in it
+
+
+def test_an_unreachable_database_is_tried_again_then_named_in_one_line() -> None:
+    done = goodwill("worker", "--passes", "1", db="postgresql://goodwill@127.0.0.1:1/goodwill")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert [line.split("; ")[-1] for line in lines[:-1]] == [
+        "trying again in 2 s",
+        "trying again in 4 s",
+        "trying again in 8 s",
+    ]
+    assert lines[-1].startswith("error: cannot open the database: OperationalError: ")
+    assert "Traceback" not in done.stderr

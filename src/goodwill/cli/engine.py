@@ -7,13 +7,19 @@ import signal
 import time
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from goodwill.cli.context import err, out, state
+from goodwill.cli.context import State, err, out, state
 from goodwill.engine.configuration import calendar_for, playbook_for
 from goodwill.engine.passes import EnginePass, PassReport
+from goodwill.errors import GoodwillError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session, sessionmaker
 
 app = typer.Typer(help="The engine: touch points, scans and follow-ups.", no_args_is_help=True)
 
@@ -91,7 +97,6 @@ def worker(
     st = state(ctx)
     settings = st.settings
     playbook, calendar = playbook_for(settings), calendar_for(settings)
-    store = st.store
     stopping = False
     engines: list[EnginePass] = []
 
@@ -103,6 +108,10 @@ def worker(
         deadline = time.monotonic() + seconds
         while not stopping and (left := deadline - time.monotonic()) > 0:
             time.sleep(min(0.5, left))
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    store = _open_store(st, sleep)
 
     def clock() -> datetime:
         return st.now() if st.now_text else datetime.now(UTC)
@@ -126,8 +135,6 @@ def worker(
                 markup=False,
             )
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     Worker(
         store,
         plan,
@@ -137,3 +144,29 @@ def worker(
         stopping=lambda: stopping,
         on_pass=report,
     ).run(passes=passes)
+
+
+def _open_store(st: State, sleep: Callable[[float], None]) -> sessionmaker[Session]:
+    """The store, tried again after a pause while the database is unreachable (a worker started
+    before PostgreSQL at boot); after the last attempt, one line and exit code 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from goodwill.engine.worker import Backoff
+    from goodwill.store.worker_runs import describe_error
+
+    backoff = Backoff()
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            return st.store
+        except SQLAlchemyError as exc:
+            error, message = describe_error(exc)
+            if attempt == backoff.attempts:
+                raise GoodwillError(f"cannot open the database: {error}: {message}") from exc
+            delay = backoff.delay(attempt)
+            err.print(
+                f"cannot open the database ({error}: {message}); trying again in {delay:g} s",
+                highlight=False,
+                markup=False,
+            )
+            sleep(delay)
+    raise AssertionError("unreachable")
