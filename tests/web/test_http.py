@@ -331,7 +331,10 @@ def test_openapi_documents_the_api_paths_and_shapes(http: TestClient) -> None:
 def test_healthz_answers_without_login(http: TestClient) -> None:
     response = http.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["worker"]["last_completed_pass"] is None and body["worker"]["stale"] is True
+    assert http.get("/healthz", params={"worker_within": 15}).status_code == 503
 
 
 def test_pages_carry_security_headers_and_static_files_are_served(http: TestClient) -> None:

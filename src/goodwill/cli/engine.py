@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.cli.context import err, out, state
-from goodwill.engine.configuration import calendar_for, playbook_for, run_pass
+from goodwill.cli.context import State, err, out, state
+from goodwill.engine.configuration import calendar_for, playbook_for
 from goodwill.engine.passes import EnginePass, PassReport
 from goodwill.errors import GoodwillError
-from goodwill.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import Session, sessionmaker
 
 app = typer.Typer(help="The engine: touch points, scans and follow-ups.", no_args_is_help=True)
 
@@ -25,42 +27,6 @@ app = typer.Typer(help="The engine: touch points, scans and follow-ups.", no_arg
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="engine")
     root.command("worker")(worker)
-
-
-def _mail_round(store: sessionmaker[Session], settings: Settings, *, now: datetime) -> None:
-    """The worker's mail duties after each pass: fetch what the configured mailboxes received,
-    then send what the outbox holds. A mail server being down is logged and tried again next
-    round; it never stops the engine."""
-    from goodwill.actions.inbox import read_stored
-    from goodwill.mail.imap import poll_imap
-    from goodwill.mail.maildir import maildir_path, poll_maildir
-    from goodwill.mail.outbound import deliver_due
-
-    def clock() -> datetime:
-        return now
-
-    mail = settings.mail
-    duties: list[tuple[str, Callable[[], object]]] = [
-        ("unread mail", lambda: {"read": read_stored(store, settings, now=now)})
-    ]
-    if mail.get("imap_host"):
-        duties.append(("imap", lambda: poll_imap(store, settings, clock=clock)))
-    if mail.get("maildir"):
-        folder = maildir_path(settings)
-        duties.append(("maildir", lambda: poll_maildir(store, settings, folder, clock=clock)))
-    if mail.get("smtp_host") or settings.webhooks:
-        duties.append(("outbox", lambda: deliver_due(store, settings, now=now)))
-    for name, duty in duties:
-        try:
-            result = duty()
-        except (GoodwillError, OSError) as exc:
-            err.print(f"{name}: {exc} (trying again next round)", highlight=False, markup=False)
-            continue
-        counts: dict[str, int] = (
-            result if isinstance(result, dict) else getattr(result, "as_dict", dict)()
-        )
-        if any(counts.values()):
-            err.print(f"{name}: {counts}", highlight=False)
 
 
 def _describe(report: PassReport) -> str:
@@ -80,15 +46,35 @@ def run(
 ) -> None:
     """Process new events and run the periodic scans once, as of now (or --now).
 
+    A step that fails is tried again after a pause and the other steps still run; if one still
+    fails, it is named on stderr and the exit code is 1 (the pass is recorded all the same).
+
     Example: goodwill --now 2026-11-23T09:00+01:00 engine run
     """
+    from goodwill.engine.worker import run_pass
+
     st = state(ctx)
-    settings = st.settings
-    report = run_pass(st.store, settings, now=st.now())
+    settings, now = st.settings, st.now()
+    engine = EnginePass(
+        st.store,
+        settings,
+        now=now,
+        playbook=playbook_for(settings),
+        calendar=calendar_for(settings),
+    )
+    outcome = run_pass(st.store, engine.steps(), as_of=now, clock=st.now, sleep=time.sleep)
     if as_json:
-        out.print_json(json.dumps(report.as_dict()))
+        out.print_json(json.dumps(engine.report.as_dict()))
     else:
-        out.print(_describe(report))
+        out.print(_describe(engine.report))
+    for failure in outcome.gave_up:
+        err.print(
+            f"{failure.step} failed: {failure.error}: {failure.message}",
+            highlight=False,
+            markup=False,
+        )
+    if outcome.gave_up:
+        raise typer.Exit(1)
 
 
 def worker(
@@ -98,32 +84,89 @@ def worker(
 ) -> None:
     """Run the engine continuously: a pass every --interval seconds until stopped.
 
-    After each pass it fetches new mail from the configured IMAP mailbox or Maildir and sends
-    what the outbox holds (replies, SLA notices, webhooks). Several workers may run at once on
-    PostgreSQL; each follow-up is still created exactly once and each outbox row sent once.
+    After the engine's steps, each pass reads new mail from the configured IMAP mailbox or
+    Maildir and sends what the outbox holds (replies, SLA notices, webhooks). A step that fails
+    is logged, recorded (the dashboard and /healthz show it) and tried again after a pause while
+    the other steps go on; only a configuration error stops the worker. Several workers may run
+    at once on PostgreSQL; each follow-up is still created exactly once, each outbox row sent once.
 
     Example: goodwill worker --interval 30
     """
+    from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps
+
     st = state(ctx)
     settings = st.settings
     playbook, calendar = playbook_for(settings), calendar_for(settings)
     stopping = False
+    engines: list[EnginePass] = []
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
 
+    def sleep(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not stopping and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(0.5, left))
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    done = 0
-    while not stopping:
-        now = st.now() if st.now_text else datetime.now(UTC)
-        report = EnginePass(st.store, settings, now=now, playbook=playbook, calendar=calendar).run()
-        done += 1
-        err.print(f"{now.isoformat(timespec='seconds')} {_describe(report)}", highlight=False)
-        _mail_round(st.store, settings, now=now)
-        if passes is not None and done >= passes:
-            break
-        deadline = time.monotonic() + interval
-        while not stopping and time.monotonic() < deadline:
-            time.sleep(min(0.5, interval))
+    store = _open_store(st, sleep)
+
+    def clock() -> datetime:
+        return st.now() if st.now_text else datetime.now(UTC)
+
+    def plan(now: datetime) -> list[Step]:
+        engines[:] = [EnginePass(store, settings, now=now, playbook=playbook, calendar=calendar)]
+        return [*engines[0].steps(), *mail_steps(store, settings, now=now)]
+
+    def report(now: datetime, outcome: PassOutcome) -> None:
+        err.print(
+            f"{now.isoformat(timespec='seconds')} {_describe(engines[0].report)}", highlight=False
+        )
+        for name, counts in outcome.counts.items():
+            if name.startswith("mail") and any(counts.values()):
+                err.print(f"{name}: {counts}", highlight=False)
+        for failure in outcome.gave_up:
+            err.print(
+                f"{failure.step} failed {failure.attempt} times, trying again next pass: "
+                f"{failure.error}: {failure.message}",
+                highlight=False,
+                markup=False,
+            )
+
+    Worker(
+        store,
+        plan,
+        clock=clock,
+        sleep=sleep,
+        interval=interval,
+        stopping=lambda: stopping,
+        on_pass=report,
+    ).run(passes=passes)
+
+
+def _open_store(st: State, sleep: Callable[[float], None]) -> sessionmaker[Session]:
+    """The store, tried again after a pause while the database is unreachable (a worker started
+    before PostgreSQL at boot); after the last attempt, one line and exit code 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from goodwill.engine.worker import Backoff
+    from goodwill.store.worker_runs import describe_error
+
+    backoff = Backoff()
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            return st.store
+        except SQLAlchemyError as exc:
+            error, message = describe_error(exc)
+            if attempt == backoff.attempts:
+                raise GoodwillError(f"cannot open the database: {error}: {message}") from exc
+            delay = backoff.delay(attempt)
+            err.print(
+                f"cannot open the database ({error}: {message}); trying again in {delay:g} s",
+                highlight=False,
+                markup=False,
+            )
+            sleep(delay)
+    raise AssertionError("unreachable")

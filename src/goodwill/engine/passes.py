@@ -12,9 +12,9 @@ re-reading is harmless because every effect is idempotent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,19 +44,18 @@ from goodwill.domain.touchpoints import (
     ORDER_MILESTONES,
     TOUCH_POINTS,
     Derived,
-    latest_anniversary,
     payment_touch_point,
 )
+from goodwill.engine import scans
 from goodwill.engine.asking import ask_for_rule
 from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
+from goodwill.engine.worker import Step
 from goodwill.settings import Settings
-from goodwill.store.cadence import overdue_clients
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
     EngineCursor,
-    EngineRun,
     Event,
     FollowUp,
     FollowUpEvent,
@@ -68,6 +67,7 @@ from goodwill.store.models import (
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.value import refresh_fits
+from goodwill.store.worker_runs import finish_run, start_run
 
 log = logging.getLogger(__name__)
 OVERLAP = 500
@@ -155,29 +155,54 @@ class EnginePass:
     # -- the pass --------------------------------------------------------------------------
 
     def run(self) -> PassReport:
+        """Every step in order as one recorded pass. An exception propagates and leaves the pass
+        unfinished; the worker runs ``steps()`` isolated and retried instead (engine/worker.py)."""
         with self.store.begin() as session:
-            run = EngineRun(started_at=self.now, as_of=self.now, counts={})
-            session.add(run)
-            session.flush()
-            run_id = run.id
+            run_id = start_run(session, as_of=self.now)
+        counts: dict[str, dict[str, int]] = {}
+        for step in self.steps():
+            done = step.run()
+            if done:
+                counts[step.name] = dict(done)
+        with self.store.begin() as session:
+            finish_run(session, run_id, as_of=self.now, at=self.now, counts=counts)
+        log.info("engine pass as of %s: %s", self.now.isoformat(), self.report.as_dict())
+        return self.report
+
+    def steps(self) -> list[Step]:
+        """The pass's steps in order; each commits its own short transactions and returns what
+        it added to the report. Every effect is idempotent, so a step may run again."""
+        plan: list[tuple[str, Callable[[], object]]] = [
+            ("derive", self._derive_all),
+            ("scan", self._scan),
+            ("refit", self._refit),
+            ("apply", self._apply_all),
+            ("digest", self._digest),
+        ]
+        return [Step(name, self._counted(action)) for name, action in plan]
+
+    def _counted(self, action: Callable[[], object]) -> Callable[[], dict[str, int]]:
+        def run() -> dict[str, int]:
+            before = self.report.as_dict()
+            action()
+            return {k: v - before[k] for k, v in self.report.as_dict().items() if v != before[k]}
+
+        return run
+
+    def _derive_all(self) -> None:
         first = True
         while self._step("derive", BASE_FACTS, self._derive, first=first):
             first = False
-        self._scan()
-        self._refit()
+
+    def _apply_all(self) -> None:
         first = True
         relevant = self._worth_applying()
         while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first, relevant=relevant):
             first = False
-        # The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py).
+
+    def _digest(self) -> None:
+        """The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py)."""
         self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
-        with self.store.begin() as session:
-            stored = session.get(EngineRun, run_id)
-            if stored is not None:
-                stored.finished_at = self.now
-                stored.counts = self.report.as_dict()
-        log.info("engine pass as of %s: %s", self.now.isoformat(), self.report.as_dict())
-        return self.report
 
     def _refit(self) -> None:
         """Refit the population models (daily); a fit that fails numerically must not stop the
@@ -416,10 +441,10 @@ class EnginePass:
         with self.store.begin() as session:
             self._lock(session, "scan")
             items: list[tuple[int | None, datetime, Derived]] = []
-            items += self._birthdays(session)
-            items += self._anniversaries(session)
-            items += self._overdue_invoices(session)
-            items += self._missed_purchases(session)
+            items += scans.birthdays(session, self.settings, today=self.today)
+            items += scans.anniversaries(session, self.settings, today=self.today)
+            items += scans.overdue_invoices(session, self.settings, today=self.today)
+            items += scans.missed_purchases(session, self.settings, today=self.today)
             clocks = clock_events(session, now=self.now)
             before = self.report.derived
             self._append(session, items + clocks)
@@ -429,131 +454,6 @@ class EnginePass:
                 self.report.notified += notify(
                     session, self.settings, clocks, owner_id=staff.owner_id, now=self.now
                 )
-
-    def _birthdays(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
-        rows = session.execute(
-            select(Client.id, Client.birthday_day, Client.birthday_month).where(
-                Client.birthday_month == self.today.month
-            )
-        ).all()
-        start = datetime.combine(self.today.replace(day=1), datetime.min.time())
-        when = start.replace(tzinfo=self.settings.zone).astimezone(UTC)
-        return [
-            (
-                cid,
-                when,
-                Derived(
-                    "client.birthday_month",
-                    f"scan:birthday/{cid}/{self.today.year}",
-                    {"birthday": f"{day} {self.today.strftime('%B')}", "day": day, "month": month},
-                ),
-            )
-            for cid, day, month in rows
-        ]
-
-    def _anniversaries(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
-        first = (
-            select(Order.client_id, func.min(Order.occurred_at).label("first"))
-            .group_by(Order.client_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(Client.id, Client.client_since, first.c.first).outerjoin(
-                first, first.c.client_id == Client.id
-            )
-        ).all()
-        out: list[tuple[int | None, datetime, Derived]] = []
-        for cid, since, first_purchase in rows:
-            starts = [d for d in (since, _as_date(first_purchase, self.settings)) if d]
-            if not starts:
-                continue
-            found = latest_anniversary(min(starts), today=self.today)
-            if found is None or (self.today - found[1]).days > 7:
-                continue
-            years, when = found
-            at = datetime.combine(when, datetime.min.time()).replace(tzinfo=self.settings.zone)
-            out.append(
-                (
-                    cid,
-                    at.astimezone(UTC),
-                    Derived(
-                        "client.anniversary",
-                        f"scan:anniversary/{cid}/{years}",
-                        {"years": years, "since": min(starts).isoformat()},
-                    ),
-                )
-            )
-        return out
-
-    def _overdue_invoices(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
-        overdue = list(
-            session.execute(
-                select(Invoice).where(
-                    Invoice.paid_on.is_(None),
-                    Invoice.settled.is_(False),
-                    Invoice.due_on < self.today,
-                )
-            ).scalars()
-        )
-        if not overdue:
-            return []
-        late_paid = dict(
-            session.execute(
-                select(Invoice.client_id, func.count(Invoice.id))
-                .where(Invoice.paid_on > Invoice.due_on)
-                .group_by(Invoice.client_id)
-            ).all()
-        )
-        out: list[tuple[int | None, datetime, Derived]] = []
-        for invoice in sorted(overdue, key=lambda i: (i.client_id, i.due_on or date.min, i.id)):
-            late_paid[invoice.client_id] = late_paid.get(invoice.client_id, 0) + 1
-            due = invoice.due_on or self.today
-            at = datetime.combine(due + timedelta(days=1), datetime.min.time())
-            out.append(
-                (
-                    invoice.client_id,
-                    at.replace(tzinfo=self.settings.zone).astimezone(UTC),
-                    Derived(
-                        "invoice.overdue",
-                        f"scan:overdue/{invoice.external_id}",
-                        {
-                            "invoice_id": invoice.external_id,
-                            "due_date": due.isoformat(),
-                            "n": late_paid[invoice.client_id],
-                        },
-                    ),
-                )
-            )
-        return out
-
-    def _missed_purchases(self, session: Session) -> list[tuple[int | None, datetime, Derived]]:
-        """One purchase.missed per client (and category) per missed cycle of their rhythm."""
-        out: list[tuple[int | None, datetime, Derived]] = []
-        for miss in overdue_clients(session, self.settings, as_of=self.today):
-            began = datetime.combine(miss.became_overdue, datetime.min.time())
-            what = miss.category or "*"
-            out.append(
-                (
-                    miss.client,
-                    began.replace(tzinfo=self.settings.zone).astimezone(UTC),
-                    Derived(
-                        "purchase.missed",
-                        f"scan:missed/{miss.client}/{what}/{miss.last_purchase}/{miss.cycle}",
-                        {
-                            "expected_at": miss.expected_at.isoformat(),
-                            "days_overdue": miss.days_overdue,
-                            "usual_interval_days": round(miss.usual_interval_days, 1),
-                            "category": miss.category,
-                            "cycle": miss.cycle,
-                            "last_purchase": miss.last_purchase.isoformat(),
-                            "revenue_at_risk": None
-                            if miss.revenue_at_risk is None
-                            else round(miss.revenue_at_risk, 2),
-                        },
-                    ),
-                )
-            )
-        return out
 
     # -- applying the playbook ---------------------------------------------------------------
 
@@ -834,9 +734,3 @@ def _aware(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-def _as_date(value: datetime | str | None, settings: Settings) -> date | None:
-    if value is None:
-        return None
-    return _aware(value).astimezone(settings.zone).date()

@@ -340,6 +340,23 @@ class EngineRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class WorkerFailure(Base):
+    """One failed attempt at one step of a pass (engine/worker.py): which step, when, the error's
+    class and first line, and whether the pass then gave the step up. Never client data."""
+
+    __tablename__ = "worker_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engine_runs.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(60))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    error: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(String(300))
+    attempt: Mapped[int] = mapped_column(Integer)
+    gave_up: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class ModelFit(Base):
     """The latest fit of a population model to the business's own history (refit daily)."""
 

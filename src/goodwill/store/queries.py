@@ -22,7 +22,6 @@ from goodwill.store.models import (
     Client,
     ClientFact,
     Contact,
-    EngineRun,
     Event,
     Invoice,
     Order,
@@ -251,13 +250,6 @@ def overviews_for(
     currency = figures_currency(session, settings)
     rows = session.execute(_figures_query(currency, today).where(Client.id.in_(ids))).all()
     return {row[0].id: _overview(row, settings, currency, today) for row in rows}
-
-
-def last_engine_run(session: Session) -> EngineRun | None:
-    """The newest engine pass (a scheduler that silently stopped shows here first)."""
-    return session.execute(
-        select(EngineRun).order_by(EngineRun.id.desc()).limit(1)
-    ).scalar_one_or_none()
 
 
 def find_client(session: Session, ref: str) -> Client:

@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import goodwill
 from goodwill.settings import Settings
 from goodwill.store.database import open_store
-from goodwill.web import auth, errors
+from goodwill.web import auth, errors, health
 from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
@@ -101,18 +101,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(api_inbox.router)
     app.include_router(api_incidents.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
-    app.add_api_route("/healthz", _health, methods=["GET"], tags=["health"])
+    app.include_router(health.router)
     return app
 
 
 def _home() -> Response:
     """The day's work first (the login form sends a visitor not logged in back here)."""
     return RedirectResponse(auth.HOME, status_code=303)
-
-
-def _health() -> dict[str, str]:
-    """Liveness for load balancers and monitors; needs no login."""
-    return {"status": "ok"}
 
 
 async def _security_headers(

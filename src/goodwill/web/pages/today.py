@@ -1,7 +1,7 @@
 """The Today page: the follow-ups to do, overdue first, and whether the engine is running at all.
 
 A self-hosted engine that silently stopped is the most common failure, so the page says when
-the engine last ran, and says "never" loudly.
+the engine last completed a pass (says "never" loudly) and which steps it could not do.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from goodwill.errors import NotAllowed
 from goodwill.store.followups import today_list
 from goodwill.store.models import StaffUser
-from goodwill.store.queries import last_engine_run
 from goodwill.store.staff import calendar_token
+from goodwill.store.worker_runs import worker_health
 from goodwill.web.auth import PageStaff, Staff
 from goodwill.web.pages.calendar import feed_urls
 from goodwill.web.pages.followups import pop_flash, row_context
@@ -36,18 +36,26 @@ STALE_AFTER = timedelta(hours=26)
 
 @dataclass(frozen=True)
 class EngineStatus:
-    last_run: datetime | None
+    last_run: datetime | None  # the last pass that completed (one that died is not counted)
     ago: str
     stale: bool
+    failing: list[tuple[str, str, str]]  # (step, when in words, error) the last pass gave up
 
 
 def engine_status(session: Session, *, now: datetime) -> EngineStatus:
-    """When the engine last started a pass, in words, and whether that is worryingly long ago."""
-    run = last_engine_run(session)
-    last = run.started_at if run is not None else None
+    """When the engine last completed a pass, in words, whether that is worryingly long ago, and
+    the steps that pass could not do."""
+    health = worker_health(session)
+    last = health.last_completed
+    failing = [(f.step, _ago(now - f.at), f"{f.error}: {f.message}") for f in health.failing]
     if last is None:
-        return EngineStatus(last_run=None, ago="never", stale=True)
-    return EngineStatus(last_run=last, ago=_ago(now - last), stale=now - last > STALE_AFTER)
+        return EngineStatus(last_run=None, ago="never", stale=True, failing=failing)
+    return EngineStatus(
+        last_run=last,
+        ago=_ago(now - last),
+        stale=health.stale(now=now, after=STALE_AFTER),
+        failing=failing,
+    )
 
 
 def _ago(age: timedelta) -> str:

@@ -1,0 +1,162 @@
+"""The engine's periodic scans: touch points that come from the calendar, not from an event.
+
+Birthdays this month, anniversaries of the first purchase in the last week, invoices past due
+and purchases a client's rhythm says are missed. Each returns (client, instant, touch point)
+items with stable keys, so a scan that runs every minute derives each one once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from goodwill.domain.touchpoints import Derived, latest_anniversary
+from goodwill.settings import Settings
+from goodwill.store.cadence import overdue_clients
+from goodwill.store.models import Client, Invoice, Order
+
+#: A touch point found by a scan: the client (if any), when it happened, what it is.
+Found = tuple[int | None, datetime, Derived]
+
+
+def birthdays(session: Session, settings: Settings, *, today: date) -> list[Found]:
+    rows = session.execute(
+        select(Client.id, Client.birthday_day, Client.birthday_month).where(
+            Client.birthday_month == today.month
+        )
+    ).all()
+    start = datetime.combine(today.replace(day=1), datetime.min.time())
+    when = start.replace(tzinfo=settings.zone).astimezone(UTC)
+    return [
+        (
+            cid,
+            when,
+            Derived(
+                "client.birthday_month",
+                f"scan:birthday/{cid}/{today.year}",
+                {"birthday": f"{day} {today.strftime('%B')}", "day": day, "month": month},
+            ),
+        )
+        for cid, day, month in rows
+    ]
+
+
+def anniversaries(session: Session, settings: Settings, *, today: date) -> list[Found]:
+    first = (
+        select(Order.client_id, func.min(Order.occurred_at).label("first"))
+        .group_by(Order.client_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Client.id, Client.client_since, first.c.first).outerjoin(
+            first, first.c.client_id == Client.id
+        )
+    ).all()
+    out: list[Found] = []
+    for cid, since, first_purchase in rows:
+        starts = [d for d in (since, _as_date(first_purchase, settings)) if d]
+        if not starts:
+            continue
+        found = latest_anniversary(min(starts), today=today)
+        if found is None or (today - found[1]).days > 7:
+            continue
+        years, when = found
+        at = datetime.combine(when, datetime.min.time()).replace(tzinfo=settings.zone)
+        out.append(
+            (
+                cid,
+                at.astimezone(UTC),
+                Derived(
+                    "client.anniversary",
+                    f"scan:anniversary/{cid}/{years}",
+                    {"years": years, "since": min(starts).isoformat()},
+                ),
+            )
+        )
+    return out
+
+
+def overdue_invoices(session: Session, settings: Settings, *, today: date) -> list[Found]:
+    overdue = list(
+        session.execute(
+            select(Invoice).where(
+                Invoice.paid_on.is_(None),
+                Invoice.settled.is_(False),
+                Invoice.due_on < today,
+            )
+        ).scalars()
+    )
+    if not overdue:
+        return []
+    late_paid = dict(
+        session.execute(
+            select(Invoice.client_id, func.count(Invoice.id))
+            .where(Invoice.paid_on > Invoice.due_on)
+            .group_by(Invoice.client_id)
+        ).all()
+    )
+    out: list[Found] = []
+    for invoice in sorted(overdue, key=lambda i: (i.client_id, i.due_on or date.min, i.id)):
+        late_paid[invoice.client_id] = late_paid.get(invoice.client_id, 0) + 1
+        due = invoice.due_on or today
+        at = datetime.combine(due + timedelta(days=1), datetime.min.time())
+        out.append(
+            (
+                invoice.client_id,
+                at.replace(tzinfo=settings.zone).astimezone(UTC),
+                Derived(
+                    "invoice.overdue",
+                    f"scan:overdue/{invoice.external_id}",
+                    {
+                        "invoice_id": invoice.external_id,
+                        "due_date": due.isoformat(),
+                        "n": late_paid[invoice.client_id],
+                    },
+                ),
+            )
+        )
+    return out
+
+
+def missed_purchases(session: Session, settings: Settings, *, today: date) -> list[Found]:
+    """One purchase.missed per client (and category) per missed cycle of their rhythm."""
+    out: list[Found] = []
+    for miss in overdue_clients(session, settings, as_of=today):
+        began = datetime.combine(miss.became_overdue, datetime.min.time())
+        what = miss.category or "*"
+        out.append(
+            (
+                miss.client,
+                began.replace(tzinfo=settings.zone).astimezone(UTC),
+                Derived(
+                    "purchase.missed",
+                    f"scan:missed/{miss.client}/{what}/{miss.last_purchase}/{miss.cycle}",
+                    {
+                        "expected_at": miss.expected_at.isoformat(),
+                        "days_overdue": miss.days_overdue,
+                        "usual_interval_days": round(miss.usual_interval_days, 1),
+                        "category": miss.category,
+                        "cycle": miss.cycle,
+                        "last_purchase": miss.last_purchase.isoformat(),
+                        "revenue_at_risk": None
+                        if miss.revenue_at_risk is None
+                        else round(miss.revenue_at_risk, 2),
+                    },
+                ),
+            )
+        )
+    return out
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _as_date(value: datetime | str | None, settings: Settings) -> date | None:
+    if value is None:
+        return None
+    return _aware(value).astimezone(settings.zone).date()
