@@ -357,6 +357,29 @@ class WorkerFailure(Base):
     gave_up: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class AuditEntry(Base):
+    """One thing someone (a user, the engine, an import) did: append-only (store/audit.py).
+
+    ``client_id`` is a plain number, not a foreign key, so the entry outlives an erasure; an
+    erasure blanks ``before``/``after``/``detail`` of that client's entries and keeps the rest."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(20))  # user | engine | import | anonymous
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_label: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    session_ref: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
 class ModelFit(Base):
     """The latest fit of a population model to the business's own history (refit daily)."""
 
