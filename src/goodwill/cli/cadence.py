@@ -11,7 +11,6 @@ from rich.table import Table
 from goodwill.cli.context import out, state
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
-from goodwill.store.cadence import overdue_clients
 
 app = typer.Typer(
     help="The cadence watch: purchase rhythms and missed purchases.", no_args_is_help=True
@@ -31,6 +30,8 @@ def overdue(
 
     Example: goodwill cadence overdue --as-of 2026-11-23 --json
     """
+    from goodwill.store.cadence import overdue_clients
+
     st = state(ctx)
     try:
         day = parse_date(as_of, date_order=st.settings.date_order) if as_of else st.today()

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from goodwill.cli.context import out, state
 from goodwill.domain.money import format_money
-from goodwill.store.queries import client_profile, find_client, list_clients, timeline
 
 client_app = typer.Typer(help="One client: their whole history.", no_args_is_help=True)
 
@@ -34,6 +33,8 @@ def clients(
 
     Example: goodwill clients --search anna --sort spend
     """
+    from goodwill.store.queries import list_clients
+
     if sort not in ("name", "since", "last_purchase", "spend"):
         raise typer.BadParameter("must be name, since, last_purchase or spend", param_hint="--sort")
     st = state(ctx)
@@ -97,6 +98,8 @@ def show(
 
     Example: goodwill client show C-1042 --json
     """
+    from goodwill.store.queries import client_profile, find_client, timeline
+
     st = state(ctx)
     with st.store() as session:
         client = find_client(session, client_id)

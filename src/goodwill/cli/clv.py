@@ -10,10 +10,12 @@ from typing import Annotated
 import typer
 
 from goodwill.cli.context import out
-from goodwill.clv_files import fit_command, predict_command, summarize_command
-from goodwill.clv_report import REPORT_MODELS, write_report
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
+
+# goodwill.clv_report.REPORT_MODELS, written out so that --help does not load numpy and scipy (a
+# test holds them equal).
+REPORT_MODELS = ("bg-nbd", "pareto-nbd", "mbg-nbd")
 
 app = typer.Typer(
     help="Customer lifetime value: BG/NBD, Pareto/NBD, MBG/NBD and Gamma-Gamma.",
@@ -50,6 +52,8 @@ def summarize(
     Example: goodwill clv summarize --transactions tx.csv --period week \\
         --calibration-end 1997-09-30 --out summary.csv
     """
+    from goodwill.clv_files import summarize_command
+
     count = summarize_command(
         transactions,
         period=period,
@@ -70,6 +74,8 @@ def fit(
 
     Example: goodwill clv fit --model bg-nbd --summary summary.csv --json
     """
+    from goodwill.clv_files import fit_command
+
     result = fit_command(_model(model), summary)
     if as_json:
         out.print_json(json.dumps(result))
@@ -95,6 +101,8 @@ def predict(
 
     Example: goodwill clv predict --model bg-nbd --summary summary.csv --t 52 --out predictions.csv
     """
+    from goodwill.clv_files import predict_command
+
     count = predict_command(_model(model), summary, t, out_file, discount_rate=discount_rate)
     out.print(f"{count} predictions written to {out_file}")
 
@@ -113,6 +121,8 @@ def report(
     Example: goodwill clv report --transactions tx.csv --calibration-end 1997-09-30 \\
         --observation-end 1998-06-30 --out report.html
     """
+    from goodwill.clv_report import write_report
+
     if model not in REPORT_MODELS:
         raise InvalidInput(f"--model must be one of {', '.join(REPORT_MODELS)}", option="--model")
     summary = write_report(

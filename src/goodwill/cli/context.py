@@ -6,15 +6,17 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings, load_settings
-from goodwill.store.database import open_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -37,6 +39,8 @@ class State:
     @property
     def store(self) -> sessionmaker[Session]:
         if self._store is None:
+            from goodwill.store.database import open_store
+
             self._store = open_store(self.settings.database_url)
         return self._store
 

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from goodwill.cli.context import State, err, out, state
-from goodwill.engine.configuration import calendar_for, playbook_for
-from goodwill.engine.passes import EnginePass, PassReport
 from goodwill.errors import GoodwillError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sqlalchemy.orm import Session, sessionmaker
+
+    from goodwill.engine.passes import PassReport
 
 app = typer.Typer(help="The engine: touch points, scans and follow-ups.", no_args_is_help=True)
 
@@ -51,6 +51,8 @@ def run(
 
     Example: goodwill --now 2026-11-23T09:00+01:00 engine run
     """
+    from goodwill.engine.configuration import calendar_for, playbook_for
+    from goodwill.engine.passes import EnginePass
     from goodwill.engine.worker import run_pass
 
     st = state(ctx)
@@ -92,6 +94,8 @@ def worker(
 
     Example: goodwill worker --interval 30
     """
+    from goodwill.engine.configuration import calendar_for, playbook_for
+    from goodwill.engine.passes import EnginePass
     from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps
 
     st = state(ctx)

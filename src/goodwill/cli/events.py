@@ -12,7 +12,6 @@ from goodwill.domain.dates import DateError, parse_instant
 from goodwill.domain.records import ClientRef
 from goodwill.domain.touchpoints import TOUCH_POINTS
 from goodwill.errors import InvalidInput
-from goodwill.store.events import record_touch_point
 
 app = typer.Typer(help="The event log.", no_args_is_help=True)
 
@@ -43,6 +42,8 @@ def add(
 
     Example: goodwill event add lead.created --email ann@example.com --payload '{"via": "call"}'
     """
+    from goodwill.store.events import record_touch_point
+
     st = state(ctx)
     try:
         details: Any = json.loads(payload)

@@ -12,19 +12,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from goodwill.actions.feedback import (
-    add_answer,
-    ask,
-    compare_themes,
-    load_themes,
-    question,
-)
 from goodwill.cli.context import out, state
 from goodwill.domain.dates import DateError, parse_date, parse_instant
 from goodwill.domain.themes import evaluate
 from goodwill.errors import InvalidInput
-from goodwill.store.feedback import CHANNELS, end_of_day, list_answers
-from goodwill.store.queries import find_client
+
+# goodwill.store.feedback.CHANNELS, written out so that --help does not load the store (a test
+# holds them equal).
+CHANNELS = ("form", "call", "visit", "email", "cli")
 
 app = typer.Typer(
     help="Listening: open questions, answers kept verbatim, themes compared by tenure.",
@@ -71,6 +66,10 @@ def add_command(
     Example: goodwill feedback add --client C-1042 --question miss-us \\
         --answer-file answer.txt --at 2026-11-20T14:30 --channel call
     """
+    from goodwill.actions.feedback import add_answer
+    from goodwill.store.feedback import list_answers
+    from goodwill.store.queries import find_client
+
     st = state(ctx)
     now = st.now()
     try:
@@ -117,6 +116,9 @@ def list_command(
 
     Example: goodwill feedback list --client C-1042 --json
     """
+    from goodwill.store.feedback import list_answers
+    from goodwill.store.queries import find_client
+
     st = state(ctx)
     with st.store() as session:
         client_id = find_client(session, client).id if client else None
@@ -155,6 +157,9 @@ def themes_command(
 
     Example: goodwill feedback themes --as-of 2026-11-30 --json
     """
+    from goodwill.actions.feedback import compare_themes, load_themes
+    from goodwill.store.feedback import end_of_day
+
     st = state(ctx)
     until = None
     if as_of:
@@ -203,6 +208,9 @@ def ask_command(
 
     Example: goodwill feedback ask --client C-1042 --question benefit
     """
+    from goodwill.actions.feedback import ask, question
+    from goodwill.store.queries import find_client
+
     st = state(ctx)
     now = st.now()
     asked_question = question(st.settings, question_key)
@@ -248,6 +256,8 @@ def evaluate_command(
 
     Example: goodwill feedback evaluate tests/data/feedback.jsonl --json
     """
+    from goodwill.actions.feedback import load_themes
+
     st = state(ctx)
     pairs: list[tuple[str, frozenset[str]]] = []
     for number, line in enumerate(_read(labelled, "FILE").splitlines(), start=1):

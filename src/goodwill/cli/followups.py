@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,14 +12,9 @@ from rich.table import Table
 from goodwill.cli.context import State, out, state
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import InvalidInput
-from goodwill.store.followups import (
-    FollowUpView,
-    complete,
-    list_followups,
-    reassign,
-    snooze,
-    today_list,
-)
+
+if TYPE_CHECKING:
+    from goodwill.store.followups import FollowUpView
 
 app = typer.Typer(help="One follow-up: complete, snooze, reassign.", no_args_is_help=True)
 AssigneeOption = Annotated[
@@ -74,6 +69,8 @@ def followups(
 
     Example: goodwill followups --assignee sam@shop.example --due-before 2026-12-01 --json
     """
+    from goodwill.store.followups import list_followups
+
     st = state(ctx)
     before = _instant(st, due_before, "--due-before") if due_before else None
     with st.store() as session:
@@ -89,6 +86,8 @@ def today(ctx: typer.Context, assignee: AssigneeOption = None, as_json: JsonOpti
 
     Example: goodwill today --assignee sam@shop.example
     """
+    from goodwill.store.followups import today_list
+
     st = state(ctx)
     with st.store() as session:
         groups = today_list(session, now=st.now(), zone=st.settings.zone, assignee=assignee)
@@ -116,6 +115,8 @@ def done(
 
     Example: goodwill followup done 42 --outcome "Called; she switched to monthly invoicing"
     """
+    from goodwill.store.followups import complete
+
     st = state(ctx)
     with st.store.begin() as session:
         complete(session, followup_id, outcome=outcome, now=st.now())
@@ -132,6 +133,8 @@ def snooze_command(
 
     Example: goodwill followup snooze 42 --until 2026-12-01T09:00+01:00
     """
+    from goodwill.store.followups import snooze
+
     st = state(ctx)
     when = _instant(st, until, "--until")
     with st.store.begin() as session:
@@ -149,6 +152,8 @@ def reassign_command(
 
     Example: goodwill followup reassign 42 --to sam@shop.example
     """
+    from goodwill.store.followups import reassign
+
     st = state(ctx)
     with st.store.begin() as session:
         reassign(session, followup_id, to=to, now=st.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
@@ -23,11 +23,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from goodwill.actions.imports import ImportSummary, import_file, load_profiles, parse_mapping
 from goodwill.cli.context import err, out, state
 from goodwill.domain.profiles import FIELDS
 from goodwill.domain.records import FileKind
-from goodwill.store.imports_log import import_history, undo_import
+
+if TYPE_CHECKING:
+    from goodwill.actions.imports import ImportSummary
 
 FILE_COMMAND = "file"
 
@@ -37,6 +38,8 @@ class _ImportGroup(typer.core.TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
+        if first is None and not args:
+            ctx.fail("Missing FILE (or a command: clients, purchases, payments, ...).")
         if first is not None and first not in self.commands and args[:1] != ["--help"]:
             args = [FILE_COMMAND, *args]
         return super().parse_args(ctx, args)
@@ -91,6 +94,8 @@ def _run(
     dry_run: bool = False,
     as_json: bool = False,
 ) -> None:
+    from goodwill.actions.imports import import_file, parse_mapping
+
     st = state(ctx)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -266,6 +271,8 @@ def profiles(
 
     Example: goodwill import profiles shopify
     """
+    from goodwill.actions.imports import load_profiles
+
     found = load_profiles(state(ctx).settings)
     if name is not None and name not in found:
         from goodwill.errors import NotFound
@@ -312,6 +319,8 @@ def history(
 
     Example: goodwill import history --limit 10
     """
+    from goodwill.store.imports_log import import_history
+
     with state(ctx).store.begin() as session:
         records = import_history(session, limit=limit)
     if as_json:
@@ -347,6 +356,8 @@ def undo(
 
     Example: goodwill import undo 12
     """
+    from goodwill.store.imports_log import undo_import
+
     st = state(ctx)
     with st.store.begin() as session:
         report = undo_import(session, import_id, now=st.now(), force=force)

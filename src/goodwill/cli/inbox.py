@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 
-from goodwill.actions.inbox import assign, reply, set_status
 from goodwill.cli.context import err, out, state
 from goodwill.errors import InvalidInput
-from goodwill.store.inbox import ConversationView, list_conversations, with_messages
-from goodwill.store.staff import user_by_email
+
+if TYPE_CHECKING:
+    from goodwill.store.inbox import ConversationView
 
 app = typer.Typer(help="One conversation: reply, wait on the client, close.", no_args_is_help=True)
 IdArgument = Annotated[int, typer.Argument(metavar="ID", help="The conversation's id.")]
@@ -49,6 +49,9 @@ def inbox(
 
     Example: goodwill inbox --status open --messages
     """
+    from goodwill.store.inbox import list_conversations, with_messages
+    from goodwill.store.staff import user_by_email
+
     st = state(ctx)
     now = st.now()
     with st.store() as session:
@@ -114,6 +117,8 @@ def reply_command(
 
     Example: goodwill conversation reply 12 --text-file answer.txt --as ana@shop.example
     """
+    from goodwill.actions.inbox import reply
+
     st = state(ctx)
     text = typer.get_text_stream("stdin").read() if str(text_file) == "-" else _read(text_file)
     try:
@@ -156,6 +161,8 @@ def assign_command(
 
     Example: goodwill conversation assign 12 --to ben@shop.example
     """
+    from goodwill.actions.inbox import assign
+
     st = state(ctx)
     assign(st.store, conversation_id, to, now=st.now())
     out.print(f"conversation {conversation_id}: assigned to {to}")
@@ -191,6 +198,8 @@ def reopen(ctx: typer.Context, conversation_id: IdArgument) -> None:
 def _status(
     ctx: typer.Context, conversation_id: int, status: Literal["waiting", "closed", "open"]
 ) -> None:
+    from goodwill.actions.inbox import set_status
+
     st = state(ctx)
     set_status(st.store, st.settings, conversation_id, status, now=st.now())
     out.print(f"conversation {conversation_id}: {status}")

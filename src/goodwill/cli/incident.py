@@ -9,28 +9,18 @@ import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from goodwill.actions.incidents import (
-    close,
-    confirm_restatement,
-    load_catalog,
-    load_weights,
-    open_incident,
-    read_context,
-    record_step,
-    recovery_files,
-    resolve,
-)
 from goodwill.cli.context import State, out, state
 from goodwill.domain.stakes import Assessment, IncidentContext, assess
 from goodwill.errors import InvalidInput
-from goodwill.store.incidents import STEPS, IncidentView, get_incident, list_incidents
-from goodwill.store.queries import find_client
+
+if TYPE_CHECKING:
+    from goodwill.store.incidents import IncidentView
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-__all__ = ["app", "incident_context", "load_catalog", "load_weights"]
+__all__ = ["app", "incident_context"]
 
 
 def _message(path: Path | None) -> str | None:
@@ -67,6 +57,9 @@ def incident_context(
     stranded: bool | None,
 ) -> tuple[IncidentContext, str]:
     """The incident as the domain sees it (see ``read_context``), and the client's reference."""
+    from goodwill.actions.incidents import read_context
+    from goodwill.store.queries import find_client
+
     with st.store() as session:
         client = find_client(session, client_ref)
         context = read_context(
@@ -153,6 +146,8 @@ def assess_command(
     Example: goodwill incident assess --client C-1042 --what "our room was given away" \\
         --message-file mail.txt --cost 154
     """
+    from goodwill.actions.incidents import recovery_files
+
     st = state(ctx)
     chosen_weights, chosen_catalog = recovery_files(st.settings, weights=weights, catalog=catalog)
     context, client_id = incident_context(
@@ -222,6 +217,8 @@ def open_command(
     Example: goodwill incident open --client C-1042 --what "wrong pick-up address" \\
         --message-file mail.txt --partner TripDesk --cause "wrong address" --by sam@example.com
     """
+    from goodwill.actions.incidents import open_incident, recovery_files
+
     st = state(ctx)
     chosen_weights, chosen_catalog = recovery_files(st.settings, weights=weights, catalog=catalog)
     incident_id = open_incident(
@@ -255,6 +252,8 @@ def open_command(
 
 
 def _view(st: State, incident_id: int) -> IncidentView:
+    from goodwill.store.incidents import get_incident
+
     with st.store() as session:
         view = get_incident(session, incident_id)
         session.expunge_all()
@@ -289,6 +288,9 @@ def list_command(
 
     Example: goodwill incident list --status open
     """
+    from goodwill.store.incidents import list_incidents
+    from goodwill.store.queries import find_client
+
     st = state(ctx)
     with st.store() as session:
         client_id = find_client(session, client).id if client is not None else None
@@ -323,6 +325,8 @@ def show_command(ctx: typer.Context, incident_id: IdArgument, as_json: JsonOptio
 
     Example: goodwill incident show 12 --json
     """
+    from goodwill.store.incidents import STEPS
+
     st = state(ctx)
     view = _view(st, incident_id)
     body = view.as_dict()
@@ -375,6 +379,8 @@ def step_command(
     Example: goodwill incident step 12 restate --note "you have no car and fly at 3pm" \\
         --by sam@example.com
     """
+    from goodwill.actions.incidents import record_step
+
     st = state(ctx)
     record_step(st.store, incident_id, step, by=by, note=note, now=st.now())
     out.print(f"Incident {incident_id}: {step} done.", highlight=False)
@@ -386,6 +392,8 @@ def confirm_command(ctx: typer.Context, incident_id: IdArgument, by: ByOption) -
 
     Example: goodwill incident confirm 12 --by sam@example.com
     """
+    from goodwill.actions.incidents import confirm_restatement
+
     st = state(ctx)
     confirm_restatement(st.store, incident_id, by=by, now=st.now())
     out.print(f"Incident {incident_id}: the client confirmed the restatement.", highlight=False)
@@ -406,6 +414,8 @@ def resolve_command(
     Example: goodwill incident resolve 12 --outcome "drove her to the airport" \\
         --option "find the client a car" --by sam@example.com
     """
+    from goodwill.actions.incidents import resolve
+
     st = state(ctx)
     resolve(
         st.store,
@@ -433,6 +443,8 @@ def close_command(
 
     Example: goodwill incident close 12 --by sam@example.com
     """
+    from goodwill.actions.incidents import close
+
     st = state(ctx)
     close(st.store, incident_id, reason=reason, by=by, now=st.now())
     out.print(f"Incident {incident_id} closed.", highlight=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,14 +16,13 @@ from rich.table import Table
 from goodwill.cli.context import State, out, state
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
-from goodwill.store.insights import (
-    DEFAULT_WEEKS,
-    SERIES,
-    Filters,
-    Insights,
-    value_text,
-    weekly_insights,
-)
+
+# goodwill.store.insights.DEFAULT_WEEKS, written out so that --help does not load the store (a
+# test holds them equal).
+DEFAULT_WEEKS = 26
+
+if TYPE_CHECKING:
+    from goodwill.store.insights import Insights
 
 app = typer.Typer(
     help="Weekly trends: clients, purchases, follow-ups, answers, incidents; the owner's digest.",
@@ -70,6 +69,8 @@ def _change(values: tuple[float | int | None, ...], unit: str) -> str:
 
 
 def print_table(result: Insights) -> None:
+    from goodwill.store.insights import SERIES, value_text
+
     first, last = result.weeks[0], result.weeks[-1]
     table = Table(title=f"Weeks of {first} to {last} (the last one up to {result.as_of})")
     table.add_column("series")
@@ -117,6 +118,8 @@ def insights(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from goodwill.store.insights import Filters, weekly_insights
+
     st = state(ctx)
     day = _day(st, as_of, "--as-of") or st.today()
     with st.store() as session:

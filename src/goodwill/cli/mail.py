@@ -16,11 +16,11 @@ from rich.table import Table
 
 from goodwill.cli.context import err, out, state
 from goodwill.errors import GoodwillError, InvalidInput
-from goodwill.mail.imap import poll_imap
-from goodwill.mail.maildir import maildir_path, poll_maildir
-from goodwill.mail.outbound import deliver_due, list_outbox
 from goodwill.mail.poll import PollReport
-from goodwill.mail.smtpd import WORKERS, serve_smtp
+
+# goodwill.mail.smtpd.WORKERS, written out so that --help does not load the store (a test holds
+# them equal).
+WORKERS = 2
 
 app = typer.Typer(help="Mail in and out: poll mailboxes, send the outbox.", no_args_is_help=True)
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed")
@@ -47,6 +47,8 @@ def smtpd(
 
     Example: goodwill smtpd --host 127.0.0.1 --port 2525
     """
+    from goodwill.mail.smtpd import serve_smtp
+
     st = state(ctx)
     # aiosmtpd logs every envelope address at INFO; addresses stay out of goodwill's logs.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -78,6 +80,9 @@ def poll(
 
     Example: goodwill mail poll --imap --watch 60
     """
+    from goodwill.mail.imap import poll_imap
+    from goodwill.mail.maildir import maildir_path, poll_maildir
+
     st = state(ctx)
     mail = st.settings.mail
     use_imap = imap or (maildir is None and bool(mail.get("imap_host")))
@@ -120,6 +125,8 @@ def send(
 
     Example: goodwill mail send --watch 30
     """
+    from goodwill.mail.outbound import deliver_due
+
     st = state(ctx)
 
     def once() -> None:
@@ -151,6 +158,8 @@ def outbox(
 
     Example: goodwill mail outbox --status failed
     """
+    from goodwill.mail.outbound import list_outbox
+
     if status is not None and status not in OUTBOX_STATUSES:
         raise InvalidInput(
             f"--status must be one of {', '.join(OUTBOX_STATUSES)}", option="--status"

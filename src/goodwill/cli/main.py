@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy as copy_module
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -31,8 +33,8 @@ from goodwill.cli import (
     users,
 )
 from goodwill.cli.context import State, err, out
+from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import GoodwillError, InvalidInput
-from goodwill.store.database import upgrade
 
 app = typer.Typer(
     name="goodwill",
@@ -61,6 +63,17 @@ serve.register(app)
 mail.register(app)
 
 EXIT_CODES = {"invalid": 2, "config": 2, "not_found": 3, "conflict": 4, "not_allowed": 5}
+
+
+def _instant(value: str | None) -> str | None:
+    """--now is checked as it is read, so that a mistake in it is a usage error."""
+    if value is not None:
+        try:
+            # The business's zone changes the instant, never whether the text is one.
+            parse_instant(value, zone=ZoneInfo("UTC"))
+        except DateError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+    return value
 
 
 def _version(value: bool) -> None:
@@ -96,6 +109,7 @@ def main(
         typer.Option(
             "--now",
             metavar="ISO",
+            callback=_instant,
             help="Act as if it were this instant (reproducible "
             "output, e.g. 2026-11-23T09:00+01:00).",
         ),
@@ -106,6 +120,8 @@ def main(
     ] = False,
 ) -> None:
     """goodwill keeps a business's clients for decades.
+
+    --db, --config and --now may also follow the command (goodwill engine run --now ...).
 
     Example: goodwill --db sqlite:///shop.db clients --search anna
     """
@@ -123,7 +139,7 @@ def init(ctx: typer.Context) -> None:
     Example: goodwill --db postgresql://goodwill@localhost/goodwill init
     """
     from goodwill.cli.context import state
-    from goodwill.store.database import make_engine
+    from goodwill.store.database import make_engine, upgrade
 
     settings = state(ctx).settings
     changed = upgrade(make_engine(settings.database_url))
@@ -139,25 +155,99 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+#: Root options also accepted after the command (``goodwill engine run --now ...``); the value
+#: given last wins. No command may define an option of the same name (a test checks).
+AFTER_COMMAND = ("db", "config", "now")
+AFTER_COMMAND_PANEL = "Global options (also before the command)"
+
+# The usage errors of the click that typer runs on (its own copy in typer 0.29+, click before),
+# found through the one exception typer exports from it.
+_CLICK_EXCEPTION: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+def _set_on_state(field: str, check: Any) -> Any:
+    def callback(ctx: Any, param: Any, value: Any) -> Any:
+        if check is not None:
+            value = check(ctx, param, value)
+        if value is not None:
+            setattr(ctx.find_root().obj, {"now": "now_text"}.get(field, field), value)
+        return value
+
+    return callback
+
+
+def command() -> Any:
+    """The click command `goodwill` runs: the app, with the root's --db, --config and --now also
+    on every command, listed in a panel of their own in each command's --help."""
+    root = typer.main.get_command(app)
+    shared = [p for p in root.params if p.name in AFTER_COMMAND]
+
+    def visit(group: Any) -> None:
+        _name_context_in_usage_errors(group)
+        for sub in getattr(group, "commands", {}).values():
+            taken = {opt for p in sub.params for opt in p.opts}
+            for param in shared:
+                if taken.isdisjoint(param.opts):
+                    copy = copy_module.copy(param)
+                    copy.expose_value = False
+                    copy.callback = _set_on_state(param.name, param.callback)
+                    if hasattr(copy, "rich_help_panel"):
+                        copy.rich_help_panel = AFTER_COMMAND_PANEL
+                    sub.params.append(copy)
+            visit(sub)
+
+    visit(root)
+    return root
+
+
+def _name_context_in_usage_errors(command: Any) -> None:
+    """Click's parser raises some usage errors without the context that knows the usage line."""
+    parse_args = command.parse_args
+
+    def parse_args_naming_context(ctx: Any, args: list[str]) -> Any:
+        try:
+            return parse_args(ctx, args)
+        except _CLICK_EXCEPTION as exc:
+            if getattr(exc, "ctx", False) is None:
+                exc.ctx = ctx  # type: ignore[attr-defined]
+            raise
+
+    command.parse_args = parse_args_naming_context
+
+
+def _usage_error(exc: Exception) -> NoReturn:
+    """Click's usage error as the usage line and one line saying what is wrong, exit code 2."""
+    ctx = getattr(exc, "ctx", None)
+    message = exc.format_message()  # type: ignore[attr-defined]
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help is the answer
+        if message.strip():  # typer's rich help is printed as it is made, the plain one is not
+            out.print(message, markup=False, highlight=False)
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    if ctx is not None:
+        err.print(ctx.get_usage(), markup=False, highlight=False, soft_wrap=True)
+        message = f"{message.rstrip('.')}. See '{ctx.command_path} --help'."
+    err.print(f"error: {message}", markup=False, highlight=False, style="red", soft_wrap=True)
+    sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+
+
 def run() -> None:
-    """Console-script entry: GoodwillError becomes one line on stderr and an exit code."""
+    """Console-script entry: a usage error or a GoodwillError becomes one line and an exit code."""
     try:
-        code = app(standalone_mode=False)
+        code = command().main(prog_name="goodwill", standalone_mode=False)
     except GoodwillError as exc:
-        err.print(f"error: {exc.message}", markup=False, highlight=False, style="red")
+        err.print(
+            f"error: {exc.message}", markup=False, highlight=False, style="red", soft_wrap=True
+        )
         sys.exit(EXIT_CODES.get(exc.code, 1))
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except _CLICK_EXCEPTION as exc:
+        _usage_error(exc)
     sys.exit(code if isinstance(code, int) else 0)
 
 

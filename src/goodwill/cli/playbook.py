@@ -10,7 +10,6 @@ from rich.table import Table
 
 from goodwill.cli.context import out, state
 from goodwill.domain.playbooks import Playbook
-from goodwill.engine.configuration import default_playbook_text, load_playbook_file, playbook_for
 
 app = typer.Typer(
     help="Playbooks: rules that turn touch points into follow-ups.", no_args_is_help=True
@@ -42,6 +41,8 @@ def check(
 
     Example: goodwill playbook check my-playbook.toml
     """
+    from goodwill.engine.configuration import load_playbook_file
+
     playbook = load_playbook_file(file)
     out.print(f"{file}: {len(playbook.rules)} rules, all valid")
 
@@ -57,6 +58,8 @@ def show(
 
     Example: goodwill playbook show --default > my-playbook.toml
     """
+    from goodwill.engine.configuration import default_playbook_text, playbook_for
+
     if default:
         print(default_playbook_text(), end="")
         return

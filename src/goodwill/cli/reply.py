@@ -19,7 +19,6 @@ from goodwill.domain.guardrails import (
     parse_lexicon,
 )
 from goodwill.errors import ConfigError, InvalidInput
-from goodwill.store.reply_context import reply_context
 
 app = typer.Typer(
     help="Replies: check a reply against the guardrails before it leaves.",
@@ -67,6 +66,8 @@ def check(
 
     Example: goodwill reply check --client C-1042 --partner TripFinder --text-file reply.txt
     """
+    from goodwill.store.reply_context import reply_context
+
     try:
         text = text_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -11,13 +11,10 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
-from goodwill.actions.imports import import_file
 from goodwill.cli.context import State, err, out, state
 from goodwill.domain.records import FileKind
-from goodwill.engine.configuration import run_pass
 from goodwill.errors import NotFound
 from goodwill.settings import Settings, data_dir
-from goodwill.store.staff import add_user, user_by_email
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(help="TCP port.")]
@@ -57,8 +54,10 @@ def demo(
 
     Example: goodwill demo --port 8080
     """
+    from goodwill.actions.imports import import_file
     from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF, write_demo_files
     from goodwill.demo_feedback import demo_answers
+    from goodwill.engine.configuration import run_pass
 
     st = state(ctx)
     if st.db is None:
@@ -178,6 +177,7 @@ def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
 
 def _demo_users(st: State) -> None:
     from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF
+    from goodwill.store.staff import add_user, user_by_email
 
     with st.store.begin() as session:
         for email, name, role, hometown in DEMO_STAFF:

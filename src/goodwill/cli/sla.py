@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from goodwill.calendar_files import load_calendar
 from goodwill.cli.context import out
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.sla import ClientFacts, Clock, Kind, SlaPolicies, Target, parse_policies
@@ -62,6 +61,8 @@ def due(
     Example: goodwill sla due --calendar office.toml --policy sla.toml --client C-1042 \\
         --received 2026-03-10T08:20-05:00
     """
+    from goodwill.calendar_files import load_calendar
+
     business = load_calendar(calendar)
     policies = load_policies(policy)
     try:

@@ -6,11 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from goodwill.cli.context import out, state
-from goodwill.store.models import StaffUser
-from goodwill.store.staff import ROLES, add_user, calendar_token, create_token, user_by_email
+
+# goodwill.store.staff.ROLES, written out so that --help does not load the store (a test holds
+# them equal).
+ROLES = ("owner", "staff")
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
 
@@ -37,6 +38,8 @@ def add(
 
     Example: goodwill user add --email ann@shop.example --name "Ann" --role owner
     """
+    from goodwill.store.staff import add_user
+
     st = state(ctx)
     with st.store.begin() as session:
         user = add_user(
@@ -61,6 +64,8 @@ def token(
 
     Example: goodwill user token ann@shop.example --label "bookkeeping sync"
     """
+    from goodwill.store.staff import create_token, user_by_email
+
     st = state(ctx)
     with st.store.begin() as session:
         user = user_by_email(session, email)
@@ -73,6 +78,10 @@ def list_users(ctx: typer.Context) -> None:
 
     Example: goodwill user list
     """
+    from sqlalchemy import select
+
+    from goodwill.store.models import StaffUser
+
     st = state(ctx)
     table = Table("email", "name", "role", "active")
     with st.store() as session:
@@ -96,6 +105,8 @@ def calendar_link(
 
     Example: goodwill user calendar-link sam@shop.example --base-url https://care.shop.example
     """
+    from goodwill.store.staff import calendar_token, user_by_email
+
     st = state(ctx)
     with st.store.begin() as session:
         token = calendar_token(session, user_by_email(session, email), rotate=rotate)
