@@ -36,6 +36,10 @@ _HTTP_CODES = {
 }
 
 
+#: The largest id a record can have (a signed 64-bit integer, on SQLite and PostgreSQL alike).
+MAX_ID = 2**63 - 1
+
+
 class NotAuthenticated(NotAllowed):
     """No valid credentials came with the request: 401 instead of 403 (same stable code)."""
 
@@ -93,7 +97,25 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, {"code": "invalid", "message": message, "errors": problems})
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number too large for the database: an id in the path names no record (404); a number
+    elsewhere (a query or form field) is invalid input (422). Never a 500."""
+    assert isinstance(exc, OverflowError)
+    for name, value in request.path_params.items():
+        text = str(value)
+        text = text.lstrip("#")
+        if text.isdigit() and len(text) >= len(str(MAX_ID)) and int(text) > MAX_ID:
+            body: dict[str, object] = {
+                "code": "not_found",
+                "message": f"no record has the {name} {text}",
+            }
+            return error_response(request, 404, body)
+    message = f"a number is out of range (the largest allowed is {MAX_ID})"
+    return error_response(request, 422, {"code": "invalid", "message": message})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(GoodwillError, _goodwill_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
