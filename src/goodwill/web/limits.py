@@ -9,7 +9,7 @@ the body (authentication, the CSRF check, form and multipart parsing):
   is ever read.
 - :class:`RequestLimits` sheds load: beyond ``max_concurrent`` requests in progress in this process
   a request gets 503 with Retry-After at once, and a request that has not started answering within
-  ``timeout`` seconds gets 504 (its view may still finish in its thread; its answer is dropped).
+  ``timeout`` seconds gets 504 (its view still finishes, holding its slot; its answer is dropped).
   The exempt paths (``/healthz``) always answer.
 """
 
@@ -21,11 +21,24 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from starlette.convertors import IntegerConvertor, register_url_convertor
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 1
+#: The largest id a record can have (a signed 64-bit integer, on SQLite and PostgreSQL alike).
+MAX_ID = 2**63 - 1
+
+
+class IdConvertor(IntegerConvertor):
+    """The ``{name:id}`` path segment: a record id, at most 19 digits (longer never matches, so
+    the page is 404, instead of Python refusing to read a number of thousands of digits)."""
+
+    regex = "[0-9]{1,19}"
+
+
+register_url_convertor("id", IdConvertor())
 
 
 def size_words(limit: int) -> str:
@@ -188,14 +201,15 @@ class RequestLimits:
         log.warning("a %s request ran past %s s; answered 504", scope["method"], self.timeout)
         message = f"the request took longer than {self.timeout:g} seconds; try again later"
         await answer(scope, send, 504, {"code": "timeout", "message": message})
+        # Not cancelled: a view in a thread runs on regardless, and its slot stays taken until it
+        # ends, so the count stays honest about the work in progress. Nothing it sends goes out.
         self._abandoned.add(task)
-        task.cancel()  # a view running in a thread finishes there; nothing it sends goes out
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         """A request's work ended (answered, failed or abandoned): its slot is free again."""
         self.in_progress -= 1
         if task in self._abandoned:
             self._abandoned.discard(task)
-            error = None if task.cancelled() else task.exception()
+            error = task.exception()
             if error is not None:
                 log.warning("a timed-out request failed afterwards: %s", type(error).__name__)
