@@ -11,7 +11,9 @@ Routes: ``GET /api/v1/clients`` (API token), a client's page, ``/today`` and the
 (``POST /inbox/ID/check``, the guardrails over a draft), the pages logged in as the owner.
 
 Printed: for each rate the p50 and p99 latency of the answered requests, how many were shed (503)
-or failed otherwise, and the first rate at which p99 passes 50 ms. Peer, in the same run on the
+or failed otherwise (errors, 10 s timeouts), how many were dropped (not sent because 64 were
+already waiting: the server had fallen that far behind), and the first rate at which p99 passes
+50 ms. Peer, in the same run on the
 same server: ``GET /healthz`` (no database, no login): the ratio is a route's p50 over the peer's at
 the same rate.
 
@@ -40,6 +42,9 @@ from urllib.parse import quote
 import httpx
 
 THRESHOLD_MS = 50.0
+#: Requests waiting for an answer at once; one due beyond this is not sent and counted as dropped
+#: (a server this far behind has collapsed; queueing more would only measure the client).
+MAX_IN_FLIGHT = 64
 REQUEST_TIMEOUT = 10.0
 GRACE = 15.0
 OWNER = "owner@demo.goodwill.example"
@@ -59,7 +64,17 @@ class Step:
     latencies: list[float] = field(default_factory=list)
     shed: int = 0
     failed: int = 0
+    dropped: int = 0
     elapsed: float = 0.0
+
+    def within(self, threshold_ms: float) -> bool:
+        """p99 within the threshold, and at most 1% of the requests shed, failed or dropped."""
+        lost = self.shed + self.failed + self.dropped
+        return (
+            bool(self.latencies)
+            and self.quantile(0.99) <= threshold_ms
+            and lost <= 0.01 * (self.sent + self.dropped)
+        )
 
     def quantile(self, q: float) -> float:
         if not self.latencies:
@@ -187,10 +202,13 @@ async def run_step(base: str, route: Route, rate: float, seconds: float) -> Step
     """Send ``rate * seconds`` requests at ``rate`` per second; gather the answers."""
     step = Step(rate=rate)
     count = max(1, int(rate * seconds))
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    in_flight = 0
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT, limits=limits) as client:
 
         async def one(due: float) -> None:
+            nonlocal in_flight
+            in_flight += 1
             try:
                 answer = await client.request(
                     route.method, route.path, headers=route.headers, data=route.form
@@ -198,6 +216,8 @@ async def run_step(base: str, route: Route, rate: float, seconds: float) -> Step
             except httpx.HTTPError:
                 step.failed += 1
                 return
+            finally:
+                in_flight -= 1
             if answer.status_code == 503:
                 step.shed += 1
             elif answer.status_code >= 400:
@@ -212,6 +232,9 @@ async def run_step(base: str, route: Route, rate: float, seconds: float) -> Step
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if in_flight >= MAX_IN_FLIGHT:
+                step.dropped += 1
+                continue
             tasks.append(asyncio.create_task(one(due)))
             step.sent += 1
         _, pending = await asyncio.wait(tasks, timeout=GRACE)
@@ -231,7 +254,14 @@ def measure(
         steps = []
         asyncio.run(run_step(base, route, chosen[0], 1.0))  # warm up (caches, connections)
         for rate in chosen:
-            steps.append(asyncio.run(run_step(base, route, rate, seconds)))
+            step = asyncio.run(run_step(base, route, rate, seconds))
+            steps.append(step)
+            print(
+                f"  {route.name} at {rate:g}/s: p50 {step.quantile(0.5):.1f} ms, p99 "
+                f"{step.quantile(0.99):.1f} ms, {step.shed} shed, {step.failed} failed, "
+                f"{step.dropped} dropped, {step.elapsed:.1f} s",
+                flush=True,
+            )
             time.sleep(0.5)
         found[route.name] = steps
     return found
@@ -240,20 +270,20 @@ def measure(
 def report(title: str, found: dict[str, list[Step]]) -> None:
     print(f"\n## {title}")
     peer = {s.rate: s.quantile(0.5) for s in found.get("healthz (peer)", [])}
-    print("| route | rate/s | p50 ms | p99 ms | shed 503 | failed | p50 / peer p50 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| route | rate/s | p50 ms | p99 ms | shed 503 | failed | dropped | p50 / peer p50 |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, steps in found.items():
         for s in steps:
             ratio = s.quantile(0.5) / peer[s.rate] if peer.get(s.rate) else None
             ratio_text = f"{ratio:.1f}x" if ratio is not None else "—"
             print(
                 f"| {name} | {s.rate:g} | {s.quantile(0.5):.1f} | {s.quantile(0.99):.1f} | "
-                f"{s.shed} | {s.failed} | {ratio_text} |"
+                f"{s.shed} | {s.failed} | {s.dropped} | {ratio_text} |"
             )
     for name, steps in found.items():
-        over = [s.rate for s in steps if not s.latencies or s.quantile(0.99) > THRESHOLD_MS]
+        over = [s.rate for s in steps if not s.within(THRESHOLD_MS)]
         passes = f"{over[0]:g} req/s" if over else f"not within {steps[-1].rate:g} req/s"
-        print(f"{name}: p99 passes {THRESHOLD_MS:g} ms at {passes}")
+        print(f"{name}: p99 passes {THRESHOLD_MS:g} ms (or over 1% lost) at {passes}")
 
 
 def main() -> None:
@@ -291,6 +321,7 @@ def main() -> None:
                         "p99": s.quantile(0.99),
                         "shed": s.shed,
                         "failed": s.failed,
+                        "dropped": s.dropped,
                     }
                     for s in steps
                 ]
