@@ -27,6 +27,14 @@ ENV_SECRET_KEY = "GOODWILL_SECRET_KEY"
 DIGEST_DEFAULTS: Mapping[str, Any] = {"enabled": False, "weekday": "monday", "hour": 8, "to": []}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+#: The web server's bounds and defaults (the `server` table); sizes in bytes, times in seconds.
+SERVER_DEFAULTS: Mapping[str, int | float] = {
+    "max_body_bytes": 1024 * 1024,
+    "max_upload_bytes": 100 * 1024 * 1024,
+    "request_timeout": 30.0,
+    "max_concurrent": 32,
+}
+
 #: Listening's settings and their defaults (the `feedback` table).
 FEEDBACK_DEFAULTS: Mapping[str, Any] = {
     "questions": None,
@@ -206,6 +214,17 @@ SPECS: tuple[SettingSpec, ...] = (
         "(addresses; default: the owner(s)). Sent once per ISO week; a worker that was down at "
         "the hour sends it later that week. Needs mail.from_address.",
     ),
+    SettingSpec(
+        "server",
+        dict(SERVER_DEFAULTS),
+        "The web server's bounds (docs/production.md): `max_body_bytes` for any request body, "
+        "`max_upload_bytes` for a file uploaded on the import page (larger bodies get 413 before "
+        "they are read; a raw message handed in at /api/v1/messages is held to "
+        "mail.max_message_bytes); "
+        "`request_timeout` seconds before a request that has not started answering gets 504; "
+        "`max_concurrent` requests in progress per process, beyond which a request gets 503 with "
+        "Retry-After at once (/healthz always answers).",
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -247,6 +266,7 @@ class Settings:
     business_name: str | None = None
     feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
     digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
+    server: Mapping[str, Any] = field(default_factory=lambda: dict(SERVER_DEFAULTS))
     config_path: Path | None = None
 
     @property
@@ -323,6 +343,7 @@ def load_settings(
         business_name=_optional_str(raw, "business_name", path),
         feedback=_feedback(raw.get("feedback", {}), path),
         digest=_digest(raw.get("digest", {}), path),
+        server=_server(raw.get("server", {}), path),
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
@@ -484,6 +505,25 @@ def _digest(value: object, path: Path) -> dict[str, Any]:
     if not isinstance(to, list) or not all(isinstance(a, str) and "@" in a for a in to):
         raise ConfigError(f"{path}: digest.to must be a list of addresses", key="digest.to")
     return {"enabled": enabled, "weekday": weekday, "hour": hour, "to": [a.lower() for a in to]}
+
+
+def _server(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = dict(SERVER_DEFAULTS)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(f"{path}: server takes {', '.join(out)}", file=str(path), key="server")
+    for key, number in value.items():
+        whole = key != "request_timeout"
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int if whole else int | float)
+            or number <= 0
+        ):
+            kind = "a whole number" if whole else "a number"
+            raise ConfigError(
+                f"{path}: server.{key} must be {kind} above 0", file=str(path), key=f"server.{key}"
+            )
+        out[key] = number
+    return out
 
 
 def _tiers(value: object, path: Path) -> dict[str, int]:

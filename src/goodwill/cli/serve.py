@@ -25,17 +25,24 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def serve(ctx: typer.Context, host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+def serve(
+    ctx: typer.Context,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes serving requests (uvicorn workers).")
+    ] = 1,
+) -> None:
     """Serve the dashboard and the HTTP API (OpenAPI at /openapi.json).
 
-    Example: goodwill serve --port 8080
+    Example: goodwill serve --port 8080 --workers 2
     """
     from goodwill.web.server import serve as run_server
 
     st = state(ctx)
     st.store  # noqa: B018 - apply migrations before the first request
     out.print(f"goodwill is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    run_server(st.settings, host=host, port=port)
+    run_server(st.settings, host=host, port=port, workers=workers)
 
 
 def demo(

@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 import goodwill
-from goodwill.settings import Settings
+from goodwill.settings import Settings, max_message_bytes
 from goodwill.store.database import open_store
 from goodwill.web import auth, errors, health
 from goodwill.web.api import at_risk as api_at_risk
@@ -22,8 +22,9 @@ from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
 from goodwill.web.api import incidents as api_incidents
-from goodwill.web.csrf import csrf_protect
+from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
+from goodwill.web.limits import BodyLimit, RequestLimits
 from goodwill.web.pages import at_risk, calendar, followups, imports, inbox, login, today
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import feedback as feedback_pages
@@ -71,10 +72,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         docs_url=None,  # the interactive docs load from a CDN; the schema is at /openapi.json
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect)],
     )
     app.state.goodwill = state
     app.state.import_jobs = import_jobs
+    # Innermost first: the CSRF check needs the session; the bounds come before anything else.
+    app.add_middleware(CsrfGuard, refuse=errors.error_response)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
@@ -84,6 +86,20 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         https_only=False,
     )
     app.middleware("http")(_security_headers)
+    bounds = settings.server
+    app.add_middleware(
+        BodyLimit,
+        default=int(bounds["max_body_bytes"]),
+        routes={
+            ("POST", "/imports"): int(bounds["max_upload_bytes"]),
+            ("POST", "/api/v1/messages"): max_message_bytes(settings),
+        },
+    )
+    app.add_middleware(
+        RequestLimits,
+        max_concurrent=int(bounds["max_concurrent"]),
+        timeout=float(bounds["request_timeout"]),
+    )
     errors.install(app)
     auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

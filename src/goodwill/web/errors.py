@@ -11,12 +11,19 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from goodwill.errors import GoodwillError, NotAllowed
+from goodwill.web.limits import MAX_ID
 from goodwill.web.rendering import render
 
 log = logging.getLogger(__name__)
+
+#: SQLSTATE numeric_value_out_of_range: a number too large for its column (PostgreSQL).
+OUT_OF_RANGE = "22003"
+#: The largest id every database holds (PostgreSQL's integer; SQLite's ids go to MAX_ID).
+SMALLEST_MAX_ID = 2**31 - 1
 
 STATUS = {
     "not_found": 404,
@@ -93,7 +100,32 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422, {"code": "invalid", "message": message, "errors": problems})
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number too large for the database's column (Python's OverflowError on SQLite, SQLSTATE
+    22003 on PostgreSQL, whose integer ids stop at 2**31 - 1): an id in the path names no record
+    (404); a number elsewhere (a query or form field) is invalid input (422). Never a 500."""
+    if isinstance(exc, DataError) and getattr(exc.orig, "sqlstate", None) != OUT_OF_RANGE:
+        return await _unexpected_data_error(request, exc)
+    for name, value in request.path_params.items():
+        text = str(value).lstrip("#")
+        if text.isdigit() and (len(text) > len(str(MAX_ID)) or int(text) > SMALLEST_MAX_ID):
+            body: dict[str, object] = {
+                "code": "not_found",
+                "message": f"no record has the {name} {value}",
+            }
+            return error_response(request, 404, body)
+    return error_response(request, 422, {"code": "invalid", "message": "a number is out of range"})
+
+
+async def _unexpected_data_error(request: Request, exc: Exception) -> Response:
+    log.error("database refused a value on %s: %s", request.url.path, type(exc).__name__)
+    body: dict[str, object] = {"code": "error", "message": "the database refused a value"}
+    return error_response(request, 500, body)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(GoodwillError, _goodwill_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)

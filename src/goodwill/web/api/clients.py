@@ -63,7 +63,7 @@ def client_timeline_api(
     db: Db,
     state: State,
     ref: str,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> list[dict[str, object]]:
     """The client's history, newest first."""
     client = find_client(db, ref)

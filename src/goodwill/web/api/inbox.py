@@ -28,12 +28,19 @@ router = APIRouter(
         422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
     },
 )
+#: The longest reply text, in characters (the dashboard's reply form takes the same).
+MAX_REPLY = 100_000
 
 
 class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, description="The reply's text; it goes out as plain text.")
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_REPLY,
+        description="The reply's text; it goes out as plain text.",
+    )
     override_reason: str | None = Field(
         default=None,
+        max_length=2000,
         description="Why to send despite the guardrails' warnings (kept with the reply).",
     )
 

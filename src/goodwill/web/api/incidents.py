@@ -33,21 +33,36 @@ router = APIRouter(
 )
 
 #: What acting on an incident may answer besides 200: no such incident, or not in that state.
+#: The longest free text a field takes (the client's words, a restatement), in characters.
+MAX_TEXT = 20_000
+#: The largest amount of money a field takes.
+MAX_AMOUNT = Decimal(10) ** 12
+
 ACTING: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
 
 
 class IncidentIn(BaseModel):
-    client: str = Field(min_length=1, description="The client's id as imported, or their email.")
+    client: str = Field(
+        min_length=1, max_length=320, description="The client's id as imported, or their email."
+    )
     what: str = Field(min_length=1, max_length=2000, description="What went wrong.")
-    message: str | None = Field(default=None, description="The client's own words.")
+    message: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="The client's own words."
+    )
     message_time: str | None = Field(
-        default=None, description="When the client wrote (ISO 8601; default: now)."
+        default=None, max_length=40, description="When the client wrote (ISO 8601; default: now)."
     )
     deadline: str | None = Field(
-        default=None, description="The client's deadline (ISO 8601; default: from their words)."
+        default=None,
+        max_length=40,
+        description="The client's deadline (ISO 8601; default: from their words).",
     )
-    cost: Decimal | None = Field(default=None, ge=0, description="What the mistake cost.")
-    partner: str | None = Field(default=None, description="The partner acting for us, if any.")
+    cost: Decimal | None = Field(
+        default=None, ge=0, le=MAX_AMOUNT, description="What the mistake cost."
+    )
+    partner: str | None = Field(
+        default=None, max_length=200, description="The partner acting for us, if any."
+    )
     stranded: bool | None = Field(
         default=None, description="Stranded or blocked now (default: from the words)."
     )
@@ -59,16 +74,22 @@ class IncidentOpen(IncidentIn):
 
 class StepIn(BaseModel):
     step: Literal["listen", "restate", "own", "offer", "follow_up"]
-    note: str | None = Field(default=None, description="For restate: the restatement.")
+    note: str | None = Field(
+        default=None, max_length=MAX_TEXT, description="For restate: the restatement."
+    )
 
 
 class ResolveIn(BaseModel):
-    outcome: str = Field(min_length=1, description="How it ended.")
-    option: str | None = Field(default=None, description="The option chosen (one offered).")
+    outcome: str = Field(min_length=1, max_length=5000, description="How it ended.")
+    option: str | None = Field(
+        default=None, max_length=200, description="The option chosen (one offered)."
+    )
 
 
 class CloseIn(BaseModel):
-    reason: str | None = Field(default=None, description="Needed when a step is missing.")
+    reason: str | None = Field(
+        default=None, max_length=5000, description="Needed when a step is missing."
+    )
 
 
 @router.post("/incidents/assess")

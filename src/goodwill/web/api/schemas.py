@@ -122,7 +122,9 @@ class EventIn(BaseModel):
     email: str | None = Field(default=None, max_length=320)
     name: str | None = Field(default=None, max_length=200)
     occurred_at: AwareDatetime
-    payload: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] = Field(
+        default_factory=dict, max_length=200, description="Up to 200 keys of details."
+    )
     external_id: str | None = Field(
         default=None,
         max_length=200,

@@ -247,7 +247,7 @@ def cancel(request: Request, staff: PageStaff, jobs: Jobs, token: str) -> Respon
     return RedirectResponse("/imports", status_code=303)
 
 
-@router.get("/imports/{import_id:int}")
+@router.get("/imports/{import_id:id}")
 def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
     record = get_import(db, import_id)
     context = _shared(state, staff) | {"r": record, "s": record.summary or {}}
@@ -259,7 +259,7 @@ def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id
     return render(request, "import_run.html", context)
 
 
-@router.post("/imports/{import_id:int}/undo")
+@router.post("/imports/{import_id:id}/undo")
 def undo(request: Request, staff: PageStaff, state: State, import_id: int) -> Response:
     check_owner(staff, "undo imports")
     # Its own transaction, committed before the redirect: the request's session commits only

@@ -289,7 +289,7 @@ def _shown_findings(text: str, findings: list[dict[str, Any]]) -> list[dict[str,
     return [f | {"excerpt": text[int(f["start"]) : int(f["end"])]} for f in findings]
 
 
-@router.get("/inbox/{conversation_id:int}")
+@router.get("/inbox/{conversation_id:id}")
 def conversation_page(
     request: Request, staff: PageStaff, db: Db, state: State, conversation_id: int
 ) -> Response:
@@ -298,7 +298,7 @@ def conversation_page(
     return render(request, "conversation.html", context)
 
 
-@router.get("/inbox/{conversation_id:int}/template")
+@router.get("/inbox/{conversation_id:id}/template")
 def use_template(
     request: Request,
     staff: PageStaff,
@@ -350,7 +350,7 @@ def use_template(
     return render(request, "_reply_template.html", context)
 
 
-@router.get("/inbox/{conversation_id:int}/clock")
+@router.get("/inbox/{conversation_id:id}/clock")
 def conversation_clock(
     request: Request, staff: PageStaff, db: Db, state: State, conversation_id: int
 ) -> Response:
@@ -359,7 +359,7 @@ def conversation_clock(
     return render(request, "_conversation_clock.html", context)
 
 
-@router.post("/inbox/{conversation_id:int}/check")
+@router.post("/inbox/{conversation_id:id}/check")
 def check_draft(
     request: Request,
     staff: PageStaff,
@@ -379,7 +379,7 @@ def check_draft(
 # -- acting on a conversation --------------------------------------------------------------------
 
 
-@router.post("/inbox/{conversation_id:int}/reply")
+@router.post("/inbox/{conversation_id:id}/reply")
 def reply_to(
     request: Request,
     staff: PageStaff,
@@ -434,7 +434,7 @@ def _reply_problem(error: GoodwillError) -> str:
     return error.message[:1].upper() + error.message[1:] + "."
 
 
-@router.post("/inbox/{conversation_id:int}/status")
+@router.post("/inbox/{conversation_id:id}/status")
 def change_status(
     request: Request,
     staff: PageStaff,
@@ -535,7 +535,7 @@ def _download(content: bytes, filename: str, media_type: str) -> Response:
     )
 
 
-@router.get("/inbox/attachments/{attachment_id:int}")
+@router.get("/inbox/attachments/{attachment_id:id}")
 def attachment(staff: PageStaff, db: Db, attachment_id: int) -> Response:
     found = db.get(Attachment, attachment_id)
     if found is None:
@@ -543,7 +543,7 @@ def attachment(staff: PageStaff, db: Db, attachment_id: int) -> Response:
     return _download(found.content, found.filename, "application/octet-stream")
 
 
-@router.get("/inbox/unreadable/{inbound_id:int}.eml")
+@router.get("/inbox/unreadable/{inbound_id:id}.eml")
 def unreadable_raw(staff: PageStaff, db: Db, inbound_id: int) -> Response:
     """A message that could not be read, as it arrived (to open in a mail program)."""
     found = db.get(InboundMail, inbound_id)
@@ -668,7 +668,7 @@ def add_override(
     return RedirectResponse("/inbox/rota", status_code=303)
 
 
-@router.post("/inbox/rota/{override_id:int}/delete")
+@router.post("/inbox/rota/{override_id:id}/delete")
 def delete_override(request: Request, staff: PageStaff, state: State, override_id: int) -> Response:
     check_owner(staff, "change the on-call rota")
     with state.sessions.begin() as session:

@@ -406,7 +406,7 @@ def _open_conversation(db: Session, client_id: int) -> int | None:
     ).scalar_one_or_none()
 
 
-@router.get("/incidents/{incident_id:int}")
+@router.get("/incidents/{incident_id:id}")
 def incident_page(
     request: Request, staff: PageStaff, db: Db, state: State, incident_id: int
 ) -> Response:
@@ -438,7 +438,7 @@ def _after(
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
-@router.post("/incidents/{incident_id:int}/step")
+@router.post("/incidents/{incident_id:id}/step")
 def take_step(
     request: Request,
     staff: PageStaff,
@@ -462,7 +462,7 @@ def take_step(
     )
 
 
-@router.post("/incidents/{incident_id:int}/confirm")
+@router.post("/incidents/{incident_id:id}/confirm")
 def confirm(request: Request, staff: PageStaff, db: Db, state: State, incident_id: int) -> Response:
     """The client confirmed our restatement of the problem."""
     return _after(
@@ -478,7 +478,7 @@ def confirm(request: Request, staff: PageStaff, db: Db, state: State, incident_i
     )
 
 
-@router.post("/incidents/{incident_id:int}/resolve")
+@router.post("/incidents/{incident_id:id}/resolve")
 def resolve(
     request: Request,
     staff: PageStaff,
@@ -522,7 +522,7 @@ def resolve(
     )
 
 
-@router.post("/incidents/{incident_id:int}/close")
+@router.post("/incidents/{incident_id:id}/close")
 def close(
     request: Request,
     staff: PageStaff,
