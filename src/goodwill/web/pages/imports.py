@@ -260,12 +260,9 @@ def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id
 
 
 @router.post("/imports/{import_id:int}/undo")
-def undo(request: Request, staff: PageStaff, state: State, import_id: int) -> Response:
+def undo(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
     check_owner(staff, "undo imports")
-    # Its own transaction, committed before the redirect: the request's session commits only
-    # after the response is sent, and the page the browser goes to next must see the undo.
-    with state.sessions.begin() as session:
-        report = undo_import(session, import_id, now=state.now())
+    report = undo_import(db, import_id, now=state.now())  # committed before the redirect
     if report.already:
         message = "This import was already undone."
     else:
