@@ -37,7 +37,7 @@ class State:
     @property
     def store(self) -> sessionmaker[Session]:
         if self._store is None:
-            self._store = open_store(self.settings.database_url)
+            self._store = open_store(self.settings.database_url, options=self.settings.database)
         return self._store
 
     def now(self) -> datetime:

@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import goodwill
 from goodwill.settings import Settings
 from goodwill.store.database import open_store
-from goodwill.web import auth, errors
+from goodwill.web import auth, busy, errors
 from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
@@ -52,7 +52,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     ``clock`` returns an aware UTC datetime (default: real time); "today" for tenure and lateness
     is that instant's date in the business's time zone.
     """
-    sessions = open_store(settings.database_url)
+    sessions = open_store(settings.database_url, options=settings.database)
     state = WebState(settings=settings, sessions=sessions, clock=clock or system_clock)
     import_jobs = ImportJobs(sessions, settings)
 
@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     )
     app.middleware("http")(_security_headers)
     errors.install(app)
+    busy.install(app)
     auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):
