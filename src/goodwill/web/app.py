@@ -54,7 +54,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     """
     sessions = open_store(settings.database_url, options=settings.database)
     state = WebState(settings=settings, sessions=sessions, clock=clock or system_clock)
-    import_jobs = ImportJobs(sessions, settings)
+    import_jobs = ImportJobs(sessions, settings, now=state.now())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

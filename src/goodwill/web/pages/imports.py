@@ -210,6 +210,10 @@ def upload(
         message = error.message.replace(str(saved), saved.name) if saved else error.message
         context.update(chosen=profile, upload_error=message)
         return render(request, "imports.html", context, status=422)
+    except BaseException:
+        if saved is not None:
+            jobs.discard(saved)  # whatever went wrong, no upload is left behind
+        raise
     log.info("import preview %s started by staff user %s", preview.token[:8], staff.id)
     return RedirectResponse(f"/imports/preview/{preview.token}", status_code=303)
 
