@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions.imports import import_file
+from goodwill.domain.records import FileKind
 from goodwill.settings import Settings
-from goodwill.store.models import Client, ImportRun
+from goodwill.store.models import Client, ImportRun, Order
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.factories import PURCHASE_HEADER, purchase_rows
@@ -98,6 +100,43 @@ def test_cancel_stops_a_running_preview_at_once_and_removes_the_upload(
     with seeded() as session:  # a preview keeps nothing
         assert session.execute(select(ImportRun)).first() is None
         assert session.execute(select(Client).where(Client.external_id == "C00001")).first() is None
+
+
+def test_cancel_stops_a_running_import_and_running_it_again_completes_it_once(
+    logged_in: TestClient, web_settings: Settings, seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    content = big_purchases(30_000)
+    with seeded() as session:
+        before = session.scalar(select(func.count()).select_from(Order)) or 0
+    preview = start_big_preview(logged_in, 30_000)
+    until(logged_in, preview, 'data-state="running"', seconds=300)
+    csrf = csrf_from(logged_in.get("/imports").text)
+    confirmed = logged_in.post(f"{preview}/confirm", data={"csrf_token": csrf})
+    assert confirmed.status_code == 303, confirmed.text
+    run_page = confirmed.headers["location"]
+    import_id = int(run_page.rsplit("/", 1)[1])
+    jobs = logged_in.app.state.import_jobs  # type: ignore[attr-defined]
+    running = next(p for p in jobs._previews.values() if p.import_id == import_id)
+    assert 'id="cancel-running-import"' in logged_in.get(run_page).text
+    assert logged_in.post(f"{run_page}/cancel", data={"csrf_token": csrf}).status_code == 303
+    assert running.real is not None
+    running.real.join(STOPPED_WITHIN)
+    assert not running.real.is_alive()
+    with seeded() as session:
+        run = session.get(ImportRun, import_id)
+        assert run is not None and run.status == "failed"
+        assert "cancelled at line" in run.summary["error"]
+        kept = session.scalar(select(func.count()).select_from(Order)) or 0
+    assert list(web_settings.upload_dir.iterdir()) == []
+    again = tmp_path / "again.csv"
+    again.write_bytes(content)
+    done = import_file(seeded, web_settings, FileKind.PURCHASES, again, now=NOW)
+    assert done.errors == [] and done.read == 30_000
+    orders = {line.split(",", 1)[0] for line in content.decode().splitlines()[1:]}
+    with seeded() as session:
+        after = session.scalar(select(func.count()).select_from(Order)) or 0
+    assert after - before == len(orders)
+    assert kept - before < len(orders), "the import ended before the cancel; it proves nothing"
 
 
 def dead_pid() -> int:

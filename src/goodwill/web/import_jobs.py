@@ -207,6 +207,25 @@ class ImportJobs:
         if not running:
             self._remove(preview)
 
+    def cancel_import(self, import_id: int) -> None:
+        """Stop the running import ``import_id`` at its next row (see :meth:`cancel`)."""
+        with self._lock:
+            found = next(
+                (
+                    p
+                    for p in self._previews.values()
+                    if p.import_id == import_id and p.real is not None and p.real.is_alive()
+                ),
+                None,
+            )
+        if found is None:
+            raise InvalidInput(
+                f"import {import_id} is not running in this server: it has ended, or another "
+                "process runs it",
+                import_id=import_id,
+            )
+        self.cancel(found.token)
+
     def close(self) -> None:
         """At shutdown: give running imports a moment to finish their chunk."""
         with self._lock:

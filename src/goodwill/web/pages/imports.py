@@ -251,6 +251,17 @@ def cancel(request: Request, staff: PageStaff, jobs: Jobs, token: str) -> Respon
     return RedirectResponse("/imports", status_code=303)
 
 
+@router.post("/imports/{import_id:int}/cancel")
+def cancel_import(request: Request, staff: PageStaff, jobs: Jobs, import_id: int) -> Response:
+    """Stop a running import at its next row; what it wrote stays (importing again completes
+    it, writing nothing twice)."""
+    check_owner(staff, "cancel imports")
+    jobs.cancel_import(import_id)
+    log.info("import %s cancelled by staff user %s", import_id, staff.id)
+    request.session[FLASH_KEY] = "Cancelled: the import stops at its next row."
+    return RedirectResponse(f"/imports/{import_id}", status_code=303)
+
+
 @router.get("/imports/{import_id:int}")
 def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
     record = get_import(db, import_id)
