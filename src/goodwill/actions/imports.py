@@ -35,6 +35,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions import csv_files
 from goodwill.actions.csv_files import (
     HEADER_SEARCH,
     Counting,
@@ -42,12 +43,6 @@ from goodwill.actions.csv_files import (
     check_rows,
     delimiter_of,
     limit,
-)
-from goodwill.actions.csv_files import (
-    records as read_records,
-)
-from goodwill.actions.csv_files import (
-    scan as scan_file,
 )
 from goodwill.domain.exports import (
     Document,
@@ -213,7 +208,7 @@ def detect_file(settings: Settings, path: Path) -> Detection:
     """The profile the file's header row fits (looking past a report's title rows)."""
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file", file=str(path))
-    scan = scan_file(path)
+    scan = csv_files.scan(path)
     check_rows(settings, path, scan)
     columns = limit(settings, "max_columns")
     return _detect(load_profiles(settings), path, scan.encoding, delimiter_of(scan.sample), columns)
@@ -226,7 +221,7 @@ def _detect(
     delimiter: str,
     max_columns: int = 0,
 ) -> Detection:
-    records = read_records(path, encoding, delimiter, [], max_columns=max_columns)
+    records = csv_files.records(path, encoding, delimiter, [], max_columns=max_columns)
     for count, (_, record) in enumerate(records):
         try:
             found = detect(profiles, record)
@@ -283,7 +278,7 @@ def import_file(
             raise InvalidInput(
                 f"--profile {profile!r}: no such profile (known: {known})", option="--profile"
             )
-    scan = scan_file(path)
+    scan = csv_files.scan(path)
     check_rows(settings, path, scan)
     delimiter = delimiter_of(scan.sample)
     max_columns = limit(settings, "max_columns")
@@ -512,7 +507,7 @@ class _Job:
 
     def run_canonical(self, kind: FileKind, mapping: Mapping[str, str]) -> None:
         counter: list[Counting] = []
-        records = read_records(
+        records = csv_files.records(
             self.path,
             self.encoding,
             self.summary.delimiter,
@@ -570,7 +565,7 @@ class _Job:
 
     def run_profile(self, profile: Profile) -> None:
         counter: list[Counting] = []
-        records = read_records(
+        records = csv_files.records(
             self.path,
             self.encoding,
             self.summary.delimiter,
