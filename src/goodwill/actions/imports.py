@@ -6,7 +6,7 @@ A bad row is reported with its line (as an editor shows it, the header being lin
 and the reason, and the good rows land. Killing the process loses at most the chunk in flight,
 which the next run of the same import writes; nothing is ever written twice because every write
 is keyed by the source's own ids. A run left "running" by a process that stopped is marked
-failed by :func:`fail_abandoned` (the web app calls it as it starts).
+failed by :func:`goodwill.store.imports_log.fail_abandoned` (the web app calls it as it starts).
 
 A dry run (the preview) writes each chunk in a transaction that is rolled back at once, so it
 keeps nothing and holds no lock between chunks. Any bytes are read: a file that is not valid
@@ -18,20 +18,17 @@ one stops with an error that says so.
 from __future__ import annotations
 
 import logging
-import os
 import re
-import secrets
-import socket
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,6 +65,7 @@ from goodwill.domain.records import (
 )
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput
 from goodwill.settings import Settings
+from goodwill.store.imports_log import running_mark
 from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
 
@@ -77,10 +75,6 @@ PROFILES = Path(__file__).resolve().parent.parent / "defaults" / "profiles.toml"
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, file size) as the import goes."""
-#: A run whose process has not been heard from for this long has stopped (see fail_abandoned).
-ABANDONED_AFTER = timedelta(minutes=2)
-#: This process, as a run's ``summary.running_on`` names it: host, pid and a token of this start.
-PROCESS = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -357,50 +351,6 @@ def _writing(store: sessionmaker[Session], dry_run: bool) -> Iterator[_Target]:
     yield _Discarded(store) if dry_run else store
 
 
-def fail_abandoned(store: sessionmaker[Session], *, now: datetime) -> int:
-    """Mark failed the runs left "running" by a process that stopped (a killed server or CLI);
-    how many. Run as a process starts: a run is abandoned when it names this host and a
-    process that is gone (or this very pid, from an earlier start), or when another host's
-    process has not been heard of for :data:`ABANDONED_AFTER`. Running the same import again
-    completes it; nothing is written twice."""
-    with store.begin() as session:
-        runs = session.execute(select(ImportRun).where(ImportRun.status == "running")).scalars()
-        stopped = [run for run in runs if not _still_running(run.summary or {}, now=now)]
-        for run in stopped:
-            run.status, run.finished_at = "failed", now
-            run.summary = {
-                **(run.summary or {}),
-                "error": "the process running this import stopped before it finished; "
-                "import the file again to complete it (nothing is written twice)",
-            }
-    for run in stopped:
-        log.warning("import %s was left running by a stopped process: marked failed", run.id)
-    return len(stopped)
-
-
-def _still_running(summary: Mapping[str, Any], *, now: datetime) -> bool:
-    owner = str(summary.get("running_on", ""))
-    if owner == PROCESS:
-        return True
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
-            return False  # this pid's earlier life (a restarted container's server)
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True  # alive, another user's
-        return True
-    try:
-        heard = datetime.fromisoformat(str(summary.get("alive_at")))
-    except ValueError:
-        return False
-    return heard.tzinfo is not None and now - heard < ABANDONED_AFTER
-
-
 @dataclass
 class _Job:
     """One run of an import: the file, the record of the run, the writer of its chunks."""
@@ -454,7 +404,7 @@ class _Job:
                 user=self.user,
                 status="running",
                 bytes_total=self.size,
-                summary=self._alive(),
+                summary=running_mark(),
             )
             session.add(run)
             session.flush()
@@ -474,11 +424,6 @@ class _Job:
         self.position = position
         if self.on_progress:
             self.on_progress(position, self.size)
-
-    def _alive(self) -> dict[str, Any]:
-        """What a running run's summary holds: which process runs it, last heard of when (the
-        real time, not ``now``: another process judges by it whether this one still runs)."""
-        return {"running_on": PROCESS, "alive_at": datetime.now(UTC).isoformat()}
 
     def _commit(self, write: Callable[[Ingest], None]) -> None:
         """One chunk: its rows, what it brought, and how far the import got, in one
@@ -500,7 +445,7 @@ class _Job:
             session.execute(
                 update(ImportRun)
                 .where(ImportRun.id == self.run_id)
-                .values(bytes_done=self.position, summary=self._alive())
+                .values(bytes_done=self.position, summary=running_mark())
             )
 
     # -- canonical files ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ decides anything about the data, that is :func:`goodwill.actions.imports.import_
 Cancel stops a running dry run or import at its next row (every row asks); what a real
 import's committed chunks wrote stays, and importing the file again completes it. As the
 registry is made (the app starting) it marks failed the imports a stopped process left
-"running" (:func:`goodwill.actions.imports.fail_abandoned`).
+"running" (:func:`goodwill.store.imports_log.fail_abandoned`).
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from typing import Any, BinaryIO
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.csv_files import Cancelled, limit
-from goodwill.actions.imports import fail_abandoned, import_file
+from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
 from goodwill.errors import GoodwillError, InvalidInput, NotFound
 from goodwill.settings import Settings
+from goodwill.store.imports_log import fail_abandoned
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ class ImportJobs:
         self._previews: dict[str, Preview] = {}
         self._threads: list[threading.Thread] = []
         if now is not None:
-            fail_abandoned(store, now=now)
+            with store.begin() as session:
+                fail_abandoned(session, now=now)
 
     def save(self, source: BinaryIO, *, file_name: str | None) -> Path:
         """Copy an upload into a fresh directory of its own under the upload directory,
