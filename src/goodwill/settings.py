@@ -27,10 +27,25 @@ ENV_SECRET_KEY = "GOODWILL_SECRET_KEY"
 DIGEST_DEFAULTS: Mapping[str, Any] = {"enabled": False, "weekday": "monday", "hour": 8, "to": []}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+#: The store's connection pool and lock waits (the `database` table); times in seconds.
+DATABASE_DEFAULTS: Mapping[str, Any] = {
+    "pool_size": 5,
+    "max_overflow": 10,
+    "pool_timeout": 3.0,
+    "busy_timeout": 5.0,
+}
+
+#: What one imported file may cost (the `imports` table).
+IMPORTS_DEFAULTS: Mapping[str, Any] = {
+    "max_upload_mb": 200,
+    "max_rows": 2_000_000,
+    "max_columns": 500,
+}
+
 #: The web server's bounds and defaults (the `server` table); sizes in bytes, times in seconds.
 SERVER_DEFAULTS: Mapping[str, int | float] = {
     "max_body_bytes": 1024 * 1024,
-    "max_upload_bytes": 100 * 1024 * 1024,
+    "max_upload_bytes": 201 * 1024 * 1024,
     "request_timeout": 30.0,
     "max_concurrent": 32,
 }
@@ -59,6 +74,14 @@ SPECS: tuple[SettingSpec, ...] = (
         None,
         "SQLAlchemy URL of the store; default: a SQLite file in the "
         "user's data directory. Overridden by GOODWILL_DATABASE_URL and --db.",
+    ),
+    SettingSpec(
+        "database",
+        dict(DATABASE_DEFAULTS),
+        "The store's connections: `pool_size` kept open and up to `max_overflow` more per "
+        "process; a request waits at most `pool_timeout` seconds for one, and a SQLite write "
+        "at most `busy_timeout` seconds for the lock, then the web app answers 503 with "
+        "Retry-After (docs/web.md).",
     ),
     SettingSpec("timezone", "UTC", "The business's IANA time zone, used for dates without a zone."),
     SettingSpec(
@@ -193,6 +216,14 @@ SPECS: tuple[SettingSpec, ...] = (
         "default: an `uploads` directory in the user's data directory.",
     ),
     SettingSpec(
+        "imports",
+        dict(IMPORTS_DEFAULTS),
+        "What one imported file may cost (docs/import.md): an upload larger than "
+        "`max_upload_mb` megabytes is refused, and a file with more than `max_rows` rows or "
+        "`max_columns` columns stops with an error naming the limit (CLI and dashboard); 0: "
+        "no limit.",
+    ),
+    SettingSpec(
         "business_name",
         None,
         "The business's name as clients know it, shown on the feedback form and in the mail "
@@ -218,7 +249,8 @@ SPECS: tuple[SettingSpec, ...] = (
         "server",
         dict(SERVER_DEFAULTS),
         "The web server's bounds (docs/production.md): `max_body_bytes` for any request body, "
-        "`max_upload_bytes` for a file uploaded on the import page (larger bodies get 413 before "
+        "`max_upload_bytes` for the request that uploads a file on the import page (a little above "
+        "`imports.max_upload_mb`, which bounds the file itself; larger bodies get 413 before "
         "they are read; a raw message handed in at /api/v1/messages is held to "
         "mail.max_message_bytes); "
         "`request_timeout` seconds before a request that has not started answering gets 504; "
@@ -242,6 +274,8 @@ class Settings:
     mappings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     uploads: Path | None = None
+    database: Mapping[str, Any] = field(default_factory=lambda: dict(DATABASE_DEFAULTS))
+    imports: Mapping[str, Any] = field(default_factory=lambda: dict(IMPORTS_DEFAULTS))
     templates: Path | None = None
     mail: Mapping[str, Any] = field(default_factory=dict)
     sla: Path | None = None
@@ -328,6 +362,8 @@ def load_settings(
         mappings=_mappings(raw.get("mappings", {}), path),
         profiles=_tables(raw.get("profiles", {}), "profiles", path),
         uploads=_path(raw, "uploads", path),
+        database=_limits(raw.get("database", {}), "database", DATABASE_DEFAULTS, path),
+        imports=_limits(raw.get("imports", {}), "imports", IMPORTS_DEFAULTS, path),
         templates=_path(raw, "templates", path),
         mail=_mail(raw.get("mail", {}), path, env),
         sla=_path(raw, "sla", path),
@@ -450,6 +486,25 @@ def _recovery(value: object, path: Path) -> dict[str, Any]:
                     key=f"recovery.{key}",
                 )
             out[key] = _path(value, key, path)
+    return out
+
+
+def _limits(value: object, key: str, defaults: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """A table of positive numbers over ``defaults`` (``database``, ``imports``)."""
+    out: dict[str, Any] = dict(defaults)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(f"{path}: {key} takes {', '.join(out)}", file=str(path), key=key)
+    for name, number in value.items():
+        whole = isinstance(defaults[name], int)
+        kind = int if whole else (int, float)
+        if not isinstance(number, kind) or isinstance(number, bool) or number < 0:
+            raise ConfigError(
+                f"{path}: {key}.{name} must be a {'whole number' if whole else 'number'}, "
+                "0 or more",
+                file=str(path),
+                key=f"{key}.{name}",
+            )
+        out[name] = number
     return out
 
 

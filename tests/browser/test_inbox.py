@@ -103,7 +103,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         got = receive(store, settings, raw_mail(sender, subject, body, n), source="smtp", now=at)
         assert got.conversation_id is not None
         if subject == "Invoice address":
-            set_status(store, settings, got.conversation_id, "waiting", now=at)
+            with store.begin() as session:
+                set_status(session, settings, got.conversation_id, "waiting", now=at)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(

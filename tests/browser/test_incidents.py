@@ -59,15 +59,21 @@ def seed(store: sessionmaker[Session], settings: Settings) -> None:
         (12, "S-1", "the car was not cleaned", "dirty car"),
     ):
         at = NOW - timedelta(days=days)
-        made = actions.open_incident(
-            store, settings, client_ref=client, what=what, cause=cause, by=owner, now=at
-        )
-        for step in ("listen", "own", "offer"):
-            actions.record_step(store, made, step, by=owner, now=at + timedelta(hours=1))
-        if days > 15:
-            actions.resolve(
-                store, settings, made, outcome="put right", by=owner, now=at + timedelta(hours=2)
+        with store.begin() as session:
+            made = actions.open_incident(
+                session, settings, client_ref=client, what=what, cause=cause, by=owner, now=at
             )
+            for step in ("listen", "own", "offer"):
+                actions.record_step(session, made, step, by=owner, now=at + timedelta(hours=1))
+            if days > 15:
+                actions.resolve(
+                    session,
+                    settings,
+                    made,
+                    outcome="put right",
+                    by=owner,
+                    now=at + timedelta(hours=2),
+                )
 
 
 @pytest.fixture(scope="module")

@@ -155,14 +155,15 @@ def test_our_own_reply_coming_back_is_kept_as_such_not_as_an_error(
 ) -> None:
     first = receive(store, staffed, good(1), source="smtp", now=NOW)
     assert first.conversation_id is not None
-    row_id = reply(
-        store,
-        staffed,
-        first.conversation_id,
-        text="Yes, we will be open from ten.",
-        author_email="owner@shop.example",
-        now=NOW + timedelta(hours=1),
-    )
+    with store.begin() as session:
+        row_id = reply(
+            session,
+            staffed,
+            first.conversation_id,
+            text="Yes, we will be open from ten.",
+            author_email="owner@shop.example",
+            now=NOW + timedelta(hours=1),
+        )
     with store() as session:
         sent = session.execute(select(Outbox.body).where(Outbox.message_row_id == row_id))
         looped = bytes(sent.scalar_one())

@@ -167,14 +167,15 @@ def test_a_reply_stops_the_clock_threads_and_waiting_on_the_client_pauses_it(
         store, business, mail("Invoice copy", at, "m3@harbor.example"), source="smtp", now=at
     )
     assert first.conversation_id is not None
-    row = reply(
-        store,
-        business,
-        first.conversation_id,
-        text="Attached, with apologies; I'll call you at 2pm to check it arrived.",
-        author_email="ana@roastery.example",
-        now=at + timedelta(minutes=10),
-    )
+    with store.begin() as session:
+        row = reply(
+            session,
+            business,
+            first.conversation_id,
+            text="Attached, with apologies; I'll call you at 2pm to check it arrived.",
+            author_email="ana@roastery.example",
+            now=at + timedelta(minutes=10),
+        )
     with store() as session:
         sent = session.get(Message, row)
         assert sent is not None and sent.in_reply_to == "m3@harbor.example"
@@ -194,11 +195,15 @@ def test_a_reply_stops_the_clock_threads_and_waiting_on_the_client_pauses_it(
     with store() as session:
         c = session.get(Conversation, first.conversation_id)
         assert c is not None and c.sla_kind == "next" and c.sla_due_at == later + timedelta(hours=4)
-    set_status(store, business, first.conversation_id, "waiting", now=later + timedelta(hours=1))
+    with store.begin() as session:
+        set_status(
+            session, business, first.conversation_id, "waiting", now=later + timedelta(hours=1)
+        )
     with store() as session:
         c = session.get(Conversation, first.conversation_id)
         assert c is not None and c.sla_due_at is None and c.sla_elapsed_s == 3600
-    set_status(store, business, first.conversation_id, "open", now=later + timedelta(hours=2))
+    with store.begin() as session:
+        set_status(session, business, first.conversation_id, "open", now=later + timedelta(hours=2))
     with store() as session:
         c = session.get(Conversation, first.conversation_id)
         assert c is not None and c.sla_due_at == later + timedelta(hours=5)

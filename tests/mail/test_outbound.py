@@ -147,14 +147,15 @@ def test_a_reply_reaches_the_client_with_threading_headers_and_its_copy_stays_on
     first.set_content("The grinder arrived broken.")
     received = receive(store, mailing, first.as_bytes(), source="smtp", now=NOW)
     assert received.conversation_id is not None
-    reply(
-        store,
-        mailing,
-        received.conversation_id,
-        text="A new grinder leaves today.",
-        author_email="olga@shop.example",
-        now=NOW,
-    )
+    with store.begin() as session:
+        reply(
+            session,
+            mailing,
+            received.conversation_id,
+            text="A new grinder leaves today.",
+            author_email="olga@shop.example",
+            now=NOW,
+        )
     report = deliver_due(store, mailing, now=NOW)
     assert report.sent == 1
     [(sender, recipients, _)] = recorder.received

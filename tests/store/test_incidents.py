@@ -7,14 +7,14 @@ import dataclasses
 from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions import incidents as actions
 from goodwill.actions.imports import import_file
-from goodwill.actions.incidents import close, confirm_restatement, open_incident, record_step
-from goodwill.actions.incidents import resolve as resolve_incident
 from goodwill.domain.records import FileKind
 from goodwill.engine.configuration import run_pass
 from goodwill.errors import Conflict, InvalidInput
@@ -26,6 +26,23 @@ from goodwill.store.staff import add_user
 from tests.conftest import NOW
 
 BY = "sam@example.com"
+
+
+def _in_transaction(act: Any) -> Any:
+    """The action as the CLI runs it: in a transaction of its own on ``store``."""
+
+    def run(store: sessionmaker[Session], *args: Any, **kw: Any) -> Any:
+        with store.begin() as session:
+            return act(session, *args, **kw)
+
+    return run
+
+
+open_incident = _in_transaction(actions.open_incident)
+record_step = _in_transaction(actions.record_step)
+confirm_restatement = _in_transaction(actions.confirm_restatement)
+resolve_incident = _in_transaction(actions.resolve)
+close = _in_transaction(actions.close)
 
 
 @pytest.fixture
@@ -65,7 +82,7 @@ def open_one(
         "now": NOW,
         **kw,
     }
-    return open_incident(store, settings, client_ref=client, **fields)  # type: ignore[arg-type]
+    return int(open_incident(store, settings, client_ref=client, **fields))
 
 
 def test_opening_stores_the_assessment_and_the_touch_point(

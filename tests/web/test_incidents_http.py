@@ -306,9 +306,10 @@ def test_the_outcomes_table_counts_how_recoveries_ended(
     assert "No incidents in the last twelve months." in http.get("/incidents").text
     first = open_incident(http, client="S-1", what="a lace was missing", cause="packing")
     open_incident(http, client="H-1", what="the towel was missing", cause="housekeeping")
-    actions.resolve(
-        rental, web_settings, first, outcome="sent a lace", by="owner@example.com", now=NOW
-    )
+    with rental.begin() as session:
+        actions.resolve(
+            session, web_settings, first, outcome="sent a lace", by="owner@example.com", now=NOW
+        )
     board = http.get("/incidents").text
     row = board.split('<th scope="row">2026-11</th>')[1].split("</tr>")[0]
     cells = dict(re.findall(r'data-outcome="(\w+)">(\d+)<', row))

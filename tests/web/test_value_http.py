@@ -42,6 +42,7 @@ VALUE_KEYS = {
     "expected_spend",
     "clv",
     "currency",
+    "value_missing",
 }
 AT_RISK_KEYS = {
     "client_id",
@@ -152,7 +153,8 @@ def test_a_lead_shows_no_purchases_yet(rhythm_http: TestClient, rhythm_token: st
     assert "no purchases yet" in panel.split("</section>", 1)[0]
     value = value_of(rhythm_http, rhythm_token, LEAD)
     assert set(value) == VALUE_KEYS
-    assert {k for k, v in value.items() if v is not None} == {"currency"}
+    assert {k for k, v in value.items() if v is not None} == {"currency", "value_missing"}
+    assert value["value_missing"] == "lead"
 
 
 def test_a_client_with_two_purchases_has_a_value_but_no_rhythm_yet(
@@ -284,8 +286,9 @@ def test_the_value_endpoint_returns_the_documented_shape(
     assert isinstance(value["overdue_days"], int) and value["overdue_days"] > 0
     assert all(
         isinstance(value[k], float)
-        for k in VALUE_KEYS - {"expected_next", "currency"} - {"overdue_days"}
+        for k in VALUE_KEYS - {"expected_next", "currency", "value_missing"} - {"overdue_days"}
     )
+    assert value["value_missing"] is None
     in_rhythm = value_of(rhythm_http, rhythm_token, "R-0001")
     assert in_rhythm["overdue_days"] is None
     missing = rhythm_http.get(

@@ -1,33 +1,46 @@
 """Importing CSV exports into client memory.
 
 The file is streamed; rows are read by the domain (dates, amounts, ids) and written in chunks,
-each chunk one transaction. A bad row is reported with its line (as an editor shows it, the header
-being line 1), its column and the reason, and the good rows land. Killing the process loses at most
-the chunk in flight, which the next run of the same import writes; nothing is ever written twice
-because every write is keyed by the source's own ids.
+each chunk one short transaction (the store's write lock is never held while the file is read).
+A bad row is reported with its line (as an editor shows it, the header being line 1), its column
+and the reason, and the good rows land. Killing the process loses at most the chunk in flight,
+which the next run of the same import writes; nothing is ever written twice because every write
+is keyed by the source's own ids. A run left "running" by a process that stopped is marked
+failed by :func:`goodwill.store.imports_log.fail_abandoned` (the web app calls it as it starts).
+
+A dry run (the preview) writes each chunk in a transaction that is rolled back at once, so it
+keeps nothing and holds no lock between chunks. Any bytes are read: a file that is not valid
+UTF-8 is read as cp1252, bytes neither can read are replaced (U+FFFD) and counted in the
+summary; a binary file, one past the ``imports`` limits (size, rows, columns) or a cancelled
+one stops with an error that says so.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import hashlib
-import io
 import logging
 import re
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions import csv_files
+from goodwill.actions.csv_files import (
+    HEADER_SEARCH,
+    Counting,
+    Stop,
+    check_rows,
+    delimiter_of,
+    limit,
+)
 from goodwill.domain.exports import (
     Document,
     Layout,
@@ -52,14 +65,13 @@ from goodwill.domain.records import (
 )
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput
 from goodwill.settings import Settings
+from goodwill.store.imports_log import running_mark
 from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
 
 log = logging.getLogger(__name__)
 
 PROFILES = Path(__file__).resolve().parent.parent / "defaults" / "profiles.toml"
-#: Rows searched for the header row (reports put title rows above it).
-HEADER_SEARCH = 25
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, file size) as the import goes."""
@@ -91,6 +103,7 @@ class ImportSummary:
     detected: str | None = None  # why the profile was chosen, when it was detected
     dry_run: bool = False
     skipped: int = 0  # rows the profile leaves out (voided, failed, drafts)
+    replaced: int = 0  # bytes that could not be read in the file's encoding, read as U+FFFD
     created: dict[str, int] = field(default_factory=dict)
     preview: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
@@ -108,6 +121,7 @@ class ImportSummary:
             "skipped": self.skipped,
             "errors": [e.as_dict() for e in self.errors],
             "encoding": self.encoding,
+            "replaced": self.replaced,
             "delimiter": self.delimiter,
             "import_id": self.import_id,
             "created": self.created,
@@ -173,72 +187,6 @@ def resolve_header(
     return fields
 
 
-def _scan(path: Path) -> tuple[str, str, str]:
-    """(sha256, encoding, a sample) in one pass: UTF-8 (with or without BOM), else cp1252."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    encoding = "utf-8-sig"
-    sample = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            if len(sample) < 65536:
-                sample += chunk[: 65536 - len(sample)]
-            if encoding == "utf-8-sig":
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    encoding = "cp1252"
-    text = sample.decode(encoding, errors="ignore")
-    return digest.hexdigest(), encoding, text
-
-
-def _delimiter(sample: str) -> str:
-    first = sample.splitlines()[0] if sample else ""
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        counts = {d: first.count(d) for d in ",;\t|"}
-        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-
-
-class _Counting(io.RawIOBase):
-    """A binary reader that counts bytes, so progress can be shown by position in the file."""
-
-    def __init__(self, raw: io.BufferedReader) -> None:
-        self.raw = raw
-        self.position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self.raw.readinto(buffer)
-        self.position += n
-        return n
-
-
-def _records(
-    path: Path, encoding: str, delimiter: str, counter: list[_Counting]
-) -> Iterator[tuple[int, list[str]]]:
-    with path.open("rb") as raw:
-        counting = _Counting(raw)
-        counter.append(counting)
-        text = io.TextIOWrapper(io.BufferedReader(counting), encoding=encoding, newline="")
-        reader = csv.reader(text, delimiter=delimiter)
-        while True:
-            start = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise InvalidInput(
-                    f"{path}: line {start}: {exc}", file=str(path), line=start
-                ) from exc
-            yield start, record
-
-
 def load_profiles(settings: Settings) -> dict[str, Profile]:
     """The built-in profiles, with the business's own added or overriding them."""
     builtin = parse_profiles(
@@ -254,14 +202,21 @@ def detect_file(settings: Settings, path: Path) -> Detection:
     """The profile the file's header row fits (looking past a report's title rows)."""
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file", file=str(path))
-    _, encoding, sample = _scan(path)
-    return _detect(load_profiles(settings), path, encoding, _delimiter(sample))
+    scan = csv_files.scan(path)
+    check_rows(settings, path, scan)
+    columns = limit(settings, "max_columns")
+    return _detect(load_profiles(settings), path, scan.encoding, delimiter_of(scan.sample), columns)
 
 
 def _detect(
-    profiles: Mapping[str, Profile], path: Path, encoding: str, delimiter: str
+    profiles: Mapping[str, Profile],
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    max_columns: int = 0,
 ) -> Detection:
-    for count, (_, record) in enumerate(_records(path, encoding, delimiter, [])):
+    records = csv_files.records(path, encoding, delimiter, [], max_columns=max_columns)
+    for count, (_, record) in enumerate(records):
         try:
             found = detect(profiles, record)
         except ConfigError as exc:
@@ -291,13 +246,16 @@ def import_file(
     user: str | None = None,
     on_progress: Progress | None = None,
     on_start: Callable[[int], None] | None = None,
+    should_stop: Stop | None = None,
     chunk_size: int = 2000,
 ) -> ImportSummary:
     """Import one CSV file; see the module docstring for the guarantees.
 
     ``kind`` reads the canonical columns (with ``mapping``); ``profile`` (or, with neither,
-    the profile detected from the header) reads a vendor's export. ``dry_run`` does all of it
-    in a transaction that is rolled back, so the summary tells what would be created.
+    the profile detected from the header) reads a vendor's export. ``dry_run`` writes each chunk
+    in a transaction rolled back at once, so the summary tells what would be created and the
+    store keeps nothing. ``should_stop`` is asked at every row: True stops the run with
+    :class:`Cancelled` (a real run is then marked failed; running it again completes it).
     """
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file", file=str(path))
@@ -314,26 +272,33 @@ def import_file(
             raise InvalidInput(
                 f"--profile {profile!r}: no such profile (known: {known})", option="--profile"
             )
-    sha, encoding, sample = _scan(path)
-    delimiter = _delimiter(sample)
+    scan = csv_files.scan(path)
+    check_rows(settings, path, scan)
+    delimiter = delimiter_of(scan.sample)
+    max_columns = limit(settings, "max_columns")
     detected: str | None = None
     if chosen is None and kind is None:
-        detection = _detect(profiles, path, encoding, delimiter)
+        detection = _detect(profiles, path, scan.encoding, delimiter, max_columns)
         chosen, detected = detection.profile, detection.reason
     summary = ImportSummary(
         file=str(path),
         kind=kind if chosen is None and kind is not None else FileKind.PROFILE,
-        encoding=encoding.replace("-sig", ""),
+        encoding=scan.encoding.replace("-sig", ""),
         delimiter=delimiter,
         profile=chosen.name if chosen else None,
         detected=detected,
         dry_run=dry_run,
+        replaced=scan.replaced,
     )
+    if scan.replaced:
+        log.info("import of a file with %d unreadable bytes (replaced)", scan.replaced)
     job = _Job(
         settings=settings,
         path=path,
-        sha=sha,
-        encoding=encoding,
+        sha=scan.sha256,
+        encoding=scan.encoding,
+        max_columns=max_columns,
+        stop=should_stop,
         now=now,
         summary=summary,
         user=user,
@@ -357,26 +322,33 @@ def import_file(
     return summary
 
 
+class _Target(Protocol):
+    """Where an import's chunks go: each ``begin()`` is one short transaction."""
+
+    def begin(self) -> AbstractContextManager[Session]: ...
+
+
+class _Discarded:
+    """A dry run's target: each chunk in its own transaction, rolled back as it ends, so a
+    preview keeps nothing and holds no lock between chunks (or while it reads the file)."""
+
+    def __init__(self, store: sessionmaker[Session]) -> None:
+        self._store = store
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self._store() as session:
+            try:
+                yield session
+                session.flush()
+            finally:
+                session.rollback()
+
+
 @contextmanager
-def _writing(store: sessionmaker[Session], dry_run: bool) -> Iterator[sessionmaker[Session]]:
-    """Where an import writes: the store, or for a dry run one transaction rolled back at the
-    end, in which every chunk is a savepoint."""
-    if not dry_run:
-        yield store
-        return
-    engine = store.kw["bind"]
-    with engine.connect() as connection:
-        outer = connection.begin()
-        if connection.dialect.name == "sqlite":
-            # The sqlite3 driver opens its transaction at the first write; open it now, so the
-            # chunks' savepoints nest inside it instead of committing on release.
-            connection.execute(text("UPDATE imports SET id = id WHERE 1 = 0"))
-        try:
-            yield sessionmaker(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
-        finally:
-            outer.rollback()
+def _writing(store: sessionmaker[Session], dry_run: bool) -> Iterator[_Target]:
+    """Where an import writes: the store, or for a dry run nowhere (:class:`_Discarded`)."""
+    yield _Discarded(store) if dry_run else store
 
 
 @dataclass
@@ -393,8 +365,10 @@ class _Job:
     on_progress: Progress | None
     chunk_size: int
     scope: tuple[str, ...]
+    max_columns: int = 0
+    stop: Stop | None = None
     on_start: Callable[[int], None] | None = None
-    store: sessionmaker[Session] | None = None
+    store: _Target | None = None
     run_id: int = 0
     position: int = 0
     ledger: Ledger = field(default_factory=Ledger)
@@ -414,6 +388,11 @@ class _Job:
 
     def _start(self, kind: str) -> None:
         assert self.store is not None
+        if self.summary.dry_run:
+            # Nothing of a preview is kept, so there is no run to record; what it would create
+            # is counted once across its chunks, each rolled back before the next.
+            self.ledger.shown_once = set()
+            return
         with self.store.begin() as session:
             run = ImportRun(
                 kind=kind,
@@ -425,6 +404,7 @@ class _Job:
                 user=self.user,
                 status="running",
                 bytes_total=self.size,
+                summary=running_mark(),
             )
             session.add(run)
             session.flush()
@@ -458,18 +438,28 @@ class _Job:
                 name_scope=self.scope,
             )
             write(ingest)
+            if self.summary.dry_run:
+                self.ledger.items.clear()
+                return
             self.ledger.flush(session, self.run_id)
             session.execute(
                 update(ImportRun)
                 .where(ImportRun.id == self.run_id)
-                .values(bytes_done=self.position)
+                .values(bytes_done=self.position, summary=running_mark())
             )
 
     # -- canonical files ---------------------------------------------------------------------
 
     def run_canonical(self, kind: FileKind, mapping: Mapping[str, str]) -> None:
-        counter: list[_Counting] = []
-        records = _records(self.path, self.encoding, self.summary.delimiter, counter)
+        counter: list[Counting] = []
+        records = csv_files.records(
+            self.path,
+            self.encoding,
+            self.summary.delimiter,
+            counter,
+            max_columns=self.max_columns,
+            stop=self.stop,
+        )
         try:
             _, header = next(records)
         except StopIteration:
@@ -519,8 +509,15 @@ class _Job:
     # -- vendor exports ----------------------------------------------------------------------
 
     def run_profile(self, profile: Profile) -> None:
-        counter: list[_Counting] = []
-        records = _records(self.path, self.encoding, self.summary.delimiter, counter)
+        counter: list[Counting] = []
+        records = csv_files.records(
+            self.path,
+            self.encoding,
+            self.summary.delimiter,
+            counter,
+            max_columns=self.max_columns,
+            stop=self.stop,
+        )
         found = find_header(profile, records, within=HEADER_SEARCH)
         if found is None:
             raise InvalidInput(
@@ -552,16 +549,31 @@ class _Job:
             else:
                 pending.append(item)
                 if sum(len(d.lines) for d in pending) >= self.chunk_size:
-                    self._write_documents(pending)
+                    refunds = self._write_documents(pending, refunds)
                     pending = []
             if counter:
                 self._progress(counter[0].position)
-        if pending:
-            self._write_documents(pending)
+        if pending or (summary.dry_run and refunds):
+            refunds = self._write_documents(pending, refunds, last=True)
         for start in range(0, len(refunds), self.chunk_size):
             self._write_refunds(refunds[start : start + self.chunk_size])
 
-    def _write_documents(self, documents: list[Document]) -> None:
+    def _write_documents(
+        self, documents: list[Document], refunds: list[RefundDoc], *, last: bool = False
+    ) -> list[RefundDoc]:
+        """Write a chunk of documents; the refunds still to write after them.
+
+        A real import writes every refund at the end (a refund may come before its order). A
+        preview's chunks are rolled back one by one, so it writes the refunds seen so far of
+        this chunk's orders with them, and with the last chunk all the others.
+        """
+        due: list[RefundDoc] = []
+        if self.summary.dry_run and refunds:
+            mine = {d.order_id for d in documents}
+            due = [r for r in refunds if last or r.order_id in mine]
+            refunds = [r for r in refunds if not (last or r.order_id in mine)]
+        with_refunds = self._refund_writer(due)
+
         def write(ingest: Ingest) -> None:
             rows = [
                 LineRow(
@@ -606,11 +618,18 @@ class _Job:
                 by_order.setdefault(d.order_id, []).append(outcome)
             for d in documents:
                 self._count(d.lines_read, by_order.get(d.order_id, []))
+            with_refunds(ingest)
 
-        self._guarded(write, [d.lines_read for d in documents])
+        self._guarded(write, [d.lines_read for d in documents] + [(r.line,) for r in due])
+        return refunds
 
     def _write_refunds(self, refunds: list[RefundDoc]) -> None:
+        self._guarded(self._refund_writer(refunds), [(r.line,) for r in refunds])
+
+    def _refund_writer(self, refunds: list[RefundDoc]) -> Callable[[Ingest], None]:
         def write(ingest: Ingest) -> None:
+            if not refunds:
+                return
             outcomes = ingest.refunds(
                 [
                     RefundRow(
@@ -638,7 +657,7 @@ class _Job:
                 else:
                     self._count((r.line,), [outcome])
 
-        self._guarded(write, [(r.line,) for r in refunds])
+        return write
 
     def _guarded(self, write: Callable[[Ingest], None], lines: list[tuple[int, ...]]) -> None:
         try:
@@ -700,6 +719,8 @@ class _Job:
             f"{entity}s": rows for entity, rows in self.ledger.preview.items() if entity != "line"
         }
         self._progress(self.size)
+        if summary.dry_run:
+            return
         with self.store.begin() as session:
             stored = session.get(ImportRun, self.run_id)
             if stored is not None:

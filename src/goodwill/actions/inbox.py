@@ -570,20 +570,19 @@ def clock_of(conversation: Conversation, settings: Settings) -> Clock | None:
 # -- staff actions -------------------------------------------------------------------------------
 
 
-def check(store: sessionmaker[Session], conversation_id: int, text: str) -> list[Finding]:
+def check(session: Session, conversation_id: int, text: str) -> list[Finding]:
     """The guardrails' findings on a draft reply in this conversation (nothing is stored)."""
-    with store() as session:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise NotFound(f"no conversation {conversation_id}")
-        client = session.get(Client, conversation.client_id)
-        assert client is not None
-        context = context_for_client(session, client, waiting=conversation.status == "open")
-        return check_reply(text, context)
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    client = session.get(Client, conversation.client_id)
+    assert client is not None
+    context = context_for_client(session, client, waiting=conversation.status == "open")
+    return check_reply(text, context)
 
 
 def reply(
-    store: sessionmaker[Session],
+    session: Session,
     settings: Settings,
     conversation_id: int,
     *,
@@ -600,13 +599,14 @@ def reply(
 
     The mail carries In-Reply-To and References so the client's mail program threads it; the
     sent copy is stored on the conversation, and the outbox row is written in the same
-    transaction, so the reply is sent once (the outbox retries, and a failure stays visible).
+    transaction (the caller's, on ``session``), so the reply is sent once (the outbox retries,
+    and a failure stays visible). Nothing is written when it raises.
     """
     if not text.strip():
         raise InvalidInput("a reply needs some text", field="text")
     if not settings.mail.get("from_address"):
         raise ConfigError("set mail.from_address to send replies", key="mail.from_address")
-    findings = check(store, conversation_id, text)
+    findings = check(session, conversation_id, text)
     blocking = [f for f in findings if f.severity == "block"]
     warnings = [f for f in findings if f.severity == "warn"]
     shown = [f.as_dict() for f in findings]
@@ -632,87 +632,87 @@ def reply(
     sender = settings.mail.get("from_address")
     if not sender:
         raise ConfigError("set mail.from_address to send replies", key="mail.from_address")
-    with store.begin() as session:
-        conversation = session.get(Conversation, conversation_id, with_for_update=True)
-        if conversation is None:
-            raise NotFound(f"no conversation {conversation_id}")
-        author = session.execute(
-            select(StaffUser).where(StaffUser.email == author_email.lower())
-        ).scalar_one_or_none()
-        if author is None:
-            raise NotFound(f"no staff user {author_email!r}")
-        client = session.get(Client, conversation.client_id)
-        history = list(
-            session.execute(
-                select(Message)
-                .where(Message.conversation_id == conversation.id)
-                .order_by(Message.sent_at, Message.id)
-            ).scalars()
+    conversation = session.get(Conversation, conversation_id, with_for_update=True)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    author = session.execute(
+        select(StaffUser).where(StaffUser.email == author_email.lower())
+    ).scalar_one_or_none()
+    if author is None:
+        raise NotFound(f"no staff user {author_email!r}")
+    client = session.get(Client, conversation.client_id)
+    history = list(
+        session.execute(
+            select(Message)
+            .where(Message.conversation_id == conversation.id)
+            .order_by(Message.sent_at, Message.id)
+        ).scalars()
+    )
+    last_in = next((m for m in reversed(history) if m.direction == "in"), None)
+    to = (last_in.from_address if last_in else None) or (client.email if client else None)
+    if not to:
+        raise InvalidInput("the client has no email address to reply to", field="to")
+    domain = str(sender).rsplit("@", 1)[-1]
+    message_id = email.utils.make_msgid(domain=domain)[1:-1]
+    references = [m.message_id for m in history][-20:]
+    mail = EmailMessage()
+    mail["From"] = email.utils.formataddr((author.name, str(sender)))
+    mail["To"] = to
+    subject = conversation.subject
+    mail["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    mail["Date"] = email.utils.format_datetime(now)
+    mail["Message-ID"] = f"<{message_id}>"
+    if last_in is not None:
+        mail["In-Reply-To"] = f"<{last_in.message_id}>"
+    if references:
+        mail["References"] = " ".join(f"<{r}>" for r in references)
+    mail.set_content(text)
+    row = Message(
+        conversation_id=conversation.id,
+        direction="out",
+        message_id=message_id,
+        in_reply_to=last_in.message_id if last_in else None,
+        references=references,
+        from_address=str(sender),
+        from_name=author.name,
+        to=[to],
+        subject=str(mail["Subject"]),
+        sent_at=now,
+        text=text,
+        new_text=text,
+        author_id=author.id,
+        auto_reply=False,
+        findings=shown,
+        override_reason=reason if warnings else None,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        Outbox(
+            key=f"reply:{message_id}",
+            kind="email",
+            recipients=[to],
+            body=mail.as_bytes(),
+            message_row_id=row.id,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
-        last_in = next((m for m in reversed(history) if m.direction == "in"), None)
-        to = (last_in.from_address if last_in else None) or (client.email if client else None)
-        if not to:
-            raise InvalidInput("the client has no email address to reply to", field="to")
-        domain = str(sender).rsplit("@", 1)[-1]
-        message_id = email.utils.make_msgid(domain=domain)[1:-1]
-        references = [m.message_id for m in history][-20:]
-        mail = EmailMessage()
-        mail["From"] = email.utils.formataddr((author.name, str(sender)))
-        mail["To"] = to
-        subject = conversation.subject
-        mail["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-        mail["Date"] = email.utils.format_datetime(now)
-        mail["Message-ID"] = f"<{message_id}>"
-        if last_in is not None:
-            mail["In-Reply-To"] = f"<{last_in.message_id}>"
-        if references:
-            mail["References"] = " ".join(f"<{r}>" for r in references)
-        mail.set_content(text)
-        row = Message(
-            conversation_id=conversation.id,
-            direction="out",
-            message_id=message_id,
-            in_reply_to=last_in.message_id if last_in else None,
-            references=references,
-            from_address=str(sender),
-            from_name=author.name,
-            to=[to],
-            subject=str(mail["Subject"]),
-            sent_at=now,
-            text=text,
-            new_text=text,
-            author_id=author.id,
-            auto_reply=False,
-            findings=shown,
-            override_reason=reason if warnings else None,
-        )
-        session.add(row)
-        session.flush()
-        session.add(
-            Outbox(
-                key=f"reply:{message_id}",
-                kind="email",
-                recipients=[to],
-                body=mail.as_bytes(),
-                message_row_id=row.id,
-                status="queued",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        if conversation.first_response_at is None:
-            conversation.first_response_at = now
-        conversation.status = "answered"
-        conversation.last_message_at = now
-        _clear_clock(conversation)
-        if conversation.assignee_id is None:
-            conversation.assignee_id = author.id
-        return row.id
+    )
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+    conversation.status = "answered"
+    conversation.last_message_at = now
+    _clear_clock(conversation)
+    if conversation.assignee_id is None:
+        conversation.assignee_id = author.id
+    session.flush()
+    return row.id
 
 
 def set_status(
-    store: sessionmaker[Session],
+    session: Session,
     settings: Settings,
     conversation_id: int,
     status: Literal["waiting", "closed", "open"],
@@ -721,37 +721,35 @@ def set_status(
 ) -> None:
     """``waiting``: on the client, the clock pauses; ``closed``: nothing owed; ``open``: owed
     again (a paused clock resumes)."""
-    with store.begin() as session:
-        conversation = session.get(Conversation, conversation_id, with_for_update=True)
-        if conversation is None:
-            raise NotFound(f"no conversation {conversation_id}")
-        clock = clock_of(conversation, settings)
-        if status == "waiting":
-            if clock is not None and clock.running_since is not None:
-                _store_clock(conversation, clock.pause(now))
-        elif status == "closed":
-            _clear_clock(conversation)
-            conversation.sla_target_s = None
-        elif conversation.status == "waiting" and clock is not None:
-            _store_clock(conversation, clock.resume(now))
-        conversation.status = status
+    conversation = session.get(Conversation, conversation_id, with_for_update=True)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    clock = clock_of(conversation, settings)
+    if status == "waiting":
+        if clock is not None and clock.running_since is not None:
+            _store_clock(conversation, clock.pause(now))
+    elif status == "closed":
+        _clear_clock(conversation)
+        conversation.sla_target_s = None
+    elif conversation.status == "waiting" and clock is not None:
+        _store_clock(conversation, clock.resume(now))
+    conversation.status = status
+    session.flush()
 
 
-def assign(
-    store: sessionmaker[Session], conversation_id: int, assignee_email: str, *, now: datetime
-) -> None:
+def assign(session: Session, conversation_id: int, assignee_email: str, *, now: datetime) -> None:
     """Give the conversation to another staff member (its clock runs on regardless)."""
-    with store.begin() as session:
-        conversation = session.get(Conversation, conversation_id, with_for_update=True)
-        if conversation is None:
-            raise NotFound(f"no conversation {conversation_id}")
-        user = session.execute(
-            select(StaffUser).where(StaffUser.email == assignee_email.lower())
-        ).scalar_one_or_none()
-        if user is None or not user.active:
-            raise NotFound(f"no active staff user {assignee_email!r}")
-        conversation.assignee_id = user.id
-        log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
+    conversation = session.get(Conversation, conversation_id, with_for_update=True)
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    user = session.execute(
+        select(StaffUser).where(StaffUser.email == assignee_email.lower())
+    ).scalar_one_or_none()
+    if user is None or not user.active:
+        raise NotFound(f"no active staff user {assignee_email!r}")
+    conversation.assignee_id = user.id
+    session.flush()
+    log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
 
 
 # -- configuration files -------------------------------------------------------------------------

@@ -10,6 +10,9 @@ under a unique key, so a retry or a further incident of the cause sends nothing 
 Resolving records ``incident.resolved``, from which the engine creates the follow-up (the default
 playbook's ``incident-follow-up`` rule); completing that follow-up completes the last step.
 Closing with a step missing needs a reason.
+
+Each action works in the caller's transaction (``session``: the web request's, or one the CLI
+opens) and flushes before it returns; one that raises has written nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.domain.money import AmountError, from_minor, parse_amount, to_minor
@@ -226,7 +229,7 @@ def _touch(
 
 
 def open_incident(
-    store: sessionmaker[Session],
+    session: Session,
     settings: Settings,
     *,
     client_ref: str,
@@ -253,59 +256,56 @@ def open_incident(
     if weights is None or catalog is None:
         files = recovery_files(settings)
         weights, catalog = weights or files[0], catalog or files[1]
-    with store.begin() as session:
-        client = find_client(session, client_ref)
-        context = read_context(
-            session,
-            settings,
-            client,
-            what=what.strip(),
-            message=message,
-            message_time=message_time,
-            deadline=deadline,
-            cost=cost,
-            partner=partner,
-            stranded=stranded,
-            now=now,
-        )
-        result = assess(context, weights, catalog)
-        zone = _zone(client.timezone, settings.zone)
-        written = _instant(message_time, "--message-time", zone) if message_time else None
-        incident = Incident(
-            client_id=client.id,
-            what=context.what,
-            message=message,
-            message_time=written,
-            deadline=context.deadline,
-            cost_minor=to_minor(context.cost, context.currency)
-            if context.cost is not None
-            else None,
-            currency=context.currency,
-            partner=partner,
-            ours=context.ours,
-            stranded=stranded,
-            cause=label,
-            tier=result.tier,
-            score=result.score,
-            factors=result.as_dict()["breakdown"],
-            options=[o.as_dict() for o in result.options],
-            status="open",
-            opened_at=now,
-            opened_by=actor,
-        )
-        session.add(incident)
-        session.flush()
-        _touch(
-            session,
-            type="incident.opened",
-            client_id=client.id,
-            external_id=f"incident-{incident.id}",
-            payload={"incident_id": incident.id, "tier": result.tier, "cause": label},
-            now=now,
-        )
-        log.info("incident %s opened: client %s, tier %s", incident.id, client.id, result.tier)
-        _check_cause(session, settings, label, now=now)
-        return incident.id
+    client = find_client(session, client_ref)
+    context = read_context(
+        session,
+        settings,
+        client,
+        what=what.strip(),
+        message=message,
+        message_time=message_time,
+        deadline=deadline,
+        cost=cost,
+        partner=partner,
+        stranded=stranded,
+        now=now,
+    )
+    result = assess(context, weights, catalog)
+    zone = _zone(client.timezone, settings.zone)
+    written = _instant(message_time, "--message-time", zone) if message_time else None
+    incident = Incident(
+        client_id=client.id,
+        what=context.what,
+        message=message,
+        message_time=written,
+        deadline=context.deadline,
+        cost_minor=to_minor(context.cost, context.currency) if context.cost is not None else None,
+        currency=context.currency,
+        partner=partner,
+        ours=context.ours,
+        stranded=stranded,
+        cause=label,
+        tier=result.tier,
+        score=result.score,
+        factors=result.as_dict()["breakdown"],
+        options=[o.as_dict() for o in result.options],
+        status="open",
+        opened_at=now,
+        opened_by=actor,
+    )
+    session.add(incident)
+    session.flush()
+    _touch(
+        session,
+        type="incident.opened",
+        client_id=client.id,
+        external_id=f"incident-{incident.id}",
+        payload={"incident_id": incident.id, "tier": result.tier, "cause": label},
+        now=now,
+    )
+    log.info("incident %s opened: client %s, tier %s", incident.id, client.id, result.tier)
+    _check_cause(session, settings, label, now=now)
+    return incident.id
 
 
 def _check_cause(session: Session, settings: Settings, cause: str, *, now: datetime) -> None:
@@ -448,7 +448,7 @@ def _step(session: Session, incident_id: int, step: str) -> IncidentStep | None:
 
 
 def record_step(
-    store: sessionmaker[Session],
+    session: Session,
     incident_id: int,
     step: str,
     *,
@@ -465,47 +465,45 @@ def record_step(
     actor, text = _staff_email(by), (note or "").strip() or None
     if step == "restate" and text is None:
         raise InvalidInput("restate the problem in our own words (the note)", field="note")
-    with store.begin() as session:
-        incident = _incident(session, incident_id, open_only=False)
+    incident = _incident(session, incident_id, open_only=False)
+    existing = _step(session, incident_id, step)
+    if existing is not None and not (step == "restate" and incident.confirmed_at is None):
+        raise Conflict(
+            f"incident {incident_id}: {step} is already done", incident=incident_id, step=step
+        )
+    if existing is None:
+        session.add(IncidentStep(incident_id=incident_id, step=step, done_at=now, by=actor))
+        session.flush()
         existing = _step(session, incident_id, step)
-        if existing is not None and not (step == "restate" and incident.confirmed_at is None):
-            raise Conflict(
-                f"incident {incident_id}: {step} is already done", incident=incident_id, step=step
-            )
-        if existing is None:
-            session.add(IncidentStep(incident_id=incident_id, step=step, done_at=now, by=actor))
-            session.flush()
-            existing = _step(session, incident_id, step)
-        assert existing is not None
-        existing.done_at, existing.by, existing.note = now, actor, text
-        if step == "restate":
-            incident.restatement = text
+    assert existing is not None
+    existing.done_at, existing.by, existing.note = now, actor, text
+    if step == "restate":
+        incident.restatement = text
+    session.flush()
     log.info("incident %s: %s done", incident_id, step)
 
 
-def confirm_restatement(
-    store: sessionmaker[Session], incident_id: int, *, by: str, now: datetime
-) -> None:
+def confirm_restatement(session: Session, incident_id: int, *, by: str, now: datetime) -> None:
     """Record that the client confirmed our restatement of the problem."""
     actor = _staff_email(by)
-    with store.begin() as session:
-        incident = _incident(session, incident_id)
-        if incident.restatement is None:
-            raise Conflict(
-                f"incident {incident_id}: restate the problem before the client can confirm it",
-                incident=incident_id,
-            )
-        if incident.confirmed_at is not None:
-            raise Conflict(f"incident {incident_id}: already confirmed", incident=incident_id)
-        incident.confirmed_at = now
-        restated = _step(session, incident_id, "restate")
-        if restated is not None:
-            restated.note = f"{incident.restatement} (confirmed by the client; {actor})"
+    incident = _incident(session, incident_id)
+    if incident.restatement is None:
+        raise Conflict(
+            f"incident {incident_id}: restate the problem before the client can confirm it",
+            incident=incident_id,
+        )
+    if incident.confirmed_at is not None:
+        raise Conflict(f"incident {incident_id}: already confirmed", incident=incident_id)
+    incident.confirmed_at = now
+    restated = _step(session, incident_id, "restate")
+    if restated is not None:
+        restated.note = f"{incident.restatement} (confirmed by the client; {actor})"
+    session.flush()
     log.info("incident %s: restatement confirmed", incident_id)
 
 
 def resolve(
-    store: sessionmaker[Session],
+    session: Session,
     settings: Settings,
     incident_id: int,
     *,
@@ -521,36 +519,34 @@ def resolve(
     actor, told = _staff_email(by), outcome.strip()
     if not told:
         raise InvalidInput("say how it ended: an outcome is required", field="outcome")
-    with store.begin() as session:
-        incident = _incident(session, incident_id)
-        if chosen_option is not None:
-            names = [str(o["name"]) for o in incident.options]
-            if chosen_option not in names:
-                raise InvalidInput(
-                    f"{chosen_option!r} was not offered (offered: {', '.join(names)})",
-                    field="option",
-                )
-        incident.status, incident.resolved_at = "resolved", now
-        incident.outcome, incident.chosen_option = told, chosen_option
-        if _step(session, incident_id, "resolve") is None:
-            session.add(
-                IncidentStep(
-                    incident_id=incident_id, step="resolve", done_at=now, by=actor, note=told
-                )
+    incident = _incident(session, incident_id)
+    if chosen_option is not None:
+        names = [str(o["name"]) for o in incident.options]
+        if chosen_option not in names:
+            raise InvalidInput(
+                f"{chosen_option!r} was not offered (offered: {', '.join(names)})",
+                field="option",
             )
-        _touch(
-            session,
-            type="incident.resolved",
-            client_id=incident.client_id,
-            external_id=f"incident-{incident_id}",
-            payload={"incident_id": incident_id, "cause": incident.cause, "tier": incident.tier},
-            now=now,
+    incident.status, incident.resolved_at = "resolved", now
+    incident.outcome, incident.chosen_option = told, chosen_option
+    if _step(session, incident_id, "resolve") is None:
+        session.add(
+            IncidentStep(incident_id=incident_id, step="resolve", done_at=now, by=actor, note=told)
         )
+    _touch(
+        session,
+        type="incident.resolved",
+        client_id=incident.client_id,
+        external_id=f"incident-{incident_id}",
+        payload={"incident_id": incident_id, "cause": incident.cause, "tier": incident.tier},
+        now=now,
+    )
+    session.flush()
     log.info("incident %s resolved", incident_id)
 
 
 def close(
-    store: sessionmaker[Session],
+    session: Session,
     incident_id: int,
     *,
     reason: str | None = None,
@@ -560,18 +556,18 @@ def close(
     """Close the incident; with a step missing only when ``reason`` says why."""
     _staff_email(by)
     why = (reason or "").strip() or None
-    with store.begin() as session:
-        _incident(session, incident_id, open_only=False)
-        view = get_incident(session, incident_id)
-        if view.missing and why is None:
-            raise Conflict(
-                f"incident {incident_id} has steps missing: {', '.join(view.missing)}; "
-                "take them or give a reason to close it anyway",
-                incident=incident_id,
-                missing=list(view.missing),
-            )
-        incident = view.incident
-        incident.status, incident.closed_at, incident.close_reason = "closed", now, why
+    _incident(session, incident_id, open_only=False)
+    view = get_incident(session, incident_id)
+    if view.missing and why is None:
+        raise Conflict(
+            f"incident {incident_id} has steps missing: {', '.join(view.missing)}; "
+            "take them or give a reason to close it anyway",
+            incident=incident_id,
+            missing=list(view.missing),
+        )
+    incident = view.incident
+    incident.status, incident.closed_at, incident.close_reason = "closed", now, why
+    session.flush()
     log.info("incident %s closed, %s steps missing", incident_id, len(view.missing))
 
 

@@ -41,7 +41,7 @@ class State:
         if self._store is None:
             from goodwill.store.database import open_store
 
-            self._store = open_store(self.settings.database_url)
+            self._store = open_store(self.settings.database_url, options=self.settings.database)
         return self._store
 
     def now(self) -> datetime:

@@ -149,6 +149,12 @@ def _print(summary: ImportSummary) -> None:
         f"{'[red]' if summary.errors else ''}{len(summary.errors)} rejected"
         f"{'[/red]' if summary.errors else ''}"
     )
+    if summary.replaced:
+        out.print(
+            f"[yellow]{summary.replaced} byte{'' if summary.replaced == 1 else 's'} could not be "
+            f"read as {summary.encoding} and {'was' if summary.replaced == 1 else 'were'} "
+            "replaced with \ufffd[/yellow]"
+        )
     if summary.created:
         made = ", ".join(f"{n} {kind}" for kind, n in summary.created.items())
         out.print(("Would create: " if summary.dry_run else "Created: ") + made)

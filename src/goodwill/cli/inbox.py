@@ -122,15 +122,16 @@ def reply_command(
     st = state(ctx)
     text = typer.get_text_stream("stdin").read() if str(text_file) == "-" else _read(text_file)
     try:
-        row = reply(
-            st.store,
-            st.settings,
-            conversation_id,
-            text=text,
-            author_email=as_,
-            now=st.now(),
-            override_reason=override_reason,
-        )
+        with st.store.begin() as session:
+            row = reply(
+                session,
+                st.settings,
+                conversation_id,
+                text=text,
+                author_email=as_,
+                now=st.now(),
+                override_reason=override_reason,
+            )
     except InvalidInput as exc:
         found: list[dict[str, object]] = list(exc.fields.get("findings", []))  # type: ignore[call-overload]
         for finding in found:
@@ -164,7 +165,8 @@ def assign_command(
     from goodwill.actions.inbox import assign
 
     st = state(ctx)
-    assign(st.store, conversation_id, to, now=st.now())
+    with st.store.begin() as session:
+        assign(session, conversation_id, to, now=st.now())
     out.print(f"conversation {conversation_id}: assigned to {to}")
 
 
@@ -201,5 +203,6 @@ def _status(
     from goodwill.actions.inbox import set_status
 
     st = state(ctx)
-    set_status(st.store, st.settings, conversation_id, status, now=st.now())
+    with st.store.begin() as session:
+        set_status(session, st.settings, conversation_id, status, now=st.now())
     out.print(f"conversation {conversation_id}: {status}")

@@ -221,23 +221,24 @@ def open_command(
 
     st = state(ctx)
     chosen_weights, chosen_catalog = recovery_files(st.settings, weights=weights, catalog=catalog)
-    incident_id = open_incident(
-        st.store,
-        st.settings,
-        client_ref=client,
-        what=what,
-        message=_message(message_file),
-        message_time=message_time,
-        deadline=deadline,
-        cost=cost,
-        partner=partner,
-        stranded=stranded,
-        cause=cause,
-        by=by,
-        now=st.now(),
-        weights=chosen_weights,
-        catalog=chosen_catalog,
-    )
+    with st.store.begin() as session:
+        incident_id = open_incident(
+            session,
+            st.settings,
+            client_ref=client,
+            what=what,
+            message=_message(message_file),
+            message_time=message_time,
+            deadline=deadline,
+            cost=cost,
+            partner=partner,
+            stranded=stranded,
+            cause=cause,
+            by=by,
+            now=st.now(),
+            weights=chosen_weights,
+            catalog=chosen_catalog,
+        )
     view = _view(st, incident_id)
     if as_json:
         out.print_json(json.dumps(view.as_dict()))
@@ -382,7 +383,8 @@ def step_command(
     from goodwill.actions.incidents import record_step
 
     st = state(ctx)
-    record_step(st.store, incident_id, step, by=by, note=note, now=st.now())
+    with st.store.begin() as session:
+        record_step(session, incident_id, step, by=by, note=note, now=st.now())
     out.print(f"Incident {incident_id}: {step} done.", highlight=False)
 
 
@@ -395,7 +397,8 @@ def confirm_command(ctx: typer.Context, incident_id: IdArgument, by: ByOption) -
     from goodwill.actions.incidents import confirm_restatement
 
     st = state(ctx)
-    confirm_restatement(st.store, incident_id, by=by, now=st.now())
+    with st.store.begin() as session:
+        confirm_restatement(session, incident_id, by=by, now=st.now())
     out.print(f"Incident {incident_id}: the client confirmed the restatement.", highlight=False)
 
 
@@ -417,15 +420,16 @@ def resolve_command(
     from goodwill.actions.incidents import resolve
 
     st = state(ctx)
-    resolve(
-        st.store,
-        st.settings,
-        incident_id,
-        outcome=outcome,
-        chosen_option=option,
-        by=by,
-        now=st.now(),
-    )
+    with st.store.begin() as session:
+        resolve(
+            session,
+            st.settings,
+            incident_id,
+            outcome=outcome,
+            chosen_option=option,
+            by=by,
+            now=st.now(),
+        )
     out.print(f"Incident {incident_id} resolved; a follow-up comes next.", highlight=False)
 
 
@@ -446,5 +450,6 @@ def close_command(
     from goodwill.actions.incidents import close
 
     st = state(ctx)
-    close(st.store, incident_id, reason=reason, by=by, now=st.now())
+    with st.store.begin() as session:
+        close(session, incident_id, reason=reason, by=by, now=st.now())
     out.print(f"Incident {incident_id} closed.", highlight=False)

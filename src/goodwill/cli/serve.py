@@ -123,14 +123,15 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
     for message in demo_mail(clients_csv, now=st.now()):
         got = receive(st.store, settings, message.raw, source="smtp", now=message.at)
         if message.answer and got.conversation_id:
-            reply(
-                st.store,
-                settings,
-                got.conversation_id,
-                text=message.answer,
-                author_email=DEMO_STAFF[1][0],
-                now=message.at + timedelta(hours=1),
-            )
+            with st.store.begin() as session:
+                reply(
+                    session,
+                    settings,
+                    got.conversation_id,
+                    text=message.answer,
+                    author_email=DEMO_STAFF[1][0],
+                    now=message.at + timedelta(hours=1),
+                )
     return settings
 
 
@@ -143,43 +144,51 @@ def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
 
     by = DEMO_STAFF[1][0]
     for spec in demo_incidents(clients_csv, now=st.now()):
-        at = st.now() - timedelta(days=spec.days)
-        made = incidents.open_incident(
-            st.store,
-            settings,
-            client_ref=spec.client,
-            what=spec.what,
-            message=spec.message,
-            message_time=at if spec.message else None,
-            partner=spec.partner,
-            cost=spec.cost,
-            cause=spec.cause,
-            by=by,
-            now=at,
-        )
-        for n, step in enumerate(spec.steps, start=1):
-            when = at + timedelta(minutes=20 * n)
-            note = spec.restated if step == "restate" else None
-            incidents.record_step(st.store, made, step, by=by, note=note, now=when)
-            if step == "restate":
-                incidents.confirm_restatement(st.store, made, by=by, now=when)
-        if spec.resolved is None:
-            continue
-        option = None
-        if spec.option_index is not None:
-            with st.store() as session:
+        with st.store.begin() as session:
+            at = st.now() - timedelta(days=spec.days)
+            made = incidents.open_incident(
+                session,
+                settings,
+                client_ref=spec.client,
+                what=spec.what,
+                message=spec.message,
+                message_time=at if spec.message else None,
+                partner=spec.partner,
+                cost=spec.cost,
+                cause=spec.cause,
+                by=by,
+                now=at,
+            )
+            for n, step in enumerate(spec.steps, start=1):
+                when = at + timedelta(minutes=20 * n)
+                note = spec.restated if step == "restate" else None
+                incidents.record_step(session, made, step, by=by, note=note, now=when)
+                if step == "restate":
+                    incidents.confirm_restatement(session, made, by=by, now=when)
+            if spec.resolved is None:
+                continue
+            option = None
+            if spec.option_index is not None:
                 offered = get_incident(session, made).incident.options
-            option = str(offered[spec.option_index]["name"]) if offered else None
-        done = at + timedelta(hours=3)
-        incidents.resolve(
-            st.store, settings, made, outcome=spec.resolved, chosen_option=option, by=by, now=done
-        )
-        if spec.closed:
-            if spec.reason is None:
-                incidents.record_step(
-                    st.store, made, "follow_up", by=by, now=done + timedelta(days=3)
+                option = str(offered[spec.option_index]["name"]) if offered else None
+            done = at + timedelta(hours=3)
+            incidents.resolve(
+                session,
+                settings,
+                made,
+                outcome=spec.resolved,
+                chosen_option=option,
+                by=by,
+                now=done,
+            )
+            if spec.closed:
+                if spec.reason is None:
+                    incidents.record_step(
+                        session, made, "follow_up", by=by, now=done + timedelta(days=3)
+                    )
+                incidents.close(
+                    session, made, reason=spec.reason, by=by, now=done + timedelta(days=3)
                 )
-            incidents.close(st.store, made, reason=spec.reason, by=by, now=done + timedelta(days=3))
 
 
 def _demo_users(st: State) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,34 +17,50 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.errors import ConfigError
+from goodwill.settings import DATABASE_DEFAULTS
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, options: Mapping[str, Any] | None = None) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout.
+
+    ``options`` is the ``database`` setting (pool size and overflow, how many seconds to wait
+    for a pooled connection and for SQLite's write lock); missing keys take their defaults.
+    Waits are short on purpose: a caller that cannot get the store soon says so (the web app
+    answers 503) instead of stacking up behind it.
+    """
+    chosen = {**DATABASE_DEFAULTS, **(options or {})}
     try:
         parsed = make_url(url)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse message
         raise ConfigError(f"not a database URL: {url!r}") from exc
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    pool: dict[str, Any] = {
+        "pool_size": int(chosen["pool_size"]),
+        "max_overflow": int(chosen["max_overflow"]),
+        "pool_timeout": float(chosen["pool_timeout"]),
+    }
     if parsed.drivername.startswith("sqlite"):
+        busy = float(chosen["busy_timeout"])
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            pool = {}  # one in-memory database per connection: no queue to size
+        engine = create_engine(parsed, connect_args={"timeout": busy}, **pool)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy * 1000)))
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, **pool)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
     cursor.close()
 
 
@@ -71,9 +89,12 @@ def upgrade(engine: Engine) -> bool:
     return True
 
 
-def open_store(url: str, *, migrate: bool = True) -> sessionmaker[Session]:
-    """A session factory on an up-to-date schema (applied on first use)."""
-    engine = make_engine(url)
+def open_store(
+    url: str, *, migrate: bool = True, options: Mapping[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """A session factory on an up-to-date schema (applied on first use); ``options``: the
+    ``database`` setting (see :func:`make_engine`)."""
+    engine = make_engine(url, options)
     if migrate:
         upgrade(engine)
     return sessionmaker(engine, expire_on_commit=False)

@@ -5,13 +5,21 @@ export of the same orders keeps them; they become that import's to undo), togeth
 events derived from it and the follow-ups those events caused. Clients go only when nothing else
 refers to them: no order or invoice left, and no event recorded by anything but imports and the
 engine (a note, a call, a message).
+
+A running import marks its run with the process running it and when it was last heard of
+(:func:`running_mark`), so a process starting later can tell a run whose process stopped
+(killed, restarted) from one still going, and mark it failed (:func:`fail_abandoned`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -32,6 +40,13 @@ from goodwill.store.models import (
     Payment,
     Refund,
 )
+
+log = logging.getLogger(__name__)
+
+#: A run whose process has not been heard from for this long has stopped (see fail_abandoned).
+ABANDONED_AFTER = timedelta(minutes=2)
+#: This process, as a run's ``summary.running_on`` names it: host, pid and a token of this start.
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 #: Event sources that imports and the engine write; any other source is someone's own record.
 DERIVED_SOURCES = ("import", "engine")
@@ -104,6 +119,55 @@ class UndoReport:
             "removed": self.removed,
             "kept": self.kept,
         }
+
+
+def running_mark() -> dict[str, Any]:
+    """What a running run's summary holds: which process runs it, last heard of when (the real
+    time, not an injected one: another process judges by it whether this one still runs)."""
+    return {"running_on": PROCESS, "alive_at": datetime.now(UTC).isoformat()}
+
+
+def fail_abandoned(session: Session, *, now: datetime) -> int:
+    """Mark failed the runs left "running" by a process that stopped (a killed server or CLI);
+    how many. Run as a process starts: a run is abandoned when it names this host and a
+    process that is gone (or this very pid, from an earlier start), or when another host's
+    process has not been heard of for :data:`ABANDONED_AFTER`. Running the same import again
+    completes it; nothing is written twice."""
+    runs = session.execute(select(ImportRun).where(ImportRun.status == "running")).scalars()
+    stopped = [run for run in runs if not _still_running(run.summary or {}, now=now)]
+    for run in stopped:
+        run.status, run.finished_at = "failed", now
+        run.summary = {
+            **(run.summary or {}),
+            "error": "the process running this import stopped before it finished; "
+            "import the file again to complete it (nothing is written twice)",
+        }
+    for run in stopped:
+        log.warning("import %s was left running by a stopped process: marked failed", run.id)
+    return len(stopped)
+
+
+def _still_running(summary: Mapping[str, Any], *, now: datetime) -> bool:
+    owner = str(summary.get("running_on", ""))
+    if owner == PROCESS:
+        return True
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return False  # this pid's earlier life (a restarted container's server)
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # alive, another user's
+        return True
+    try:
+        heard = datetime.fromisoformat(str(summary.get("alive_at")))
+    except ValueError:
+        return False
+    return heard.tzinfo is not None and now - heard < ABANDONED_AFTER
 
 
 def import_history(session: Session, *, limit: int = 100) -> list[ImportRecord]:

@@ -76,6 +76,9 @@ class Ledger:
     items: dict[tuple[str, int], tuple[bool, str | None]] = field(default_factory=dict)
     created: Counter[str] = field(default_factory=Counter)
     preview: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    #: For a preview, whose chunks are each rolled back: what was shown of each entity created,
+    #: so one a later chunk creates again (a client in many chunks) is counted once.
+    shown_once: set[tuple[str, tuple[tuple[str, str], ...]]] | None = None
 
     def add(
         self,
@@ -91,6 +94,11 @@ class Ledger:
         if before is not None and (before[0] or not created):
             return
         self.items[key] = (created, rule)
+        if created and self.shown_once is not None and shown is not None:
+            seen = (entity, tuple(sorted(shown.items())))
+            if seen in self.shown_once:
+                return
+            self.shown_once.add(seen)
         if created:
             self.created[entity] += 1
             rows = self.preview.setdefault(entity, [])

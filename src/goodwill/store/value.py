@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from goodwill.domain.btyd import gammagamma
 from goodwill.domain.btyd.clv import count_model, lifetime_value
-from goodwill.domain.btyd.summary import summarize
+from goodwill.domain.btyd.summary import Summary, summarize
 from goodwill.domain.cadence import learn
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
@@ -44,6 +44,10 @@ class ClientValue:
     expected_spend: float | None
     clv: float | None
     currency: str
+    #: Why the model figures are None: "lead" (no purchase), "first_day" (no purchase before
+    #: today: the models read a client from the day after their first purchase), "no_fit" (the
+    #: engine has not fitted the models yet); None when they are known.
+    missing: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def rounded(value: float | None, places: int = 2) -> float | None:
@@ -58,6 +62,7 @@ class ClientValue:
             "expected_spend": rounded(self.expected_spend),
             "clv": rounded(self.clv),
             "currency": self.currency,
+            "value_missing": self.missing,
         }
 
 
@@ -114,7 +119,8 @@ def refresh_fits(session: Session, settings: Settings, *, today: date, now: date
 def client_value(
     session: Session, settings: Settings, client_id: int, *, today: date
 ) -> ClientValue:
-    """Rhythm, P(alive), expected purchases and CLV of one client (None where unknown)."""
+    """Rhythm, P(alive), expected purchases and CLV of one client (None where unknown, and
+    ``missing`` says why: a client whose first purchase is today has no model figures yet)."""
     history = purchase_history(session, settings)
     mine = history.client == client_id
     rhythm_days = expected = overdue_days = None
@@ -131,6 +137,7 @@ def client_value(
             overdue_days = (today - expected).days if today > due_by else None
     fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
     p_alive = purchases = spend = clv = None
+    summary = None
     if "counts" in fits and mine.any():
         summary = summarize(
             history.client[mine],
@@ -139,6 +146,8 @@ def client_value(
             period=PERIOD,
             calibration_end=today,
         )
+    missing = _missing(bool(mine.any()), "counts" in fits, summary)
+    if summary is not None and missing is None:
         model = count_model(fits["counts"].model)
         params = fits["counts"].params
         x, t_x, big_t = summary.frequency, summary.recency, summary.T
@@ -161,8 +170,27 @@ def client_value(
                 )[0]
             )
     return ClientValue(
-        rhythm_days, expected, overdue_days, p_alive, purchases, spend, clv, history.currency
+        rhythm_days,
+        expected,
+        overdue_days,
+        p_alive,
+        purchases,
+        spend,
+        clv,
+        history.currency,
+        missing,
     )
+
+
+def _missing(bought: bool, fitted: bool, summary: Summary | None) -> str | None:
+    """Why the model figures cannot be had; None when they can."""
+    if not bought:
+        return "lead"
+    if not fitted:
+        return "no_fit"
+    if summary is None or summary.frequency.size == 0:
+        return "first_day"  # a summary starts the day after the first purchase (T > 0)
+    return None
 
 
 __all__ = ["ClientValue", "client_value", "refresh_fits"]

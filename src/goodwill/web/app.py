@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import goodwill
 from goodwill.settings import Settings, max_message_bytes
 from goodwill.store.database import open_store
-from goodwill.web import auth, errors, health
+from goodwill.web import auth, busy, errors, health
 from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
@@ -53,9 +53,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     ``clock`` returns an aware UTC datetime (default: real time); "today" for tenure and lateness
     is that instant's date in the business's time zone.
     """
-    sessions = open_store(settings.database_url)
+    sessions = open_store(settings.database_url, options=settings.database)
     state = WebState(settings=settings, sessions=sessions, clock=clock or system_clock)
-    import_jobs = ImportJobs(sessions, settings)
+    import_jobs = ImportJobs(sessions, settings, now=state.now())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -101,6 +101,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         timeout=float(bounds["request_timeout"]),
     )
     errors.install(app)
+    busy.install(app)
     auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):

@@ -20,7 +20,7 @@ from goodwill.store.models import StaffUser
 from goodwill.store.staff import user_for_token
 from goodwill.web.csrf import rotate
 from goodwill.web.errors import NotAuthenticated
-from goodwill.web.state import Db
+from goodwill.web.state import Db, State
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,16 @@ def api_staff(
     return Staff.of(user)
 
 
+def api_staff_alone(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Staff:
+    """:func:`api_staff` for a view that holds no request session (the message hand-in keeps
+    and files in short transactions of its own): the token is read in a session closed at once."""
+    with state.sessions() as session:
+        return api_staff(session, credentials)
+
+
 async def _login_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LoginRequired)
     target = "/login?next=" + quote(safe_next(exc.next_path), safe="/")
@@ -136,3 +146,4 @@ def install(app: FastAPI) -> None:
 
 PageStaff = Annotated[Staff, Depends(page_staff)]
 ApiStaff = Annotated[Staff, Depends(api_staff)]
+ApiStaffAlone = Annotated[Staff, Depends(api_staff_alone)]

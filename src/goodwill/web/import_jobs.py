@@ -1,12 +1,18 @@
 """Imports the dashboard runs in the background: a dry run to preview a file, then the real one.
 
-An upload is saved under ``settings.upload_dir`` in a directory of its own (a random token), keeping
-the browser's file name made safe. The dry run's progress and summary live here, in memory, under
-that token: a reload of the preview page in the same server sees them. The real import records
-itself in the store as it starts, and the pages read its progress from there, so any request
-(another browser, a reload, another process) sees it. One registry per app, kept on
-``app.state``; nothing here decides anything about the data, that is
-:func:`goodwill.actions.imports.import_file`'s job.
+An upload is saved under ``settings.upload_dir`` in a directory of its own (a random token),
+keeping the browser's file name made safe; one larger than ``imports.max_upload_mb`` is refused
+as it is copied, and an upload that will not be imported (refused, failed, cancelled) is
+removed. The dry run's progress and summary live here, in memory, under that token: a reload of
+the preview page in the same server sees them. The real import records itself in the store as
+it starts, and the pages read its progress from there, so any request (another browser, a
+reload, another process) sees it. One registry per app, kept on ``app.state``; nothing here
+decides anything about the data, that is :func:`goodwill.actions.imports.import_file`'s job.
+
+Cancel stops a running dry run or import at its next row (every row asks); what a real
+import's committed chunks wrote stays, and importing the file again completes it. As the
+registry is made (the app starting) it marks failed the imports a stopped process left
+"running" (:func:`goodwill.store.imports_log.fail_abandoned`).
 """
 
 from __future__ import annotations
@@ -25,10 +31,12 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions.csv_files import Cancelled, limit
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
 from goodwill.errors import GoodwillError, InvalidInput, NotFound
 from goodwill.settings import Settings
+from goodwill.store.imports_log import fail_abandoned
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +86,7 @@ class Preview:
     error: str | None = None
     import_id: int | None = None
     cancelled: bool = False
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
     thread: threading.Thread | None = field(default=None, repr=False)
     real: threading.Thread | None = field(default=None, repr=False)
     recorded: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -94,20 +103,41 @@ class Preview:
 class ImportJobs:
     """The background imports of one app: previews by token, real imports by their id."""
 
-    def __init__(self, store: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(
+        self, store: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+    ) -> None:
         self._store = store
         self._settings = settings
         self._lock = threading.RLock()
         self._previews: dict[str, Preview] = {}
         self._threads: list[threading.Thread] = []
+        if now is not None:
+            with store.begin() as session:
+                fail_abandoned(session, now=now)
 
     def save(self, source: BinaryIO, *, file_name: str | None) -> Path:
-        """Copy an upload into a fresh directory of its own under the upload directory."""
+        """Copy an upload into a fresh directory of its own under the upload directory,
+        refusing one larger than ``imports.max_upload_mb`` (nothing of it is kept)."""
+        most = limit(self._settings, "max_upload_mb") * 1024 * 1024
         folder = self._settings.upload_dir / secrets.token_urlsafe(16)
         folder.mkdir(mode=0o700, parents=True)
         path = folder / safe_file_name(file_name)
-        with path.open("wb") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        try:
+            copied = 0
+            with path.open("wb") as target:
+                while chunk := source.read(1 << 20):
+                    copied += len(chunk)
+                    if most and copied > most:
+                        raise InvalidInput(
+                            f"{path.name} is larger than the {most >> 20} MB an upload may be "
+                            "(the imports.max_upload_mb setting); import it with "
+                            "`goodwill import` on the server instead",
+                            field="file",
+                        )
+                    target.write(chunk)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return path
 
     def discard(self, path: Path) -> None:
@@ -167,16 +197,36 @@ class ImportJobs:
         return preview.import_id
 
     def cancel(self, token: str) -> None:
-        """Forget a preview and remove its file (once its dry run, if still going, is done)."""
+        """Stop a running dry run or import at its next row, forget the preview and remove its
+        file (at once, or as the stopped thread ends). A real import stopped part-way is
+        marked failed; what it wrote stays, and importing the file again completes it."""
         preview = self.preview(token)
         with self._lock:
-            if preview.import_id is not None or (preview.real and preview.real.is_alive()):
-                raise InvalidInput("this file is already being imported")
+            preview.stop.set()
             self._previews.pop(token, None)
             preview.cancelled = True
-            running = preview.running
+            running = preview.running or bool(preview.real and preview.real.is_alive())
         if not running:
             self._remove(preview)
+
+    def cancel_import(self, import_id: int) -> None:
+        """Stop the running import ``import_id`` at its next row (see :meth:`cancel`)."""
+        with self._lock:
+            found = next(
+                (
+                    p
+                    for p in self._previews.values()
+                    if p.import_id == import_id and p.real is not None and p.real.is_alive()
+                ),
+                None,
+            )
+        if found is None:
+            raise InvalidInput(
+                f"import {import_id} is not running in this server: it has ended, or another "
+                "process runs it",
+                import_id=import_id,
+            )
+        self.cancel(found.token)
 
     def close(self) -> None:
         """At shutdown: give running imports a moment to finish their chunk."""
@@ -209,7 +259,11 @@ class ImportJobs:
                 dry_run=True,
                 user=preview.user,
                 on_progress=progress,
+                should_stop=preview.stop.is_set,
             )
+        except Cancelled:
+            log.info("the dry run of preview %s was cancelled", preview.token[:8])
+            preview.error = "Cancelled."
         except GoodwillError as error:
             preview.error = self._words(error, preview)
         except Exception:
@@ -218,8 +272,8 @@ class ImportJobs:
         else:
             preview.summary = summary.as_dict()
             preview.bytes_done = preview.bytes_total
-        if preview.cancelled:
-            self._remove(preview)
+        if preview.cancelled or preview.error is not None:
+            self._remove(preview)  # a file that cannot be imported is not kept
 
     def _real_run(self, preview: Preview, user: str, now: datetime) -> None:
         def on_start(import_id: int) -> None:
@@ -236,6 +290,7 @@ class ImportJobs:
                 profile=preview.reading.profile,
                 user=user,
                 on_start=on_start,
+                should_stop=preview.stop.is_set,
             )
             log.info("import %s from the dashboard finished", summary.import_id)
         except GoodwillError as error:

@@ -44,10 +44,23 @@ def get_state(request: Request) -> WebState:
 
 
 def get_db(state: Annotated[WebState, Depends(get_state)]) -> Iterator[Session]:
-    """One database session per request, committed when the view returns without error."""
-    with state.sessions.begin() as session:
+    """The request's one database session, passed down to everything the view calls.
+
+    Committed when the view returns without error, before the response is sent (so a redirect
+    shows what was written, and a failed commit is the request's error), rolled back when it
+    raises. A view that catches an action's error and answers anyway rolls back first.
+    """
+    session = state.sessions()
+    try:
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 State = Annotated[WebState, Depends(get_state)]
-Db = Annotated[Session, Depends(get_db)]
+#: Ended with the view function (``scope="function"``), not after the response is sent.
+Db = Annotated[Session, Depends(get_db, scope="function")]

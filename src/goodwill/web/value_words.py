@@ -19,8 +19,9 @@ MONTHS_UNTIL = 548
 DAYS_PER_MONTH = 365.25 / 12
 
 #: Why the panel has no figures: a lead never bought; "no_fit" means the engine has not yet
-#: fitted the population models (they are refitted on its first pass of each day).
-Missing = Literal["lead", "no_rhythm", "no_fit"]
+#: fitted the population models (they are refitted on its first pass of each day);
+#: "first_day": the client's first purchase is today, and the models read them from tomorrow.
+Missing = Literal["lead", "no_rhythm", "no_fit", "first_day"]
 
 
 def rhythm_words(days: float) -> str:
@@ -73,7 +74,9 @@ def value_panel(value: ClientValue, *, purchases: int) -> ValuePanel:
         rhythm_missing = "lead" if lead else "no_rhythm"
     value_missing: Missing | None = None
     if value.p_alive is None:
-        value_missing = "lead" if lead else "no_fit"
+        value_missing = (
+            "lead" if lead else "first_day" if value.missing == "first_day" else "no_fit"
+        )
     return ValuePanel(
         value=value,
         rhythm=rhythm,

@@ -17,7 +17,7 @@ from goodwill.errors import InvalidInput, NotFound
 from goodwill.settings import max_message_bytes
 from goodwill.store.inbox import conversation, list_conversations, with_messages
 from goodwill.web.api.schemas import ErrorBody
-from goodwill.web.auth import ApiStaff
+from goodwill.web.auth import ApiStaff, ApiStaffAlone
 from goodwill.web.state import Db, State
 
 router = APIRouter(
@@ -98,7 +98,7 @@ def get_conversation_api(
     },
 )
 def hand_in_message(
-    staff: ApiStaff,
+    staff: ApiStaffAlone,
     state: State,
     response: Response,
     raw: Annotated[bytes, Body(media_type="message/rfc822")],
@@ -129,13 +129,15 @@ def hand_in_message(
     status_code=201,
     responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
 )
-def reply_api(conversation_id: int, body: ReplyIn, staff: ApiStaff, state: State) -> dict[str, Any]:
+def reply_api(
+    conversation_id: int, body: ReplyIn, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
     """Queue a reply in the client's thread as the token's staff member; the clock stops.
 
     The guardrails check it first: 422 with ``findings`` (and ``blocked``) when a finding blocks
     it, or when it has warnings and no ``override_reason``."""
     row = reply(
-        state.sessions,
+        db,
         state.settings,
         conversation_id,
         text=body.text,

@@ -117,7 +117,7 @@ def assess_api(body: IncidentIn, staff: ApiStaff, db: Db, state: State) -> dict[
 def open_api(body: IncidentOpen, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
     """Open an incident as the token's staff member; the stored incident, with its assessment."""
     made = actions.open_incident(
-        state.sessions,
+        db,
         state.settings,
         client_ref=body.client,
         what=body.what,
@@ -158,9 +158,7 @@ def step_api(
     incident_id: int, body: StepIn, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """Mark a step done (``resolve`` has its own endpoint)."""
-    actions.record_step(
-        state.sessions, incident_id, body.step, by=staff.email, note=body.note, now=state.now()
-    )
+    actions.record_step(db, incident_id, body.step, by=staff.email, note=body.note, now=state.now())
     return _read(db, incident_id)
 
 
@@ -170,7 +168,7 @@ def step_api(
 )
 def confirm_api(incident_id: int, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
     """The client confirmed our restatement of the problem."""
-    actions.confirm_restatement(state.sessions, incident_id, by=staff.email, now=state.now())
+    actions.confirm_restatement(db, incident_id, by=staff.email, now=state.now())
     return _read(db, incident_id)
 
 
@@ -191,7 +189,7 @@ def resolve_api(
             role=staff.role,
         )
     actions.resolve(
-        state.sessions,
+        db,
         state.settings,
         incident_id,
         outcome=body.outcome,
@@ -210,12 +208,13 @@ def close_api(
     incident_id: int, body: CloseIn, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """Close it; with a step missing only with a ``reason``."""
-    actions.close(state.sessions, incident_id, reason=body.reason, by=staff.email, now=state.now())
+    actions.close(db, incident_id, reason=body.reason, by=staff.email, now=state.now())
     return _read(db, incident_id)
 
 
 def _read(db: Db, incident_id: int) -> dict[str, Any]:
-    db.expire_all()
+    db.flush()
+    db.expire_all()  # the action's writes, read back as stored
     return get_incident(db, incident_id).as_dict()
 
 

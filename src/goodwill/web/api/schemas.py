@@ -152,6 +152,11 @@ class ClientValueOut(BaseModel):
     expected_spend: float | None = Field(description="Expected spend per purchase.")
     clv: float | None = Field(description="Value of the next 3 years, discounted at 10% a year.")
     currency: str
+    value_missing: str | None = Field(
+        default=None,
+        description="Why the model figures are null: lead (no purchase), first_day (the first "
+        "purchase is today; the figures appear tomorrow) or no_fit (no engine pass yet).",
+    )
 
 
 class AtRiskOut(BaseModel):

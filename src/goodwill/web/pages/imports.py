@@ -210,6 +210,10 @@ def upload(
         message = error.message.replace(str(saved), saved.name) if saved else error.message
         context.update(chosen=profile, upload_error=message)
         return render(request, "imports.html", context, status=422)
+    except BaseException:
+        if saved is not None:
+            jobs.discard(saved)  # whatever went wrong, no upload is left behind
+        raise
     log.info("import preview %s started by staff user %s", preview.token[:8], staff.id)
     return RedirectResponse(f"/imports/preview/{preview.token}", status_code=303)
 
@@ -247,6 +251,17 @@ def cancel(request: Request, staff: PageStaff, jobs: Jobs, token: str) -> Respon
     return RedirectResponse("/imports", status_code=303)
 
 
+@router.post("/imports/{import_id:id}/cancel")
+def cancel_import(request: Request, staff: PageStaff, jobs: Jobs, import_id: int) -> Response:
+    """Stop a running import at its next row; what it wrote stays (importing again completes
+    it, writing nothing twice)."""
+    check_owner(staff, "cancel imports")
+    jobs.cancel_import(import_id)
+    log.info("import %s cancelled by staff user %s", import_id, staff.id)
+    request.session[FLASH_KEY] = "Cancelled: the import stops at its next row."
+    return RedirectResponse(f"/imports/{import_id}", status_code=303)
+
+
 @router.get("/imports/{import_id:id}")
 def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
     record = get_import(db, import_id)
@@ -260,12 +275,9 @@ def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id
 
 
 @router.post("/imports/{import_id:id}/undo")
-def undo(request: Request, staff: PageStaff, state: State, import_id: int) -> Response:
+def undo(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
     check_owner(staff, "undo imports")
-    # Its own transaction, committed before the redirect: the request's session commits only
-    # after the response is sent, and the page the browser goes to next must see the undo.
-    with state.sessions.begin() as session:
-        report = undo_import(session, import_id, now=state.now())
+    report = undo_import(db, import_id, now=state.now())  # committed before the redirect
     if report.already:
         message = "This import was already undone."
     else:

@@ -334,7 +334,7 @@ def use_template(
         return render(request, "conversation.html", context, status=422 if problem else 200)
     asked = rendered is not None and bool(text.strip()) and not replace
     findings = (
-        [f.as_dict() for f in check(state.sessions, conversation_id, rendered)]
+        [f.as_dict() for f in check(db, conversation_id, rendered)]
         if rendered and not asked
         else []
     )
@@ -363,12 +363,12 @@ def conversation_clock(
 def check_draft(
     request: Request,
     staff: PageStaff,
-    state: State,
+    db: Db,
     conversation_id: int,
     text: Annotated[str, Form(max_length=100_000)] = "",
 ) -> Response:
     """The guardrails' findings on the draft, as the reply box shows them while one types."""
-    findings = [f.as_dict() for f in check(state.sessions, conversation_id, text)] if text else []
+    findings = [f.as_dict() for f in check(db, conversation_id, text)] if text else []
     return render(
         request,
         "_reply_findings.html",
@@ -397,7 +397,7 @@ def reply_to(
     """
     try:
         row = reply(
-            state.sessions,
+            db,
             state.settings,
             conversation_id,
             text=text,
@@ -406,6 +406,7 @@ def reply_to(
             override_reason=override_reason or None,
         )
     except (InvalidInput, ConfigError) as error:
+        db.rollback()
         view = _thread(db, conversation_id)
         found = error.fields.get("findings")
         context = _thread_context(
@@ -438,6 +439,7 @@ def _reply_problem(error: GoodwillError) -> str:
 def change_status(
     request: Request,
     staff: PageStaff,
+    db: Db,
     state: State,
     conversation_id: int,
     to: Annotated[str, Form(max_length=20)] = "",
@@ -446,7 +448,7 @@ def change_status(
     if to not in STATUS_ACTIONS:
         raise InvalidInput("choose waiting, closed or open", field="to")
     status, message = STATUS_ACTIONS[to]
-    set_status(state.sessions, state.settings, conversation_id, status, now=state.now())
+    set_status(db, state.settings, conversation_id, status, now=state.now())
     log.info("conversation %s set %s by staff user %s", conversation_id, status, staff.id)
     request.session[FLASH_KEY] = message
     return RedirectResponse(f"/inbox/{conversation_id}", status_code=303)
@@ -649,17 +651,16 @@ def add_override(
             form={"person": person, "starts": starts, "ends": ends}, form_error=error.message
         )
         return render(request, "inbox_rota.html", context, status=422)
-    with state.sessions.begin() as session:  # committed before the redirect
-        row = RotaOverride(
-            person=chosen,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            created_by=staff.email,
-            created_at=now,
-        )
-        session.add(row)
-        session.flush()
-        row_id = row.id
+    row = RotaOverride(
+        person=chosen,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=staff.email,
+        created_at=now,
+    )
+    db.add(row)
+    db.flush()
+    row_id = row.id
     log.info("rota override %s added by staff user %s", row_id, staff.id)
     local = _local(state)
     request.session[FLASH_KEY] = (
@@ -669,13 +670,12 @@ def add_override(
 
 
 @router.post("/inbox/rota/{override_id:id}/delete")
-def delete_override(request: Request, staff: PageStaff, state: State, override_id: int) -> Response:
+def delete_override(request: Request, staff: PageStaff, db: Db, override_id: int) -> Response:
     check_owner(staff, "change the on-call rota")
-    with state.sessions.begin() as session:
-        row = session.get(RotaOverride, override_id)
-        if row is None:
-            raise NotFound(f"there is no rota override {override_id}", override=override_id)
-        session.delete(row)
+    row = db.get(RotaOverride, override_id)
+    if row is None:
+        raise NotFound(f"there is no rota override {override_id}", override=override_id)
+    db.delete(row)
     log.info("rota override %s removed by staff user %s", override_id, staff.id)
     request.session[FLASH_KEY] = "Override removed: the rota decides again."
     return RedirectResponse("/inbox/rota", status_code=303)

@@ -5,8 +5,8 @@ nothing), so the tier, the reasons and the options are in front of them before t
 anything; opening stores the assessment as it was shown. One incident's page walks the team
 through the steps: listen, restate in our own words and record the client's confirmation, own
 it, offer options, resolve with the option chosen, follow up (the engine's follow-up). Every
-write goes through ``goodwill.actions.incidents`` in its own transaction, committed before the
-redirect, so the page that follows shows it.
+write goes through ``goodwill.actions.incidents`` in the request's transaction, committed before
+the redirect, so the page that follows shows it.
 
 Choosing an option that needs the owner's authority is the owner's; anyone may take the steps.
 """
@@ -347,7 +347,7 @@ def open_incident(
                 "name the client (the id used in your files, or their email)", field="client"
             )
         incident_id = actions.open_incident(
-            state.sessions,
+            db,
             state.settings,
             client_ref=form.client,
             **form.facts(),
@@ -356,6 +356,7 @@ def open_incident(
             now=state.now(),
         )
     except (InvalidInput, NotFound) as error:
+        db.rollback()
         context = _form_context(db, state, form.typed, error=_sentence(error.message))
         return render(request, "incident_new.html", context, status=422)
     log.info("incident %s opened on the dashboard by staff user %s", incident_id, staff.id)
@@ -428,7 +429,7 @@ def _after(
     try:
         act()
     except (InvalidInput, Conflict) as error:
-        db.expire_all()
+        db.rollback()  # nothing of a refused action stays
         context = _incident_context(db, state, get_incident(db, incident_id), staff)
         context["form_error"] = _sentence(error.message)
         return render(
@@ -456,7 +457,7 @@ def take_step(
         staff,
         incident_id,
         lambda: actions.record_step(
-            state.sessions, incident_id, step, by=staff.email, note=note or None, now=state.now()
+            db, incident_id, step, by=staff.email, note=note or None, now=state.now()
         ),
         f"{STEP_WORDS.get(step, step).split(',')[0]}: done.",
     )
@@ -471,9 +472,7 @@ def confirm(request: Request, staff: PageStaff, db: Db, state: State, incident_i
         state,
         staff,
         incident_id,
-        lambda: actions.confirm_restatement(
-            state.sessions, incident_id, by=staff.email, now=state.now()
-        ),
+        lambda: actions.confirm_restatement(db, incident_id, by=staff.email, now=state.now()),
         "The client's confirmation is recorded.",
     )
 
@@ -502,7 +501,7 @@ def resolve(
                 field="option",
             )
         actions.resolve(
-            state.sessions,
+            db,
             state.settings,
             incident_id,
             outcome=outcome,
@@ -539,7 +538,7 @@ def close(
         staff,
         incident_id,
         lambda: actions.close(
-            state.sessions, incident_id, reason=reason or None, by=staff.email, now=state.now()
+            db, incident_id, reason=reason or None, by=staff.email, now=state.now()
         ),
         "Closed.",
     )
