@@ -309,3 +309,29 @@ def test_permuting_the_purchases_gives_the_same_rhythms(rows, random, by_group) 
     np.testing.assert_array_equal(first.threshold, second.threshold)
     np.testing.assert_allclose(first.mean_value, second.mean_value, rtol=1e-12)
     assert first.priors == second.priors
+
+
+def test_one_clients_rhythm_with_the_populations_priors_is_their_rhythm_among_everyone() -> None:
+    rng = np.random.default_rng(7)
+    clients, days = [], []
+    for client in range(40):
+        gap = int(rng.integers(7, 60))
+        start = np.datetime64("2024-01-01") + int(rng.integers(0, 30))
+        for n in range(int(rng.integers(2, 12))):
+            clients.append(client)
+            days.append(start + n * gap + int(rng.integers(-3, 4)))
+    everyone = learn(clients, days)
+    regulars = [int(c) for c in everyone.client]
+    assert len(regulars) > 20
+    for client in regulars[::7]:
+        mine = [i for i, c in enumerate(clients) if c == client]
+        alone = learn([clients[i] for i in mine], [days[i] for i in mine], priors=everyone.priors)
+        row = int(np.flatnonzero(everyone.client == client)[0])
+        assert alone.usual_interval[0] == pytest.approx(everyone.usual_interval[row], rel=1e-12)
+        assert alone.due_by[0] == everyone.due_by[row]
+
+
+def test_given_priors_do_not_apply_to_rhythms_by_category() -> None:
+    everyone = learn([1, 1, 1], ["2024-01-01", "2024-02-01", "2024-03-01"])
+    with pytest.raises(ValueError, match="exactly one prior"):
+        learn([1, 1], ["2024-01-01", "2024-02-01"], groups=["a", "a"], priors=everyone.priors)

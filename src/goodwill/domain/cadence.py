@@ -149,6 +149,7 @@ def learn(
     *,
     settings: CadenceSettings = CadenceSettings(),
     groups: ArrayLike | None = None,
+    priors: tuple[Prior, ...] | None = None,
 ) -> Rhythms:
     """Each client's (or client and category's) rhythm from purchases (client, day[, amount]).
 
@@ -156,7 +157,13 @@ def learn(
     integer days since 1970-01-01. ``groups``, one category code per purchase, gives a rhythm per
     (client, category) pair, each shrunk toward its own category's prior. Rows come out sorted by
     client (then category); the input order does not matter.
+
+    ``priors`` (from an earlier ``learn`` over everyone, without categories) shrinks toward a
+    population learned before: one client's rhythm then needs only that client's purchases, and
+    equals what ``learn`` over everyone gives for them.
     """
+    if priors is not None and (groups is not None or len(priors) != 1):
+        raise ValueError("given priors apply to rhythms without categories: exactly one prior")
     ids, day, money, cats = _columns(clients, days, amounts, groups)
     if ids.size == 0:
         return _no_rhythms(ids, cats)
@@ -210,7 +217,8 @@ def learn(
 
     code = units if unit_code is None else unit_code[units]  # client * n_groups + category
     group_of_unit = code % n_groups
-    priors = _fit_priors(group_of_unit, n_groups, group_labels, k_float, ybar, squares)
+    if priors is None:
+        priors = _fit_priors(group_of_unit, n_groups, group_labels, k_float, ybar, squares)
     m0 = np.array([p.mean for p in priors])[group_of_unit]
     kappa0 = np.array([p.kappa for p in priors])[group_of_unit]
     a0 = np.array([p.shape for p in priors])[group_of_unit]

@@ -27,9 +27,14 @@ class PurchaseHistory:
 
 
 def purchase_history(
-    session: Session, settings: Settings, *, by_category: bool = False
+    session: Session,
+    settings: Settings,
+    *,
+    by_category: bool = False,
+    client_id: int | None = None,
 ) -> PurchaseHistory:
-    """Every order (or every categorised order line) as parallel arrays, read in one query."""
+    """Every order (or every categorised order line) as parallel arrays, read in one query;
+    ``client_id`` reads only that client's."""
     currency = figures_currency(session, settings)
     query: Any
     if by_category:
@@ -46,6 +51,8 @@ def purchase_history(
         )
     else:
         query = select(Order.client_id, Order.occurred_at, Order.amount_minor, Order.currency)
+    if client_id is not None:
+        query = query.where(Order.client_id == client_id)
     rows = session.execute(query).all()
     zone = settings.zone
     clients = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

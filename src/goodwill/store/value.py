@@ -14,18 +14,18 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.btyd import gammagamma
 from goodwill.domain.btyd.clv import count_model, lifetime_value
 from goodwill.domain.btyd.summary import Summary, summarize
-from goodwill.domain.cadence import learn
+from goodwill.domain.cadence import Prior, learn
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.cadence import cadence_settings
 from goodwill.store.history import purchase_history
-from goodwill.store.models import ModelFit
+from goodwill.store.models import ModelFit, Order
 
 log = logging.getLogger(__name__)
 PERIOD = "week"
@@ -121,12 +121,16 @@ def client_value(
 ) -> ClientValue:
     """Rhythm, P(alive), expected purchases and CLV of one client (None where unknown, and
     ``missing`` says why: a client whose first purchase is today has no model figures yet)."""
-    history = purchase_history(session, settings)
+    history = purchase_history(session, settings, client_id=client_id)
     mine = history.client == client_id
     rhythm_days = expected = overdue_days = None
     if mine.any():
         rhythms = learn(
-            history.client, history.day, history.amount, settings=cadence_settings(settings)
+            history.client,
+            history.day,
+            history.amount,
+            settings=cadence_settings(settings),
+            priors=population_priors(session, settings),
         )
         row = np.flatnonzero(rhythms.client == client_id)
         if row.size:
@@ -182,6 +186,37 @@ def client_value(
     )
 
 
+#: The business-wide rhythm prior last learned, per database: (what it was learned from, prior).
+_PRIORS: dict[str, tuple[tuple[Any, ...], tuple[Prior, ...]]] = {}
+
+
+def population_priors(session: Session, settings: Settings) -> tuple[Prior, ...] | None:
+    """The business-wide rhythm prior a client's rhythm is shrunk toward, learned from every
+    order and learned again only when the orders change (their count, newest id or latest
+    date), so a client page reads that client's orders alone."""
+    count, newest, latest = session.execute(
+        select(func.count(Order.id), func.max(Order.id), func.max(Order.occurred_at))
+    ).one()
+    where = str(session.get_bind().engine.url)
+    stamp = (
+        count,
+        newest,
+        latest,
+        settings.timezone,
+        settings.currency,
+        cadence_settings(settings),
+    )
+    known = _PRIORS.get(where)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    history = purchase_history(session, settings)
+    priors = learn(history.client, history.day, settings=cadence_settings(settings)).priors
+    if len(priors) != 1:  # no purchases at all: nothing to shrink toward yet
+        return None
+    _PRIORS[where] = (stamp, priors)
+    return priors
+
+
 def _missing(bought: bool, fitted: bool, summary: Summary | None) -> str | None:
     """Why the model figures cannot be had; None when they can."""
     if not bought:
@@ -193,4 +228,4 @@ def _missing(bought: bool, fitted: bool, summary: Summary | None) -> str | None:
     return None
 
 
-__all__ = ["ClientValue", "client_value", "refresh_fits"]
+__all__ = ["ClientValue", "client_value", "population_priors", "refresh_fits"]

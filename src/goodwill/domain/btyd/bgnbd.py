@@ -17,6 +17,7 @@ share the implementation here with a ``shift`` of 0 (BG/NBD) or 1 (MBG/NBD).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -156,6 +157,20 @@ def family_p_alive(
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _beta_rule(c: float, a: float) -> tuple[FloatArray, FloatArray]:
+    """Gauss-Jacobi nodes on (0, 1) and normalised weights for Beta(a, c); the same (a, c)
+    recurs for every period of a CLV sum, so the rule is built once (callers copy it)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        u, w = roots_jacobi(_JACOBI_NODES, c - 1.0, a - 1.0)
+        w = w / w.sum()
+    if np.all(np.isfinite(u)) and np.all(np.isfinite(w)):
+        return (1.0 + u) / 2.0, w
+    # a and b so large that the rule overflows: Beta(a, c) is then all but a point mass at its
+    # mean (its standard deviation is below 1/sqrt(a + c)), so use that point.
+    return np.full(_JACOBI_NODES, a / (a + c)), np.full(_JACOBI_NODES, 1.0 / _JACOBI_NODES)
+
+
 def beta_posterior_purchases(
     r: float,
     alpha: float,
@@ -180,15 +195,7 @@ def beta_posterior_purchases(
     nodes = np.empty((bs.size, _JACOBI_NODES))
     weights = np.empty((bs.size, _JACOBI_NODES))
     for i, c in enumerate(bs):
-        with np.errstate(over="ignore", invalid="ignore"):
-            u, w = roots_jacobi(_JACOBI_NODES, c - 1.0, a - 1.0)
-            w = w / w.sum()
-        if np.all(np.isfinite(u)) and np.all(np.isfinite(w)):
-            nodes[i], weights[i] = (1.0 + u) / 2.0, w
-        else:
-            # a and b so large that the rule overflows: Beta(a, c) is then all but a point mass
-            # at its mean (its standard deviation is below 1/sqrt(a + c)), so use that point.
-            nodes[i], weights[i] = a / (a + c), 1.0 / _JACOBI_NODES
+        nodes[i], weights[i] = _beta_rule(float(c), float(a))
     for start in range(0, x.size, _CHUNK):
         sl = slice(start, start + _CHUNK)
         p = nodes[inv[sl]]
