@@ -27,6 +27,9 @@ ENV_SECRET_KEY = "GOODWILL_SECRET_KEY"
 DIGEST_DEFAULTS: Mapping[str, Any] = {"enabled": False, "weekday": "monday", "hour": 8, "to": []}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
+#: Privacy's settings and their defaults (the `privacy` table).
+PRIVACY_DEFAULTS: Mapping[str, Any] = {"raw_mail_days": 0}
+
 #: Listening's settings and their defaults (the `feedback` table).
 FEEDBACK_DEFAULTS: Mapping[str, Any] = {
     "questions": None,
@@ -206,6 +209,13 @@ SPECS: tuple[SettingSpec, ...] = (
         "(addresses; default: the owner(s)). Sent once per ISO week; a worker that was down at "
         "the hour sends it later that week. Needs mail.from_address.",
     ),
+    SettingSpec(
+        "privacy",
+        dict(PRIVACY_DEFAULTS),
+        "Retention (docs/security.md): `raw_mail_days` is how many days raw mail as it arrived, "
+        "attachments and sent outbox mail are kept; older ones are deleted by each worker pass "
+        "and by `goodwill privacy purge` (the parsed messages stay). 0 keeps them for good.",
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -247,6 +257,7 @@ class Settings:
     business_name: str | None = None
     feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
     digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
+    privacy: Mapping[str, Any] = field(default_factory=lambda: dict(PRIVACY_DEFAULTS))
     config_path: Path | None = None
 
     @property
@@ -323,6 +334,7 @@ def load_settings(
         business_name=_optional_str(raw, "business_name", path),
         feedback=_feedback(raw.get("feedback", {}), path),
         digest=_digest(raw.get("digest", {}), path),
+        privacy=_privacy(raw.get("privacy", {}), path),
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
@@ -462,6 +474,21 @@ def _feedback(value: object, path: Path) -> dict[str, Any]:
             file=str(path),
             key="feedback.long_term_years",
         )
+    return out
+
+
+def _privacy(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = dict(PRIVACY_DEFAULTS)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(f"{path}: privacy takes {', '.join(out)}", file=str(path), key="privacy")
+    days = value.get("raw_mail_days", 0)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+        raise ConfigError(
+            f"{path}: privacy.raw_mail_days must be a whole number of days, 0 or more",
+            file=str(path),
+            key="privacy.raw_mail_days",
+        )
+    out["raw_mail_days"] = days
     return out
 
 

@@ -92,7 +92,7 @@ def worker(
 
     Example: goodwill worker --interval 30
     """
-    from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps
+    from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps, privacy_steps
 
     st = state(ctx)
     settings = st.settings
@@ -118,7 +118,11 @@ def worker(
 
     def plan(now: datetime) -> list[Step]:
         engines[:] = [EnginePass(store, settings, now=now, playbook=playbook, calendar=calendar)]
-        return [*engines[0].steps(), *mail_steps(store, settings, now=now)]
+        return [
+            *engines[0].steps(),
+            *mail_steps(store, settings, now=now),
+            *privacy_steps(store, settings, now=now),
+        ]
 
     def report(now: datetime, outcome: PassOutcome) -> None:
         err.print(
