@@ -76,6 +76,9 @@ class Erasure:
 
     client_id: int
     counts: dict[str, int]
+    #: False when a reader kept the old pages from leaving the WAL: run it again later
+    #: (``compact``) to be sure no copy remains.
+    compacted: bool = True
 
 
 def _count(result: object) -> int:
@@ -219,24 +222,26 @@ def erase_client(
         if sqlite:
             connection.exec_driver_sql("PRAGMA secure_delete=OFF")
             connection.commit()
-    compact(engine)
-    return erasure
+    return Erasure(erasure.client_id, erasure.counts, compacted=compact(engine))
 
 
-def compact(engine: Engine) -> None:
+def compact(engine: Engine) -> bool:
     """Leave no freed page with old bytes: rebuild the file and empty the WAL (SQLite), or vacuum
-    the tables an erasure touches (PostgreSQL)."""
+    the tables an erasure touches (PostgreSQL). False when a reader held the WAL open."""
     with engine.connect() as connection:
         raw = connection.execution_options(isolation_level="AUTOCOMMIT")
         if engine.dialect.name == "sqlite":
             raw.exec_driver_sql("PRAGMA secure_delete=ON")
             raw.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             raw.exec_driver_sql("VACUUM")
-            raw.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = raw.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
             raw.exec_driver_sql("PRAGMA secure_delete=OFF")
-        else:
-            for table in TOUCHED:
-                raw.exec_driver_sql(f"VACUUM {table}")
+            if busy:
+                log.warning("a reader kept the WAL from being emptied; compact again later")
+            return not busy
+        for table in TOUCHED:
+            raw.exec_driver_sql(f"VACUUM {table}")
+        return True
 
 
 @dataclass(frozen=True)
