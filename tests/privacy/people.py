@@ -71,7 +71,7 @@ def person(
         ClientFact(client_id=cid, kind="note", text=note + key, recorded_at=old, source="staff")
     )
     event = Event(
-        type="order.placed",
+        type="client.contacted",
         client_id=cid,
         occurred_at=old,
         recorded_at=old,
@@ -82,7 +82,7 @@ def person(
     )
     session.add(event)
     order = Order(
-        external_id=f"O-{key}", client_id=cid, occurred_at=old, currency="EUR", amount_minor=12345
+        external_id=f"O-{key}", client_id=cid, occurred_at=old, currency="USD", amount_minor=12345
     )
     session.add(order)
     session.flush()
@@ -93,14 +93,14 @@ def person(
     invoice = Invoice(
         external_id=f"I-{key}",
         client_id=cid,
-        currency="EUR",
+        currency="USD",
         amount_minor=12345,
         issued_on=date(2025, 1, 1),
     )
     session.add(invoice)
     session.flush()
     session.add(
-        Payment(invoice_id=invoice.id, amount_minor=12345, currency="EUR", paid_on=date(2025, 1, 5))
+        Payment(invoice_id=invoice.id, amount_minor=12345, currency="USD", paid_on=date(2025, 1, 5))
     )
     followup = FollowUp(
         key=f"fu/{key}",
@@ -182,7 +182,7 @@ def person(
     incident = Incident(
         client_id=cid,
         what=f"Sent {name}'s parcel to {town}",
-        currency="EUR",
+        currency="USD",
         ours=True,
         cause="wrong address",
         tier=2,

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
-_REVISION = re.compile(r"^([0-9a-f]{6,40})\s*$", re.MULTILINE)
+_REVISION = re.compile(r"^\s*([0-9A-Za-z_]{1,64})\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
