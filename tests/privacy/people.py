@@ -20,6 +20,7 @@ from goodwill.store.models import (
     FeedbackTheme,
     FollowUp,
     FollowUpEvent,
+    ImportRun,
     InboundMail,
     Incident,
     IncidentStep,
@@ -227,6 +228,28 @@ def person(
     session.add(answer)
     session.flush()
     session.add(FeedbackTheme(answer_id=answer.id, theme="people", matches=[{"phrase": name}]))
+    # Mail from them that could not be filed, and an import run's preview of their row.
+    session.add(
+        InboundMail(
+            message_id=f"<failed{key}@example.org>",
+            source="smtp",
+            received_at=old,
+            sha256="1" * 64,
+            raw=f"From: <{email.upper()}>\r\n\r\nbroken".encode(),
+            status="failed",
+            error="no date",
+        )
+    )
+    session.add(
+        ImportRun(
+            kind="purchases",
+            file_name=f"orders-{key}.csv",
+            sha256="2" * 64,
+            started_at=old,
+            user="cli",
+            summary={"preview": {"clients": [{"name": name, "email": email, "city": "x"}]}},
+        )
+    )
     record(
         session,
         Actor.user(1, "owner@example.com"),

@@ -1,13 +1,14 @@
 """Erasing one person (GDPR article 17), and purging raw mail past its retention.
 
 An erasure removes who the client is and what was said: their name (the row keeps
-"Erased client #ID"), emails, phones, hometown, birthday, tags and contact window; their contacts,
-facts and feedback answers; their conversations with every message, attachment and raw message
-and the outbox mail of those conversations or addressed to them; event payloads; follow-up
-titles and outcomes; incident texts and step notes. What the business must keep for its books
-stays without the person: orders, their lines and refunds, invoices and payments, with amounts and
-dates. The audit log keeps that the erasure happened (``client.erased``, who, when, why) and
-forgets what its earlier entries about the client held.
+"Erased client #ID"), emails, phones, hometown, birthday, tags and contact window; their
+contacts, facts and feedback answers; their conversations with every message, attachment and raw
+message; raw mail naming their addresses that was never filed; what import runs kept of their
+rows (a preview, problems); the outbox mail of those conversations or addressed to them; event
+payloads; follow-up titles and outcomes; incident texts and step notes. What the business must
+keep for its books stays without the person: orders, their lines and refunds, invoices and
+payments, with amounts and dates. The audit log keeps that the erasure happened
+(``client.erased``, who, when, why) and forgets what its earlier entries about the client held.
 
 On SQLite the deletes run with ``secure_delete`` on, then the WAL is checkpointed and truncated
 and the file rebuilt (VACUUM), so no byte of what was erased stays in the file or its WAL. On
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +38,7 @@ from goodwill.store.models import (
     Event,
     FeedbackAnswer,
     FollowUp,
+    ImportRun,
     InboundMail,
     Incident,
     IncidentStep,
@@ -63,6 +66,7 @@ TOUCHED = (
     "feedback_answers",
     "feedback_themes",
     "audit_log",
+    "imports",
 )
 
 
@@ -85,6 +89,54 @@ def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def unfiled_mail_about(session: Session, addresses: set[str]) -> list[int]:
+    """Raw mail no message was filed from (failed, not yet read, own replies) that names one of
+    ``addresses``: it belongs to no conversation, so it is found by its bytes."""
+    if not addresses:
+        return []
+    filed = select(Message.inbound_id).where(Message.inbound_id.is_not(None))
+    found = []
+    for mail_id, raw in session.execute(
+        select(InboundMail.id, InboundMail.raw).where(InboundMail.id.not_in(filed))
+    ):
+        text = bytes(raw).lower()
+        if any(a.encode() in text for a in addresses):
+            found.append(int(mail_id))
+    return found
+
+
+def _identifiers(session: Session, client: Client, addresses: set[str]) -> set[str]:
+    """What names the person in free text: names, addresses and phones (lower case)."""
+    values = {client.name, client.phone, *addresses}
+    for name, phone in session.execute(
+        select(Contact.name, Contact.phone).where(Contact.client_id == client.id)
+    ):
+        values |= {name, phone}
+    return {v.strip().lower() for v in values if v and len(v.strip()) >= 3}
+
+
+def _scrubbed(value: Any, identifiers: set[str]) -> Any:
+    if isinstance(value, str):
+        lowered = value.lower()
+        return ERASED_TEXT if any(i in lowered for i in identifiers) else value
+    if isinstance(value, list):
+        return [_scrubbed(v, identifiers) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, identifiers) for k, v in value.items()}
+    return value
+
+
+def _scrub_import_summaries(session: Session, identifiers: set[str]) -> int:
+    """Import runs keep a preview of rows and the problems found: blank what names the person."""
+    changed = 0
+    for run in session.scalars(select(ImportRun)):
+        summary = _scrubbed(run.summary or {}, identifiers)
+        if summary != (run.summary or {}):
+            run.summary = summary
+            changed += 1
+    return changed
+
+
 def erase_rows(
     session: Session, client_id: int, *, actor: Actor, reason: str, now: datetime
 ) -> Erasure:
@@ -102,7 +154,14 @@ def erase_rows(
         for e in session.scalars(select(Contact.email).where(Contact.client_id == client_id))
         if e
     }
+    identifiers = _identifiers(session, client, addresses)
     counts: dict[str, int] = {}
+    counts["unfiled_mail"] = 0
+    for mail_id in unfiled_mail_about(session, addresses):
+        counts["unfiled_mail"] += _count(
+            session.execute(delete(InboundMail).where(InboundMail.id == mail_id))
+        )
+    counts["import_summaries"] = _scrub_import_summaries(session, identifiers)
     conversations = select(Conversation.id).where(Conversation.client_id == client_id)
     messages = select(Message.id).where(Message.conversation_id.in_(conversations))
     inbound = [
@@ -114,7 +173,8 @@ def erase_rows(
     counts["outbox"] = _count(session.execute(outbox))
     if addresses:
         # Mail to them that belongs to no conversation (a feedback question): recipients is JSON.
-        for row in session.execute(select(Outbox.id, Outbox.recipients)).all():
+        rows = session.execute(select(Outbox.id, Outbox.recipients).where(Outbox.kind == "email"))
+        for row in rows.all():
             if {str(r).lower() for r in row.recipients or []} & addresses:
                 session.execute(delete(Outbox).where(Outbox.id == row.id))
                 counts["outbox"] += 1

@@ -30,6 +30,7 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.money import format_money
 from goodwill.errors import NotFound
 from goodwill.store.audit import record
+from goodwill.store.erasure import unfiled_mail_about
 from goodwill.store.models import AuditEntry, Base, Client, InboundMail, Message
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,13 @@ def collect(session: Session, client_id: int, *, now: datetime) -> ClientExport:
         for row in export.tables.get(Message.__tablename__, [])
         if row["inbound_id"]
     }
+    addresses = {
+        str(row["email"]).lower()
+        for table in ("clients", "contacts")
+        for row in export.tables.get(table, [])
+        if row.get("email")
+    }
+    inbound |= set(unfiled_mail_about(session, addresses))
     export.tables[InboundMail.__tablename__] = [
         dict(row)
         for row in session.execute(
