@@ -46,3 +46,25 @@ def test_export_erase_audit_backup_and_restore_from_the_command_line(tmp_path: P
     junk.write_text("not a backup")
     bad = goodwill("restore", str(junk), "--yes", db=db)
     assert bad.returncode == 2 and "not a goodwill backup" in bad.stderr
+
+
+def test_the_audit_table_prints_what_people_typed_as_text_not_markup(tmp_path: Path) -> None:
+    from goodwill.domain.audit import Actor
+    from goodwill.store.audit import record
+
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    store = open_store(db)
+    with store.begin() as session:
+        record(
+            session,
+            Actor.anonymous("[bold red]mallory[/]\x1b[2J", address="10.0.0.9"),
+            "login.failed",
+            at=NOW,
+            detail="[link=http://evil]click[/link]",
+        )
+    store.kw["bind"].dispose()
+    result = goodwill("audit", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "[bold red]mallory[/]" in result.stdout
+    assert "[link=http://evil]click[/link]" in result.stdout
+    assert "\x1b[2J" not in result.stdout

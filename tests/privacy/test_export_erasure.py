@@ -185,3 +185,21 @@ def test_retention_purges_old_raw_mail_and_attachments_and_keeps_the_conversatio
         assert session.scalars(select(InboundMail)).all() == []
         assert session.scalars(select(Attachment)).all() == []
         assert len(session.scalars(select(Message)).all()) == 2
+
+
+def test_a_worker_pass_purges_raw_mail_past_the_retention_setting(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    import dataclasses
+
+    from goodwill.engine.worker import privacy_steps, run_pass
+
+    _two_people(store)
+    assert privacy_steps(store, settings, now=NOW) == []  # the default, 0, keeps mail
+    keeping = dataclasses.replace(settings, privacy={"raw_mail_days": 30})
+    steps = privacy_steps(store, keeping, now=NOW)
+    assert [s.name for s in steps] == ["privacy: retention"]
+    outcome = run_pass(store, steps, as_of=NOW, clock=lambda: NOW, sleep=lambda _s: None)
+    assert outcome.counts["privacy: retention"]["raw_mail"] == 4
+    with store() as session:
+        assert session.scalars(select(InboundMail)).all() == []
