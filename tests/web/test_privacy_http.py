@@ -64,6 +64,7 @@ def test_the_owner_erases_from_the_client_page_and_sees_it_in_the_audit_log(
     cid = _zoltana(seeded)
     page = logged_in.get(f"/clients/%23{cid}")
     assert "Changes by staff" in page.text and "Erase client" in page.text
+    assert f'href="/audit?client=%23{cid}"' in page.text
     token = csrf_from(page.text)
     exported = logged_in.post(f"/clients/%23{cid}/export", data={"csrf_token": token})
     assert exported.status_code == 200 and exported.content[:2] == b"PK"
