@@ -42,6 +42,10 @@ def test_export_erase_audit_backup_and_restore_from_the_command_line(tmp_path: P
     assert restored.returncode == 0, restored.stderr
     shown = goodwill("client", "show", f"#{cid}", "--json", db=db)
     assert NAME in shown.stdout
+    kept = goodwill("privacy", "purge", db=db)
+    assert kept.returncode == 0 and "nothing purged" in kept.stdout
+    purged = goodwill("privacy", "purge", "--days", "30", db=db)
+    assert purged.returncode == 0 and "2 raw messages, 1 attachments" in purged.stdout
     junk = tmp_path / "junk.db"
     junk.write_text("not a backup")
     bad = goodwill("restore", str(junk), "--yes", db=db)

@@ -203,3 +203,19 @@ def test_a_worker_pass_purges_raw_mail_past_the_retention_setting(
     assert outcome.counts["privacy: retention"]["raw_mail"] == 4
     with store() as session:
         assert session.scalars(select(InboundMail)).all() == []
+
+
+@pytest.mark.parametrize("value", ["-1", "true", '"30"', "{ days = 3 }"])
+def test_a_wrong_retention_setting_names_the_file_and_the_key(tmp_path: Path, value: str) -> None:
+    from goodwill.errors import ConfigError
+    from goodwill.settings import load_settings
+
+    config = tmp_path / "goodwill.toml"
+    config.write_text(
+        f"[privacy]\nraw_mail_days = {value}\n" if "{" not in value else f"privacy = {value}\n"
+    )
+    with pytest.raises(ConfigError, match=f"{config}: privacy") as raised:
+        load_settings(config_path=config, environ={})
+    assert raised.value.fields["key"] in ("privacy", "privacy.raw_mail_days")
+    config.write_text("[privacy]\nraw_mail_days = 90\n")
+    assert load_settings(config_path=config, environ={}).privacy == {"raw_mail_days": 90}
