@@ -50,6 +50,9 @@ SERVER_DEFAULTS: Mapping[str, int | float] = {
     "max_concurrent": 32,
 }
 
+#: Privacy's settings and their defaults (the `privacy` table).
+PRIVACY_DEFAULTS: Mapping[str, Any] = {"raw_mail_days": 0}
+
 #: Listening's settings and their defaults (the `feedback` table).
 FEEDBACK_DEFAULTS: Mapping[str, Any] = {
     "questions": None,
@@ -257,6 +260,13 @@ SPECS: tuple[SettingSpec, ...] = (
         "`max_concurrent` requests in progress per process, beyond which a request gets 503 with "
         "Retry-After at once (/healthz always answers).",
     ),
+    SettingSpec(
+        "privacy",
+        dict(PRIVACY_DEFAULTS),
+        "Retention (docs/security.md): `raw_mail_days` is how many days raw mail as it arrived, "
+        "attachments and sent outbox mail are kept; older ones are deleted by each worker pass "
+        "and by `goodwill privacy purge` (the parsed messages stay). 0 keeps them for good.",
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -301,6 +311,7 @@ class Settings:
     feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
     digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
     server: Mapping[str, Any] = field(default_factory=lambda: dict(SERVER_DEFAULTS))
+    privacy: Mapping[str, Any] = field(default_factory=lambda: dict(PRIVACY_DEFAULTS))
     config_path: Path | None = None
 
     @property
@@ -380,6 +391,7 @@ def load_settings(
         feedback=_feedback(raw.get("feedback", {}), path),
         digest=_digest(raw.get("digest", {}), path),
         server=_server(raw.get("server", {}), path),
+        privacy=_privacy(raw.get("privacy", {}), path),
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
@@ -538,6 +550,21 @@ def _feedback(value: object, path: Path) -> dict[str, Any]:
             file=str(path),
             key="feedback.long_term_years",
         )
+    return out
+
+
+def _privacy(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = dict(PRIVACY_DEFAULTS)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(f"{path}: privacy takes {', '.join(out)}", file=str(path), key="privacy")
+    days = value.get("raw_mail_days", 0)
+    if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+        raise ConfigError(
+            f"{path}: privacy.raw_mail_days must be a whole number of days, 0 or more",
+            file=str(path),
+            key="privacy.raw_mail_days",
+        )
+    out["raw_mail_days"] = days
     return out
 
 

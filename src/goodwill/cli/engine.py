@@ -96,7 +96,7 @@ def worker(
     """
     from goodwill.engine.configuration import calendar_for, playbook_for
     from goodwill.engine.passes import EnginePass
-    from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps
+    from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps, privacy_steps
 
     st = state(ctx)
     settings = st.settings
@@ -122,7 +122,11 @@ def worker(
 
     def plan(now: datetime) -> list[Step]:
         engines[:] = [EnginePass(store, settings, now=now, playbook=playbook, calendar=calendar)]
-        return [*engines[0].steps(), *mail_steps(store, settings, now=now)]
+        return [
+            *engines[0].steps(),
+            *mail_steps(store, settings, now=now),
+            *privacy_steps(store, settings, now=now),
+        ]
 
     def report(now: datetime, outcome: PassOutcome) -> None:
         err.print(

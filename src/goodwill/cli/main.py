@@ -13,6 +13,8 @@ import typer
 
 from goodwill import __version__
 from goodwill.cli import (
+    audit,
+    backup,
     cadence,
     calendar,
     clients,
@@ -27,6 +29,7 @@ from goodwill.cli import (
     insights,
     mail,
     playbook,
+    privacy,
     reply,
     serve,
     sla,
@@ -61,6 +64,9 @@ inbox.register(app)
 engine.register(app)
 serve.register(app)
 mail.register(app)
+privacy.register(app)
+backup.register(app)
+audit.register(app)
 
 EXIT_CODES = {"invalid": 2, "config": 2, "not_found": 3, "conflict": 4, "not_allowed": 5}
 

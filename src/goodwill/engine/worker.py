@@ -269,3 +269,14 @@ def mail_steps(store: sessionmaker[Session], settings: Settings, *, now: datetim
     if mail.get("smtp_host") or settings.webhooks:
         steps.append(Step("mail: outbox", lambda: deliver_due(store, settings, now=now).as_dict()))
     return steps
+
+
+def privacy_steps(store: sessionmaker[Session], settings: Settings, *, now: datetime) -> list[Step]:
+    """The retention duty of a pass: raw mail, attachments and sent outbox mail older than
+    ``privacy.raw_mail_days`` go (no step when it is 0, the default: keep)."""
+    from goodwill.store.erasure import purge_old_mail
+
+    days = int(settings.privacy.get("raw_mail_days", 0))
+    if days <= 0:
+        return []
+    return [Step("privacy: retention", lambda: purge_old_mail(store, days=days, now=now).as_dict())]

@@ -22,6 +22,7 @@ from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
 from goodwill.web.api import incidents as api_incidents
+from goodwill.web.api import privacy as api_privacy
 from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
@@ -30,6 +31,7 @@ from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
+from goodwill.web.pages import privacy as privacy_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
 
@@ -111,7 +113,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(incident_pages.router)
     app.include_router(insight_pages.router)
     app.include_router(feedback_pages.router)
+    app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_pages.router)
+    app.include_router(api_privacy.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)

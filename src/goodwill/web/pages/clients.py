@@ -15,6 +15,7 @@ from goodwill.web.auth import PageStaff
 from goodwill.web.followup_words import event_words
 from goodwill.web.pages.feedback import client_feedback
 from goodwill.web.pages.followups import pop_flash, row_context
+from goodwill.web.pages.privacy import client_privacy
 from goodwill.web.rendering import client_url, render
 from goodwill.web.state import Db, State
 from goodwill.web.value_words import value_panel
@@ -128,6 +129,7 @@ def client_page(
             "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
             "event_label": _event_label,
             **client_feedback(db, state, client.id),
+            **client_privacy(db, staff, client.id),
             "incidents": list_incidents(db, client_id=client.id, limit=20),
         },
     )
