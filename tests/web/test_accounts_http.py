@@ -283,3 +283,25 @@ def test_the_owner_deactivates_over_the_api_and_staff_may_not(
     done = client.post(f"/api/v1/users/{sam['id']}/deactivate", headers=owner)
     assert done.status_code == 200 and done.json()["active"] is False
     assert client.post(f"/api/v1/users/{sam['id']}/activate", headers=owner).json()["active"]
+
+
+def test_when_every_hashing_slot_is_busy_a_login_gets_503_not_more_memory(
+    app_settings: Settings,
+    seeded: sessionmaker[Session],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from goodwill.store import staff
+
+    monkeypatch.setattr(staff, "HASHING_WAIT_SECONDS", 0.05)
+    one_slot = {**app_settings.accounts, "hashing_slots": 1}
+    app = create_app(dataclasses.replace(app_settings, accounts=one_slot), clock=clock)
+    gate = staff._gate(1)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as http:
+        assert gate.acquire(timeout=1)  # another login is hashing
+        try:
+            busy = log_in(http)
+        finally:
+            gate.release()
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+        assert log_in(http).status_code == 303

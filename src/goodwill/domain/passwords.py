@@ -1,8 +1,9 @@
 """What makes a password acceptable: length and not being a common one, no composition rules.
 
 The shipped list (defaults/common-passwords.txt) holds passwords seen most in breaches; a run of
-digits or keyboard letters and a single repeated character are refused by rule, so the list
-need not spell out every one of them.
+digits or keyboard letters (wrapping around: ``1234567890``), a single repeated character and a
+listed word with digits or symbols added at the end (``iloveyou12``) are refused by rule, so the
+list need not spell out every one of them.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ def password_problem(password: str, *, min_length: int) -> str | None:
     folded = password.lower()
     if len(set(folded)) == 1:
         return "a password cannot be one character repeated"
-    if any(folded in run for run in _RUNS):
+    if any(folded in run * (len(folded) // len(run) + 2) for run in _RUNS):
         return "a password cannot be a straight run of digits or keyboard letters"
-    if folded in common_passwords() or folded.strip() in common_passwords():
+    common = common_passwords()
+    # "iloveyou12" and "dragon!" are the common word with a usual ending: refused like the word.
+    base = folded.strip().rstrip("0123456789!?.@#$%&*_- ")
+    if folded in common or folded.strip() in common or base in common:
         return "that password is one of the most common ones; choose another"
     return None

@@ -139,9 +139,13 @@ class Lockout:
     until: datetime
 
 
+#: Behind a reverse proxy every request comes from it: counting its address would lock everyone.
+_LOOPBACK = ("127.", "::1", "localhost")
+
+
 def _keys(email: str, address: str | None) -> list[tuple[str, str]]:
     keys = [("account", "account:" + email.strip().lower()[:320])]
-    if address:
+    if address and not address.startswith(_LOOPBACK):
         keys.append(("address", "address:" + address[:64]))
     return keys
 

@@ -33,6 +33,7 @@ from goodwill.store.audit import record
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import authenticate
 from goodwill.web.auth import Staff, address_of, log_in, log_out, safe_next, session_staff
+from goodwill.web.pages.followups import pop_flash
 from goodwill.web.rendering import render
 from goodwill.web.state import Db, State, WebState
 
@@ -49,11 +50,18 @@ def login_form(
     target = safe_next(next)
     if staff is not None:
         return RedirectResponse(target, status_code=303)
-    return render(request, "login.html", _form(target, ""))
+    return render(request, "login.html", _form(target, "", page_flash=pop_flash(request)))
 
 
 def _form(target: str, email: str, **extra: object) -> dict[str, object]:
-    return {"next": target, "email": email, "failed": False, "throttled": None, **extra}
+    return {
+        "next": target,
+        "email": email,
+        "failed": False,
+        "throttled": None,
+        "page_flash": None,
+        **extra,
+    }
 
 
 @router.post("/login")
