@@ -305,3 +305,16 @@ def test_when_every_hashing_slot_is_busy_a_login_gets_503_not_more_memory(
             gate.release()
         assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
         assert log_in(http).status_code == 303
+
+
+def test_asking_for_reset_links_again_and_again_mails_at_most_three(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    token = csrf_from(client.get("/reset").text)
+    answers = {
+        client.post("/reset", data={"csrf_token": token, "email": "sam@example.com"}).text
+        for _ in range(5)
+    }
+    assert len(answers) == 1
+    with seeded() as session:
+        assert len(list(session.execute(select(Outbox.id)).scalars())) == 3

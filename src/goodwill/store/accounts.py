@@ -265,6 +265,19 @@ def reset_link(session: Session, user: StaffUser, *, now: datetime, by: int | No
     )
 
 
+def open_resets(session: Session, user_id: int, *, now: datetime) -> int:
+    """How many unused, unexpired reset links the user has (to stop mail-bombing by /reset)."""
+    rows = session.execute(
+        select(AccountLink.id).where(
+            AccountLink.user_id == user_id,
+            AccountLink.purpose == "reset",
+            AccountLink.used_at.is_(None),
+            AccountLink.expires_at > now,
+        )
+    ).all()
+    return len(rows)
+
+
 def open_link(session: Session, token: str, purpose: str, *, now: datetime) -> AccountLink:
     """The unused, unexpired link for this token (NotFound otherwise, one message for all)."""
     row = session.execute(

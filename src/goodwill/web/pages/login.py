@@ -25,6 +25,7 @@ from goodwill.store.accounts import (
     check_throttle,
     clear_failures,
     open_link,
+    open_resets,
     record_failure,
     reset_link,
     use_reset,
@@ -168,6 +169,9 @@ def logout(request: Request, db: Db, state: State) -> Response:
 
 # --- a forgotten password ---------------------------------------------------------------------
 
+#: At most this many live reset links a user: more requests are answered alike and mail nothing.
+MAX_OPEN_RESETS = 3
+
 _SENT = (
     "If that address belongs to an active account, a link to choose a new password is on its "
     "way; it works once, within an hour."
@@ -188,7 +192,7 @@ def reset_request(
     user = db.execute(
         select(StaffUser).where(StaffUser.email == email.strip().lower())
     ).scalar_one_or_none()
-    if user is not None and user.active:
+    if user is not None and user.active and open_resets(db, user.id, now=now) < MAX_OPEN_RESETS:
         token = reset_link(db, user, now=now, by=None)
         base = state.settings.public_url or str(request.base_url).rstrip("/")
         queue_account_mail(
