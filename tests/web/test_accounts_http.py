@@ -318,3 +318,15 @@ def test_asking_for_reset_links_again_and_again_mails_at_most_three(
     assert len(answers) == 1
     with seeded() as session:
         assert len(list(session.execute(select(Outbox.id)).scalars())) == 3
+
+
+def test_expired_sessions_are_purged_at_the_next_login(
+    client: TestClient, clock: Clock, seeded: sessionmaker[Session]
+) -> None:
+    log_in(client, "sam@example.com")
+    clock.now += timedelta(hours=3)
+    log_in(fresh(client))
+    with seeded() as session:
+        owners = session.execute(select(WebSession.user_id)).scalars().all()
+        sam = session.execute(select(StaffUser.id).where(StaffUser.email == "sam@example.com"))
+        assert sam.scalar_one() not in owners and len(owners) == 1

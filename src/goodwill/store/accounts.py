@@ -89,6 +89,23 @@ def live_session(
     return row
 
 
+def purge_expired(session: Session, *, now: datetime, accounts: Mapping[str, Any]) -> int:
+    """Delete every session past its idle timeout or lifetime, and failure counts a day old
+    with no lockout running (called at each login, so neither table grows without bound)."""
+    idle = now - timedelta(minutes=int(accounts["session_idle_minutes"]))
+    born = now - timedelta(days=int(accounts["session_days"]))
+    gone = session.execute(
+        delete(WebSession).where((WebSession.last_seen_at < idle) | (WebSession.created_at < born))
+    )
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.last_failed_at < now - timedelta(days=1),
+            (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now),
+        )
+    )
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
 def close_session(session: Session, secret: str) -> WebSession | None:
     """Delete the session this cookie names (logout); the row deleted, or None."""
     row = session.execute(

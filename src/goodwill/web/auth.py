@@ -21,7 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goodwill.domain.audit import Actor
 from goodwill.errors import NotAllowed
-from goodwill.store.accounts import close_session, live_session, open_session
+from goodwill.store.accounts import close_session, live_session, open_session, purge_expired
 from goodwill.store.audit import record
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import token_row
@@ -110,6 +110,7 @@ def log_in(request: Request, response: Response, db: Db, state: WebState, user: 
     request.session.clear()
     rotate(request)
     now = state.now()
+    purge_expired(db, now=now, accounts=state.settings.accounts)
     secret, row = open_session(
         db,
         user,
