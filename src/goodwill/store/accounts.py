@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from goodwill.errors import Conflict, InvalidInput, NotFound, Throttled
@@ -64,7 +64,7 @@ def live_session(
     session: Session, secret: str, *, now: datetime, accounts: Mapping[str, Any]
 ) -> WebSession | None:
     """The session this cookie names, if it is live: not idle too long, not too old, its user
-    active. A dead one is deleted. The last-seen time moves on (at most once a minute)."""
+    active. A dead one is deleted. The caller moves the last-seen time on (touch_session)."""
     if not secret:
         return None
     row = session.execute(
@@ -84,9 +84,13 @@ def live_session(
         session.delete(row)
         session.flush()
         return None
-    if now - row.last_seen_at >= timedelta(minutes=1):
-        row.last_seen_at = now
     return row
+
+
+def touch_session(session: Session, session_id: int, *, now: datetime) -> None:
+    """Move a session's last-seen time to ``now`` (callers do it at most once a minute, in a
+    transaction of its own so a request never holds a write lock just for being seen)."""
+    session.execute(update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now))
 
 
 def purge_expired(session: Session, *, now: datetime, accounts: Mapping[str, Any]) -> int:

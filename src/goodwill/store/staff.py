@@ -6,12 +6,12 @@ import hashlib
 import secrets
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from goodwill.domain.passwords import password_problem
@@ -181,18 +181,20 @@ def create_token(
 
 
 def token_row(session: Session, token: str, *, now: datetime | None = None) -> ApiToken | None:
-    """The live token row (user active, not expired), its last use set to ``now`` if given."""
+    """The live token row: its user active and, when ``now`` is given, not expired."""
     row = session.execute(
         select(ApiToken).where(ApiToken.token_hash == _digest(token))
     ).scalar_one_or_none()
     if row is None or not row.user.active:
         return None
-    if now is not None:
-        if row.expires_at is not None and row.expires_at <= now:
-            return None
-        if row.last_used_at is None or now - row.last_used_at >= timedelta(minutes=1):
-            row.last_used_at = now  # at most one write a minute per token
+    if now is not None and row.expires_at is not None and row.expires_at <= now:
+        return None
     return row
+
+
+def touch_token(session: Session, token_id: int, *, now: datetime) -> None:
+    """Set a token's last use (callers do it at most once a minute, in its own transaction)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def user_for_token(session: Session, token: str) -> StaffUser | None:

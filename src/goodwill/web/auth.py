@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -21,10 +22,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from goodwill.domain.audit import Actor
 from goodwill.errors import NotAllowed
-from goodwill.store.accounts import close_session, live_session, open_session, purge_expired
+from goodwill.store.accounts import (
+    close_session,
+    live_session,
+    open_session,
+    purge_expired,
+    touch_session,
+)
 from goodwill.store.audit import record
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import token_row
+from goodwill.store.staff import token_row, touch_token
 from goodwill.web.csrf import rotate
 from goodwill.web.errors import NotAuthenticated
 from goodwill.web.state import Db, State, WebState
@@ -34,6 +41,9 @@ log = logging.getLogger(__name__)
 HOME = "/today"
 SID_COOKIE = "goodwill_sid"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: How often a session's last-seen time and a token's last use are written: at most once a
+#: minute, each in a short transaction of its own (never held across the request's work).
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -154,9 +164,13 @@ def session_staff(request: Request, db: Db, state: State) -> Staff | None:
     secret = request.cookies.get(SID_COOKIE)
     if not secret:
         return None
-    row = live_session(db, secret, now=state.now(), accounts=state.settings.accounts)
+    now = state.now()
+    row = live_session(db, secret, now=now, accounts=state.settings.accounts)
     if row is None:
         return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        with state.sessions.begin() as own:
+            touch_session(own, row.id, now=now)
     user = db.get(StaffUser, row.user_id)
     if user is None:
         return None
@@ -187,9 +201,13 @@ def api_staff(
     refused (403) on anything but a read."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send an API token: Authorization: Bearer <token>")
-    row = token_row(db, credentials.credentials.strip(), now=state.now())
+    now = state.now()
+    row = token_row(db, credentials.credentials.strip(), now=now)
     if row is None:
         raise NotAuthenticated("the API token is unknown, expired or its user is deactivated")
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        with state.sessions.begin() as own:
+            touch_token(own, row.id, now=now)
     if row.scope == "read" and request.method not in READ_METHODS:
         raise NotAllowed("this API token may only read", reason="scope")
     request.state.api_token_id = row.id
