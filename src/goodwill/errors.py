@@ -5,7 +5,9 @@
     ├── InvalidInput         code="invalid"      a user's value is wrong (file, line, field)
     ├── NotFound             code="not_found"    a client, user or record does not exist
     ├── Conflict             code="conflict"     the write collides with what is stored
-    └── NotAllowed           code="not_allowed"  the acting user may not do this
+    ├── NotAllowed           code="not_allowed"  the acting user may not do this
+    ├── Throttled            code="throttled"    too many failed logins: wait ``retry_after`` s
+    └── Busy                 code="busy"         the server is at capacity; try again shortly
 
 Adapters translate: the web layer maps codes to HTTP statuses and JSON ``{"code", "message"}``,
 the CLI to an exit code and one clear line.
@@ -44,3 +46,15 @@ class Conflict(GoodwillError):
 
 class NotAllowed(GoodwillError):
     code = "not_allowed"
+
+
+class Throttled(GoodwillError):
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, **fields: object) -> None:
+        super().__init__(message, retry_after=retry_after, **fields)
+        self.retry_after = retry_after
+
+
+class Busy(GoodwillError):
+    code = "busy"

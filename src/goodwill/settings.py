@@ -63,6 +63,20 @@ FEEDBACK_DEFAULTS: Mapping[str, Any] = {
 }
 
 
+#: Logins, sessions and accounts' settings and their defaults (the `accounts` table).
+ACCOUNTS_DEFAULTS: Mapping[str, Any] = {
+    "session_idle_minutes": 120,
+    "session_days": 14,
+    "secure_cookie": None,
+    "lockout_failures": 5,
+    "lockout_minutes": 15,
+    "address_failures": 30,
+    "password_min_length": 10,
+    "invite_days": 7,
+    "hashing_slots": 4,
+}
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
@@ -267,6 +281,17 @@ SPECS: tuple[SettingSpec, ...] = (
         "attachments and sent outbox mail are kept; older ones are deleted by each worker pass "
         "and by `goodwill privacy purge` (the parsed messages stay). 0 keeps them for good.",
     ),
+    SettingSpec(
+        "accounts",
+        dict(ACCOUNTS_DEFAULTS),
+        "Logins and accounts (docs/security.md): a session ends after `session_idle_minutes` "
+        "without a request and `session_days` after login; the session cookie is Secure when "
+        "`secure_cookie` is true (default: when public_url starts with https); "
+        "`lockout_failures` wrong passwords in a row lock an account for `lockout_minutes`, and "
+        "`address_failures` lock the address they came from; `password_min_length` is the "
+        "shortest password accepted; an invitation link lasts `invite_days`; at most "
+        "`hashing_slots` password checks run at once per process (the rest get 503).",
+    ),
 )
 
 _KNOWN = {s.key for s in SPECS}
@@ -312,11 +337,20 @@ class Settings:
     digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
     server: Mapping[str, Any] = field(default_factory=lambda: dict(SERVER_DEFAULTS))
     privacy: Mapping[str, Any] = field(default_factory=lambda: dict(PRIVACY_DEFAULTS))
+    accounts: Mapping[str, Any] = field(default_factory=lambda: dict(ACCOUNTS_DEFAULTS))
     config_path: Path | None = None
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def secure_cookie(self) -> bool:
+        """Whether cookies carry Secure: as set, else whenever the public URL is https."""
+        chosen = self.accounts.get("secure_cookie")
+        if isinstance(chosen, bool):
+            return chosen
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @property
     def upload_dir(self) -> Path:
@@ -392,6 +426,7 @@ def load_settings(
         digest=_digest(raw.get("digest", {}), path),
         server=_server(raw.get("server", {}), path),
         privacy=_privacy(raw.get("privacy", {}), path),
+        accounts=_accounts(raw.get("accounts", {}), path),
         config_path=path if path.exists() else None,
     )
     if settings.date_order not in ("dmy", "mdy"):
@@ -517,6 +552,34 @@ def _limits(value: object, key: str, defaults: Mapping[str, Any], path: Path) ->
                 key=f"{key}.{name}",
             )
         out[name] = number
+    return out
+
+
+def _accounts(value: object, path: Path) -> dict[str, Any]:
+    out: dict[str, Any] = dict(ACCOUNTS_DEFAULTS)
+    if not isinstance(value, dict) or set(value) - set(out):
+        raise ConfigError(
+            f"{path}: accounts takes {', '.join(out)}", file=str(path), key="accounts"
+        )
+    if "secure_cookie" in value:
+        if not isinstance(value["secure_cookie"], bool):
+            raise ConfigError(
+                f"{path}: accounts.secure_cookie must be true or false",
+                file=str(path),
+                key="accounts.secure_cookie",
+            )
+        out["secure_cookie"] = value["secure_cookie"]
+    for key in out:
+        if key == "secure_cookie" or key not in value:
+            continue
+        number = value[key]
+        if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
+            raise ConfigError(
+                f"{path}: accounts.{key} must be a whole number above 0",
+                file=str(path),
+                key=f"accounts.{key}",
+            )
+        out[key] = number
     return out
 
 

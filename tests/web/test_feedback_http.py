@@ -34,7 +34,11 @@ def mailing(web_settings: Settings) -> Settings:
 
 @pytest.fixture
 def site(mailing: Settings, seeded: sessionmaker[Session]) -> Iterator[TestClient]:
-    with TestClient(create_app(mailing, clock=lambda: NOW), follow_redirects=False) as client:
+    with TestClient(
+        create_app(mailing, clock=lambda: NOW),
+        base_url="https://testserver",  # public_url is https, so cookies are Secure
+        follow_redirects=False,
+    ) as client:
         yield client
 
 

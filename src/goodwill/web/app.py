@@ -22,11 +22,12 @@ from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
 from goodwill.web.api import incidents as api_incidents
+from goodwill.web.api import me as api_me
 from goodwill.web.api import privacy as api_privacy
 from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
-from goodwill.web.pages import at_risk, calendar, followups, imports, inbox, login, today
+from goodwill.web.pages import account, at_risk, calendar, followups, imports, inbox, login, today
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
@@ -85,7 +86,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_DAYS * 86400,
         same_site="lax",
-        https_only=False,
+        https_only=settings.secure_cookie,
     )
     app.middleware("http")(_security_headers)
     bounds = settings.server
@@ -116,6 +117,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_pages.router)
     app.include_router(api_privacy.router)
+    app.include_router(account.router)
+    app.include_router(api_me.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)

@@ -1,14 +1,18 @@
 """Who is asking: staff logged in with a session cookie (pages) or holding an API token (API).
 
-The signed session cookie holds the user's id and role; each page request re-reads the user, so
-deactivating someone ends their sessions at once. The acting user is handed to views as an
-argument (a dependency), never read from a global.
+A login opens a server-side session (store/accounts.py): the ``goodwill_sid`` cookie holds only
+its random id (HttpOnly, SameSite=Lax, host-only, Secure when the public URL is https), the
+table only the id's hash. Every page request looks the row up, so logout, deactivation, a
+password change and the idle and absolute timeouts end a session at once. The signed Starlette
+cookie beside it carries only the CSRF token and flash messages, never who is logged in. The
+acting user is handed to views as an argument (a dependency), never read from a global.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -16,17 +20,30 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from goodwill.domain.audit import Actor
+from goodwill.errors import NotAllowed
+from goodwill.store.accounts import (
+    close_session,
+    live_session,
+    open_session,
+    purge_expired,
+    touch_session,
+)
+from goodwill.store.audit import record
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import user_for_token
+from goodwill.store.staff import token_row, touch_token
 from goodwill.web.csrf import rotate
 from goodwill.web.errors import NotAuthenticated
-from goodwill.web.state import Db, State
+from goodwill.web.state import Db, State, WebState
 
 log = logging.getLogger(__name__)
 
 HOME = "/today"
-_USER_KEY = "user_id"
-_ROLE_KEY = "role"
+SID_COOKIE = "goodwill_sid"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: How often a session's last-seen time and a token's last use are written: at most once a
+#: minute, each in a short transaction of its own (never held across the request's work).
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -67,33 +84,99 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def log_in(request: Request, user: StaffUser) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token, nothing kept from before)."""
+def address_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def actor(request: Request, staff: Staff) -> Actor:
+    """The audit log's view of who acts in this request (address and session included)."""
+    ref = getattr(request.state, "web_session_id", None)
+    return Actor.user(
+        staff.id,
+        staff.email,
+        address=address_of(request),
+        session_ref=None if ref is None else f"session:{ref}",
+    )
+
+
+def set_session_cookie(response: Response, state: WebState, secret: str) -> None:
+    response.set_cookie(
+        SID_COOKIE,
+        secret,
+        max_age=int(state.settings.accounts["session_days"]) * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.secure_cookie,
+    )
+
+
+def log_in(request: Request, response: Response, db: Db, state: WebState, user: StaffUser) -> None:
+    """Start a fresh session for ``user``: a new random id (the old one, if any, is ended), a
+    new CSRF token, nothing kept from before; recorded in the audit log."""
+    old = request.cookies.get(SID_COOKIE)
+    if old:
+        close_session(db, old)
     request.session.clear()
-    request.session[_USER_KEY] = user.id
-    request.session[_ROLE_KEY] = user.role
     rotate(request)
+    now = state.now()
+    purge_expired(db, now=now, accounts=state.settings.accounts)
+    secret, row = open_session(
+        db,
+        user,
+        now=now,
+        address=address_of(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    request.state.web_session_id = row.id
+    record(
+        db, actor(request, Staff.of(user)), "login", at=now, object_type="user", object_id=user.id
+    )
+    set_session_cookie(response, state, secret)
     log.info("staff user %s logged in", user.id)
 
 
-def log_out(request: Request) -> None:
-    user_id = request.session.get(_USER_KEY)
+def log_out(request: Request, response: Response, db: Db, state: WebState) -> None:
+    """End this browser's session (the row is deleted, so a copied cookie stops working)."""
+    secret = request.cookies.get(SID_COOKIE)
     request.session.clear()
-    if user_id is not None:
-        log.info("staff user %s logged out", user_id)
+    response.delete_cookie(SID_COOKIE, path="/", httponly=True, samesite="lax")
+    if not secret:
+        return
+    row = close_session(db, secret)
+    if row is not None:
+        user = db.get(StaffUser, row.user_id)
+        if user is not None:
+            request.state.web_session_id = row.id
+            record(
+                db,
+                actor(request, Staff.of(user)),
+                "logout",
+                at=state.now(),
+                object_type="user",
+                object_id=user.id,
+            )
+        log.info("staff user %s logged out", row.user_id)
 
 
-def session_staff(request: Request, db: Db) -> Staff | None:
-    """The logged-in staff member, or None (no session, or the user is gone or deactivated)."""
-    user_id = request.session.get(_USER_KEY)
-    if not isinstance(user_id, int):
+def session_staff(request: Request, db: Db, state: State) -> Staff | None:
+    """The logged-in staff member, or None (no live session, or the user is deactivated)."""
+    secret = request.cookies.get(SID_COOKIE)
+    if not secret:
         return None
-    user = db.get(StaffUser, user_id)
-    if user is None or not user.active:
-        request.session.clear()
+    now = state.now()
+    row = live_session(db, secret, now=now, accounts=state.settings.accounts)
+    if row is None:
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        with state.sessions.begin() as own:
+            touch_session(own, row.id, now=now)
+    user = db.get(StaffUser, row.user_id)
+    if user is None:
         return None
     staff = Staff.of(user)
     request.state.staff = staff
+    request.state.web_session_id = row.id
     return staff
 
 
@@ -109,26 +192,37 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from `goodwill 
 
 
 def api_staff(
+    request: Request,
     db: Db,
+    state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Staff:
-    """Dependency for the API: the owner of the bearer token, else 401."""
+    """Dependency for the API: the owner of the bearer token, else 401; a read-only token is
+    refused (403) on anything but a read."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send an API token: Authorization: Bearer <token>")
-    user = user_for_token(db, credentials.credentials.strip())
-    if user is None:
-        raise NotAuthenticated("the API token is unknown or its user is deactivated")
-    return Staff.of(user)
+    now = state.now()
+    row = token_row(db, credentials.credentials.strip(), now=now)
+    if row is None:
+        raise NotAuthenticated("the API token is unknown, expired or its user is deactivated")
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
+        with state.sessions.begin() as own:
+            touch_token(own, row.id, now=now)
+    if row.scope == "read" and request.method not in READ_METHODS:
+        raise NotAllowed("this API token may only read", reason="scope")
+    request.state.api_token_id = row.id
+    return Staff.of(row.user)
 
 
 def api_staff_alone(
+    request: Request,
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Staff:
     """:func:`api_staff` for a view that holds no request session (the message hand-in keeps
     and files in short transactions of its own): the token is read in a session closed at once."""
     with state.sessions() as session:
-        return api_staff(session, credentials)
+        return api_staff(request, session, state, credentials)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from goodwill.errors import GoodwillError, NotAllowed
+from goodwill.errors import GoodwillError, NotAllowed, Throttled
 from goodwill.web.limits import MAX_ID
 from goodwill.web.rendering import render
 
@@ -30,6 +30,8 @@ STATUS = {
     "invalid": 422,
     "conflict": 409,
     "not_allowed": 403,
+    "throttled": 429,
+    "busy": 503,
     "config": 503,  # the instance is not set up for this (e.g. no mail.from_address)
 }
 _HTTP_CODES = {
@@ -72,9 +74,14 @@ def error_response(request: Request, status: int, body: dict[str, object]) -> Re
 async def _goodwill_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GoodwillError)
     status = status_for(exc)
-    if status >= 500:
+    if status >= 500 and exc.code != "busy":
         log.error("unhandled %s error on %s", exc.code, request.url.path)
-    return error_response(request, status, exc.as_dict())
+    response = error_response(request, status, exc.as_dict())
+    if isinstance(exc, Throttled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif status == 503:
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
