@@ -237,7 +237,7 @@ def test_reassigning_from_the_page_hands_the_follow_up_over(
     assert [f["id"] for f in mine["upcoming"]] == [made.late]
 
 
-def test_staff_may_not_act_on_someone_elses_follow_up(
+def test_staff_may_neither_act_on_nor_read_someone_elses_follow_up(
     http: TestClient, made: Made, sam_token: str
 ) -> None:
     log_in(http, email="sam@example.com")
@@ -247,7 +247,20 @@ def test_staff_may_not_act_on_someone_elses_follow_up(
     )
     assert answer.status_code == 403
     page = http.get(f"/clients/{MISSED_CLIENT}").text
-    assert f'id="followup-{made.missed}"' in page and "/complete" not in page
+    assert f'id="followup-{made.missed}"' not in page and "/complete" not in page
+    by_id = http.get(f"/api/v1/followups/{made.missed}", headers=bearer(sam_token))
+    assert by_id.status_code == 403 and by_id.json()["code"] == "not_allowed"
+    owners = http.get(
+        "/api/v1/followups",
+        params={"client": MISSED_CLIENT, "assignee": "owner@example.com"},
+        headers=bearer(sam_token),
+    )
+    assert owners.status_code == 403
+    for_client = http.get(
+        "/api/v1/followups", params={"client": MISSED_CLIENT}, headers=bearer(sam_token)
+    )
+    assert for_client.status_code == 200
+    assert made.missed not in [f["id"] for f in for_client.json()]
 
 
 # -- the calendar feed ------------------------------------------------------------------------
@@ -372,7 +385,10 @@ def test_staff_act_only_on_their_own_follow_ups_through_the_api(
     assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
     assert http.get("/api/v1/followups", headers=sam).json() == []  # their own by default
     assert http.get("/api/v1/followups?assignee=owner@example.com", headers=sam).status_code == 403
-    assert len(http.get("/api/v1/followups?client=C-0001", headers=sam).json()) == 1
+    # For one client too, staff read only their own and the unassigned follow-ups.
+    assert http.get("/api/v1/followups?client=C-0001", headers=sam).json() == []
+    owners = "/api/v1/followups?client=C-0001&assignee=owner@example.com"
+    assert http.get(owners, headers=sam).status_code == 403
     assert http.get("/api/v1/today?assignee=owner@example.com", headers=sam).status_code == 403
 
 

@@ -9,8 +9,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from goodwill.cli.context import out, state
+from goodwill.domain.access import ROLES
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import ROLES, add_user, calendar_token, create_token, user_by_email
+from goodwill.store.staff import add_user, calendar_token, create_token, user_by_email
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
 

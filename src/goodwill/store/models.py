@@ -64,7 +64,7 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # owner | staff
+    role: Mapped[str] = mapped_column(String(20))  # owner | manager | staff
     password_hash: Mapped[str] = mapped_column(String(200))
     hometown: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -11,10 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill.domain.access import ROLES
 from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.store.models import ApiToken, StaffUser
 
-ROLES = ("owner", "staff")
 _hasher = PasswordHasher()
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
 from goodwill.errors import GoodwillError, InvalidInput, NotFound
+from goodwill.private_files import private_dir, private_file
 from goodwill.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,8 @@ class ImportJobs:
 
     def save(self, source: BinaryIO, *, file_name: str | None) -> Path:
         """Copy an upload into a fresh directory of its own under the upload directory."""
-        folder = self._settings.upload_dir / secrets.token_urlsafe(16)
-        folder.mkdir(mode=0o700, parents=True)
-        path = folder / safe_file_name(file_name)
+        folder = private_dir(self._settings.upload_dir / secrets.token_urlsafe(16))
+        path = private_file(folder / safe_file_name(file_name))
         with path.open("wb") as target:
             shutil.copyfileobj(source, target, 1 << 20)
         return path

@@ -23,4 +23,6 @@ def serve(
 ) -> None:
     """Serve the dashboard and the API until interrupted; loopback only unless ``host`` says so."""
     app = create_app(settings, clock=clock)
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False)).run()
+    uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, proxy_headers=False, server_header=False)
+    ).run()

@@ -30,7 +30,12 @@ from goodwill.web.api.schemas import (
     TodayOut,
 )
 from goodwill.web.auth import ApiStaff, Staff
-from goodwill.web.followup_access import check_may_act, check_may_read_list
+from goodwill.web.followup_access import (
+    check_may_act,
+    check_may_read,
+    check_may_read_list,
+    visible,
+)
 from goodwill.web.state import Db, State
 
 log = logging.getLogger(__name__)
@@ -74,12 +79,13 @@ def list_followups_api(
 ) -> list[FollowUpOut]:
     """Follow-ups by due time, earliest first.
 
-    Without ``assignee``: everyone's for the owner, the caller's own for staff. Staff may read
-    another user's only for one client (as on the client's page).
+    Without ``assignee``: everyone's for the owner and managers, the caller's own for staff (with
+    ``client``: staff get their own and the unassigned ones of that client). Staff asking for
+    another user's follow-ups are refused (403), with or without ``client``.
     """
-    if assignee is None and not staff.is_owner:
+    if assignee is None and not staff.may("followups.everyone"):
         assignee = None if client else staff.email
-    if client is None:
+    if assignee is not None:
         check_may_read_list(staff, assignee)
     client_id = find_client(db, client).id if client else None
     items = followups.list_followups(
@@ -90,12 +96,15 @@ def list_followups_api(
         client_id=client_id,
         limit=limit,
     )
-    return [_out(item) for item in items]
+    return [_out(item) for item in visible(staff, items)]
 
 
 @router.get("/followups/{followup_id}", response_model=FollowUpOut, responses=_one)
 def get_followup_api(staff: ApiStaff, db: Db, followup_id: int) -> FollowUpOut:
-    return _out(followups.get_followup(db, followup_id))
+    """One follow-up; staff read only their own and unassigned ones (403 otherwise)."""
+    item = followups.get_followup(db, followup_id)
+    check_may_read(staff, item)
+    return _out(item)
 
 
 def _acted(db: Db, staff: Staff, followup_id: int) -> FollowUpView:

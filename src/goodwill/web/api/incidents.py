@@ -162,7 +162,7 @@ def resolve_api(
 ) -> dict[str, Any]:
     """How it ended and the option chosen; the engine then creates the follow-up."""
     offered = get_incident(db, incident_id).incident.options
-    if not staff.is_owner and any(
+    if not staff.may("incidents.owner_authority") and any(
         o.get("name") == body.option and o.get("authority") == "owner" for o in offered
     ):
         raise NotAllowed(

@@ -60,7 +60,6 @@ def calendar_feed(request: Request, db: Db, state: State, token: str) -> Respons
         body,
         media_type=MEDIA_TYPE,
         headers={
-            "Cache-Control": "private, max-age=300",
             "Content-Disposition": 'inline; filename="goodwill-follow-ups.ics"',
             "X-Robots-Tag": "noindex",
         },

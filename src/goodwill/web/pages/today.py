@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from goodwill.domain.access import who_may
 from goodwill.errors import NotAllowed
 from goodwill.store.followups import today_list
 from goodwill.store.models import StaffUser
@@ -71,7 +72,7 @@ def _ago(age: timedelta) -> str:
 
 def _scopes(staff: Staff) -> list[tuple[Scope, str]]:
     shown: list[tuple[Scope, str]] = [("mine", "Mine"), ("unassigned", "Unassigned")]
-    if staff.is_owner:
+    if staff.may("followups.everyone"):
         shown.append(("everyone", "Everyone's"))
     return shown
 
@@ -81,8 +82,10 @@ def today_page(
     request: Request, staff: PageStaff, db: Db, state: State, scope: str = "mine"
 ) -> Response:
     chosen: Scope = next((s for s in SCOPES if s == scope), "mine")
-    if chosen == "everyone" and not staff.is_owner:
-        raise NotAllowed("only the owner sees everyone's follow-ups", field="scope")
+    if chosen == "everyone" and not staff.may("followups.everyone"):
+        raise NotAllowed(
+            f"only {who_may('followups.everyone')} sees everyone's follow-ups", field="scope"
+        )
     assignee = {"mine": staff.email, "unassigned": "", "everyone": None}[chosen]
     now, zone = state.now(), state.settings.zone
     local, engine = now.astimezone(zone), engine_status(db, now=now)
