@@ -8,16 +8,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.cli.terminal import SafeConsole
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings, load_settings
 from goodwill.store.database import open_store
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+out = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True)
 
 
 @dataclass

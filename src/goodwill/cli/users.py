@@ -9,6 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from goodwill.cli.context import out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.access import ROLES
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import add_user, calendar_token, create_token, user_by_email
@@ -78,7 +79,9 @@ def list_users(ctx: typer.Context) -> None:
     table = Table("email", "name", "role", "active")
     with st.store() as session:
         for user in session.execute(select(StaffUser).order_by(StaffUser.email)).scalars():
-            table.add_row(user.email, user.name, user.role, "yes" if user.active else "no")
+            table.add_row(
+                shown(user.email), shown(user.name), user.role, "yes" if user.active else "no"
+            )
     out.print(table)
 
 
