@@ -60,6 +60,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def web_settings(settings: Settings) -> Settings:
+    """The shared test settings with the address the test client calls goodwill at."""
+    return dataclasses.replace(
+        settings, secret_key="test-signing-key", public_url="http://testserver"
+    )
+
+
+@pytest.fixture
 def made(seeded: sessionmaker[Session], web_settings: Settings) -> Made:
     return make_followups(seeded, web_settings, now=NOW)
 

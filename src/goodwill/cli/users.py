@@ -15,6 +15,8 @@ from goodwill.store.models import StaffUser
 from goodwill.store.staff import add_user, calendar_token, create_token, user_by_email
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
+#: Where `goodwill serve` listens unless told otherwise.
+LOCAL_URL = "http://127.0.0.1:8000"
 
 
 @app.command("add")
@@ -90,8 +92,12 @@ def calendar_link(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="Whose follow-ups the feed shows.")],
     base_url: Annotated[
-        str, typer.Option(help="Where goodwill is served.")
-    ] = "http://127.0.0.1:8000",
+        str | None,
+        typer.Option(
+            help="Where goodwill is served (default: the public_url setting, else "
+            "http://127.0.0.1:8000, where `goodwill serve` listens)."
+        ),
+    ] = None,
     rotate: Annotated[
         bool, typer.Option("--rotate", help="Revoke the old link, make a new one.")
     ] = False,
@@ -103,4 +109,5 @@ def calendar_link(
     st = state(ctx)
     with st.store.begin() as session:
         token = calendar_token(session, user_by_email(session, email), rotate=rotate)
-    out.print(f"{base_url.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)
+    base = base_url or st.settings.public_url or LOCAL_URL
+    out.print(f"{base.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)

@@ -21,7 +21,7 @@ from goodwill.store.models import StaffUser
 from goodwill.store.staff import calendar_token
 from goodwill.store.worker_runs import worker_health
 from goodwill.web.auth import PageStaff, Staff
-from goodwill.web.pages.calendar import feed_urls
+from goodwill.web.pages.calendar import NO_PUBLIC_URL, feed_urls
 from goodwill.web.pages.followups import pop_flash, row_context
 from goodwill.web.rendering import query_url, render
 from goodwill.web.state import Db, State
@@ -92,7 +92,7 @@ def today_page(
     groups = today_list(db, now=now, zone=zone, assignee=assignee, days=UPCOMING_DAYS)
     user = db.get(StaffUser, staff.id)
     assert user is not None  # page_staff has just read this user
-    feed, webcal = feed_urls(request, calendar_token(db, user))
+    feed, webcal = feed_urls(request, calendar_token(db, user)) or (None, None)
     back = query_url("/today", {"scope": "" if chosen == "mine" else chosen})
     context = row_context(db, state, staff, back=back)
     context.update(
@@ -114,6 +114,7 @@ def today_page(
         zone=zone.key,
         feed_url=feed,
         webcal_url=webcal,
+        feed_problem=NO_PUBLIC_URL,
         page_flash=pop_flash(request),
     )
     return render(request, "today.html", context)
