@@ -26,7 +26,7 @@ from goodwill.actions.incidents import open_incident
 from goodwill.domain.access import ROLES, may
 from goodwill.settings import Settings
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import calendar_token, create_token, user_by_email
+from goodwill.store.staff import create_token, new_calendar_token, user_by_email
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
@@ -160,7 +160,7 @@ def rows(seeded: sessionmaker[Session], web_settings: Settings) -> Rows:
         ):
             staff_user(session, email=email, role=role, name=name, now=NOW)
         owner = user_by_email(session, "owner@example.com")
-        calendar = calendar_token(session, owner)
+        calendar = new_calendar_token(session, owner)
     incident = open_incident(
         seeded,
         web_settings,

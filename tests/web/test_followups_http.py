@@ -7,17 +7,18 @@ is injected, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
-from goodwill.store.models import FollowUp
+from goodwill.store.models import FollowUp, StaffUser
 from goodwill.store.staff import create_token
 from goodwill.web import create_app
 from tests.conftest import NOW
@@ -283,10 +284,17 @@ def _events(http: TestClient, path: str) -> dict[str, tuple[str, int]]:
     return {str(e["UID"]): (str(e["SUMMARY"]), int(e["SEQUENCE"])) for e in calendar.walk("VEVENT")}
 
 
+def new_link(http: TestClient) -> str:
+    """Make a calendar link from the Today page and read it there (shown this once)."""
+    made = http.post("/calendar/new-link", data={"csrf_token": csrf_from(http.get("/today").text)})
+    assert made.headers["location"] == "/today#calendar"
+    return feed_path(http.get("/today").text)
+
+
 def test_the_calendar_feed_follows_the_open_follow_ups(
     logged_in: TestClient, made: Made, token: str
 ) -> None:
-    path = feed_path(logged_in.get("/today").text)
+    path = new_link(logged_in)
     assert path.endswith(".ics")
     logged_in.cookies.clear()  # calendar apps have no session
     before = _events(logged_in, path)
@@ -310,14 +318,19 @@ def test_the_calendar_feed_follows_the_open_follow_ups(
     )
 
 
-def test_a_new_calendar_link_revokes_the_old_one(logged_in: TestClient, made: Made) -> None:
-    page = logged_in.get("/today").text
-    old = feed_path(page)
-    assert f'href="webcal://testserver{old}"' in page
+def test_a_new_calendar_link_revokes_the_old_one(
+    logged_in: TestClient, made: Made, seeded: sessionmaker[Session]
+) -> None:
+    assert 'id="feed-url-none"' in logged_in.get("/today").text
     assert logged_in.post("/calendar/new-link").status_code == 403  # no CSRF token
-    rotated = logged_in.post("/calendar/new-link", data={"csrf_token": csrf_from(page)})
-    assert rotated.headers["location"] == "/today#calendar"
-    new = feed_path(logged_in.get("/today").text)
+    old = new_link(logged_in)
+    page = logged_in.get("/today").text  # shown once: afterwards only that there is one
+    assert 'id="feed-url-kept"' in page and old not in page
+    with seeded() as session:
+        kept = session.execute(select(StaffUser.calendar_token)).scalars().all()
+    secret = old.removeprefix("/calendar/").removesuffix(".ics")
+    assert secret not in kept and hashlib.sha256(secret.encode()).hexdigest() in kept
+    new = new_link(logged_in)
     assert new != old
     assert logged_in.get(old).status_code == 404
     assert logged_in.get(new).status_code == 200

@@ -22,7 +22,7 @@ from goodwill.store.database import open_store
 from goodwill.web import create_app
 from goodwill.web.import_jobs import ImportJobs
 from tests.conftest import NOW
-from tests.web.conftest import log_in
+from tests.web.conftest import csrf_from, log_in
 from tests.web.sample import staff_user
 
 GOODWILL = str(Path(sys.executable).parent / "goodwill")
@@ -84,7 +84,7 @@ def test_links_are_built_from_public_url_never_from_a_foreign_host(
     ):
         with TestClient(create_app(bare, clock=lambda: NOW), base_url=base) as http:
             log_in(http)
-            page = http.get("/today", follow_redirects=False).text
+            page = _new_link_page(http)
             if shown is None:
                 assert "evil.example" not in page and 'id="feed-url-missing"' in page
                 assert "public_url" in page
@@ -93,8 +93,16 @@ def test_links_are_built_from_public_url_never_from_a_foreign_host(
     public = dataclasses.replace(bare, public_url="https://care.shop.example")
     with TestClient(create_app(public, clock=lambda: NOW), base_url="http://evil.example") as http:
         log_in(http)
-        page = http.get("/today", follow_redirects=False).text
+        page = _new_link_page(http)
         assert 'value="https://care.shop.example/calendar/' in page and "evil.example" not in page
+
+
+def _new_link_page(http: TestClient) -> str:
+    """The Today page right after making a calendar link (the one time it shows the link)."""
+    csrf = csrf_from(http.get("/today").text)
+    made = http.post("/calendar/new-link", data={"csrf_token": csrf}, follow_redirects=False)
+    assert made.status_code == 303
+    return http.get("/today").text
 
 
 def _free_port() -> int:

@@ -12,7 +12,7 @@ from goodwill.cli.context import out, state
 from goodwill.cli.terminal import shown
 from goodwill.domain.access import ROLES
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import add_user, calendar_token, create_token, user_by_email
+from goodwill.store.staff import add_user, create_token, new_calendar_token, user_by_email
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
 #: Where `goodwill serve` listens unless told otherwise.
@@ -99,15 +99,18 @@ def calendar_link(
         ),
     ] = None,
     rotate: Annotated[
-        bool, typer.Option("--rotate", help="Revoke the old link, make a new one.")
+        bool,
+        typer.Option("--rotate", hidden=True, help="Accepted for old scripts; always so now."),
     ] = False,
 ) -> None:
-    """Print the secret iCalendar feed URL of a user's follow-ups (subscribe in a calendar app).
+    """Make and print the secret iCalendar feed URL of a user's follow-ups; the old one stops.
+
+    goodwill keeps only the link's SHA-256, so each call makes a new link (subscribe again).
 
     Example: goodwill user calendar-link sam@shop.example --base-url https://care.shop.example
     """
     st = state(ctx)
     with st.store.begin() as session:
-        token = calendar_token(session, user_by_email(session, email), rotate=rotate)
+        token = new_calendar_token(session, user_by_email(session, email))
     base = base_url or st.settings.public_url or LOCAL_URL
     out.print(f"{base.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)

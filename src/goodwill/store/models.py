@@ -70,6 +70,7 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     team: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 (hex) of the secret in the user's calendar-feed URL; the secret is not kept.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 

@@ -18,7 +18,7 @@ from goodwill.errors import NotFound
 from goodwill.feeds import followups_calendar
 from goodwill.store.followups import list_followups
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import calendar_token, user_for_calendar_token
+from goodwill.store.staff import new_calendar_token, user_for_calendar_token
 from goodwill.web.auth import PageStaff
 from goodwill.web.pages.followups import FLASH_KEY
 from goodwill.web.state import Db, State
@@ -30,6 +30,9 @@ router = APIRouter(include_in_schema=False)
 WINDOW = timedelta(days=60)
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
+
+#: The session key holding a link just made, until the Today page has shown it once.
+FRESH_LINK_KEY = "calendar_link"
 
 #: Why no link is shown: the address a link would carry cannot be trusted.
 NO_PUBLIC_URL = (
@@ -97,12 +100,14 @@ def calendar_feed(request: Request, db: Db, state: State, token: str) -> Respons
 
 @router.post("/calendar/new-link")
 def new_calendar_link(request: Request, staff: PageStaff, db: Db) -> Response:
-    """Replace the user's feed URL; subscriptions to the old one stop working."""
+    """Make the user's feed URL, replacing any old one (its subscriptions stop working).
+
+    goodwill keeps only the link's fingerprint, so the Today page shows it this once."""
     user = db.get(StaffUser, staff.id)
     assert user is not None  # page_staff has just read this user
-    calendar_token(db, user, rotate=True)
-    log.info("staff user %s replaced their calendar link", staff.id)
+    request.session[FRESH_LINK_KEY] = new_calendar_token(db, user)
+    log.info("staff user %s made a new calendar link", staff.id)
     request.session[FLASH_KEY] = (
-        "Your calendar link is new; the old one no longer works. Subscribe again with this one."
+        "Your calendar link is new; any old one no longer works. Copy it now: it is shown once."
     )
     return RedirectResponse("/today#calendar", status_code=303)
