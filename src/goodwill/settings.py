@@ -169,7 +169,8 @@ SPECS: tuple[SettingSpec, ...] = (
         "public_url",
         None,
         "The address people reach goodwill at (e.g. https://care.example.com), used in links "
-        "that leave the app such as calendar feeds; default: the address of the request.",
+        "that leave the app such as calendar feeds; unset, links are built only for requests "
+        "to this machine (localhost, 127.0.0.1, ::1) and refused for any other Host.",
     ),
     SettingSpec(
         "mappings",

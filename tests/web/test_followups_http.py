@@ -7,17 +7,18 @@ is injected, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
-from goodwill.store.models import FollowUp
+from goodwill.store.models import FollowUp, StaffUser
 from goodwill.store.staff import create_token
 from goodwill.web import create_app
 from tests.conftest import NOW
@@ -57,6 +58,14 @@ def feed_path(html: str) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def web_settings(settings: Settings) -> Settings:
+    """The shared test settings with the address the test client calls goodwill at."""
+    return dataclasses.replace(
+        settings, secret_key="test-signing-key", public_url="http://testserver"
+    )
 
 
 @pytest.fixture
@@ -237,7 +246,7 @@ def test_reassigning_from_the_page_hands_the_follow_up_over(
     assert [f["id"] for f in mine["upcoming"]] == [made.late]
 
 
-def test_staff_may_not_act_on_someone_elses_follow_up(
+def test_staff_may_neither_act_on_nor_read_someone_elses_follow_up(
     http: TestClient, made: Made, sam_token: str
 ) -> None:
     log_in(http, email="sam@example.com")
@@ -247,7 +256,20 @@ def test_staff_may_not_act_on_someone_elses_follow_up(
     )
     assert answer.status_code == 403
     page = http.get(f"/clients/{MISSED_CLIENT}").text
-    assert f'id="followup-{made.missed}"' in page and "/complete" not in page
+    assert f'id="followup-{made.missed}"' not in page and "/complete" not in page
+    by_id = http.get(f"/api/v1/followups/{made.missed}", headers=bearer(sam_token))
+    assert by_id.status_code == 403 and by_id.json()["code"] == "not_allowed"
+    owners = http.get(
+        "/api/v1/followups",
+        params={"client": MISSED_CLIENT, "assignee": "owner@example.com"},
+        headers=bearer(sam_token),
+    )
+    assert owners.status_code == 403
+    for_client = http.get(
+        "/api/v1/followups", params={"client": MISSED_CLIENT}, headers=bearer(sam_token)
+    )
+    assert for_client.status_code == 200
+    assert made.missed not in [f["id"] for f in for_client.json()]
 
 
 # -- the calendar feed ------------------------------------------------------------------------
@@ -262,10 +284,17 @@ def _events(http: TestClient, path: str) -> dict[str, tuple[str, int]]:
     return {str(e["UID"]): (str(e["SUMMARY"]), int(e["SEQUENCE"])) for e in calendar.walk("VEVENT")}
 
 
+def new_link(http: TestClient) -> str:
+    """Make a calendar link from the Today page and read it there (shown this once)."""
+    made = http.post("/calendar/new-link", data={"csrf_token": csrf_from(http.get("/today").text)})
+    assert made.headers["location"] == "/today#calendar"
+    return feed_path(http.get("/today").text)
+
+
 def test_the_calendar_feed_follows_the_open_follow_ups(
     logged_in: TestClient, made: Made, token: str
 ) -> None:
-    path = feed_path(logged_in.get("/today").text)
+    path = new_link(logged_in)
     assert path.endswith(".ics")
     logged_in.cookies.clear()  # calendar apps have no session
     before = _events(logged_in, path)
@@ -289,14 +318,19 @@ def test_the_calendar_feed_follows_the_open_follow_ups(
     )
 
 
-def test_a_new_calendar_link_revokes_the_old_one(logged_in: TestClient, made: Made) -> None:
-    page = logged_in.get("/today").text
-    old = feed_path(page)
-    assert f'href="webcal://testserver{old}"' in page
+def test_a_new_calendar_link_revokes_the_old_one(
+    logged_in: TestClient, made: Made, seeded: sessionmaker[Session]
+) -> None:
+    assert 'id="feed-url-none"' in logged_in.get("/today").text
     assert logged_in.post("/calendar/new-link").status_code == 403  # no CSRF token
-    rotated = logged_in.post("/calendar/new-link", data={"csrf_token": csrf_from(page)})
-    assert rotated.headers["location"] == "/today#calendar"
-    new = feed_path(logged_in.get("/today").text)
+    old = new_link(logged_in)
+    page = logged_in.get("/today").text  # shown once: afterwards only that there is one
+    assert 'id="feed-url-kept"' in page and old not in page
+    with seeded() as session:
+        kept = session.execute(select(StaffUser.calendar_token)).scalars().all()
+    secret = old.removeprefix("/calendar/").removesuffix(".ics")
+    assert secret not in kept and hashlib.sha256(secret.encode()).hexdigest() in kept
+    new = new_link(logged_in)
     assert new != old
     assert logged_in.get(old).status_code == 404
     assert logged_in.get(new).status_code == 200
@@ -372,7 +406,10 @@ def test_staff_act_only_on_their_own_follow_ups_through_the_api(
     assert refused.status_code == 403 and refused.json()["code"] == "not_allowed"
     assert http.get("/api/v1/followups", headers=sam).json() == []  # their own by default
     assert http.get("/api/v1/followups?assignee=owner@example.com", headers=sam).status_code == 403
-    assert len(http.get("/api/v1/followups?client=C-0001", headers=sam).json()) == 1
+    # For one client too, staff read only their own and the unassigned follow-ups.
+    assert http.get("/api/v1/followups?client=C-0001", headers=sam).json() == []
+    owners = "/api/v1/followups?client=C-0001&assignee=owner@example.com"
+    assert http.get(owners, headers=sam).status_code == 403
     assert http.get("/api/v1/today?assignee=owner@example.com", headers=sam).status_code == 403
 
 

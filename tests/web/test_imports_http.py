@@ -188,7 +188,7 @@ def test_staff_may_look_but_only_the_owner_uploads_confirms_and_undoes(
     page = http.get("/imports")
     assert page.status_code == 200
     assert 'enctype="multipart/form-data"' not in page.text
-    assert "Only the owner may import files" in page.text
+    assert "Only the owner or a manager may import files" in page.text
     assert upload(http, SHOPIFY).status_code == 403
     token = csrf_from(page.text)
     assert http.post("/imports/1/undo", data={"csrf_token": token}).status_code == 403

@@ -375,7 +375,7 @@ def test_only_the_owner_changes_the_rota(
     assert log_in(http, "sam@example.com").status_code == 303
     page = http.get("/inbox/rota")
     assert page.status_code == 200
-    assert "Only the owner may change the rota." in page.text
+    assert "Only the owner or a manager may change the rota." in page.text
     local = NOW.astimezone(web_settings.zone).replace(tzinfo=None)
     form = override_form("sam@example.com", local, local + timedelta(hours=8))
     assert post_form(http, "/inbox/rota", "/inbox/rota", form).status_code == 403

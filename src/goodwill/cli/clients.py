@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.money import format_money
 
 client_app = typer.Typer(help="One client: their whole history.", no_args_is_help=True)
@@ -62,15 +63,15 @@ def clients(
         "purchases",
         "total spend",
         "late",
-        title=f"{total} clients" + (f" matching {search!r}" if search else ""),
+        title=f"{total} clients" + (f" matching {shown(repr(search))}" if search else ""),
     )
     for row in rows:
         f = row.figures
         table.add_row(
-            row.external_id or f"#{row.id}",
-            row.name,
+            shown(row.external_id or f"#{row.id}"),
+            shown(row.name),
             row.kind.value,
-            row.tier or "—",
+            shown(row.tier or "—"),
             row.tenure,
             f.last_purchase.date().isoformat() if f.last_purchase else "—",
             str(f.purchase_count),
@@ -113,8 +114,8 @@ def show(
     o = profile.overview
     f = o.figures
     out.print(
-        f"[bold]{o.name}[/bold] ({o.external_id or '#' + str(o.id)}) — {o.kind.value}"
-        + (f", tier {o.tier}" if o.tier else "")
+        f"[bold]{shown(o.name)}[/bold] ({shown(o.external_id or '#' + str(o.id))}) — "
+        f"{o.kind.value}" + (f", tier {shown(o.tier)}" if o.tier else "")
     )
     if f.since:
         out.print(f"Client for {o.tenure}, since {f.since.isoformat()}")
@@ -133,12 +134,12 @@ def show(
     facts += [(kind, "; ".join(texts)) for kind, texts in profile.facts.items()]
     for label, value in facts:
         if value:
-            out.print(f"  {label}: {value}", highlight=False)
+            out.print(f"  {label}: {shown(value)}", highlight=False)
     table = Table("when", "what", "detail", title="Timeline (newest first)")
     for entry in entries:
         table.add_row(
             entry.occurred_at.astimezone(st.settings.zone).strftime("%Y-%m-%d"),
-            entry.title,
-            entry.detail,
+            shown(entry.title),
+            shown(entry.detail),
         )
     out.print(table)

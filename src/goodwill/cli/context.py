@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
+from goodwill.cli.terminal import SafeConsole
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings, load_settings
@@ -18,8 +18,8 @@ from goodwill.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+out = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True)
 
 
 @dataclass

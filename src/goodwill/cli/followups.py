@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import State, out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import InvalidInput
 
@@ -47,11 +48,11 @@ def _table(items: list[FollowUpView], st: State, title: str) -> Table:
         table.add_row(
             str(f.id),
             f.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
-            f"{f.client_name} ({f.client_id})",
-            f.title,
+            f"{shown(f.client_name)} ({shown(f.client_id)})",
+            shown(f.title),
             ", ".join(f.event_types) or f.reason,
             f"{f.channel}, {f.personal_label}",
-            f.assignee_name or "unassigned",
+            shown(f.assignee_name or "unassigned"),
         )
     return table
 

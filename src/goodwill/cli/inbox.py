@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import err, out, state
+from goodwill.cli.terminal import shown
 from goodwill.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -74,11 +75,11 @@ def inbox(
             label = "[dim]paused[/dim]"
         table.add_row(
             str(c.id),
-            f"{c.client_name} ({c.client_ref})",
-            c.subject + (" [bold](critical window)[/bold]" if c.sla_critical else ""),
+            f"{shown(c.client_name)} ({shown(c.client_ref)})",
+            shown(c.subject) + (" [bold](critical window)[/bold]" if c.sla_critical else ""),
             c.status,
             label,
-            c.assignee or "unassigned",
+            shown(c.assignee or "unassigned"),
         )
     out.print(table)
     if messages:
@@ -87,10 +88,10 @@ def inbox(
 
 
 def _print_messages(c: ConversationView) -> None:
-    out.print(f"\n[bold]#{c.id} {c.subject}[/bold] — {c.client_name}")
+    out.print(f"\n[bold]#{c.id} {shown(c.subject)}[/bold] — {shown(c.client_name)}")
     for m in c.messages:
         arrow = "→" if m.direction == "out" else "←"
-        out.print(f"{arrow} {m.sent_at:%Y-%m-%d %H:%M} {m.from_name or m.from_address}")
+        out.print(f"{arrow} {m.sent_at:%Y-%m-%d %H:%M} {shown(m.from_name or m.from_address)}")
         out.print(m.new_text, markup=False, highlight=False)
 
 

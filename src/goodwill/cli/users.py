@@ -10,14 +10,14 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import out, state
+from goodwill.cli.terminal import shown
+from goodwill.domain.access import ROLES
 from goodwill.domain.audit import Actor
-
-# goodwill.store.staff.ROLES, written out so that --help does not load the store (a test holds
-# them equal).
-ROLES = ("owner", "staff")
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
 _CLI = Actor.anonymous("command line")
+#: Where `goodwill serve` listens unless told otherwise.
+LOCAL_URL = "http://127.0.0.1:8000"
 
 
 @app.command("add")
@@ -108,7 +108,9 @@ def list_users(ctx: typer.Context) -> None:
     table = Table("email", "name", "role", "active")
     with st.store() as session:
         for user in session.execute(select(StaffUser).order_by(StaffUser.email)).scalars():
-            table.add_row(user.email, user.name, user.role, "yes" if user.active else "no")
+            table.add_row(
+                shown(user.email), shown(user.name), user.role, "yes" if user.active else "no"
+            )
     out.print(table)
 
 
@@ -117,22 +119,30 @@ def calendar_link(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="Whose follow-ups the feed shows.")],
     base_url: Annotated[
-        str, typer.Option(help="Where goodwill is served.")
-    ] = "http://127.0.0.1:8000",
+        str | None,
+        typer.Option(
+            help="Where goodwill is served (default: the public_url setting, else "
+            "http://127.0.0.1:8000, where `goodwill serve` listens)."
+        ),
+    ] = None,
     rotate: Annotated[
-        bool, typer.Option("--rotate", help="Revoke the old link, make a new one.")
+        bool,
+        typer.Option("--rotate", hidden=True, help="Accepted for old scripts; always so now."),
     ] = False,
 ) -> None:
-    """Print the secret iCalendar feed URL of a user's follow-ups (subscribe in a calendar app).
+    """Make and print the secret iCalendar feed URL of a user's follow-ups; the old one stops.
+
+    goodwill keeps only the link's SHA-256, so each call makes a new link (subscribe again).
 
     Example: goodwill user calendar-link sam@shop.example --base-url https://care.shop.example
     """
-    from goodwill.store.staff import calendar_token, user_by_email
+    from goodwill.store.staff import new_calendar_token, user_by_email
 
     st = state(ctx)
     with st.store.begin() as session:
-        token = calendar_token(session, user_by_email(session, email), rotate=rotate)
-    out.print(f"{base_url.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)
+        token = new_calendar_token(session, user_by_email(session, email))
+    base = base_url or st.settings.public_url or LOCAL_URL
+    out.print(f"{base.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)
 
 
 def _set_active(ctx: typer.Context, email: str, active: bool) -> None:

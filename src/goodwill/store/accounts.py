@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from goodwill.domain.access import ROLES
 from goodwill.errors import Conflict, InvalidInput, NotFound, Throttled
 from goodwill.store.models import AccountLink, LoginThrottle, StaffUser, WebSession
-from goodwill.store.staff import HASHING_SLOTS, ROLES, add_user, set_password
+from goodwill.store.staff import HASHING_SLOTS, add_user, set_password
 
 log = logging.getLogger(__name__)
 

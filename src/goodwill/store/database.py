@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.errors import ConfigError
+from goodwill.private_files import private_file
 from goodwill.settings import DATABASE_DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> Engine:
         busy = float(chosen["busy_timeout"])
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives the -wal and -shm files the mode of the database file: 0600 too.
+            private_file(Path(parsed.database).expanduser())
         else:
             pool = {}  # one in-memory database per connection: no queue to size
         engine = create_engine(parsed, connect_args={"timeout": busy}, **pool)

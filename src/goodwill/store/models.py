@@ -64,12 +64,13 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # owner | staff
+    role: Mapped[str] = mapped_column(String(20))  # owner | manager | staff
     password_hash: Mapped[str] = mapped_column(String(200))
     hometown: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     team: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 (hex) of the secret in the user's calendar-feed URL; the secret is not kept.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 

@@ -14,13 +14,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from goodwill.domain.access import ROLES
 from goodwill.domain.passwords import password_problem
 from goodwill.errors import Busy, Conflict, InvalidInput, NotFound
 from goodwill.store.models import ApiToken, StaffUser, WebSession
 
 _T = TypeVar("_T")
 
-ROLES = ("owner", "staff")
 SCOPES = ("read", "read-write")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
@@ -224,19 +224,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def calendar_token(session: Session, user: StaffUser, *, rotate: bool = False) -> str:
-    """The secret in the user's calendar-feed URL; ``rotate`` revokes the old link."""
-    if user.calendar_token is None or rotate:
-        user.calendar_token = secrets.token_urlsafe(24)
-        session.flush()
-    return user.calendar_token
+def new_calendar_token(session: Session, user: StaffUser) -> str:
+    """A new secret for the user's calendar-feed URL, revoking the old one.
+
+    Only its SHA-256 is kept (like API tokens), so this is the one time it can be shown.
+    """
+    token = secrets.token_urlsafe(24)
+    user.calendar_token = _digest(token)
+    session.flush()
+    return token
+
+
+def has_calendar(user: StaffUser) -> bool:
+    return user.calendar_token is not None
 
 
 def user_for_calendar_token(session: Session, token: str) -> StaffUser | None:
     if not token:
         return None
     user = session.execute(
-        select(StaffUser).where(StaffUser.calendar_token == token)
+        select(StaffUser).where(StaffUser.calendar_token == _digest(token))
     ).scalar_one_or_none()
     return user if user is not None and user.active else None
 

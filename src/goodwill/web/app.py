@@ -47,7 +47,13 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    # No page needs a device or a browser feature beyond showing itself.
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "serial=(), bluetooth=(), midi=(), magnetometer=(), gyroscope=(), accelerometer=(), "
+    "display-capture=(), screen-wake-lock=()",
 }
+#: Pages, JSON, CSV and calendar feeds carry client data: no cache (browser or proxy) keeps them.
+NO_STORE = "no-store"
 
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
@@ -140,4 +146,6 @@ async def _security_headers(
     response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if not request.url.path.startswith("/static/"):
+        response.headers["Cache-Control"] = NO_STORE
     return response

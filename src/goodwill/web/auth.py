@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from goodwill.domain.access import Ability, may
 from goodwill.domain.audit import Actor
 from goodwill.errors import NotAllowed
 from goodwill.store.accounts import (
@@ -58,6 +59,10 @@ class Staff:
     @property
     def is_owner(self) -> bool:
         return self.role == "owner"
+
+    def may(self, ability: Ability) -> bool:
+        """Whether this user's role allows ``ability`` (the table in goodwill.domain.access)."""
+        return may(self.role, ability)
 
     @classmethod
     def of(cls, user: StaffUser) -> Staff:

@@ -11,6 +11,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,7 +57,7 @@ def status_for(error: GoodwillError) -> int:
 
 
 def wants_json(request: Request) -> bool:
-    if request.url.path.startswith("/api/"):
+    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -90,7 +91,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     response = error_response(request, exc.status_code, {"code": code, "message": str(exc.detail)})
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(request.url.path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -35,6 +35,7 @@ from goodwill.actions.csv_files import Cancelled, limit
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
 from goodwill.errors import GoodwillError, InvalidInput, NotFound
+from goodwill.private_files import private_dir, private_file
 from goodwill.settings import Settings
 from goodwill.store.imports_log import fail_abandoned
 
@@ -119,9 +120,8 @@ class ImportJobs:
         """Copy an upload into a fresh directory of its own under the upload directory,
         refusing one larger than ``imports.max_upload_mb`` (nothing of it is kept)."""
         most = limit(self._settings, "max_upload_mb") * 1024 * 1024
-        folder = self._settings.upload_dir / secrets.token_urlsafe(16)
-        folder.mkdir(mode=0o700, parents=True)
-        path = folder / safe_file_name(file_name)
+        folder = private_dir(self._settings.upload_dir / secrets.token_urlsafe(16))
+        path = private_file(folder / safe_file_name(file_name))
         try:
             copied = 0
             with path.open("wb") as target:

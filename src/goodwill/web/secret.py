@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from goodwill.private_files import private_dir
 from goodwill.settings import Settings, data_dir
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def key_path(settings: Settings) -> Path:
 def _create(path: Path) -> None:
     """Write a new key atomically: a private temporary file, then a hard link that fails if another
     process won the race (the winner's key is then the one read back)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -37,7 +37,9 @@ def serve(
     """
     if workers <= 1:
         app = create_app(settings, clock=clock)
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, proxy_headers=False)).run()
+        uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, proxy_headers=False, server_header=False)
+        ).run()
         return
     if clock is not None:
         raise ValueError("several workers read the real clock; serve with one worker to set it")
@@ -52,6 +54,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=False,
+        server_header=False,
     )
 
 

@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AfterValidator, BeforeValidator
 
 from goodwill.store.cadence import overdue_clients
-from goodwill.web.api.schemas import AtRiskOut, ErrorBody
+from goodwill.web.api.schemas import API_ERRORS, AtRiskOut
 from goodwill.web.auth import ApiStaff
 from goodwill.web.state import Db, State
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["at-risk"],
-    responses={
-        401: {"model": ErrorBody, "description": "No valid API token."},
-        422: {"model": ErrorBody, "description": "A parameter is invalid."},
-    },
-)
+router = APIRouter(prefix="/api/v1", tags=["at-risk"], responses=API_ERRORS)
+#: The days ``as_of`` may name: a calendar date written YYYY-MM-DD, from 1900 to 2999.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+_DAY = re.compile(r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """Only a date written YYYY-MM-DD (not a number of seconds, as pydantic would take)."""
+    if isinstance(value, str) and not _DAY.fullmatch(value):
+        raise ValueError("write the day as YYYY-MM-DD")
+    return value
+
+
+def _in_range(value: date | None) -> date | None:
+    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"the day must be from {FIRST_DAY} to {LAST_DAY}")
+    return value
+
+
+AsOf = Annotated[
+    date | None,
+    BeforeValidator(_iso_day),
+    AfterValidator(_in_range),
+    Query(
+        description="The day to judge on, YYYY-MM-DD from 1900 to 2999 "
+        "(default: today, business zone).",
+        json_schema_extra={"pattern": _DAY.pattern},
+    ),
+]
 
 
 @router.get("/at-risk", response_model=list[AtRiskOut])
@@ -27,9 +50,7 @@ def at_risk_api(
     staff: ApiStaff,
     db: Db,
     state: State,
-    as_of: Annotated[
-        date | None, Query(description="The day to judge on (default: today, business zone).")
-    ] = None,
+    as_of: AsOf = None,
     lapsed: Annotated[
         bool, Query(description="Include clients who missed more than cadence.max_cycles.")
     ] = False,

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
 from goodwill.store.value import client_value
 from goodwill.web.api.schemas import (
+    API_ERRORS,
+    MAX_ID,
     ClientPage,
     ClientProfile,
     ClientValueOut,
@@ -20,14 +22,7 @@ from goodwill.web.state import Db, State
 
 MAX_LIMIT = 500
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["clients"],
-    responses={
-        401: {"model": ErrorBody, "description": "No valid API token."},
-        422: {"model": ErrorBody, "description": "A parameter is invalid."},
-    },
-)
+router = APIRouter(prefix="/api/v1", tags=["clients"], responses=API_ERRORS)
 _not_found: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No client with this id."}
 }
@@ -42,7 +37,7 @@ def list_clients_api(
         str | None, Query(max_length=200, description="Part of a name or email, or an exact id.")
     ] = None,
     sort: Sort = "name",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> dict[str, object]:
     """One page of clients with their figures; ``total`` counts every match."""

@@ -8,10 +8,9 @@ same content, when there is none) answers 200 with ``created: false`` instead of
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from goodwill.domain.records import ClientRef
 from goodwill.errors import InvalidInput
@@ -20,30 +19,31 @@ from goodwill.store.events import record_touch_point
 from goodwill.store.followups import FollowUpView
 from goodwill.store.queries import find_client
 from goodwill.web.api.schemas import (
+    API_ERRORS,
     CompleteIn,
     ErrorBody,
     EventIn,
     EventRecorded,
     FollowUpOut,
+    Instant,
     ReassignIn,
+    RecordId,
     SnoozeIn,
     TodayOut,
 )
 from goodwill.web.auth import ApiStaff, Staff
-from goodwill.web.followup_access import check_may_act, check_may_read_list
+from goodwill.web.followup_access import (
+    check_may_act,
+    check_may_read,
+    check_may_read_list,
+    visible,
+)
 from goodwill.web.state import Db, State
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 500
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["follow-ups"],
-    responses={
-        401: {"model": ErrorBody, "description": "No valid API token."},
-        422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
-    },
-)
+router = APIRouter(prefix="/api/v1", tags=["follow-ups"], responses=API_ERRORS)
 _one: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The follow-up is someone else's."},
     404: {"model": ErrorBody, "description": "No follow-up with this id."},
@@ -55,7 +55,14 @@ def _out(item: FollowUpView) -> FollowUpOut:
     return FollowUpOut.model_validate(item)
 
 
-@router.get("/followups", response_model=list[FollowUpOut])
+@router.get(
+    "/followups",
+    response_model=list[FollowUpOut],
+    responses={
+        403: {"model": ErrorBody, "description": "Someone else's follow-ups, as staff."},
+        404: {"model": ErrorBody, "description": "No client with this id."},
+    },
+)
 def list_followups_api(
     staff: ApiStaff,
     db: Db,
@@ -64,9 +71,11 @@ def list_followups_api(
         Query(max_length=320, description="An email, or 'unassigned'."),
     ] = None,
     due_before: Annotated[
-        AwareDatetime | None, Query(description="Only those due before this instant.")
+        Instant | None, Query(description="Only those due before this instant (ISO 8601).")
     ] = None,
-    status: Annotated[str, Query(description="open, done or closed.")] = "open",
+    status: Annotated[
+        Literal["open", "done", "closed"], Query(description="open, done or closed.")
+    ] = "open",
     client: Annotated[
         str | None, Query(max_length=200, description="A client id from imported files.")
     ] = None,
@@ -74,12 +83,13 @@ def list_followups_api(
 ) -> list[FollowUpOut]:
     """Follow-ups by due time, earliest first.
 
-    Without ``assignee``: everyone's for the owner, the caller's own for staff. Staff may read
-    another user's only for one client (as on the client's page).
+    Without ``assignee``: everyone's for the owner and managers, the caller's own for staff (with
+    ``client``: staff get their own and the unassigned ones of that client). Staff asking for
+    another user's follow-ups are refused (403), with or without ``client``.
     """
-    if assignee is None and not staff.is_owner:
+    if assignee is None and not staff.may("followups.everyone"):
         assignee = None if client else staff.email
-    if client is None:
+    if assignee is not None:
         check_may_read_list(staff, assignee)
     client_id = find_client(db, client).id if client else None
     items = followups.list_followups(
@@ -90,12 +100,15 @@ def list_followups_api(
         client_id=client_id,
         limit=limit,
     )
-    return [_out(item) for item in items]
+    return [_out(item) for item in visible(staff, items)]
 
 
 @router.get("/followups/{followup_id}", response_model=FollowUpOut, responses=_one)
-def get_followup_api(staff: ApiStaff, db: Db, followup_id: int) -> FollowUpOut:
-    return _out(followups.get_followup(db, followup_id))
+def get_followup_api(staff: ApiStaff, db: Db, followup_id: RecordId) -> FollowUpOut:
+    """One follow-up; staff read only their own and unassigned ones (403 otherwise)."""
+    item = followups.get_followup(db, followup_id)
+    check_may_read(staff, item)
+    return _out(item)
 
 
 def _acted(db: Db, staff: Staff, followup_id: int) -> FollowUpView:
@@ -106,7 +119,7 @@ def _acted(db: Db, staff: Staff, followup_id: int) -> FollowUpView:
 
 @router.post("/followups/{followup_id}/complete", response_model=FollowUpOut, responses=_one)
 def complete_api(
-    staff: ApiStaff, db: Db, state: State, followup_id: int, body: CompleteIn
+    staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: CompleteIn
 ) -> FollowUpOut:
     """Mark done with what happened (required): the outcome becomes the client's history."""
     _acted(db, staff, followup_id)
@@ -117,7 +130,7 @@ def complete_api(
 
 @router.post("/followups/{followup_id}/snooze", response_model=FollowUpOut, responses=_one)
 def snooze_api(
-    staff: ApiStaff, db: Db, state: State, followup_id: int, body: SnoozeIn
+    staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: SnoozeIn
 ) -> FollowUpOut:
     """Move the due time to a later instant (it must be in the future)."""
     _acted(db, staff, followup_id)
@@ -128,7 +141,7 @@ def snooze_api(
 
 @router.post("/followups/{followup_id}/reassign", response_model=FollowUpOut, responses=_one)
 def reassign_api(
-    staff: ApiStaff, db: Db, state: State, followup_id: int, body: ReassignIn
+    staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: ReassignIn
 ) -> FollowUpOut:
     """Give the follow-up to another active staff member (404 when there is no such user)."""
     _acted(db, staff, followup_id)

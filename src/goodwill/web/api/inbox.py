@@ -7,7 +7,7 @@ once (200 with ``duplicate: true`` instead of 201).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, Field
@@ -16,18 +16,11 @@ from goodwill.actions.inbox import receive, reply
 from goodwill.errors import InvalidInput, NotFound
 from goodwill.settings import max_message_bytes
 from goodwill.store.inbox import conversation, list_conversations, with_messages
-from goodwill.web.api.schemas import ErrorBody
+from goodwill.web.api.schemas import API_ERRORS, ErrorBody, RecordId
 from goodwill.web.auth import ApiStaff, ApiStaffAlone
 from goodwill.web.state import Db, State
 
-router = APIRouter(
-    prefix="/api/v1",
-    tags=["inbox"],
-    responses={
-        401: {"model": ErrorBody, "description": "No valid API token."},
-        422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
-    },
-)
+router = APIRouter(prefix="/api/v1", tags=["inbox"], responses=API_ERRORS)
 #: The longest reply text, in characters (the dashboard's reply form takes the same).
 MAX_REPLY = 100_000
 
@@ -61,7 +54,8 @@ def list_conversations_api(
     db: Db,
     state: State,
     status: Annotated[
-        list[str] | None, Query(description="open, waiting, answered, closed")
+        list[Literal["open", "waiting", "answered", "closed"]] | None,
+        Query(description="open, waiting, answered, closed"),
     ] = None,
     messages: Annotated[bool, Query(description="Include each message's texts.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
@@ -76,7 +70,7 @@ def list_conversations_api(
 
 @router.get("/conversations/{conversation_id}", responses={404: {"model": ErrorBody}})
 def get_conversation_api(
-    conversation_id: int, staff: ApiStaff, db: Db, state: State
+    conversation_id: RecordId, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """One conversation with every message (new text and full text)."""
     found = conversation(db, conversation_id)
@@ -92,7 +86,9 @@ def get_conversation_api(
     responses={200: {"model": MessageAccepted, "description": "Already stored (duplicate)."}},
     openapi_extra={
         "requestBody": {
-            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "message/rfc822": {"schema": {"type": "string", "format": "binary", "minLength": 1}}
+            },
             "required": True,
         }
     },
@@ -127,10 +123,14 @@ def hand_in_message(
 @router.post(
     "/conversations/{conversation_id}/reply",
     status_code=201,
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    responses={
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody},
+        503: {"model": ErrorBody, "description": "Replies need mail.from_address set."},
+    },
 )
 def reply_api(
-    conversation_id: int, body: ReplyIn, staff: ApiStaff, db: Db, state: State
+    conversation_id: RecordId, body: ReplyIn, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """Queue a reply in the client's thread as the token's staff member; the clock stops.
 

@@ -5,15 +5,54 @@ They mirror the ``as_dict()`` of the store's read models; amounts are exact deci
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+)
+
+from goodwill.domain.touchpoints import TOUCH_POINTS
+
+#: A text with something in it besides spaces (as Python's str.split() counts them).
+NOT_BLANK = r"[^\s\x1c-\x1f]"
+_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]+\s*")
+
+
+def _written_instant(value: object) -> object:
+    """An instant is written out (ISO 8601), never a bare number pydantic would read as seconds."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("write the instant as ISO 8601 with an offset, e.g. 2026-11-23T15:00:00Z")
+    return value
+
+
+#: An aware instant written in ISO 8601 (with an offset or Z).
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_instant)]
+
+#: The largest id a record can have on every database goodwill runs on (PostgreSQL's integer).
+MAX_ID = 2**31 - 1
+#: An id in a path: a positive integer; a larger one than any record has is refused (422).
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
 
 
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable error code: not_found, invalid, conflict, not_allowed.")
     message: str
+
+
+#: What any API operation may answer besides its own outcomes.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body cannot be read (not JSON, not UTF-8)."},
+    401: {"model": ErrorBody, "description": "No valid API token."},
+    422: {"model": ErrorBody, "description": "A parameter or field is invalid."},
+}
 
 
 class ClientSummary(BaseModel):
@@ -107,21 +146,39 @@ class CompleteIn(BaseModel):
 
 
 class SnoozeIn(BaseModel):
-    until: AwareDatetime = Field(description="When to be reminded, with an offset.")
+    until: Instant = Field(
+        description="When to be reminded, with an offset; it must be in the future (422 if not)."
+    )
 
 
 class ReassignIn(BaseModel):
     to: str = Field(max_length=320, description="The email of an active staff member.")
 
 
+_TOUCH_POINT_NAMES: list[JsonValue] = [*sorted(TOUCH_POINTS)]
+
+
 class EventIn(BaseModel):
     """A touch point from another system; the client is found by id, else email (or created)."""
 
-    type: str = Field(max_length=100, description="A touch-point type, e.g. lead.created.")
-    client_id: str | None = Field(default=None, max_length=200)
-    email: str | None = Field(default=None, max_length=320)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["client_id"], "properties": {"client_id": {"type": "string"}}},
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+            ]
+        }
+    )
+
+    type: str = Field(
+        max_length=100,
+        description="A touch-point type, e.g. lead.created.",
+        json_schema_extra={"enum": _TOUCH_POINT_NAMES},
+    )
+    client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, min_length=1, max_length=320)
     name: str | None = Field(default=None, max_length=200)
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     payload: dict[str, Any] = Field(
         default_factory=dict, max_length=200, description="Up to 200 keys of details."
     )
@@ -130,7 +187,12 @@ class EventIn(BaseModel):
         max_length=200,
         description="Your id for the event; a retry with the same id is recorded once.",
     )
-    source: str = Field(default="api", max_length=50, description="Which system sends it.")
+    source: str = Field(
+        default="api",
+        max_length=50,
+        pattern=r"^[^:]*[^:\s][^:]*$",
+        description="Which system sends it: a name without ':'.",
+    )
 
 
 class EventRecorded(BaseModel):

@@ -7,6 +7,7 @@ which revokes every old subscription at once.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from goodwill.errors import NotFound
 from goodwill.feeds import followups_calendar
 from goodwill.store.followups import list_followups
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import calendar_token, user_for_calendar_token
+from goodwill.store.staff import new_calendar_token, user_for_calendar_token
 from goodwill.web.auth import PageStaff
 from goodwill.web.pages.followups import FLASH_KEY
 from goodwill.web.state import Db, State
@@ -30,15 +31,46 @@ WINDOW = timedelta(days=60)
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 
 
-def base_url(request: Request) -> str:
-    """The public_url setting when set (behind a proxy), else the address of the request."""
+#: The session key holding a link just made, until the Today page has shown it once.
+FRESH_LINK_KEY = "calendar_link"
+
+#: Why no link is shown: the address a link would carry cannot be trusted.
+NO_PUBLIC_URL = (
+    "Set public_url in the settings file to the address goodwill is reached at "
+    "(docs/configuration.md); links are not built from what a browser says the host is."
+)
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url(request: Request) -> str | None:
+    """Where links point: the public_url setting; without it the request's own address only
+    when that is this machine (a Host header from elsewhere could send the link anywhere)."""
     configured = request.app.state.goodwill.settings.public_url
-    return str(configured or request.base_url).rstrip("/")
+    if configured:
+        return str(configured).rstrip("/")
+    if is_loopback(request.url.hostname):
+        return str(request.base_url).rstrip("/")
+    return None
 
 
-def feed_urls(request: Request, token: str) -> tuple[str, str]:
-    """The feed's https (or http) address and the same as ``webcal://`` for calendar apps."""
-    url = f"{base_url(request)}/calendar/{token}.ics"
+def feed_urls(request: Request, token: str) -> tuple[str, str] | None:
+    """The feed's https (or http) address and the same as ``webcal://`` for calendar apps;
+    None when there is no trustworthy address to build them on (see :func:`base_url`)."""
+    base = base_url(request)
+    if base is None:
+        return None
+    url = f"{base}/calendar/{token}.ics"
     return url, "webcal://" + url.split("://", 1)[1]
 
 
@@ -53,14 +85,13 @@ def calendar_feed(request: Request, db: Db, state: State, token: str) -> Respons
         items,
         name=f"goodwill: {user.name}",
         now=now,
-        base_url=base_url(request),
+        base_url=base_url(request) or "",
         host=request.url.hostname or "goodwill",
     )
     return Response(
         body,
         media_type=MEDIA_TYPE,
         headers={
-            "Cache-Control": "private, max-age=300",
             "Content-Disposition": 'inline; filename="goodwill-follow-ups.ics"',
             "X-Robots-Tag": "noindex",
         },
@@ -69,12 +100,14 @@ def calendar_feed(request: Request, db: Db, state: State, token: str) -> Respons
 
 @router.post("/calendar/new-link")
 def new_calendar_link(request: Request, staff: PageStaff, db: Db) -> Response:
-    """Replace the user's feed URL; subscriptions to the old one stop working."""
+    """Make the user's feed URL, replacing any old one (its subscriptions stop working).
+
+    goodwill keeps only the link's fingerprint, so the Today page shows it this once."""
     user = db.get(StaffUser, staff.id)
     assert user is not None  # page_staff has just read this user
-    calendar_token(db, user, rotate=True)
-    log.info("staff user %s replaced their calendar link", staff.id)
+    request.session[FRESH_LINK_KEY] = new_calendar_token(db, user)
+    log.info("staff user %s made a new calendar link", staff.id)
     request.session[FLASH_KEY] = (
-        "Your calendar link is new; the old one no longer works. Subscribe again with this one."
+        "Your calendar link is new; any old one no longer works. Copy it now: it is shown once."
     )
     return RedirectResponse("/today#calendar", status_code=303)

@@ -12,6 +12,7 @@ from goodwill.store.incidents import list_incidents
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
 from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
+from goodwill.web.followup_access import visible
 from goodwill.web.followup_words import event_words
 from goodwill.web.pages.feedback import client_feedback
 from goodwill.web.pages.followups import pop_flash, row_context
@@ -117,7 +118,7 @@ def client_page(
         "client.html",
         {
             **context,
-            "followups": list_followups(db, client_id=client.id, status="open"),
+            "followups": visible(staff, list_followups(db, client_id=client.id, status="open")),
             "page_flash": pop_flash(request),
             "section": "clients",
             "profile": profile,

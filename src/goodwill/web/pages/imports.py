@@ -20,8 +20,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from goodwill.actions.imports import detect_file, load_profiles
+from goodwill.domain.access import Ability, check
 from goodwill.domain.records import FileKind
-from goodwill.errors import InvalidInput, NotAllowed
+from goodwill.errors import InvalidInput
 from goodwill.store.imports_log import get_import, import_history, undo_import
 from goodwill.web.auth import PageStaff, Staff
 from goodwill.web.import_jobs import ImportJobs, Preview, Reading
@@ -71,9 +72,9 @@ def get_jobs(request: Request) -> ImportJobs:
 Jobs = Annotated[ImportJobs, Depends(get_jobs)]
 
 
-def check_owner(staff: Staff, doing: str) -> None:
-    if not staff.is_owner:
-        raise NotAllowed(f"Only the owner may {doing}.", role=staff.role)
+def check_may(staff: Staff, ability: Ability, doing: str) -> None:
+    """Refuse (403) unless the user's role allows ``ability`` (goodwill.domain.access)."""
+    check(staff.role, ability, doing)
 
 
 def _partial(request: Request) -> bool:
@@ -147,7 +148,7 @@ def _page_context(db: Session, state: WebState, staff: Staff) -> dict[str, Any]:
         "page_flash": None,
         "local": _local_time(state),
         "status_words": STATUS_WORDS,
-        "may_import": staff.is_owner,
+        "may_import": staff.may("imports.run"),
     }
 
 
@@ -170,7 +171,7 @@ def _shared(state: WebState, staff: Staff) -> dict[str, Any]:
         "error_rows": ERROR_ROWS,
         "local": _local_time(state),
         "status_words": STATUS_WORDS,
-        "may_import": staff.is_owner,
+        "may_import": staff.may("imports.run"),
         "page_flash": None,
     }
 
@@ -193,7 +194,7 @@ def upload(
     profile: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Save the file, check it can be read, start its dry run; then to the preview."""
-    check_owner(staff, "import files")
+    check_may(staff, "imports.run", "import files")
     saved: Path | None = None
     try:
         reading = _reading(profile, state)
@@ -236,7 +237,7 @@ def preview_page(
 
 @router.post("/imports/preview/{token}/confirm")
 def confirm(staff: PageStaff, state: State, jobs: Jobs, token: str) -> Response:
-    check_owner(staff, "import files")
+    check_may(staff, "imports.run", "import files")
     import_id = jobs.confirm(token, user=staff.email, now=state.now())
     log.info("import %s confirmed by staff user %s", import_id, staff.id)
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
@@ -244,7 +245,7 @@ def confirm(staff: PageStaff, state: State, jobs: Jobs, token: str) -> Response:
 
 @router.post("/imports/preview/{token}/cancel")
 def cancel(request: Request, staff: PageStaff, jobs: Jobs, token: str) -> Response:
-    check_owner(staff, "import files")
+    check_may(staff, "imports.run", "import files")
     preview: Preview = jobs.preview(token)
     jobs.cancel(token)
     request.session[FLASH_KEY] = f"Cancelled: {preview.file_name} was not imported."
@@ -255,7 +256,7 @@ def cancel(request: Request, staff: PageStaff, jobs: Jobs, token: str) -> Respon
 def cancel_import(request: Request, staff: PageStaff, jobs: Jobs, import_id: int) -> Response:
     """Stop a running import at its next row; what it wrote stays (importing again completes
     it, writing nothing twice)."""
-    check_owner(staff, "cancel imports")
+    check_may(staff, "imports.run", "cancel imports")
     jobs.cancel_import(import_id)
     log.info("import %s cancelled by staff user %s", import_id, staff.id)
     request.session[FLASH_KEY] = "Cancelled: the import stops at its next row."
@@ -276,7 +277,7 @@ def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id
 
 @router.post("/imports/{import_id:id}/undo")
 def undo(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
-    check_owner(staff, "undo imports")
+    check_may(staff, "imports.run", "undo imports")
     report = undo_import(db, import_id, now=state.now())  # committed before the redirect
     if report.already:
         message = "This import was already undone."

@@ -39,7 +39,7 @@ from goodwill.web.auth import PageStaff, Staff
 from goodwill.web.followup_access import staff_choices
 from goodwill.web.followup_words import exact_time, parse_local
 from goodwill.web.pages.followups import FLASH_KEY, pop_flash
-from goodwill.web.pages.imports import check_owner, size_words
+from goodwill.web.pages.imports import check_may, size_words
 from goodwill.web.rendering import query_url, render
 from goodwill.web.state import Db, State, WebState
 
@@ -468,8 +468,8 @@ def _templates_page_context(
         "templates_problem": problem,
         "editable": state.settings.templates is not None,
         "directory": str(state.settings.templates or replies.DEFAULT_TEMPLATES),
-        "may_edit": staff.is_owner and state.settings.templates is not None,
-        "is_owner": staff.is_owner,
+        "may_edit": staff.may("templates.edit") and state.settings.templates is not None,
+        "may_edit_templates": staff.may("templates.edit"),
         "chosen": chosen,
         "form": {
             "name": name,
@@ -497,7 +497,7 @@ def save_reply_template(
     source: Annotated[str, Form(max_length=replies.MAX_SOURCE)] = "",
 ) -> Response:
     """Save a canned reply as ``NAME.txt`` in the ``templates`` directory (the owner's)."""
-    check_owner(staff, "change the reply templates")
+    check_may(staff, "templates.edit", "change the reply templates")
     chosen = name.strip().lower()
     try:
         replies.save_template(state.settings, chosen, source)
@@ -604,7 +604,7 @@ def _rota_context(db: Session, state: WebState, staff: Staff) -> dict[str, Any]:
         "people": people,
         "local": _local(state),
         "zone": state.settings.zone.key,
-        "may_edit": staff.is_owner,
+        "may_edit": staff.may("rota.edit"),
         "form": {"person": "", "starts": "", "ends": ""},
         "form_error": None,
         "page_flash": None,
@@ -630,7 +630,7 @@ def add_override(
     ends: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Put ``person`` on call from ``starts`` until ``ends`` (local times, the business's zone)."""
-    check_owner(staff, "change the on-call rota")
+    check_may(staff, "rota.edit", "change the on-call rota")
     now, zone = state.now(), state.settings.zone
     try:
         people = dict(staff_choices(db))
@@ -671,7 +671,7 @@ def add_override(
 
 @router.post("/inbox/rota/{override_id:id}/delete")
 def delete_override(request: Request, staff: PageStaff, db: Db, override_id: int) -> Response:
-    check_owner(staff, "change the on-call rota")
+    check_may(staff, "rota.edit", "change the on-call rota")
     row = db.get(RotaOverride, override_id)
     if row is None:
         raise NotFound(f"there is no rota override {override_id}", override=override_id)

@@ -390,7 +390,7 @@ def _incident_context(
         "tier_classes": TIER_CLASSES,
         "deadline_text": deadline_words(incident.deadline, now=state.now()),
         "owner_options": owner_options,
-        "may_choose_owner_options": staff.is_owner,
+        "may_choose_owner_options": staff.may("incidents.owner_authority"),
         "conversation_id": conversation_id,
         "form_error": None,
         "page_flash": None,
@@ -494,7 +494,7 @@ def resolve(
         needs_owner = any(
             o.get("name") == option and o.get("authority") == "owner" for o in view.incident.options
         )
-        if needs_owner and not staff.is_owner:
+        if needs_owner and not staff.may("incidents.owner_authority"):
             raise InvalidInput(
                 f"“{option}” needs the owner's authority: ask the owner to grant it, "
                 "or choose another option",

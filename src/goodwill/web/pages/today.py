@@ -14,13 +14,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from goodwill.domain.access import who_may
 from goodwill.errors import NotAllowed
 from goodwill.store.followups import today_list
 from goodwill.store.models import StaffUser
-from goodwill.store.staff import calendar_token
+from goodwill.store.staff import has_calendar
 from goodwill.store.worker_runs import worker_health
 from goodwill.web.auth import PageStaff, Staff
-from goodwill.web.pages.calendar import feed_urls
+from goodwill.web.pages.calendar import FRESH_LINK_KEY, NO_PUBLIC_URL, feed_urls
 from goodwill.web.pages.followups import pop_flash, row_context
 from goodwill.web.rendering import query_url, render
 from goodwill.web.state import Db, State
@@ -71,7 +72,7 @@ def _ago(age: timedelta) -> str:
 
 def _scopes(staff: Staff) -> list[tuple[Scope, str]]:
     shown: list[tuple[Scope, str]] = [("mine", "Mine"), ("unassigned", "Unassigned")]
-    if staff.is_owner:
+    if staff.may("followups.everyone"):
         shown.append(("everyone", "Everyone's"))
     return shown
 
@@ -81,15 +82,19 @@ def today_page(
     request: Request, staff: PageStaff, db: Db, state: State, scope: str = "mine"
 ) -> Response:
     chosen: Scope = next((s for s in SCOPES if s == scope), "mine")
-    if chosen == "everyone" and not staff.is_owner:
-        raise NotAllowed("only the owner sees everyone's follow-ups", field="scope")
+    if chosen == "everyone" and not staff.may("followups.everyone"):
+        raise NotAllowed(
+            f"only {who_may('followups.everyone')} sees everyone's follow-ups", field="scope"
+        )
     assignee = {"mine": staff.email, "unassigned": "", "everyone": None}[chosen]
     now, zone = state.now(), state.settings.zone
     local, engine = now.astimezone(zone), engine_status(db, now=now)
     groups = today_list(db, now=now, zone=zone, assignee=assignee, days=UPCOMING_DAYS)
     user = db.get(StaffUser, staff.id)
     assert user is not None  # page_staff has just read this user
-    feed, webcal = feed_urls(request, calendar_token(db, user))
+    fresh = request.session.pop(FRESH_LINK_KEY, None)
+    made = feed_urls(request, fresh) if isinstance(fresh, str) else None
+    feed, webcal = made or (None, None)
     back = query_url("/today", {"scope": "" if chosen == "mine" else chosen})
     context = row_context(db, state, staff, back=back)
     context.update(
@@ -111,6 +116,8 @@ def today_page(
         zone=zone.key,
         feed_url=feed,
         webcal_url=webcal,
+        feed_problem=NO_PUBLIC_URL if isinstance(fresh, str) and made is None else None,
+        has_calendar=has_calendar(user),
         page_flash=pop_flash(request),
     )
     return render(request, "today.html", context)

@@ -1,0 +1,287 @@
+"""Every route of the app, asked by each role and by nobody, answers as the access table says.
+
+The routes come from the app itself (``app.routes``), so a route added without a line in ROUTES
+fails the test. Each line names the lowest role that may use the route ("public" needs no login):
+a role below it is refused (403, or 404 where a record is hidden), a role at or above it is not
+refused, and nobody at all is sent to log in (303 to /login on pages, 401 on the API). Path
+parameters are filled with real rows of a small seeded business; the follow-up used is the owner's,
+so staff acting on it are refused as on someone else's work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import Mount
+
+from goodwill.actions.inbox import receive
+from goodwill.actions.incidents import open_incident
+from goodwill.domain.access import ROLES, may
+from goodwill.settings import Settings
+from goodwill.store.models import StaffUser
+from goodwill.store.staff import create_token, new_calendar_token, user_by_email
+from goodwill.web import create_app
+from tests.conftest import NOW
+from tests.web.conftest import csrf_from, log_in
+from tests.web.sample import LONG_CLIENT, staff_user
+from tests.web.touchpoints import make_followups
+
+Level = str  # "public" or a role
+LEVELS = ("public", "staff", "manager", "owner")
+
+#: (method, path as the router declares it) -> the lowest level allowed.
+ROUTES: dict[tuple[str, str], Level] = {
+    ("GET", "/"): "public",
+    ("GET", "/openapi.json"): "public",
+    ("GET", "/healthz"): "public",
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("GET", "/calendar/{token}.ics"): "public",
+    ("GET", "/feedback/{token}"): "public",
+    ("POST", "/feedback/{token}"): "public",
+    ("POST", "/logout"): "staff",
+    ("GET", "/today"): "staff",
+    ("GET", "/at-risk"): "staff",
+    ("GET", "/at-risk.csv"): "staff",
+    ("POST", "/followups/{followup_id}/complete"): "manager",
+    ("POST", "/followups/{followup_id}/snooze"): "manager",
+    ("POST", "/followups/{followup_id}/reassign"): "manager",
+    ("POST", "/calendar/new-link"): "staff",
+    ("GET", "/imports"): "staff",
+    ("POST", "/imports"): "manager",
+    ("GET", "/imports/preview/{token}"): "staff",
+    ("POST", "/imports/preview/{token}/confirm"): "manager",
+    ("POST", "/imports/preview/{token}/cancel"): "manager",
+    ("GET", "/imports/{import_id:int}"): "staff",
+    ("POST", "/imports/{import_id:int}/undo"): "manager",
+    ("GET", "/inbox"): "staff",
+    ("GET", "/inbox/{conversation_id:int}"): "staff",
+    ("GET", "/inbox/{conversation_id:int}/template"): "staff",
+    ("GET", "/inbox/{conversation_id:int}/clock"): "staff",
+    ("POST", "/inbox/{conversation_id:int}/check"): "staff",
+    ("POST", "/inbox/{conversation_id:int}/reply"): "staff",
+    ("POST", "/inbox/{conversation_id:int}/status"): "staff",
+    ("GET", "/inbox/templates"): "staff",
+    ("POST", "/inbox/templates"): "manager",
+    ("GET", "/inbox/attachments/{attachment_id:int}"): "staff",
+    ("GET", "/inbox/unreadable/{inbound_id:int}.eml"): "staff",
+    ("GET", "/inbox/rota"): "staff",
+    ("POST", "/inbox/rota"): "manager",
+    ("POST", "/inbox/rota/{override_id:int}/delete"): "manager",
+    ("GET", "/incidents"): "staff",
+    ("GET", "/incidents/new"): "staff",
+    ("POST", "/incidents/assess"): "staff",
+    ("POST", "/incidents"): "staff",
+    ("GET", "/incidents/{incident_id:int}"): "staff",
+    ("POST", "/incidents/{incident_id:int}/step"): "staff",
+    ("POST", "/incidents/{incident_id:int}/confirm"): "staff",
+    ("POST", "/incidents/{incident_id:int}/resolve"): "staff",
+    ("POST", "/incidents/{incident_id:int}/close"): "staff",
+    ("GET", "/insights"): "staff",
+    ("GET", "/insights.csv"): "staff",
+    ("POST", "/clients/{ref:path}/feedback"): "staff",
+    ("GET", "/clients"): "staff",
+    ("GET", "/clients/{ref:path}"): "staff",
+    ("GET", "/api/v1/clients"): "staff",
+    ("GET", "/api/v1/clients/{ref:path}/timeline"): "staff",
+    ("GET", "/api/v1/clients/{ref:path}/value"): "staff",
+    ("GET", "/api/v1/clients/{ref:path}"): "staff",
+    ("GET", "/api/v1/followups"): "staff",
+    ("GET", "/api/v1/followups/{followup_id}"): "manager",
+    ("POST", "/api/v1/followups/{followup_id}/complete"): "manager",
+    ("POST", "/api/v1/followups/{followup_id}/snooze"): "manager",
+    ("POST", "/api/v1/followups/{followup_id}/reassign"): "manager",
+    ("GET", "/api/v1/today"): "staff",
+    ("POST", "/api/v1/events"): "staff",
+    ("GET", "/api/v1/at-risk"): "staff",
+    ("GET", "/api/v1/conversations"): "staff",
+    ("GET", "/api/v1/conversations/{conversation_id}"): "staff",
+    ("POST", "/api/v1/messages"): "staff",
+    ("POST", "/api/v1/conversations/{conversation_id}/reply"): "staff",
+    ("POST", "/api/v1/incidents/assess"): "staff",
+    ("POST", "/api/v1/incidents"): "staff",
+    ("GET", "/api/v1/incidents"): "staff",
+    ("GET", "/api/v1/incidents/{incident_id:int}"): "staff",
+    ("POST", "/api/v1/incidents/{incident_id:int}/steps"): "staff",
+    ("POST", "/api/v1/incidents/{incident_id:int}/confirm"): "staff",
+    ("POST", "/api/v1/incidents/{incident_id:int}/resolve"): "staff",
+    ("POST", "/api/v1/incidents/{incident_id:int}/close"): "staff",
+}
+
+#: Bodies for the routes that read one before they can tell who may act (the API's models).
+BODIES: dict[tuple[str, str], dict[str, object]] = {
+    ("POST", "/followups/{followup_id}/reassign"): {"data": {"to": "owner@example.com"}},
+    ("POST", "/api/v1/followups/{followup_id}/complete"): {"json": {"outcome": "Called her"}},
+    ("POST", "/api/v1/followups/{followup_id}/snooze"): {"json": {"until": "2026-12-01T09:00Z"}},
+    ("POST", "/api/v1/followups/{followup_id}/reassign"): {"json": {"to": "owner@example.com"}},
+}
+
+#: Parameters with no seeded row behind them: an allowed role may get 404 there.
+UNSEEDED = {"token", "import_id", "attachment_id", "inbound_id", "override_id"}
+#: Mounts answer files, not data; the only one is the static directory.
+MOUNTS = {"/static"}
+#: The session ends here, so each role asks it last.
+LAST = ("POST", "/logout")
+
+
+@dataclass(frozen=True)
+class Rows:
+    followup: int
+    incident: int
+    conversation: int
+    calendar: str
+
+
+def routes(app_routes: list[object]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for route in iter_route_contexts(app_routes):  # type: ignore[arg-type]
+        if isinstance(route.original_route, Mount):
+            assert route.path in MOUNTS, f"a new mount {route.path} needs a line in the table"
+            continue
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            found.append((method, str(route.path)))
+    return found
+
+
+@pytest.fixture
+def rows(seeded: sessionmaker[Session], web_settings: Settings) -> Rows:
+    made = make_followups(seeded, web_settings, now=NOW)
+    with seeded.begin() as session:
+        for email, role, name in (
+            ("mia@example.com", "manager", "Mia Manager"),
+            ("sam@example.com", "staff", "Sam Staff"),
+        ):
+            staff_user(session, email=email, role=role, name=name, now=NOW)
+        owner = user_by_email(session, "owner@example.com")
+        calendar = new_calendar_token(session, owner)
+    incident = open_incident(
+        seeded,
+        web_settings,
+        client_ref=LONG_CLIENT,
+        what="the boots came in the wrong size",
+        cause="wrong size",
+        by="owner@example.com",
+        now=NOW,
+    )
+    mail = EmailMessage()
+    mail["From"], mail["To"] = "margaret@example.com", "care@shop.example"
+    mail["Subject"], mail["Message-ID"] = "Boots", "<boots-1@example.com>"
+    mail["Date"] = "Mon, 23 Nov 2026 14:00:00 +0000"
+    mail.set_content("The boots are too small.")
+    received = receive(seeded, web_settings, mail.as_bytes(), source="api", now=NOW)
+    assert received.conversation_id is not None
+    return Rows(made.missed, incident, received.conversation_id, calendar)
+
+
+def _path(template: str, rows: Rows) -> str:
+    values = {
+        "{ref:path}": LONG_CLIENT,
+        "{followup_id}": str(rows.followup),
+        "{incident_id:int}": str(rows.incident),
+        "{conversation_id}": str(rows.conversation),
+        "{conversation_id:int}": str(rows.conversation),
+        "{import_id:int}": "1",
+        "{attachment_id:int}": "1",
+        "{inbound_id:int}": "1",
+        "{override_id:int}": "1",
+    }
+    path = template
+    for name, value in values.items():
+        path = path.replace(name, value)
+    if path.startswith("/calendar/"):
+        return path.replace("{token}", rows.calendar)
+    return path.replace("{token}", "no-such-token")
+
+
+def _ask(
+    http: TestClient, method: str, template: str, path: str, headers: dict[str, str]
+) -> tuple[int, str]:
+    body: dict[str, object] = BODIES.get((method, template), {})
+    response = http.request(method, path, headers=headers, **body)  # type: ignore[arg-type]
+    return response.status_code, response.headers.get("location", "")
+
+
+@pytest.fixture
+def app_settings(web_settings: Settings) -> Settings:
+    return dataclasses.replace(web_settings, mail={"from_address": "care@shop.example"})
+
+
+def _client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock=lambda: NOW), follow_redirects=False) as http:
+        yield http
+
+
+def test_every_route_is_in_the_access_table(app_settings: Settings, rows: Rows) -> None:
+    app = create_app(app_settings, clock=lambda: NOW)
+    declared = routes(app.routes)
+    missing = sorted(set(declared) - set(ROUTES))
+    assert not missing, f"routes missing from the access table: {missing}"
+    gone = sorted(set(ROUTES) - set(declared))
+    assert not gone, f"the table names routes the app no longer has: {gone}"
+
+
+def test_nobody_logged_in_is_sent_to_log_in_everywhere_but_the_public_routes(
+    app_settings: Settings, rows: Rows
+) -> None:
+    for http in _client(app_settings):
+        csrf = csrf_from(http.get("/login").text)
+        for (method, template), level in sorted(ROUTES.items()):
+            path = _path(template, rows)
+            status, location = _ask(http, method, template, path, {"X-CSRF-Token": csrf})
+            where = f"{method} {path} without credentials answered {status} {location}"
+            if level == "public":  # answers for itself (the login form: 401 for no password)
+                assert status < 500 and not location.startswith("/login?next="), where
+            elif path.startswith("/api/"):
+                assert status == 401, where
+            else:
+                assert status == 303 and location.startswith("/login"), where
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_allows_and_nothing_more(
+    app_settings: Settings, seeded: sessionmaker[Session], rows: Rows, role: str
+) -> None:
+    email = {"owner": "owner@example.com", "manager": "mia@example.com"}.get(
+        role, "sam@example.com"
+    )
+    with seeded.begin() as session:
+        user = user_by_email(session, email)
+        assert isinstance(user, StaffUser) and user.role == role
+        token = create_token(session, user, label="access table", now=NOW)
+    for http in _client(app_settings):
+        assert log_in(http, email=email).status_code == 303
+        csrf = csrf_from(http.get("/today").text)
+        headers = {"Authorization": f"Bearer {token}", "X-CSRF-Token": csrf}
+        ordered = sorted(ROUTES.items(), key=lambda item: (item[0] == LAST, item[0]))
+        for (method, template), level in ordered:
+            path = _path(template, rows)
+            status, location = _ask(http, method, template, path, headers)
+            where = f"{method} {path} as {role} answered {status} {location}"
+            assert status < 500, where
+            if level == "public":
+                assert not location.startswith("/login?next="), where
+            elif LEVELS.index(role) >= LEVELS.index(level):
+                assert status not in (401, 403), where
+                assert not location.startswith("/login?next="), where
+                if status == 404:
+                    assert any(f"{{{name}" in template for name in UNSEEDED), where
+            else:
+                assert status in (403, 404), where
+
+
+def test_the_table_of_abilities_orders_the_roles() -> None:
+    abilities = {"followups.everyone", "imports.run", "users.manage", "clients.read"}
+    for ability in abilities:
+        allowed = [role for role in ROLES if may(role, ability)]  # type: ignore[arg-type]
+        assert allowed == list(ROLES[: len(allowed)]), ability
+    assert may("manager", "followups.everyone") and not may("staff", "followups.everyone")
+    assert may("manager", "imports.run") and not may("manager", "users.manage")
+    assert not may("manager", "clients.erase") and not may("manager", "backups.run")
+    assert not may("nobody", "clients.read")
