@@ -11,14 +11,17 @@ acting user is handed to views as an argument (a dependency), never read from a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.access import Ability, may
 from goodwill.domain.audit import Actor
@@ -164,7 +167,22 @@ def log_out(request: Request, response: Response, db: Db, state: WebState) -> No
         log.info("staff user %s logged out", row.user_id)
 
 
-def session_staff(request: Request, db: Db, state: State) -> Staff | None:
+def _touch(
+    sessions: sessionmaker[Session], touch: Callable[..., None], row_id: int, now: datetime
+) -> None:
+    """Write a session's last-seen or a token's last-used time after the response is sent, in a
+    transaction of its own: the request never waits for a second connection. Bookkeeping only,
+    so a busy store skips it (the next request writes it)."""
+    try:
+        with sessions.begin() as own:
+            touch(own, row_id, now=now)
+    except SQLAlchemyError as exc:
+        log.warning("last-use time of %s not written: %s", row_id, type(exc).__name__)
+
+
+def session_staff(
+    request: Request, db: Db, state: State, background: BackgroundTasks
+) -> Staff | None:
     """The logged-in staff member, or None (no live session, or the user is deactivated)."""
     secret = request.cookies.get(SID_COOKIE)
     if not secret:
@@ -174,8 +192,7 @@ def session_staff(request: Request, db: Db, state: State) -> Staff | None:
     if row is None:
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        with state.sessions.begin() as own:
-            touch_session(own, row.id, now=now)
+        background.add_task(_touch, state.sessions, touch_session, row.id, now)
     user = db.get(StaffUser, row.user_id)
     if user is None:
         return None
@@ -200,6 +217,7 @@ def api_staff(
     request: Request,
     db: Db,
     state: State,
+    background: BackgroundTasks,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Staff:
     """Dependency for the API: the owner of the bearer token, else 401; a read-only token is
@@ -211,8 +229,7 @@ def api_staff(
     if row is None:
         raise NotAuthenticated("the API token is unknown, expired or its user is deactivated")
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        with state.sessions.begin() as own:
-            touch_token(own, row.id, now=now)
+        background.add_task(_touch, state.sessions, touch_token, row.id, now)
     if row.scope == "read" and request.method not in READ_METHODS:
         raise NotAllowed("this API token may only read", reason="scope")
     request.state.api_token_id = row.id
@@ -222,12 +239,13 @@ def api_staff(
 def api_staff_alone(
     request: Request,
     state: State,
+    background: BackgroundTasks,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Staff:
     """:func:`api_staff` for a view that holds no request session (the message hand-in keeps
     and files in short transactions of its own): the token is read in a session closed at once."""
     with state.sessions() as session:
-        return api_staff(request, session, state, credentials)
+        return api_staff(request, session, state, background, credentials)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
