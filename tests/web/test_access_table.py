@@ -24,6 +24,7 @@ from starlette.routing import Mount
 from goodwill.actions.inbox import receive
 from goodwill.actions.incidents import open_incident
 from goodwill.domain.access import ROLES, may
+from goodwill.domain.audit import Actor
 from goodwill.settings import Settings
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import create_token, new_calendar_token, user_by_email
@@ -168,6 +169,7 @@ def rows(seeded: sessionmaker[Session], web_settings: Settings) -> Rows:
         what="the boots came in the wrong size",
         cause="wrong size",
         by="owner@example.com",
+        actor=Actor.cli("tests"),
         now=NOW,
     )
     mail = EmailMessage()
