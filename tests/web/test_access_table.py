@@ -162,16 +162,17 @@ def rows(seeded: sessionmaker[Session], web_settings: Settings) -> Rows:
             staff_user(session, email=email, role=role, name=name, now=NOW)
         owner = user_by_email(session, "owner@example.com")
         calendar = new_calendar_token(session, owner)
-    incident = open_incident(
-        seeded,
-        web_settings,
-        client_ref=LONG_CLIENT,
-        what="the boots came in the wrong size",
-        cause="wrong size",
-        by="owner@example.com",
-        actor=Actor.cli("tests"),
-        now=NOW,
-    )
+    with seeded.begin() as session:
+        incident = open_incident(
+            session,
+            web_settings,
+            client_ref=LONG_CLIENT,
+            what="the boots came in the wrong size",
+            cause="wrong size",
+            by="owner@example.com",
+            actor=Actor.cli("tests"),
+            now=NOW,
+        )
     mail = EmailMessage()
     mail["From"], mail["To"] = "margaret@example.com", "care@shop.example"
     mail["Subject"], mail["Message-ID"] = "Boots", "<boots-1@example.com>"
