@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from goodwill.actions.inbox import receive, set_status
+from goodwill.domain.audit import Actor
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.web import create_app
@@ -104,7 +105,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert got.conversation_id is not None
         if subject == "Invoice address":
             with store.begin() as session:
-                set_status(session, settings, got.conversation_id, "waiting", now=at)
+                set_status(
+                    session,
+                    settings,
+                    got.conversation_id,
+                    "waiting",
+                    now=at,
+                    actor=Actor.cli("tests"),
+                )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions import incidents as actions
 from goodwill.actions.inbox import receive
+from goodwill.domain.audit import Actor
 from goodwill.settings import Settings
 from tests.browser.conftest import expect, log_in, repository_root, serve
 from tests.conftest import NOW
@@ -61,10 +62,24 @@ def seed(store: sessionmaker[Session], settings: Settings) -> None:
         at = NOW - timedelta(days=days)
         with store.begin() as session:
             made = actions.open_incident(
-                session, settings, client_ref=client, what=what, cause=cause, by=owner, now=at
+                session,
+                settings,
+                client_ref=client,
+                what=what,
+                cause=cause,
+                by=owner,
+                actor=Actor.cli("tests"),
+                now=at,
             )
             for step in ("listen", "own", "offer"):
-                actions.record_step(session, made, step, by=owner, now=at + timedelta(hours=1))
+                actions.record_step(
+                    session,
+                    made,
+                    step,
+                    by=owner,
+                    actor=Actor.cli("tests"),
+                    now=at + timedelta(hours=1),
+                )
             if days > 15:
                 actions.resolve(
                     session,
@@ -72,6 +87,7 @@ def seed(store: sessionmaker[Session], settings: Settings) -> None:
                     made,
                     outcome="put right",
                     by=owner,
+                    actor=Actor.cli("tests"),
                     now=at + timedelta(hours=2),
                 )
 

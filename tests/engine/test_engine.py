@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from goodwill.domain.audit import Actor
 from goodwill.domain.records import ClientRef, FileKind
 from goodwill.store.events import record_touch_point
 from goodwill.store.followups import complete
@@ -176,7 +177,13 @@ def test_a_done_follow_up_starts_a_quiet_period_for_its_reason(world: World) -> 
     world.run(NOW)
     [offer] = world.followups()
     with world.store.begin() as session:
-        complete(session, offer.id, outcome="Sent a note, waiting", now=NOW + timedelta(hours=1))
+        complete(
+            session,
+            offer.id,
+            outcome="Sent a note, waiting",
+            now=NOW + timedelta(hours=1),
+            actor=Actor.cli("tests"),
+        )
     click(NOW + timedelta(days=2), "/pricing-again")
     report = world.run(NOW + timedelta(days=2))
     assert report.suppressed == 1 and world.followups() == []  # quiet for 14 days

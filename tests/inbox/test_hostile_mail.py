@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.failed_mail import failed_mail, retry_failed
 from goodwill.actions.inbox import file_stored, receive, reply
+from goodwill.domain.audit import Actor
 from goodwill.mail.maildir import poll_maildir
 from goodwill.mail.parse import message_id_of
 from goodwill.settings import Settings
@@ -162,6 +163,7 @@ def test_our_own_reply_coming_back_is_kept_as_such_not_as_an_error(
             first.conversation_id,
             text="Yes, we will be open from ten.",
             author_email="owner@shop.example",
+            actor=Actor.cli("tests"),
             now=NOW + timedelta(hours=1),
         )
     with store() as session:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.imports import import_file
 from goodwill.actions.inbox import receive, reply, set_status
+from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.engine.configuration import run_pass
 from goodwill.settings import Settings
@@ -174,6 +175,7 @@ def test_a_reply_stops_the_clock_threads_and_waiting_on_the_client_pauses_it(
             first.conversation_id,
             text="Attached, with apologies; I'll call you at 2pm to check it arrived.",
             author_email="ana@roastery.example",
+            actor=Actor.cli("tests"),
             now=at + timedelta(minutes=10),
         )
     with store() as session:
@@ -197,13 +199,25 @@ def test_a_reply_stops_the_clock_threads_and_waiting_on_the_client_pauses_it(
         assert c is not None and c.sla_kind == "next" and c.sla_due_at == later + timedelta(hours=4)
     with store.begin() as session:
         set_status(
-            session, business, first.conversation_id, "waiting", now=later + timedelta(hours=1)
+            session,
+            business,
+            first.conversation_id,
+            "waiting",
+            now=later + timedelta(hours=1),
+            actor=Actor.cli("tests"),
         )
     with store() as session:
         c = session.get(Conversation, first.conversation_id)
         assert c is not None and c.sla_due_at is None and c.sla_elapsed_s == 3600
     with store.begin() as session:
-        set_status(session, business, first.conversation_id, "open", now=later + timedelta(hours=2))
+        set_status(
+            session,
+            business,
+            first.conversation_id,
+            "open",
+            now=later + timedelta(hours=2),
+            actor=Actor.cli("tests"),
+        )
     with store() as session:
         c = session.get(Conversation, first.conversation_id)
         assert c is not None and c.sla_due_at == later + timedelta(hours=5)

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.inbox import receive, reply
+from goodwill.domain.audit import Actor
 from goodwill.mail.outbound import MAX_ATTEMPTS, DeliveryReport, backoff, deliver_due
 from goodwill.settings import Settings
 from goodwill.store.models import Message, Outbox
@@ -154,6 +155,7 @@ def test_a_reply_reaches_the_client_with_threading_headers_and_its_copy_stays_on
             received.conversation_id,
             text="A new grinder leaves today.",
             author_email="olga@shop.example",
+            actor=Actor.cli("tests"),
             now=NOW,
         )
     report = deliver_due(store, mailing, now=NOW)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.imports import import_file
+from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.engine.configuration import run_pass
 from goodwill.errors import InvalidInput, NotFound
@@ -75,7 +76,9 @@ def euro(settings: Settings) -> Settings:
 def test_a_detected_export_lands_with_what_it_created_recorded(
     store: sessionmaker[Session], euro: Settings, tmp_path: Path
 ) -> None:
-    summary = import_file(store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW)
+    summary = import_file(
+        store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW, actor=Actor.cli("tests")
+    )
     assert summary.profile == "shopify" and "Lineitem name" in (summary.detected or "")
     assert summary.created == {
         "clients": 2,
@@ -109,7 +112,7 @@ def test_a_dry_run_reports_what_the_real_run_creates_and_writes_nothing(
     with store() as session:
         assert import_history(session) == []
     assert dry.import_id is None and dry.preview["orders"][0]["order_id"] == "#1001"
-    real = import_file(store, euro, None, path, now=NOW)
+    real = import_file(store, euro, None, path, now=NOW, actor=Actor.cli("tests"))
     assert dry.created == real.created
     assert (dry.read, dry.imported, dry.skipped) == (real.read, real.imported, real.skipped)
 
@@ -117,9 +120,13 @@ def test_a_dry_run_reports_what_the_real_run_creates_and_writes_nothing(
 def test_a_later_overlapping_export_adds_only_what_is_new_and_undo_takes_only_that(
     store: sessionmaker[Session], euro: Settings, tmp_path: Path
 ) -> None:
-    jan = import_file(store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW)
+    jan = import_file(
+        store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW, actor=Actor.cli("tests")
+    )
     after_jan = counts(store)
-    feb = import_file(store, euro, None, write(tmp_path, "feb.csv", FEBRUARY), now=NOW)
+    feb = import_file(
+        store, euro, None, write(tmp_path, "feb.csv", FEBRUARY), now=NOW, actor=Actor.cli("tests")
+    )
     assert feb.created == {"clients": 1, "orders": 1, "invoices": 0, "payments": 0, "refunds": 1}
     assert feb.skipped == 1  # the voided order
     with store() as session:
@@ -129,7 +136,7 @@ def test_a_later_overlapping_export_adds_only_what_is_new_and_undo_takes_only_th
         refund = [e for e in timeline(session, euro, client) if e.type == "order.refunded"]
         assert refund and "8.00 EUR" in refund[0].title
     with store.begin() as session:
-        report = undo_import(session, feb.import_id or 0, now=NOW)
+        report = undo_import(session, feb.import_id or 0, now=NOW, actor=Actor.cli("tests"))
     assert report.removed["orders"] == 1 and report.removed["refunds"] == 1
     assert report.removed["clients"] == 1
     assert counts(store) == after_jan
@@ -142,14 +149,18 @@ def test_a_later_overlapping_export_adds_only_what_is_new_and_undo_takes_only_th
 def test_undoing_the_first_of_two_overlapping_imports_keeps_what_the_second_also_brought(
     store: sessionmaker[Session], euro: Settings, tmp_path: Path
 ) -> None:
-    jan = import_file(store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW)
-    feb = import_file(store, euro, None, write(tmp_path, "feb.csv", FEBRUARY), now=NOW)
+    jan = import_file(
+        store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW, actor=Actor.cli("tests")
+    )
+    feb = import_file(
+        store, euro, None, write(tmp_path, "feb.csv", FEBRUARY), now=NOW, actor=Actor.cli("tests")
+    )
     with store.begin() as session:
-        first = undo_import(session, jan.import_id or 0, now=NOW)
+        first = undo_import(session, jan.import_id or 0, now=NOW, actor=Actor.cli("tests"))
     assert first.removed["orders"] == 0 and first.kept["orders"] == 2
     assert counts(store)["orders"] == 3
     with store.begin() as session:  # the second import now owns them: its undo empties the store
-        undo_import(session, feb.import_id or 0, now=NOW)
+        undo_import(session, feb.import_id or 0, now=NOW, actor=Actor.cli("tests"))
     assert counts(store) == dict.fromkeys(counts(store), 0)
 
 
@@ -158,18 +169,20 @@ def test_undo_removes_the_events_and_follow_ups_the_import_caused_and_is_safe_to
 ) -> None:
     empty = counts(store)
     text = JANUARY.replace("2025-01-0", "2026-11-1")  # purchases fresh enough to act on
-    summary = import_file(store, euro, None, write(tmp_path, "new.csv", text), now=NOW)
+    summary = import_file(
+        store, euro, None, write(tmp_path, "new.csv", text), now=NOW, actor=Actor.cli("tests")
+    )
     run_pass(store, euro, now=NOW + timedelta(hours=1))
     made = counts(store)
     assert made["followups"] > 0 and made["events"] > made["orders"]
     with store.begin() as session:
-        undo_import(session, summary.import_id or 0, now=NOW)
+        undo_import(session, summary.import_id or 0, now=NOW, actor=Actor.cli("tests"))
     assert counts(store) == empty
     with store.begin() as session:
-        again = undo_import(session, summary.import_id or 0, now=NOW)
+        again = undo_import(session, summary.import_id or 0, now=NOW, actor=Actor.cli("tests"))
         assert again.already and get_import(session, summary.import_id or 0).status == "undone"
         with pytest.raises(NotFound):
-            undo_import(session, 999, now=NOW)
+            undo_import(session, 999, now=NOW, actor=Actor.cli("tests"))
 
 
 def test_a_client_someone_wrote_about_survives_the_undo(
@@ -177,7 +190,9 @@ def test_a_client_someone_wrote_about_survives_the_undo(
 ) -> None:
     from goodwill.store.events import record_touch_point  # noqa: F401 - the public writer
 
-    summary = import_file(store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW)
+    summary = import_file(
+        store, euro, None, write(tmp_path, "jan.csv", JANUARY), now=NOW, actor=Actor.cli("tests")
+    )
     with store.begin() as session:
         anna = find_client(session, "anna@example.com")
         session.add(
@@ -193,7 +208,7 @@ def test_a_client_someone_wrote_about_survives_the_undo(
             )
         )
     with store.begin() as session:
-        report = undo_import(session, summary.import_id or 0, now=NOW)
+        report = undo_import(session, summary.import_id or 0, now=NOW, actor=Actor.cli("tests"))
     assert report.removed["clients"] == 1 and report.kept["clients"] == 1
     with store() as session:
         assert find_client(session, "anna@example.com").name == "Anna Berg"
@@ -224,7 +239,7 @@ def test_a_report_shaped_export_matches_clients_by_name_within_its_source(
 ) -> None:
     usd = replace(euro, currency="USD", timezone="America/Los_Angeles")
     path = write(tmp_path, "qb.csv", QUICKBOOKS)
-    first = import_file(store, usd, None, path, now=NOW)
+    first = import_file(store, usd, None, path, now=NOW, actor=Actor.cli("tests"))
     assert first.profile == "quickbooks-sales" and first.errors == []
     assert first.created["clients"] == 2 and first.created["orders"] == 2
     assert first.skipped == 1  # the payment row
@@ -235,7 +250,7 @@ def test_a_report_shaped_export_matches_clients_by_name_within_its_source(
             select(OrderLine).where(OrderLine.product == "Espresso beans")
         ).scalar_one()
         assert line.category == "Coffee"
-    again = import_file(store, usd, None, path, now=NOW)
+    again = import_file(store, usd, None, path, now=NOW, actor=Actor.cli("tests"))
     assert again.created == dict.fromkeys(again.created, 0)
     with store() as session:
         assert session.execute(select(func.count()).select_from(Client)).scalar_one() == 2
@@ -255,7 +270,7 @@ def test_a_file_no_profile_fits_is_refused_with_the_way_out(
 ) -> None:
     path = write(tmp_path, "odd.csv", "when,who,how much\n2025-01-01,Ann,3\n")
     with pytest.raises(InvalidInput, match="no import profile fits") as caught:
-        import_file(store, euro, None, path, now=NOW)
+        import_file(store, euro, None, path, now=NOW, actor=Actor.cli("tests"))
     assert "--profile" in caught.value.message and "--map" in caught.value.message
     with pytest.raises(InvalidInput, match="not a Shopify orders export file"):
         import_file(store, euro, None, path, now=NOW, profile="shopify")

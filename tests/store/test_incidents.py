@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions import incidents as actions
 from goodwill.actions.imports import import_file
+from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.engine.configuration import run_pass
 from goodwill.errors import Conflict, InvalidInput
@@ -79,6 +80,7 @@ def open_one(
         "cost": "154",
         "cause": "Wrong address",
         "by": BY,
+        "actor": Actor.cli("tests"),
         "now": NOW,
         **kw,
     }
@@ -140,15 +142,27 @@ def test_steps_are_recorded_and_restate_counts_once_the_client_confirms(
     store: sessionmaker[Session], shop: Settings
 ) -> None:
     incident_id = open_one(store, shop)
-    record_step(store, incident_id, "listen", by=BY, note="heard her out", now=NOW)
+    record_step(
+        store, incident_id, "listen", by=BY, actor=Actor.cli("tests"), note="heard her out", now=NOW
+    )
     with pytest.raises(InvalidInput, match="our own words"):
-        record_step(store, incident_id, "restate", by=BY, note=None, now=NOW)
-    record_step(store, incident_id, "restate", by=BY, note="no car, a flight at 3pm", now=NOW)
+        record_step(
+            store, incident_id, "restate", by=BY, actor=Actor.cli("tests"), note=None, now=NOW
+        )
+    record_step(
+        store,
+        incident_id,
+        "restate",
+        by=BY,
+        actor=Actor.cli("tests"),
+        note="no car, a flight at 3pm",
+        now=NOW,
+    )
     with store() as session:
         assert "restate" in get_incident(session, incident_id).missing
-    confirm_restatement(store, incident_id, by=BY, now=NOW)
+    confirm_restatement(store, incident_id, by=BY, actor=Actor.cli("tests"), now=NOW)
     with pytest.raises(Conflict, match="already done"):
-        record_step(store, incident_id, "listen", by=BY, now=NOW)
+        record_step(store, incident_id, "listen", by=BY, actor=Actor.cli("tests"), now=NOW)
     with store() as session:
         view = get_incident(session, incident_id)
     assert view.incident.restatement == "no car, a flight at 3pm"
@@ -161,11 +175,18 @@ def test_closing_with_a_step_missing_is_refused_unless_a_reason_is_given(
     store: sessionmaker[Session], shop: Settings
 ) -> None:
     incident_id = open_one(store, shop)
-    record_step(store, incident_id, "listen", by=BY, now=NOW)
+    record_step(store, incident_id, "listen", by=BY, actor=Actor.cli("tests"), now=NOW)
     with pytest.raises(Conflict, match="restate, own, offer, resolve, follow_up") as refused:
-        close(store, incident_id, reason=None, by=BY, now=NOW)
+        close(store, incident_id, reason=None, by=BY, actor=Actor.cli("tests"), now=NOW)
     assert refused.value.fields["missing"] == ["restate", "own", "offer", "resolve", "follow_up"]
-    close(store, incident_id, reason="the client withdrew the complaint", by=BY, now=NOW)
+    close(
+        store,
+        incident_id,
+        reason="the client withdrew the complaint",
+        by=BY,
+        actor=Actor.cli("tests"),
+        now=NOW,
+    )
     with store() as session:
         i = get_incident(session, incident_id).incident
     assert (i.status, i.close_reason, i.closed_at) == (
@@ -174,7 +195,7 @@ def test_closing_with_a_step_missing_is_refused_unless_a_reason_is_given(
         NOW,
     )
     with pytest.raises(Conflict, match="already closed"):
-        close(store, incident_id, reason="again", by=BY, now=NOW)
+        close(store, incident_id, reason="again", by=BY, actor=Actor.cli("tests"), now=NOW)
 
 
 def test_resolving_brings_the_follow_up_whose_completion_completes_the_steps(
@@ -182,13 +203,20 @@ def test_resolving_brings_the_follow_up_whose_completion_completes_the_steps(
 ) -> None:
     incident_id = open_one(store, shop)
     for step, note in (("listen", None), ("restate", "no car, a flight at 3pm")):
-        record_step(store, incident_id, step, by=BY, note=note, now=NOW)
-    confirm_restatement(store, incident_id, by=BY, now=NOW)
+        record_step(store, incident_id, step, by=BY, actor=Actor.cli("tests"), note=note, now=NOW)
+    confirm_restatement(store, incident_id, by=BY, actor=Actor.cli("tests"), now=NOW)
     for step in ("own", "offer"):
-        record_step(store, incident_id, step, by=BY, now=NOW)
+        record_step(store, incident_id, step, by=BY, actor=Actor.cli("tests"), now=NOW)
     with pytest.raises(InvalidInput, match="was not offered"):
         resolve_incident(
-            store, shop, incident_id, outcome="x", chosen_option="a pony", by=BY, now=NOW
+            store,
+            shop,
+            incident_id,
+            outcome="x",
+            chosen_option="a pony",
+            by=BY,
+            actor=Actor.cli("tests"),
+            now=NOW,
         )
     resolve_incident(
         store,
@@ -197,6 +225,7 @@ def test_resolving_brings_the_follow_up_whose_completion_completes_the_steps(
         outcome="drove her to the airport",
         chosen_option="find the client a car",
         by=BY,
+        actor=Actor.cli("tests"),
         now=NOW,
     )
     run_pass(store, shop, now=NOW + timedelta(minutes=5))
@@ -207,10 +236,23 @@ def test_resolving_brings_the_follow_up_whose_completion_completes_the_steps(
     assert view.follow_up_id == followups[0].id
     assert view.missing == ("follow_up",)
     with pytest.raises(Conflict, match="follow_up"):
-        close(store, incident_id, reason=None, by=BY, now=NOW)
+        close(store, incident_id, reason=None, by=BY, actor=Actor.cli("tests"), now=NOW)
     with store.begin() as session:
-        complete(session, followups[0].id, outcome="all well", now=NOW + timedelta(days=1))
-    close(store, incident_id, reason=None, by=BY, now=NOW + timedelta(days=1))
+        complete(
+            session,
+            followups[0].id,
+            outcome="all well",
+            now=NOW + timedelta(days=1),
+            actor=Actor.cli("tests"),
+        )
+    close(
+        store,
+        incident_id,
+        reason=None,
+        by=BY,
+        actor=Actor.cli("tests"),
+        now=NOW + timedelta(days=1),
+    )
     with store() as session:
         view = get_incident(session, incident_id)
     assert view.missing == () and view.incident.status == "closed"

@@ -24,6 +24,7 @@ from starlette.routing import Mount
 from goodwill.actions.inbox import receive
 from goodwill.actions.incidents import open_incident
 from goodwill.domain.access import ROLES, may
+from goodwill.domain.audit import Actor
 from goodwill.settings import Settings
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import create_token, new_calendar_token, user_by_email
@@ -161,15 +162,17 @@ def rows(seeded: sessionmaker[Session], web_settings: Settings) -> Rows:
             staff_user(session, email=email, role=role, name=name, now=NOW)
         owner = user_by_email(session, "owner@example.com")
         calendar = new_calendar_token(session, owner)
-    incident = open_incident(
-        seeded,
-        web_settings,
-        client_ref=LONG_CLIENT,
-        what="the boots came in the wrong size",
-        cause="wrong size",
-        by="owner@example.com",
-        now=NOW,
-    )
+    with seeded.begin() as session:
+        incident = open_incident(
+            session,
+            web_settings,
+            client_ref=LONG_CLIENT,
+            what="the boots came in the wrong size",
+            cause="wrong size",
+            by="owner@example.com",
+            actor=Actor.cli("tests"),
+            now=NOW,
+        )
     mail = EmailMessage()
     mail["From"], mail["To"] = "margaret@example.com", "care@shop.example"
     mail["Subject"], mail["Message-ID"] = "Boots", "<boots-1@example.com>"

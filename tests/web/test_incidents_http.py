@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions import incidents as actions
+from goodwill.domain.audit import Actor
 from goodwill.settings import Settings
 from goodwill.store.models import Conversation, Incident, Outbox
 from goodwill.web import create_app
@@ -308,7 +309,13 @@ def test_the_outcomes_table_counts_how_recoveries_ended(
     open_incident(http, client="H-1", what="the towel was missing", cause="housekeeping")
     with rental.begin() as session:
         actions.resolve(
-            session, web_settings, first, outcome="sent a lace", by="owner@example.com", now=NOW
+            session,
+            web_settings,
+            first,
+            outcome="sent a lace",
+            by="owner@example.com",
+            now=NOW,
+            actor=Actor.cli("tests"),
         )
     board = http.get("/incidents").text
     row = board.split('<th scope="row">2026-11</th>')[1].split("</tr>")[0]

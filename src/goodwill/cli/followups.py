@@ -11,6 +11,7 @@ from rich.table import Table
 
 from goodwill.cli.context import State, out, state
 from goodwill.cli.terminal import shown
+from goodwill.domain.audit import Actor
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import InvalidInput
 
@@ -120,7 +121,7 @@ def done(
 
     st = state(ctx)
     with st.store.begin() as session:
-        complete(session, followup_id, outcome=outcome, now=st.now())
+        complete(session, followup_id, outcome=outcome, now=st.now(), actor=Actor.cli())
     out.print(f"follow-up {followup_id} done")
 
 
@@ -139,7 +140,7 @@ def snooze_command(
     st = state(ctx)
     when = _instant(st, until, "--until")
     with st.store.begin() as session:
-        snooze(session, followup_id, until=when, now=st.now())
+        snooze(session, followup_id, until=when, now=st.now(), actor=Actor.cli())
     out.print(f"follow-up {followup_id} due {when.astimezone(st.settings.zone).isoformat()}")
 
 
@@ -157,5 +158,5 @@ def reassign_command(
 
     st = state(ctx)
     with st.store.begin() as session:
-        reassign(session, followup_id, to=to, now=st.now())
+        reassign(session, followup_id, to=to, now=st.now(), actor=Actor.cli())
     out.print(f"follow-up {followup_id} now with {to}")

@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from goodwill.cli.context import err, out, state
+from goodwill.domain.audit import Actor
 from goodwill.domain.profiles import FIELDS
 from goodwill.domain.records import FileKind
 
@@ -125,6 +126,7 @@ def _run(
             profile=profile,
             dry_run=dry_run,
             user="cli",
+            actor=Actor.cli(),
             on_progress=advance,
         )
     finally:
@@ -366,7 +368,7 @@ def undo(
 
     st = state(ctx)
     with st.store.begin() as session:
-        report = undo_import(session, import_id, now=st.now(), force=force)
+        report = undo_import(session, import_id, now=st.now(), actor=Actor.cli(), force=force)
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
         return

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from goodwill.cli.context import err, out, state
 from goodwill.cli.terminal import shown
+from goodwill.domain.audit import Actor
 from goodwill.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -131,6 +132,7 @@ def reply_command(
                 text=text,
                 author_email=as_,
                 now=st.now(),
+                actor=Actor.cli(),
                 override_reason=override_reason,
             )
     except InvalidInput as exc:
@@ -167,7 +169,7 @@ def assign_command(
 
     st = state(ctx)
     with st.store.begin() as session:
-        assign(session, conversation_id, to, now=st.now())
+        assign(session, conversation_id, to, now=st.now(), actor=Actor.cli())
     out.print(f"conversation {conversation_id}: assigned to {to}")
 
 
@@ -205,5 +207,5 @@ def _status(
 
     st = state(ctx)
     with st.store.begin() as session:
-        set_status(session, st.settings, conversation_id, status, now=st.now())
+        set_status(session, st.settings, conversation_id, status, now=st.now(), actor=Actor.cli())
     out.print(f"conversation {conversation_id}: {status}")

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from goodwill.cli.context import State, out, state
+from goodwill.domain.audit import Actor
 from goodwill.domain.stakes import Assessment, IncidentContext, assess
 from goodwill.errors import InvalidInput
 
@@ -235,6 +236,7 @@ def open_command(
             stranded=stranded,
             cause=cause,
             by=by,
+            actor=Actor.cli(),
             now=st.now(),
             weights=chosen_weights,
             catalog=chosen_catalog,
@@ -384,7 +386,7 @@ def step_command(
 
     st = state(ctx)
     with st.store.begin() as session:
-        record_step(session, incident_id, step, by=by, note=note, now=st.now())
+        record_step(session, incident_id, step, by=by, actor=Actor.cli(), note=note, now=st.now())
     out.print(f"Incident {incident_id}: {step} done.", highlight=False)
 
 
@@ -398,7 +400,7 @@ def confirm_command(ctx: typer.Context, incident_id: IdArgument, by: ByOption) -
 
     st = state(ctx)
     with st.store.begin() as session:
-        confirm_restatement(session, incident_id, by=by, now=st.now())
+        confirm_restatement(session, incident_id, by=by, actor=Actor.cli(), now=st.now())
     out.print(f"Incident {incident_id}: the client confirmed the restatement.", highlight=False)
 
 
@@ -428,6 +430,7 @@ def resolve_command(
             outcome=outcome,
             chosen_option=option,
             by=by,
+            actor=Actor.cli(),
             now=st.now(),
         )
     out.print(f"Incident {incident_id} resolved; a follow-up comes next.", highlight=False)
@@ -451,5 +454,5 @@ def close_command(
 
     st = state(ctx)
     with st.store.begin() as session:
-        close(session, incident_id, reason=reason, by=by, now=st.now())
+        close(session, incident_id, reason=reason, by=by, actor=Actor.cli(), now=st.now())
     out.print(f"Incident {incident_id} closed.", highlight=False)

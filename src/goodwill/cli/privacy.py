@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,13 +23,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(privacy_app, name="privacy")
 
 
-def cli_actor(by: str | None) -> Actor:
-    """Who acts from the command line: a named staff user (--by), else the system account."""
-    from goodwill.domain.audit import Actor
-
-    return Actor("user", by or f"cli:{getpass.getuser()}")
-
-
 def _client_id(session: object, ref: str) -> int:
     from sqlalchemy.orm import Session
 
@@ -49,7 +41,7 @@ def _by(session: object, email: str | None) -> Actor:
     from goodwill.store.staff import user_by_email
 
     if email is None:
-        return cli_actor(None)
+        return Actor.cli()
     assert isinstance(session, Session)
     user = user_by_email(session, email)
     if not user.active:

@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress, TaskID
 
 from goodwill.cli.context import State, err, out, state
+from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.errors import NotFound
 from goodwill.settings import Settings, data_dir
@@ -89,7 +90,13 @@ def demo(
                     progress.update(task, completed=done, total=total)
 
                 summary = import_file(
-                    st.store, st.settings, kind, file, now=st.now(), on_progress=advance
+                    st.store,
+                    st.settings,
+                    kind,
+                    file,
+                    now=st.now(),
+                    actor=Actor.cli(),
+                    on_progress=advance,
                 )
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
@@ -131,6 +138,7 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
                     text=message.answer,
                     author_email=DEMO_STAFF[1][0],
                     now=message.at + timedelta(hours=1),
+                    actor=Actor.cli(),
                 )
     return settings
 
@@ -157,14 +165,17 @@ def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
                 cost=spec.cost,
                 cause=spec.cause,
                 by=by,
+                actor=Actor.cli(),
                 now=at,
             )
             for n, step in enumerate(spec.steps, start=1):
                 when = at + timedelta(minutes=20 * n)
                 note = spec.restated if step == "restate" else None
-                incidents.record_step(session, made, step, by=by, note=note, now=when)
+                incidents.record_step(
+                    session, made, step, by=by, actor=Actor.cli(), note=note, now=when
+                )
                 if step == "restate":
-                    incidents.confirm_restatement(session, made, by=by, now=when)
+                    incidents.confirm_restatement(session, made, by=by, actor=Actor.cli(), now=when)
             if spec.resolved is None:
                 continue
             option = None
@@ -179,15 +190,26 @@ def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
                 outcome=spec.resolved,
                 chosen_option=option,
                 by=by,
+                actor=Actor.cli(),
                 now=done,
             )
             if spec.closed:
                 if spec.reason is None:
                     incidents.record_step(
-                        session, made, "follow_up", by=by, now=done + timedelta(days=3)
+                        session,
+                        made,
+                        "follow_up",
+                        by=by,
+                        actor=Actor.cli(),
+                        now=done + timedelta(days=3),
                     )
                 incidents.close(
-                    session, made, reason=spec.reason, by=by, now=done + timedelta(days=3)
+                    session,
+                    made,
+                    reason=spec.reason,
+                    by=by,
+                    actor=Actor.cli(),
+                    now=done + timedelta(days=3),
                 )
 
 

@@ -15,7 +15,6 @@ from goodwill.domain.access import ROLES
 from goodwill.domain.audit import Actor
 
 app = typer.Typer(help="Staff users.", no_args_is_help=True)
-_CLI = Actor.anonymous("command line")
 #: Where `goodwill serve` listens unless told otherwise.
 LOCAL_URL = "http://127.0.0.1:8000"
 
@@ -84,7 +83,7 @@ def token(
         user = user_by_email(session, email)
         secret = do_create_token(
             session,
-            _CLI,
+            Actor.cli(),
             user,
             label=label,
             scope=scope,
@@ -152,7 +151,7 @@ def _set_active(ctx: typer.Context, email: str, active: bool) -> None:
     st = state(ctx)
     with st.store.begin() as session:
         user = do_set_active(
-            session, _CLI, "owner", user_by_email(session, email).id, active, now=st.now()
+            session, Actor.cli(), "owner", user_by_email(session, email).id, active, now=st.now()
         )
         done = "reactivated" if active else "deactivated (every session and token stopped)"
         out.print(f"{user.email} {done}", highlight=False)
@@ -208,7 +207,7 @@ def password(
         user = user_by_email(session, email)
         ended = do_change_password(
             session,
-            _CLI,
+            Actor.cli(),
             user,
             current=None,
             new=new,
@@ -237,7 +236,7 @@ def reset_link(
     base = base_url or st.settings.public_url or "http://127.0.0.1:8000"
     with st.store.begin() as session:
         user_id = user_by_email(session, email).id
-        _, secret = do_reset_link(session, _CLI, "owner", user_id, now=st.now())
+        _, secret = do_reset_link(session, Actor.cli(), "owner", user_id, now=st.now())
     out.print(f"{base.rstrip('/')}/reset/{secret}", highlight=False, soft_wrap=True)
 
 
@@ -261,7 +260,7 @@ def invite(
     with st.store.begin() as session:
         secret = do_invite(
             session,
-            _CLI,
+            Actor.cli(),
             "owner",
             email=email,
             new_role=role,
@@ -295,7 +294,7 @@ def sessions(
         rows = user_sessions(session, user.id)
         chosen = [r.id for r in rows] if end_all else ([end] if end is not None else [])
         for session_id in chosen:
-            do_end_session(session, _CLI, user.id, session_id, now=now)
+            do_end_session(session, Actor.cli(), user.id, session_id, now=now)
         if chosen:
             out.print(f"{len(chosen)} session(s) ended")
             return
@@ -352,5 +351,5 @@ def revoke(
     st = state(ctx)
     with st.store.begin() as session:
         user = user_by_email(session, email)
-        do_revoke_token(session, _CLI, user.id, token_id, now=st.now())
+        do_revoke_token(session, Actor.cli(), user.id, token_id, now=st.now())
     out.print(f"token {token_id} revoked")

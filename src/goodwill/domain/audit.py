@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-ACTOR_KINDS = ("user", "engine", "import", "anonymous")
+ACTOR_KINDS = ("user", "engine", "import", "cli", "anonymous")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,23 @@ class Actor:
     @classmethod
     def engine(cls) -> Actor:
         return cls("engine", "engine")
+
+    @classmethod
+    def cli(cls, os_user: str | None = None) -> Actor:
+        """Whoever runs a ``goodwill`` command on the machine, named by their login there."""
+        if os_user is None:
+            import getpass
+
+            try:
+                os_user = getpass.getuser()
+            except (KeyError, OSError):
+                os_user = "unknown"
+        return cls("cli", f"command line ({os_user})")
+
+    @classmethod
+    def importer(cls, file_name: str) -> Actor:
+        """An import with no one behind it (the demo, a test): named by its file."""
+        return cls("import", file_name)
 
     @classmethod
     def anonymous(cls, label: str, *, address: str | None = None) -> Actor:

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill.domain.audit import Actor
 from goodwill.domain.playbooks import PersonalLevel
 from goodwill.errors import Conflict, InvalidInput, NotFound
+from goodwill.store.audit import record
 from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, StaffUser
 
 STATUSES = ("open", "done", "closed")
@@ -200,7 +202,31 @@ def _open(session: Session, followup_id: int) -> FollowUp:
     return followup
 
 
-def complete(session: Session, followup_id: int, *, outcome: str, now: datetime) -> None:
+def _audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    followup: FollowUp,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    now: datetime,
+) -> None:
+    record(
+        session,
+        actor,
+        action,
+        at=now,
+        object_type="followup",
+        object_id=followup.id,
+        client_id=followup.client_id,
+        before=before,
+        after=after,
+    )
+
+
+def complete(
+    session: Session, followup_id: int, *, outcome: str, now: datetime, actor: Actor
+) -> None:
     """Mark done with what happened; the outcome is required (it is the history)."""
     if not outcome.strip():
         raise InvalidInput("say what happened: an outcome is required", field="outcome")
@@ -208,22 +234,33 @@ def complete(session: Session, followup_id: int, *, outcome: str, now: datetime)
     followup.status, followup.open_reason, followup.outcome = "done", None, outcome.strip()
     followup.closed_at = followup.updated_at = now
     followup.sequence += 1
+    done = {"status": "done", "outcome": followup.outcome}
+    _audit(session, actor, "followup.done", followup, {"status": "open"}, done, now)
 
 
-def snooze(session: Session, followup_id: int, *, until: datetime, now: datetime) -> None:
+def snooze(
+    session: Session, followup_id: int, *, until: datetime, now: datetime, actor: Actor
+) -> None:
     if until <= now:
         raise InvalidInput("snooze until a time in the future", field="until")
     followup = _open(session, followup_id)
+    before = {"due_at": followup.due_at.isoformat()}
     followup.due_at, followup.updated_at = until, now
     followup.sequence += 1
+    after = {"due_at": until.isoformat()}
+    _audit(session, actor, "followup.snoozed", followup, before, after, now)
 
 
-def reassign(session: Session, followup_id: int, *, to: str, now: datetime) -> None:
+def reassign(session: Session, followup_id: int, *, to: str, now: datetime, actor: Actor) -> None:
     user = session.execute(
         select(StaffUser).where(StaffUser.email == to.strip().lower(), StaffUser.active.is_(True))
     ).scalar_one_or_none()
     if user is None:
         raise NotFound(f"no active user with email {to!r}", field="to")
     followup = _open(session, followup_id)
+    was = session.get(StaffUser, followup.assignee_id) if followup.assignee_id else None
+    before = {"assignee": was.email if was else None}
     followup.assignee_id, followup.updated_at = user.id, now
     followup.sequence += 1
+    after = {"assignee": user.email}
+    _audit(session, actor, "followup.reassigned", followup, before, after, now)

@@ -25,7 +25,9 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from goodwill.domain.audit import Actor
 from goodwill.errors import Conflict, NotFound
+from goodwill.store.audit import record
 from goodwill.store.ingest import ENTITIES, recompute_orders
 from goodwill.store.models import (
     Client,
@@ -183,7 +185,7 @@ def get_import(session: Session, import_id: int) -> ImportRecord:
 
 
 def undo_import(
-    session: Session, import_id: int, *, now: datetime, force: bool = False
+    session: Session, import_id: int, *, now: datetime, actor: Actor, force: bool = False
 ) -> UndoReport:
     """Remove what import ``import_id`` created (see the module docstring); safe to repeat.
 
@@ -217,9 +219,19 @@ def undo_import(
             report.kept[f"{entity}s"] = len(others)
             _hand_over(session, entity, others)
     _remove(session, remove, report)
-    run.status = "undone"
+    before, run.status = run.status, "undone"
     run.undone_at = now
     run.counts = {**(run.counts or {}), "removed": report.removed}
+    record(
+        session,
+        actor,
+        "import.undone",
+        at=now,
+        object_type="import",
+        object_id=import_id,
+        before={"status": before},
+        after={"status": "undone", "removed": report.removed, "kept": report.kept},
+    )
     return report
 
 

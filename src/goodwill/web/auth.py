@@ -99,11 +99,13 @@ def address_of(request: Request) -> str | None:
 def actor(request: Request, staff: Staff) -> Actor:
     """The audit log's view of who acts in this request (address and session included)."""
     ref = getattr(request.state, "web_session_id", None)
+    token = getattr(request.state, "api_token_id", None)
+    where = None if token is None else f"token:{token}"
     return Actor.user(
         staff.id,
         staff.email,
         address=address_of(request),
-        session_ref=None if ref is None else f"session:{ref}",
+        session_ref=where if ref is None else f"session:{ref}",
     )
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.csv_files import Cancelled, limit
 from goodwill.actions.imports import import_file
+from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.errors import GoodwillError, InvalidInput, NotFound
 from goodwill.private_files import private_dir, private_file
@@ -170,7 +171,7 @@ class ImportJobs:
             raise NotFound("this preview is gone: upload the file again", token=token)
         return found
 
-    def confirm(self, token: str, *, user: str, now: datetime) -> int:
+    def confirm(self, token: str, *, user: str, now: datetime, actor: Actor) -> int:
         """Start the real import of a finished preview; its import id once it is recorded.
 
         Confirming twice gives the same import (a double click imports once).
@@ -183,7 +184,7 @@ class ImportJobs:
                 if preview.error is not None:
                     raise InvalidInput(preview.error)
                 preview.real = self._spawn(
-                    f"import-{token[:8]}", self._real_run, preview, user, now
+                    f"import-{token[:8]}", self._real_run, preview, user, now, actor
                 )
             thread = preview.real
         # The import records itself within its first moments; a file refused before that
@@ -275,7 +276,7 @@ class ImportJobs:
         if preview.cancelled or preview.error is not None:
             self._remove(preview)  # a file that cannot be imported is not kept
 
-    def _real_run(self, preview: Preview, user: str, now: datetime) -> None:
+    def _real_run(self, preview: Preview, user: str, now: datetime, actor: Actor) -> None:
         def on_start(import_id: int) -> None:
             preview.import_id = import_id
             preview.recorded.set()
@@ -289,6 +290,7 @@ class ImportJobs:
                 now=now,
                 profile=preview.reading.profile,
                 user=user,
+                actor=actor,
                 on_start=on_start,
                 should_stop=preview.stop.is_set,
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from goodwill.domain.records import ClientRef
 from goodwill.errors import InvalidInput
@@ -31,7 +31,7 @@ from goodwill.web.api.schemas import (
     SnoozeIn,
     TodayOut,
 )
-from goodwill.web.auth import ApiStaff, Staff
+from goodwill.web.auth import ApiStaff, Staff, actor
 from goodwill.web.followup_access import (
     check_may_act,
     check_may_read,
@@ -119,33 +119,37 @@ def _acted(db: Db, staff: Staff, followup_id: int) -> FollowUpView:
 
 @router.post("/followups/{followup_id}/complete", response_model=FollowUpOut, responses=_one)
 def complete_api(
-    staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: CompleteIn
+    request: Request, staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: CompleteIn
 ) -> FollowUpOut:
     """Mark done with what happened (required): the outcome becomes the client's history."""
     _acted(db, staff, followup_id)
-    followups.complete(db, followup_id, outcome=body.outcome, now=state.now())
+    followups.complete(
+        db, followup_id, outcome=body.outcome, now=state.now(), actor=actor(request, staff)
+    )
     log.info("follow-up %s done by staff user %s (api)", followup_id, staff.id)
     return _out(followups.get_followup(db, followup_id))
 
 
 @router.post("/followups/{followup_id}/snooze", response_model=FollowUpOut, responses=_one)
 def snooze_api(
-    staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: SnoozeIn
+    request: Request, staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: SnoozeIn
 ) -> FollowUpOut:
     """Move the due time to a later instant (it must be in the future)."""
     _acted(db, staff, followup_id)
-    followups.snooze(db, followup_id, until=body.until, now=state.now())
+    followups.snooze(
+        db, followup_id, until=body.until, now=state.now(), actor=actor(request, staff)
+    )
     log.info("follow-up %s snoozed by staff user %s (api)", followup_id, staff.id)
     return _out(followups.get_followup(db, followup_id))
 
 
 @router.post("/followups/{followup_id}/reassign", response_model=FollowUpOut, responses=_one)
 def reassign_api(
-    staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: ReassignIn
+    request: Request, staff: ApiStaff, db: Db, state: State, followup_id: RecordId, body: ReassignIn
 ) -> FollowUpOut:
     """Give the follow-up to another active staff member (404 when there is no such user)."""
     _acted(db, staff, followup_id)
-    followups.reassign(db, followup_id, to=body.to, now=state.now())
+    followups.reassign(db, followup_id, to=body.to, now=state.now(), actor=actor(request, staff))
     log.info("follow-up %s reassigned by staff user %s (api)", followup_id, staff.id)
     return _out(followups.get_followup(db, followup_id))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from goodwill.actions.inbox import receive, reply
@@ -17,7 +17,7 @@ from goodwill.errors import InvalidInput, NotFound
 from goodwill.settings import max_message_bytes
 from goodwill.store.inbox import conversation, list_conversations, with_messages
 from goodwill.web.api.schemas import API_ERRORS, ErrorBody, RecordId
-from goodwill.web.auth import ApiStaff, ApiStaffAlone
+from goodwill.web.auth import ApiStaff, ApiStaffAlone, actor
 from goodwill.web.state import Db, State
 
 router = APIRouter(prefix="/api/v1", tags=["inbox"], responses=API_ERRORS)
@@ -130,7 +130,12 @@ def hand_in_message(
     },
 )
 def reply_api(
-    conversation_id: RecordId, body: ReplyIn, staff: ApiStaff, db: Db, state: State
+    request: Request,
+    conversation_id: RecordId,
+    body: ReplyIn,
+    staff: ApiStaff,
+    db: Db,
+    state: State,
 ) -> dict[str, Any]:
     """Queue a reply in the client's thread as the token's staff member; the clock stops.
 
@@ -143,6 +148,7 @@ def reply_api(
         text=body.text,
         author_email=staff.email,
         now=state.now(),
+        actor=actor(request, staff),
         override_reason=body.override_reason,
     )
     return {"message_row_id": row, "queued": True}

@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, StrictBool, WithJsonSchema
 
 from goodwill.actions import incidents as actions
@@ -21,7 +21,7 @@ from goodwill.errors import Conflict, NotAllowed
 from goodwill.store.incidents import get_incident, list_incidents
 from goodwill.store.queries import find_client
 from goodwill.web.api.schemas import API_ERRORS, NOT_BLANK, ErrorBody, Instant, RecordId
-from goodwill.web.auth import ApiStaff
+from goodwill.web.auth import ApiStaff, actor
 from goodwill.web.state import Db, State
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"], responses=API_ERRORS)
@@ -160,7 +160,9 @@ def assess_api(body: IncidentIn, staff: ApiStaff, db: Db, state: State) -> dict[
 
 
 @router.post("/incidents", status_code=201, responses=NO_CLIENT)
-def open_api(body: IncidentOpen, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
+def open_api(
+    request: Request, body: IncidentOpen, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
     """Open an incident as the token's staff member; the stored incident, with its assessment."""
     made = actions.open_incident(
         db,
@@ -175,6 +177,7 @@ def open_api(body: IncidentOpen, staff: ApiStaff, db: Db, state: State) -> dict[
         stranded=body.stranded,
         cause=body.cause,
         by=staff.email,
+        actor=actor(request, staff),
         now=state.now(),
     )
     return _read(db, made)
@@ -203,10 +206,18 @@ def get_api(incident_id: RecordId, staff: ApiStaff, db: Db) -> dict[str, Any]:
     responses=ACTING,
 )
 def step_api(
-    incident_id: RecordId, body: StepIn, staff: ApiStaff, db: Db, state: State
+    request: Request, incident_id: RecordId, body: StepIn, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """Mark a step done (``resolve`` has its own endpoint)."""
-    actions.record_step(db, incident_id, body.step, by=staff.email, note=body.note, now=state.now())
+    actions.record_step(
+        db,
+        incident_id,
+        body.step,
+        by=staff.email,
+        actor=actor(request, staff),
+        note=body.note,
+        now=state.now(),
+    )
     return _read(db, incident_id)
 
 
@@ -214,9 +225,13 @@ def step_api(
     "/incidents/{incident_id:int}/confirm",
     responses=ACTING,
 )
-def confirm_api(incident_id: RecordId, staff: ApiStaff, db: Db, state: State) -> dict[str, Any]:
+def confirm_api(
+    request: Request, incident_id: RecordId, staff: ApiStaff, db: Db, state: State
+) -> dict[str, Any]:
     """The client confirmed our restatement of the problem."""
-    actions.confirm_restatement(db, incident_id, by=staff.email, now=state.now())
+    actions.confirm_restatement(
+        db, incident_id, by=staff.email, actor=actor(request, staff), now=state.now()
+    )
     return _read(db, incident_id)
 
 
@@ -225,7 +240,7 @@ def confirm_api(incident_id: RecordId, staff: ApiStaff, db: Db, state: State) ->
     responses={403: {"model": ErrorBody}, **ACTING},
 )
 def resolve_api(
-    incident_id: RecordId, body: ResolveIn, staff: ApiStaff, db: Db, state: State
+    request: Request, incident_id: RecordId, body: ResolveIn, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """How it ended and the option chosen; the engine then creates the follow-up."""
     offered = get_incident(db, incident_id).incident.options
@@ -250,6 +265,7 @@ def resolve_api(
         outcome=body.outcome,
         chosen_option=body.option,
         by=staff.email,
+        actor=actor(request, staff),
         now=state.now(),
     )
     return _read(db, incident_id)
@@ -260,10 +276,17 @@ def resolve_api(
     responses=ACTING,
 )
 def close_api(
-    incident_id: RecordId, body: CloseIn, staff: ApiStaff, db: Db, state: State
+    request: Request, incident_id: RecordId, body: CloseIn, staff: ApiStaff, db: Db, state: State
 ) -> dict[str, Any]:
     """Close it; with a step missing only with a ``reason``."""
-    actions.close(db, incident_id, reason=body.reason, by=staff.email, now=state.now())
+    actions.close(
+        db,
+        incident_id,
+        reason=body.reason,
+        by=staff.email,
+        actor=actor(request, staff),
+        now=state.now(),
+    )
     return _read(db, incident_id)
 
 

@@ -20,7 +20,7 @@ from goodwill.errors import GoodwillError, InvalidInput
 from goodwill.store import followups
 from goodwill.store.followups import FollowUpView
 from goodwill.web import followup_words as words
-from goodwill.web.auth import PageStaff, Staff, safe_next
+from goodwill.web.auth import PageStaff, Staff, actor, safe_next
 from goodwill.web.errors import status_for
 from goodwill.web.followup_access import check_may_act, may_act, staff_choices
 from goodwill.web.rendering import render
@@ -111,7 +111,9 @@ def complete(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     def done(item: FollowUpView) -> str:
-        followups.complete(db, item.id, outcome=outcome, now=state.now())
+        followups.complete(
+            db, item.id, outcome=outcome, now=state.now(), actor=actor(request, staff)
+        )
         log.info("follow-up %s done by staff user %s", item.id, staff.id)
         return f"Done: {item.title}"
 
@@ -134,7 +136,7 @@ def snooze(
         if not chosen:
             raise InvalidInput("choose when to be reminded again", field="until")
         when = words.parse_local(chosen, zone=state.settings.zone, field="until")
-        followups.snooze(db, item.id, until=when, now=state.now())
+        followups.snooze(db, item.id, until=when, now=state.now(), actor=actor(request, staff))
         log.info("follow-up %s snoozed by staff user %s", item.id, staff.id)
         return f"Snoozed until {_local(when, state)}: {item.title}"
 
@@ -152,7 +154,7 @@ def reassign(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     def give(item: FollowUpView) -> str:
-        followups.reassign(db, item.id, to=to, now=state.now())
+        followups.reassign(db, item.id, to=to, now=state.now(), actor=actor(request, staff))
         log.info("follow-up %s reassigned by staff user %s", item.id, staff.id)
         name = followups.get_followup(db, item.id).assignee_name or to
         return f"Given to {name}: {item.title}"

@@ -24,7 +24,7 @@ from goodwill.domain.access import Ability, check
 from goodwill.domain.records import FileKind
 from goodwill.errors import InvalidInput
 from goodwill.store.imports_log import get_import, import_history, undo_import
-from goodwill.web.auth import PageStaff, Staff
+from goodwill.web.auth import PageStaff, Staff, actor
 from goodwill.web.import_jobs import ImportJobs, Preview, Reading
 from goodwill.web.pages.followups import FLASH_KEY, pop_flash
 from goodwill.web.rendering import render
@@ -236,9 +236,10 @@ def preview_page(
 
 
 @router.post("/imports/preview/{token}/confirm")
-def confirm(staff: PageStaff, state: State, jobs: Jobs, token: str) -> Response:
+def confirm(request: Request, staff: PageStaff, state: State, jobs: Jobs, token: str) -> Response:
     check_may(staff, "imports.run", "import files")
-    import_id = jobs.confirm(token, user=staff.email, now=state.now())
+    who = actor(request, staff)
+    import_id = jobs.confirm(token, user=staff.email, now=state.now(), actor=who)
     log.info("import %s confirmed by staff user %s", import_id, staff.id)
     return RedirectResponse(f"/imports/{import_id}", status_code=303)
 
@@ -278,7 +279,9 @@ def run_page(request: Request, staff: PageStaff, db: Db, state: State, import_id
 @router.post("/imports/{import_id:id}/undo")
 def undo(request: Request, staff: PageStaff, db: Db, state: State, import_id: int) -> Response:
     check_may(staff, "imports.run", "undo imports")
-    report = undo_import(db, import_id, now=state.now())  # committed before the redirect
+    report = undo_import(
+        db, import_id, now=state.now(), actor=actor(request, staff)
+    )  # committed before the redirect
     if report.already:
         message = "This import was already undone."
     else:

@@ -35,7 +35,7 @@ from goodwill.store.inbox import (
 )
 from goodwill.store.models import Attachment, InboundMail, RotaOverride, StaffUser
 from goodwill.store.queries import ClientOverview, overviews_for
-from goodwill.web.auth import PageStaff, Staff
+from goodwill.web.auth import PageStaff, Staff, actor
 from goodwill.web.followup_access import staff_choices
 from goodwill.web.followup_words import exact_time, parse_local
 from goodwill.web.pages.followups import FLASH_KEY, pop_flash
@@ -403,6 +403,7 @@ def reply_to(
             text=text,
             author_email=staff.email,
             now=state.now(),
+            actor=actor(request, staff),
             override_reason=override_reason or None,
         )
     except (InvalidInput, ConfigError) as error:
@@ -448,7 +449,9 @@ def change_status(
     if to not in STATUS_ACTIONS:
         raise InvalidInput("choose waiting, closed or open", field="to")
     status, message = STATUS_ACTIONS[to]
-    set_status(db, state.settings, conversation_id, status, now=state.now())
+    set_status(
+        db, state.settings, conversation_id, status, now=state.now(), actor=actor(request, staff)
+    )
     log.info("conversation %s set %s by staff user %s", conversation_id, status, staff.id)
     request.session[FLASH_KEY] = message
     return RedirectResponse(f"/inbox/{conversation_id}", status_code=303)

@@ -41,7 +41,7 @@ from goodwill.store.incidents import (
 )
 from goodwill.store.models import Client, Conversation, Partner
 from goodwill.store.queries import find_client
-from goodwill.web.auth import PageStaff, Staff
+from goodwill.web.auth import PageStaff, Staff, actor
 from goodwill.web.charts import ColumnChart, column_chart
 from goodwill.web.pages.followups import FLASH_KEY, pop_flash
 from goodwill.web.pages.inbox import span_words
@@ -353,6 +353,7 @@ def open_incident(
             **form.facts(),
             cause=form.typed["cause"],
             by=staff.email,
+            actor=actor(request, staff),
             now=state.now(),
         )
     except (InvalidInput, NotFound) as error:
@@ -457,7 +458,13 @@ def take_step(
         staff,
         incident_id,
         lambda: actions.record_step(
-            db, incident_id, step, by=staff.email, note=note or None, now=state.now()
+            db,
+            incident_id,
+            step,
+            by=staff.email,
+            actor=actor(request, staff),
+            note=note or None,
+            now=state.now(),
         ),
         f"{STEP_WORDS.get(step, step).split(',')[0]}: done.",
     )
@@ -472,7 +479,9 @@ def confirm(request: Request, staff: PageStaff, db: Db, state: State, incident_i
         state,
         staff,
         incident_id,
-        lambda: actions.confirm_restatement(db, incident_id, by=staff.email, now=state.now()),
+        lambda: actions.confirm_restatement(
+            db, incident_id, by=staff.email, actor=actor(request, staff), now=state.now()
+        ),
         "The client's confirmation is recorded.",
     )
 
@@ -507,6 +516,7 @@ def resolve(
             outcome=outcome,
             chosen_option=option or None,
             by=staff.email,
+            actor=actor(request, staff),
             now=state.now(),
         )
 
@@ -538,7 +548,12 @@ def close(
         staff,
         incident_id,
         lambda: actions.close(
-            db, incident_id, reason=reason or None, by=staff.email, now=state.now()
+            db,
+            incident_id,
+            reason=reason or None,
+            by=staff.email,
+            actor=actor(request, staff),
+            now=state.now(),
         ),
         "Closed.",
     )
