@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from goodwill.domain.audit import Actor
-from goodwill.errors import InvalidInput, NotAllowed, NotFound
+from goodwill.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from goodwill.store import accounts as store
 from goodwill.store.audit import record
 from goodwill.store.models import StaffUser
@@ -63,7 +63,7 @@ def do_set_active(
     check_owner(role, "deactivate or reactivate users")
     user = _user(session, user_id)
     if not active and actor.user_id == user.id:
-        raise InvalidInput("you cannot deactivate yourself", field="user")
+        raise Conflict("you cannot deactivate yourself: another owner can", field="user")
     before = user.active
     store.set_active(session, user, active)
     record(

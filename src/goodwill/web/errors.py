@@ -7,6 +7,7 @@ pages get the same information as a readable HTML page.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -97,13 +98,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers at this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
+    """Every method the resource at this path answers (Starlette names only the first route's).
+
+    Where several templates match (``/clients/{ref:path}`` also matches ``/clients/7/erase``),
+    the resource is the most specific one: the template with the most fixed text."""
+    matched: dict[int, set[str]] = {}
     for route in iter_route_contexts(request.app.routes):
         regex = getattr(route, "path_regex", None)
         if route.methods and regex is not None and regex.match(request.url.path):
-            methods |= route.methods
-    return sorted(methods)
+            fixed = len(re.sub(r"\{[^}]*\}", "", str(getattr(route, "path", ""))))
+            matched.setdefault(fixed, set()).update(route.methods)
+    return sorted(matched[max(matched)]) if matched else []
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -14,7 +14,7 @@ from goodwill.actions.accounts import check_owner, do_create_token, do_revoke_to
 from goodwill.domain.audit import Actor
 from goodwill.store.models import ApiToken, StaffUser
 from goodwill.store.staff import user_tokens
-from goodwill.web.api.schemas import ErrorBody
+from goodwill.web.api.schemas import API_ERRORS, ErrorBody
 from goodwill.web.auth import ApiStaff, Staff, address_of
 from goodwill.web.state import Db, State
 
@@ -22,9 +22,9 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["accounts"],
     responses={
-        401: {"model": ErrorBody, "description": "No valid API token."},
+        **API_ERRORS,
         403: {"model": ErrorBody, "description": "The token or its user may not do this."},
-        422: {"model": ErrorBody, "description": "A parameter is invalid."},
+        503: {"model": ErrorBody, "description": "The database is busy; retry after a moment."},
     },
 )
 
@@ -132,7 +132,10 @@ def users(staff: ApiStaff, db: Db) -> list[UserOut]:
 @router.post(
     "/users/{user_id}/{change}",
     response_model=UserOut,
-    responses={404: {"model": ErrorBody, "description": "No such user."}},
+    responses={
+        404: {"model": ErrorBody, "description": "No such user."},
+        409: {"model": ErrorBody, "description": "An owner cannot deactivate themselves."},
+    },
 )
 def change_user(
     request: Request,

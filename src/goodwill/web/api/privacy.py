@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from goodwill.store.erasure import erase_client
 from goodwill.store.export import export_audited
 from goodwill.store.queries import find_client
-from goodwill.web.api.schemas import ErrorBody
-from goodwill.web.auth import ApiStaff
+from goodwill.web.api.schemas import API_ERRORS, ErrorBody
+from goodwill.web.auth import ApiStaff, ApiStaffAlone, Staff
 from goodwill.web.pages.privacy import actor_of, owner_only, zip_response
 from goodwill.web.state import Db, State
 
@@ -20,10 +20,10 @@ router = APIRouter(
     prefix="/api/v1",
     tags=["privacy"],
     responses={
-        401: {"model": ErrorBody, "description": "No valid API token."},
+        **API_ERRORS,
         403: {"model": ErrorBody, "description": "Only the owner may do this."},
         404: {"model": ErrorBody, "description": "No client with this id."},
-        422: {"model": ErrorBody, "description": "A parameter is invalid."},
+        503: {"model": ErrorBody, "description": "The database is busy; retry after a moment."},
     },
 )
 
@@ -56,12 +56,22 @@ def export_api(request: Request, staff: ApiStaff, db: Db, state: State, ref: str
     )
 
 
+def _eraser(staff: ApiStaffAlone) -> Staff:
+    """The owner, checked before the body is read (and with no request session held: the
+    erasure works in transactions of its own)."""
+    owner_only(staff, "erase a client")
+    return staff
+
+
 @router.post("/clients/{ref:path}/erase", response_model=ErasureOut)
 def erase_api(
-    request: Request, staff: ApiStaff, state: State, ref: str, body: EraseIn
+    request: Request,
+    staff: Annotated[Staff, Depends(_eraser)],
+    state: State,
+    ref: str,
+    body: EraseIn,
 ) -> dict[str, object]:
     """Erase the client's personal data and mail; amounts for the books stay."""
-    owner_only(staff, "erase a client")
     with state.sessions() as session:
         client_id = find_client(session, ref).id
     erasure = erase_client(
