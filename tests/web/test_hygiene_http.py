@@ -91,7 +91,8 @@ def test_links_are_built_from_public_url_never_from_a_foreign_host(
             else:
                 assert f'value="{shown}' in page
     public = dataclasses.replace(bare, public_url="https://care.shop.example")
-    with TestClient(create_app(public, clock=lambda: NOW), base_url="http://evil.example") as http:
+    # https: the session cookie is Secure once public_url is https.
+    with TestClient(create_app(public, clock=lambda: NOW), base_url="https://evil.example") as http:
         log_in(http)
         page = _new_link_page(http)
         assert 'value="https://care.shop.example/calendar/' in page and "evil.example" not in page

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -17,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.errors import ConfigError
-from goodwill.private_files import private_file
+from goodwill.private_files import FILE_MODE, private_dir
 from goodwill.settings import DATABASE_DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -46,16 +48,28 @@ def make_engine(url: str, options: Mapping[str, Any] | None = None) -> Engine:
     }
     if parsed.drivername.startswith("sqlite"):
         busy = float(chosen["busy_timeout"])
+        path = None
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            # SQLite gives the -wal and -shm files the mode of the database file: 0600 too.
-            private_file(Path(parsed.database).expanduser())
+            path = Path(parsed.database).expanduser()
+            private_dir(path.parent)
         else:
             pool = {}  # one in-memory database per connection: no queue to size
         engine = create_engine(parsed, connect_args={"timeout": busy}, **pool)
+        if path is not None:
+            event.listen(engine, "connect", partial(_private_database, path=path))
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy * 1000)))
         return engine
     return create_engine(parsed, pool_pre_ping=True, **pool)
+
+
+def _private_database(_connection: Any, _record: Any, *, path: Path) -> None:
+    """The database file is the owner's alone (0600), made so as SQLite opens it and before the
+    WAL exists: SQLite gives the -wal and -shm files the database file's mode."""
+    if path.is_file() and stat.S_IMODE(path.stat().st_mode) != FILE_MODE:
+        try:
+            os.chmod(path, FILE_MODE)
+        except PermissionError:  # a database another account owns: its owner decides
+            log.warning("cannot make the database file private: it belongs to another account")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
