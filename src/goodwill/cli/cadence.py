@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
@@ -53,18 +54,18 @@ def overdue(
         title=f"{len(rows)} overdue clients on {day}",
     )
     for r in rows:
-        what = f" ({r.category})" if r.category else ""
+        what = f" ({shown(r.category)})" if r.category else ""
         table.add_row(
-            f"{r.name} ({r.client_id}){what}",
+            f"{shown(r.name)} ({shown(r.client_id)}){what}",
             f"every {r.usual_interval_days:.0f} days",
             r.last_purchase.isoformat(),
             r.expected_at.isoformat(),
             f"{r.days_overdue} days",
             f"{r.cycle} cycle" + ("s" if r.cycle != 1 else ""),
-            "—" if r.revenue_at_risk is None else f"{r.revenue_at_risk:,.2f} {r.currency}",
+            "—" if r.revenue_at_risk is None else f"{r.revenue_at_risk:,.2f} {shown(r.currency)}",
         )
     out.print(table)
     total = sum(r.revenue_at_risk or 0 for r in rows if r.category is None)
     if rows:
-        currency = rows[0].currency
+        currency = shown(rows[0].currency)
         out.print(f"Revenue at risk across these clients: {total:,.2f} {currency} a year")

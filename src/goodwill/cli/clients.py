@@ -75,7 +75,7 @@ def clients(
             row.tenure,
             f.last_purchase.date().isoformat() if f.last_purchase else "—",
             str(f.purchase_count),
-            format_money(f.total_spend_minor, row.currency),
+            shown(format_money(f.total_spend_minor, row.currency)),
             str(f.late_payment_count) if f.late_payment_count else "",
         )
     out.print(table)
@@ -120,7 +120,7 @@ def show(
     if f.since:
         out.print(f"Client for {o.tenure}, since {f.since.isoformat()}")
     out.print(
-        f"{f.purchase_count} purchases, {format_money(f.total_spend_minor, o.currency)}"
+        f"{f.purchase_count} purchases, {shown(format_money(f.total_spend_minor, o.currency))}"
         f" in total; {f.late_payment_count} late payments"
     )
     facts = [
@@ -134,7 +134,7 @@ def show(
     facts += [(kind, "; ".join(texts)) for kind, texts in profile.facts.items()]
     for label, value in facts:
         if value:
-            out.print(f"  {label}: {shown(value)}", highlight=False)
+            out.print(f"  {shown(label)}: {shown(value)}", highlight=False)
     table = Table("when", "what", "detail", title="Timeline (newest first)")
     for entry in entries:
         table.add_row(

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from goodwill.cli.context import out
+from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
@@ -61,7 +62,7 @@ def summarize(
         observation_end=_date(observation_end, "--observation-end") if observation_end else None,
         out=out_file,
     )
-    out.print(f"{count} customers written to {out_file}")
+    out.print(f"{count} customers written to {shown(out_file)}")
 
 
 @app.command("fit")
@@ -104,7 +105,7 @@ def predict(
     from goodwill.clv_files import predict_command
 
     count = predict_command(_model(model), summary, t, out_file, discount_rate=discount_rate)
-    out.print(f"{count} predictions written to {out_file}")
+    out.print(f"{count} predictions written to {shown(out_file)}")
 
 
 @app.command("report")
@@ -136,6 +137,6 @@ def report(
     error = summary.relative_error
     off = "" if error is None else f" ({abs(error):.1%} {'under' if error < 0 else 'over'})"
     out.print(
-        f"report written to {out_file}: {summary.predicted_holdout:,.0f} holdout repeat "
+        f"report written to {shown(out_file)}: {summary.predicted_holdout:,.0f} holdout repeat "
         f"purchases predicted, {summary.actual_holdout:,} happened{off}"
     )

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from goodwill.cli.context import out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date, parse_instant
 from goodwill.domain.themes import evaluate
 from goodwill.errors import InvalidInput
@@ -98,7 +98,7 @@ def add_command(
     themes = ", ".join(view.theme_keys) or "no theme"
     tenure = "unknown tenure" if view.tenure_days is None else f"{view.tenure_days} days a client"
     out.print(
-        f"Answer {answer_id} kept for {escape(view.client)} ({tenure}): {escape(themes)}",
+        f"Answer {answer_id} kept for {shown(view.client)} ({tenure}): {shown(themes)}",
         highlight=False,
     )
 
@@ -133,10 +133,10 @@ def list_command(
     for a in answers:
         table.add_row(
             a.answered_at.astimezone(st.settings.zone).date().isoformat(),
-            escape(a.client),
+            shown(a.client),
             "—" if a.tenure_days is None else f"{a.tenure_days / 365.25:.1f} y",
-            escape(", ".join(a.theme_keys)),
-            escape(a.answer),
+            shown(", ".join(a.theme_keys)),
+            shown(a.answer),
         )
     out.print(table)
 
@@ -187,10 +187,10 @@ def _print_comparison(body: dict[str, Any], labels: dict[str, str]) -> None:
     )
     for theme in body["themes"]:
         table.add_row(
-            escape(labels.get(theme["theme"], theme["theme"])),
+            shown(labels.get(theme["theme"], theme["theme"])),
             f"{theme['new_share']:.0%}",
             f"{theme['long_term_share']:.0%}",
-            "\n".join(f"“{escape(q)}”" for q in theme["quotes"][:2]),
+            "\n".join(f"“{shown(q)}”" for q in theme["quotes"][:2]),
         )
     out.print(table)
 
@@ -237,8 +237,8 @@ def ask_command(
             )
         )
         return
-    out.print(f"Asked {escape(client)}: {escape(asked_question.text)}", highlight=False)
-    out.print(made.link, highlight=False, soft_wrap=True)
+    out.print(f"Asked {shown(client)}: {shown(asked_question.text)}", highlight=False)
+    out.print(shown(made.link), highlight=False, soft_wrap=True)
 
 
 @app.command("evaluate")
@@ -280,7 +280,7 @@ def evaluate_command(
     table = Table("theme", "labelled", "found", "precision", "recall", title=title)
     for s in scores:
         table.add_row(
-            s.theme,
+            shown(s.theme),
             str(s.true_positives + s.false_negatives),
             str(s.true_positives + s.false_positives),
             f"{s.precision:.2f}",

@@ -51,8 +51,8 @@ def _table(items: list[FollowUpView], st: State, title: str) -> Table:
             f.due_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M"),
             f"{shown(f.client_name)} ({shown(f.client_id)})",
             shown(f.title),
-            ", ".join(f.event_types) or f.reason,
-            f"{f.channel}, {f.personal_label}",
+            shown(", ".join(f.event_types) or f.reason),
+            shown(f"{f.channel}, {f.personal_label}"),
             shown(f.assignee_name or "unassigned"),
         )
     return table
@@ -80,7 +80,7 @@ def followups(
     if as_json:
         out.print_json(json.dumps([f.as_dict() for f in items]))
     else:
-        out.print(_table(items, st, f"{len(items)} {status} follow-ups"))
+        out.print(_table(items, st, f"{len(items)} {shown(status)} follow-ups"))
 
 
 def today(ctx: typer.Context, assignee: AssigneeOption = None, as_json: JsonOption = False) -> None:
@@ -159,4 +159,4 @@ def reassign_command(
     st = state(ctx)
     with st.store.begin() as session:
         reassign(session, followup_id, to=to, now=st.now(), actor=Actor.cli())
-    out.print(f"follow-up {followup_id} now with {to}")
+    out.print(f"follow-up {followup_id} now with {shown(to)}")

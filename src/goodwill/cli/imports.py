@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from goodwill.cli.context import err, out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.audit import Actor
 from goodwill.domain.profiles import FIELDS
 from goodwill.domain.records import FileKind
@@ -108,7 +109,7 @@ def _run(
         disable=as_json,
     )
     verb = "reading" if dry_run else "importing"
-    task = progress.add_task(f"{verb} {path.name}", total=None)
+    task = progress.add_task(f"{verb} {shown(path.name)}", total=None)
 
     def advance(done: int, total: int) -> None:
         if not progress.live.is_started:  # only once the file is known to be importable
@@ -141,11 +142,11 @@ def _run(
 
 def _print(summary: ImportSummary) -> None:
     if summary.profile:
-        why = f" — detected: {summary.detected}" if summary.detected else ""
-        out.print(f"profile [bold]{summary.profile}[/bold]{why}")
+        why = f" — detected: {shown(summary.detected)}" if summary.detected else ""
+        out.print(f"profile [bold]{shown(summary.profile)}[/bold]{why}")
     head = "would import" if summary.dry_run else "read"
     out.print(
-        f"[bold]{summary.file}[/bold]: {head} {summary.read} rows — "
+        f"[bold]{shown(summary.file)}[/bold]: {head} {summary.read} rows — "
         f"[green]{summary.imported} new[/green], {summary.duplicates} already stored, "
         f"{summary.updated} updated, {summary.skipped} left out by the profile, "
         f"{'[red]' if summary.errors else ''}{len(summary.errors)} rejected"
@@ -154,12 +155,12 @@ def _print(summary: ImportSummary) -> None:
     if summary.replaced:
         out.print(
             f"[yellow]{summary.replaced} byte{'' if summary.replaced == 1 else 's'} could not be "
-            f"read as {summary.encoding} and {'was' if summary.replaced == 1 else 'were'} "
+            f"read as {shown(summary.encoding)} and {'was' if summary.replaced == 1 else 'were'} "
             "replaced with \ufffd[/yellow]"
         )
     if summary.created:
         made = ", ".join(f"{n} {kind}" for kind, n in summary.created.items())
-        out.print(("Would create: " if summary.dry_run else "Created: ") + made)
+        out.print(("Would create: " if summary.dry_run else "Created: ") + shown(made))
     if summary.import_id is not None:
         out.print(
             f"import {summary.import_id} (undo with: goodwill import undo {summary.import_id})"
@@ -168,15 +169,15 @@ def _print(summary: ImportSummary) -> None:
         for kind, rows in summary.preview.items():
             if not rows:
                 continue
-            table = Table(*rows[0].keys(), title=f"First new {kind}")
+            table = Table(*(shown(k) for k in rows[0]), title=f"First new {shown(kind)}")
             for row in rows:
-                table.add_row(*(str(v) for v in row.values()))
+                table.add_row(*(shown(str(v)) for v in row.values()))
             out.print(table)
         out.print("[dim]dry run: nothing was written[/dim]")
     if summary.errors:
         table = Table("line", "column", "reason", title="Rejected rows (the others landed)")
         for problem in summary.errors[:50]:
-            table.add_row(str(problem.line), problem.column or "—", problem.reason)
+            table.add_row(str(problem.line), shown(problem.column or "—"), shown(problem.reason))
         out.print(table)
         if len(summary.errors) > 50:
             out.print(f"… and {len(summary.errors) - 50} more (use --json for all)")
@@ -306,14 +307,21 @@ def profiles(
         table = Table("profile", "export", "creates", "recognised by the headers")
         for p in chosen:
             origin = "" if p.builtin else " (yours)"
-            table.add_row(p.name + origin, p.title, ", ".join(p.creates), ", ".join(p.detect))
+            table.add_row(
+                shown(p.name + origin),
+                shown(p.title),
+                shown(", ".join(p.creates)),
+                shown(", ".join(p.detect)),
+            )
         out.print(table)
         return
     p = chosen[0]
-    out.print(f"[bold]{p.name}[/bold]: {p.title} — creates {', '.join(p.creates)}")
+    out.print(
+        f"[bold]{shown(p.name)}[/bold]: {shown(p.title)} — creates {shown(', '.join(p.creates))}"
+    )
     table = Table("field", "read from the header", "meaning")
     for fname, aliases in p.columns.items():
-        table.add_row(fname, " | ".join(aliases), FIELDS[fname])
+        table.add_row(shown(fname), shown(" | ".join(aliases)), shown(FIELDS[fname]))
     out.print(table)
 
 
@@ -341,11 +349,11 @@ def history(
         table.add_row(
             str(r.id),
             r.started_at.strftime("%Y-%m-%d %H:%M"),
-            r.file_name,
-            r.profile or r.kind,
-            r.user or "—",
-            r.status,
-            made,
+            shown(r.file_name),
+            shown(r.profile or r.kind),
+            shown(r.user or "—"),
+            shown(r.status),
+            shown(made),
         )
     out.print(table)
 
@@ -376,7 +384,7 @@ def undo(
         out.print(f"import {import_id} was already undone; nothing to do")
         return
     removed = ", ".join(f"{n} {k}" for k, n in report.removed.items() if n) or "nothing"
-    out.print(f"import {import_id} undone: removed {removed}")
+    out.print(f"import {import_id} undone: removed {shown(removed)}")
     if report.kept:
         kept = ", ".join(f"{n} {k}" for k, n in report.kept.items())
-        out.print(f"kept, because other imports or records also have them: {kept}")
+        out.print(f"kept, because other imports or records also have them: {shown(kept)}")

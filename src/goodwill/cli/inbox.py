@@ -78,7 +78,7 @@ def inbox(
             str(c.id),
             f"{shown(c.client_name)} ({shown(c.client_ref)})",
             shown(c.subject) + (" [bold](critical window)[/bold]" if c.sla_critical else ""),
-            c.status,
+            shown(c.status),
             label,
             shown(c.assignee or "unassigned"),
         )
@@ -170,7 +170,7 @@ def assign_command(
     st = state(ctx)
     with st.store.begin() as session:
         assign(session, conversation_id, to, now=st.now(), actor=Actor.cli())
-    out.print(f"conversation {conversation_id}: assigned to {to}")
+    out.print(f"conversation {conversation_id}: assigned to {shown(to)}")
 
 
 @app.command("wait")

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from goodwill.cli.context import State, out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.audit import Actor
 from goodwill.domain.stakes import Assessment, IncidentContext, assess
 from goodwill.errors import InvalidInput
@@ -82,7 +82,7 @@ def incident_context(
 def _cost(cost: Decimal | None, currency: str) -> str:
     if cost is None:
         return "what the client paid"
-    return "free" if cost == 0 else f"{cost:,.2f} {currency}"
+    return "free" if cost == 0 else f"{cost:,.2f} {shown(currency)}"
 
 
 ClientOption = Annotated[str, typer.Option(metavar="ID", help="The client id, as imported.")]
@@ -176,20 +176,20 @@ def assess_command(
 
 def _print(result: Assessment, context: IncidentContext) -> None:
     out.print(
-        f"[bold]Tier {result.tier}[/bold]: {result.tier_name} (score {result.score:g})",
+        f"[bold]Tier {result.tier}[/bold]: {shown(result.tier_name)} (score {result.score:g})",
         highlight=False,
     )
     why = Table("points", "why", title="What drove it")
     for factor in result.factors:
-        why.add_row(f"{factor.points:g}", escape(factor.text))
+        why.add_row(f"{factor.points:g}", shown(factor.text))
     out.print(why)
     options = Table("option", "cost", "who", "fits", title="Options")
     for offer in result.options:
         options.add_row(
-            escape(offer.name),
+            shown(offer.name),
             _cost(offer.cost, context.currency),
-            offer.option.authority,
-            ", ".join(offer.fits),
+            shown(offer.option.authority),
+            shown(", ".join(offer.fits)),
         )
     out.print(options)
 
@@ -247,7 +247,7 @@ def open_command(
         return
     i = view.incident
     out.print(
-        f"Incident [bold]{i.id}[/bold] opened for {escape(view.client)}: tier {i.tier} "
+        f"Incident [bold]{i.id}[/bold] opened for {shown(view.client)}: tier {i.tier} "
         f"(score {i.score:g})",
         highlight=False,
     )
@@ -268,10 +268,10 @@ def _print_options(options: list[dict[str, Any]], currency: str) -> None:
     for o in options:
         cost = None if o.get("cost") is None else Decimal(str(o["cost"]))
         table.add_row(
-            escape(str(o["name"])),
+            shown(o["name"]),
             _cost(cost, currency),
-            str(o.get("authority", "")),
-            ", ".join(o.get("fits", [])),
+            shown(o.get("authority", "")),
+            shown(", ".join(o.get("fits", []))),
         )
     out.print(table)
 
@@ -307,11 +307,11 @@ def list_command(
         table.add_row(
             str(r["id"]),
             _local(st, r["opened_at"]),
-            escape(r["client"]),
+            shown(r["client"]),
             str(r["tier"]),
-            escape(r["cause"]),
-            r["status"],
-            ", ".join(r["missing"]),
+            shown(r["cause"]),
+            shown(r["status"]),
+            shown(", ".join(r["missing"])),
         )
     out.print(table)
 
@@ -338,17 +338,17 @@ def show_command(ctx: typer.Context, incident_id: IdArgument, as_json: JsonOptio
         return
     i = view.incident
     out.print(
-        f"[bold]Incident {i.id}[/bold] ({i.status}) — {escape(view.client)}, "
-        f"tier {i.tier} (score {i.score:g}), cause: {escape(i.cause)}",
+        f"[bold]Incident {i.id}[/bold] ({shown(i.status)}) — {shown(view.client)}, "
+        f"tier {i.tier} (score {i.score:g}), cause: {shown(i.cause)}",
         highlight=False,
     )
-    out.print(f"What: {escape(i.what)}", highlight=False)
+    out.print(f"What: {shown(i.what)}", highlight=False)
     if i.restatement:
         confirmed = "confirmed" if i.confirmed_at else "not yet confirmed by the client"
-        out.print(f"Restated: {escape(i.restatement)} ({confirmed})", highlight=False)
+        out.print(f"Restated: {shown(i.restatement)} ({confirmed})", highlight=False)
     if i.outcome:
-        chosen = f" — {escape(i.chosen_option)}" if i.chosen_option else ""
-        out.print(f"Outcome: {escape(i.outcome)}{chosen}", highlight=False)
+        chosen = f" — {shown(i.chosen_option)}" if i.chosen_option else ""
+        out.print(f"Outcome: {shown(i.outcome)}{chosen}", highlight=False)
     steps = Table("step", "done", "by", "note", title="Steps")
     done = {s.step: s for s in view.steps}
     for step in STEPS:
@@ -356,12 +356,10 @@ def show_command(ctx: typer.Context, incident_id: IdArgument, as_json: JsonOptio
         if s is None or step in view.missing:
             steps.add_row(step, "missing", "", "")
         else:
-            steps.add_row(
-                step, _local(st, s.done_at.isoformat()), escape(s.by), escape(s.note or "")
-            )
+            steps.add_row(step, _local(st, s.done_at.isoformat()), shown(s.by), shown(s.note or ""))
     out.print(steps)
     if i.close_reason:
-        out.print(f"Closed with steps missing because: {escape(i.close_reason)}", highlight=False)
+        out.print(f"Closed with steps missing because: {shown(i.close_reason)}", highlight=False)
 
 
 @app.command("step")
@@ -387,7 +385,7 @@ def step_command(
     st = state(ctx)
     with st.store.begin() as session:
         record_step(session, incident_id, step, by=by, actor=Actor.cli(), note=note, now=st.now())
-    out.print(f"Incident {incident_id}: {step} done.", highlight=False)
+    out.print(f"Incident {incident_id}: {shown(step)} done.", highlight=False)
 
 
 @app.command("confirm")

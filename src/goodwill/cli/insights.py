@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import State, out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
@@ -86,7 +87,7 @@ def print_table(result: Insights) -> None:
         table.add_row(
             info.label,
             sparkline(list(values)),
-            value_text(values[-1] if values else None, info.unit, result.currency),
+            shown(value_text(values[-1] if values else None, info.unit, result.currency)),
             _change(values, info.unit),
         )
     out.print(table)
@@ -160,7 +161,7 @@ def digest(
         with st.store.begin() as session:
             queued = queue_digest(session, st.settings, built, now=st.now())
         out.print(
-            f"queued for {', '.join(queued)}"
+            f"queued for {shown(', '.join(queued))}"
             if queued
             else "already queued this week (or no owner)"
         )

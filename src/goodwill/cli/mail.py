@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import err, out, state
+from goodwill.cli.terminal import shown
 from goodwill.errors import GoodwillError, InvalidInput
 from goodwill.mail.poll import PollReport
 
@@ -54,7 +55,7 @@ def smtpd(
     logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     def ready(bound_host: str, bound_port: int) -> None:
-        out.print(f"goodwill smtpd listening on {bound_host}:{bound_port} (Ctrl+C to stop)")
+        out.print(shown(f"goodwill smtpd listening on {bound_host}:{bound_port} (Ctrl+C to stop)"))
 
     serve_smtp(st.store, st.settings, host, port, st.now, workers=workers, ready=ready)
 
@@ -175,14 +176,14 @@ def outbox(
         label = {"failed": "[red]failed[/red]", "sent": "[green]sent[/green]"}.get(r.status)
         table.add_row(
             str(r.id),
-            r.kind,
-            ", ".join(r.recipients),
-            label or r.status,
+            shown(r.kind),
+            shown(", ".join(r.recipients)),
+            label or shown(r.status),
             str(r.attempts),
             r.next_attempt_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
             if r.next_attempt_at
             else "—",
-            r.last_error or "",
+            shown(r.last_error),
         )
     out.print(table)
 
@@ -215,9 +216,9 @@ def failed(
         table.add_row(
             str(r.id),
             r.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            r.from_address or "—",
-            r.subject or "(no subject)",
-            r.reason,
+            shown(r.from_address or "—"),
+            shown(r.subject or "(no subject)"),
+            shown(r.reason),
         )
     out.print(table)
 
@@ -250,7 +251,7 @@ def retry(
         elif got.status == "parsed":
             out.print(f"{inbound_id}: filed in conversation {got.conversation_id}", highlight=False)
         else:
-            out.print(f"{inbound_id}: {got.status}", highlight=False)
+            out.print(f"{inbound_id}: {shown(got.status)}", highlight=False)
     if not done:
         out.print("No failed messages.")
     if still:

@@ -36,6 +36,7 @@ from goodwill.cli import (
     users,
 )
 from goodwill.cli.context import State, err, out
+from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.errors import GoodwillError, InvalidInput
 
@@ -151,7 +152,7 @@ def init(ctx: typer.Context) -> None:
     changed = upgrade(make_engine(settings.database_url))
     out.print(
         "schema upgraded" if changed else "schema is up to date",
-        f"({_safe_url(settings.database_url)})",
+        shown(f"({_safe_url(settings.database_url)})"),
     )
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.playbooks import Playbook
 
 app = typer.Typer(
@@ -21,13 +22,13 @@ def _print(playbook: Playbook, title: str) -> None:
     for r in playbook.rules:
         when = ", ".join(f"{k}={v}" for k, v in vars(r.when).items() if v is not None)
         table.add_row(
-            r.name,
-            r.on,
-            when or "always",
-            r.title,
-            f"{r.channel}, {r.personal_level.label}",
-            str(r.assignee),
-            str(r.due),
+            shown(r.name),
+            shown(r.on),
+            shown(when or "always"),
+            shown(r.title),
+            shown(f"{r.channel}, {r.personal_level.label}"),
+            shown(r.assignee),
+            shown(r.due),
         )
     out.print(table)
 
@@ -44,7 +45,7 @@ def check(
     from goodwill.engine.configuration import load_playbook_file
 
     playbook = load_playbook_file(file)
-    out.print(f"{file}: {len(playbook.rules)} rules, all valid")
+    out.print(f"{shown(file)}: {len(playbook.rules)} rules, all valid")
 
 
 @app.command("show")
@@ -64,4 +65,4 @@ def show(
         print(default_playbook_text(), end="")
         return
     settings = state(ctx).settings
-    _print(playbook_for(settings), str(settings.playbook or "default playbook"))
+    _print(playbook_for(settings), shown(settings.playbook or "default playbook"))

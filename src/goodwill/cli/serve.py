@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress, TaskID
 
 from goodwill.cli.context import State, err, out, state
+from goodwill.cli.terminal import shown
 from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.errors import NotFound
@@ -42,7 +43,7 @@ def serve(
 
     st = state(ctx)
     st.store  # noqa: B018 - apply migrations before the first request
-    out.print(f"goodwill is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    out.print(shown(f"goodwill is serving on http://{host}:{port}/ (Ctrl+C to stop)"))
     run_server(st.settings, host=host, port=port, workers=workers)
 
 
@@ -105,10 +106,10 @@ def demo(
         demo_answers(st.store, settings, seed=seed, now=st.now())  # listening (demo_feedback.py)
     report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
-    out.print(f"demo business ready in {settings.database_url}: {report.created} follow-ups")
+    out.print(f"demo business ready in {shown(settings.database_url)}: {report.created} follow-ups")
     if no_serve:
         return
-    out.print(f"open http://{host}:{port}/ and log in as {email} / {password}")
+    out.print(shown(f"open http://{host}:{port}/ and log in as {email} / {password}"))
     from goodwill.web.server import serve as run_server
 
     run_server(settings, host=host, port=port)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from goodwill.cli.context import out
+from goodwill.cli.terminal import shown
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.sla import ClientFacts, Clock, Kind, SlaPolicies, Target, parse_policies
 from goodwill.domain.zone_names import zone_named
@@ -83,7 +84,7 @@ def due(
         out.print_json(json.dumps(report))
         return
     if target is None:
-        out.print(f"No SLA policy applies to client {client}.", highlight=False)
+        out.print(f"No SLA policy applies to client {shown(client)}.", highlight=False)
         return
     lines = [
         f"policy:   {target.policy}"

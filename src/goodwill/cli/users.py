@@ -55,7 +55,7 @@ def add(
             hometown=hometown,
             min_length=int(st.settings.accounts["password_min_length"]),
         )
-        out.print(f"added {user.role} {user.email}")
+        out.print(f"added {shown(user.role)} {shown(user.email)}")
 
 
 @app.command("token")
@@ -108,7 +108,10 @@ def list_users(ctx: typer.Context) -> None:
     with st.store() as session:
         for user in session.execute(select(StaffUser).order_by(StaffUser.email)).scalars():
             table.add_row(
-                shown(user.email), shown(user.name), user.role, "yes" if user.active else "no"
+                shown(user.email),
+                shown(user.name),
+                shown(user.role),
+                "yes" if user.active else "no",
             )
     out.print(table)
 
@@ -141,7 +144,7 @@ def calendar_link(
     with st.store.begin() as session:
         token = new_calendar_token(session, user_by_email(session, email))
     base = base_url or st.settings.public_url or LOCAL_URL
-    out.print(f"{base.rstrip('/')}/calendar/{token}.ics", highlight=False, soft_wrap=True)
+    out.print(shown(f"{base.rstrip('/')}/calendar/{token}.ics"), highlight=False, soft_wrap=True)
 
 
 def _set_active(ctx: typer.Context, email: str, active: bool) -> None:
@@ -154,7 +157,7 @@ def _set_active(ctx: typer.Context, email: str, active: bool) -> None:
             session, Actor.cli(), "owner", user_by_email(session, email).id, active, now=st.now()
         )
         done = "reactivated" if active else "deactivated (every session and token stopped)"
-        out.print(f"{user.email} {done}", highlight=False)
+        out.print(f"{shown(user.email)} {done}", highlight=False)
 
 
 @app.command("deactivate")
@@ -214,7 +217,9 @@ def password(
             now=st.now(),
             accounts=st.settings.accounts,
         )
-        out.print(f"password set for {user.email}; {ended} session(s) ended", highlight=False)
+        out.print(
+            f"password set for {shown(user.email)}; {ended} session(s) ended", highlight=False
+        )
 
 
 @app.command("reset-link")
@@ -237,7 +242,7 @@ def reset_link(
     with st.store.begin() as session:
         user_id = user_by_email(session, email).id
         _, secret = do_reset_link(session, Actor.cli(), "owner", user_id, now=st.now())
-    out.print(f"{base.rstrip('/')}/reset/{secret}", highlight=False, soft_wrap=True)
+    out.print(shown(f"{base.rstrip('/')}/reset/{secret}"), highlight=False, soft_wrap=True)
 
 
 @app.command("invite")
@@ -267,7 +272,7 @@ def invite(
             now=st.now(),
             accounts=st.settings.accounts,
         )
-    out.print(f"{base.rstrip('/')}/invite/{secret}", highlight=False, soft_wrap=True)
+    out.print(shown(f"{base.rstrip('/')}/invite/{secret}"), highlight=False, soft_wrap=True)
 
 
 @app.command("sessions")
@@ -281,8 +286,6 @@ def sessions(
 
     Example: goodwill user sessions sam@shop.example --end-all
     """
-    from rich.markup import escape
-
     from goodwill.actions.accounts import do_end_session
     from goodwill.store.accounts import user_sessions
     from goodwill.store.staff import user_by_email
@@ -304,7 +307,7 @@ def sessions(
                 str(r.id),
                 r.created_at.isoformat(timespec="minutes"),
                 r.last_seen_at.isoformat(timespec="minutes"),
-                escape(f"{r.address or ''} {(r.user_agent or '')[:40]}".strip()),
+                shown(f"{r.address or ''} {(r.user_agent or '')[:40]}".strip()),
             )
         out.print(table)
 
@@ -317,8 +320,6 @@ def tokens(
 
     Example: goodwill user tokens ann@shop.example
     """
-    from rich.markup import escape
-
     from goodwill.store.staff import user_by_email, user_tokens
 
     st = state(ctx)
@@ -327,8 +328,8 @@ def tokens(
         for row in user_tokens(session, user_by_email(session, email).id):
             table.add_row(
                 str(row.id),
-                escape(row.label),
-                row.scope,
+                shown(row.label),
+                shown(row.scope),
                 row.expires_at.date().isoformat() if row.expires_at else "never",
                 row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never",
             )
