@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings, load_settings
 from goodwill.store.database import open_store
 from goodwill.web import create_app
 from tests.conftest import NOW
+from tests.web.live import serving
 from tests.web.sample import PASSWORD, sample_business, staff_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -87,25 +84,8 @@ def serve(
     if adjust is not None:
         settings = adjust(settings)
     seed(open_store(url), settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, clock=lambda: NOW), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(settings, clock=lambda: NOW)) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.web import create_app
 from tests.browser.conftest import expect, log_in, repository_root, sample_seed
 from tests.conftest import NOW
+from tests.web.live import serving
 
 pytestmark = pytest.mark.browser
 
@@ -61,24 +58,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         load_settings(database_url=url, environ={}), uploads=folder / "uploads"
     )
     sample_seed(open_store(url), settings)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, clock=lambda: NOW), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+    with serving(create_app(settings, clock=lambda: NOW)) as base:
+        yield base
 
 
 def test_the_owner_imports_a_shopify_export_watches_it_land_and_undoes_it(page: Any) -> None:

@@ -8,16 +8,12 @@ has a tighter critical window in the afternoon.
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-import uvicorn
 
 from goodwill.actions.inbox import receive, set_status
 from goodwill.domain.audit import Actor
@@ -26,6 +22,7 @@ from goodwill.store.database import open_store
 from goodwill.web import create_app
 from tests.browser.conftest import expect, log_in, repository_root, sample_seed
 from tests.conftest import NOW
+from tests.web.live import serving
 
 pytestmark = pytest.mark.browser
 
@@ -113,24 +110,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     now=at,
                     actor=Actor.cli("tests"),
                 )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, clock=lambda: NOW), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(settings, clock=lambda: NOW)) as base:
+        yield base
 
 
 def test_staff_open_the_most_urgent_conversation_reply_and_see_it_answered(page: Any) -> None:
