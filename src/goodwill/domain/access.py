@@ -20,6 +20,8 @@ ROLES: tuple[Role, ...] = ("owner", "manager", "staff")
 
 Ability = Literal[
     "clients.read",  # client list, profiles, timelines, value, at risk, insights
+    "clients.write",  # add clients; edit contact details; add facts, notes, calls, sales, payments
+    "clients.manage",  # edit every field of a client, archive, merge two records into one
     "followups.own",  # read and act on one's own and unassigned follow-ups
     "followups.everyone",  # read and act on anyone's follow-ups, reassign them
     "inbox.work",  # read conversations, reply, change status, hand in messages
@@ -39,6 +41,7 @@ Ability = Literal[
 _STAFF: frozenset[Ability] = frozenset(
     {
         "clients.read",
+        "clients.write",
         "followups.own",
         "inbox.work",
         "incidents.work",
@@ -46,6 +49,7 @@ _STAFF: frozenset[Ability] = frozenset(
     }
 )
 _MANAGER: frozenset[Ability] = _STAFF | {
+    "clients.manage",
     "followups.everyone",
     "imports.run",
     "templates.edit",

@@ -165,6 +165,42 @@ class Client(Base):
     name_key: Mapped[str] = mapped_column(String(300), index=True)  # lower-cased, for search
     tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     contact_window: Mapped[str | None] = mapped_column(String(300))  # "mon-fri 08:00-10:00"
+    company: Mapped[str | None] = mapped_column(String(300))
+    street: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2, upper case
+    language: Mapped[str | None] = mapped_column(String(35))  # a BCP 47 tag: "nl", "pt-BR"
+    preferred_channel: Mapped[str | None] = mapped_column(String(20))  # email | phone | ...
+    #: The partner the client came through (a booking site, a reseller); orders keep their own.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    #: Marketing consent: None while unknown; when it was given or withdrawn, and how.
+    marketing_consent: Mapped[bool | None] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_how: Mapped[str | None] = mapped_column(String(200))
+    #: Archived clients leave the lists and the engine's attention; their history stays.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Raised by every edit; an edit made on an older version is refused (two people at once).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ClientIdentity(Base):
+    """An email, phone or import id that identifies a client besides the primary ones on the
+    client row: a second address, a work phone, or what a merged record was known by
+    (``source`` merged), so a re-import of either record's files finds the one kept.
+
+    ``value`` is normalised: emails lower-cased, phones in E.164, import ids as written."""
+
+    __tablename__ = "client_identities"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_client_identities_kind_value"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # email | phone | external_id
+    value: Mapped[str] = mapped_column(String(320))
+    label: Mapped[str | None] = mapped_column(String(40))  # work, home, ...
+    source: Mapped[str] = mapped_column(String(20), default="added")  # added | merged
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Contact(Base):
@@ -177,6 +213,9 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     phone: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str | None] = mapped_column(String(100))
+    birthday_day: Mapped[int | None] = mapped_column(Integer)
+    birthday_month: Mapped[int | None] = mapped_column(Integer)
+    birthday_year: Mapped[int | None] = mapped_column(Integer)
 
 
 class ClientFact(Base):
@@ -186,10 +225,51 @@ class ClientFact(Base):
     __table_args__ = (UniqueConstraint("client_id", "kind", "text", name="uq_client_facts_text"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))  # interest | note | value | family
+    kind: Mapped[str] = mapped_column(String(40))  # domain/facts.py FACT_KINDS
     text: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Where it was learned: conversation | call | visit | meeting | feedback | followup |
+    #: import | staff (typed on the client page with no other source).
     source: Mapped[str] = mapped_column(String(100))
+    #: What it is about, when it has a day: the wedding, the launch, the move.
+    on_date: Mapped[date | None] = mapped_column(Date)
+    learned_on: Mapped[date | None] = mapped_column(Date)
+    #: The source row ("conversation:12", "message:40", "followup:7", "interaction:3").
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    #: The client's own words the fact was taken from ("remember this" in the inbox).
+    quote: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    author_label: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class Interaction(Base):
+    """Something a person did with or wrote about a client: a call, a visit, a service or repair,
+    a meeting (the ``service.interaction`` touch points), or a free note (``kind`` note, which may
+    be pinned to the top of the client's page)."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_client_time", "client_id", "occurred_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # call | visit | service | meeting | note
+    text: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(500))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    author_label: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: A form's or an API caller's idempotency key: a resent submission writes nothing twice.
+    request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 class Event(Base):
@@ -230,6 +310,10 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # the lines less the refunds
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="SET NULL"))
+    #: Who served a sale typed in at the counter (imports leave it empty).
+    served_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
 
 
 class OrderLine(Base):
