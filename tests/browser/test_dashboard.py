@@ -29,7 +29,7 @@ def test_staff_logs_in_finds_a_client_by_typing_and_reads_their_timeline(page: A
     assert page.inner_text("h1") == LONG_CLIENT_NAME
     assert "client for 20 years — since 2006-03-01" in page.inner_text(".tenure-line")
     assert page.locator(".tenure-badge").is_visible()
-    assert "six figures of our daily cash flow" in page.inner_text(".facts")
+    assert "six figures of our daily cash flow" in page.inner_text(".client-facts")
     events = page.locator(".events li")
     assert events.count() == 100
     assert "Payment for invoice INV-9003" in events.first.inner_text()
