@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from goodwill.domain.access import check
@@ -16,7 +16,7 @@ from goodwill.store.duplicates import find_duplicates, phone_region
 from goodwill.store.merge import merge_clients
 from goodwill.store.queries import find_client
 from goodwill.web.api.schemas import API_ERRORS, ErrorBody
-from goodwill.web.auth import ApiStaff, actor
+from goodwill.web.auth import ApiStaff, Staff, actor
 from goodwill.web.state import Db, State
 
 router = APIRouter(prefix="/api/v1", tags=["clients"], responses=API_ERRORS)
@@ -109,14 +109,24 @@ def duplicates_api(
     return {"pairs": [pair.as_dict() for pair in pairs]}
 
 
+def _merger(staff: ApiStaff) -> Staff:
+    """The owner or a manager, checked before the body is read."""
+    check(staff.role, "clients.manage", "merge two clients")
+    return staff
+
+
 @router.post("/clients/{ref:path}/merge", response_model=MergeOut, responses=_MERGE_ERRORS)
 def merge_api(
-    request: Request, staff: ApiStaff, db: Db, state: State, ref: str, body: MergeIn
+    request: Request,
+    staff: Annotated[Staff, Depends(_merger)],
+    db: Db,
+    state: State,
+    ref: str,
+    body: MergeIn,
 ) -> dict[str, object]:
     """Merge ``other`` into this client: every order, invoice, event, conversation, incident,
     fact, note, follow-up and feedback answer moves here; the other record is deleted and its
     identifiers find this one. A merge of a client with itself is refused (422)."""
-    check(staff.role, "clients.manage", "merge two clients")
     keep = find_client(db, ref)
     other = find_client(db, body.other)
     plan = merge_clients(
