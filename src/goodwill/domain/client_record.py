@@ -127,45 +127,40 @@ def read_record(typed: Mapping[str, Any], reading: Reading, *, creating: bool) -
     ``birthday`` becomes (day, month, year or None); ``marketing_consent`` True, False or None;
     ``other_emails`` and ``other_phones`` lists without the primary one and without repeats.
     """
-    unknown = sorted(set(typed) - FIELDS)
-    if unknown:
-        raise RecordError({unknown[0]: "is not a field of the client record"})
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    if creating and not _text(typed.get("name")):
-        errors["name"] = "a client needs a name"
-    for field, value in typed.items():
-        try:
-            out[field] = _read(field, value, reading, typed)
-        except (ValueError, TypeError) as exc:
-            errors.setdefault(field, str(exc))
-    if "name" in out and out["name"] is None:
-        errors.setdefault("name", "a client needs a name")
+    out = _read_all(typed, FIELDS, reading, creating=creating, what="client")
     if out.get("email") and out.get("other_emails"):
         out["other_emails"] = [e for e in out["other_emails"] if e != out["email"]]
     if out.get("phone") and out.get("other_phones"):
         out["other_phones"] = [p for p in out["other_phones"] if p != out["phone"]]
-    if errors:
-        raise RecordError(errors)
     return out
 
 
 def read_contact(typed: Mapping[str, Any], reading: Reading, *, creating: bool) -> dict[str, Any]:
     """A contact's fields as stored values; RecordError naming each wrong field."""
-    unknown = sorted(set(typed) - set(CONTACT_FIELDS))
+    return _read_all(typed, frozenset(CONTACT_FIELDS), reading, creating=creating, what="contact")
+
+
+def _read_all(
+    typed: Mapping[str, Any],
+    allowed: frozenset[str],
+    reading: Reading,
+    *,
+    creating: bool,
+    what: str,
+) -> dict[str, Any]:
+    """Every field read, every problem collected; a name is needed when one is made."""
+    unknown = sorted(set(typed) - allowed)
     if unknown:
-        raise RecordError({unknown[0]: "is not a field of a contact"})
+        raise RecordError({unknown[0]: f"is not a field of a {what}"})
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    if creating and not _text(typed.get("name")):
-        errors["name"] = "a contact needs a name"
     for field, value in typed.items():
         try:
             out[field] = _read(field, value, reading, typed)
         except (ValueError, TypeError) as exc:
-            errors.setdefault(field, str(exc))
-    if "name" in out and out["name"] is None:
-        errors.setdefault("name", "a contact needs a name")
+            errors[field] = str(exc)
+    if ("name" in out and out["name"] is None) or (creating and not out.get("name")):
+        errors.setdefault("name", f"a {what} needs a name")
     if errors:
         raise RecordError(errors)
     return out

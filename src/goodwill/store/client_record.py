@@ -539,16 +539,7 @@ def _contact_values(
         )
     except RecordError as exc:
         raise _invalid(exc.errors) from None
-    for field in ("email", "phone"):
-        if values.get(field):
-            holder = holder_of(session, field, values[field], other_than=client.id)
-            if holder is not None:
-                ref = client_ref(holder)
-                raise _invalid(
-                    {field: f"{values[field]} belongs to another client, {holder.name} ({ref})"},
-                    holder=ref,
-                    holder_name=holder.name,
-                )
+    _check_held(session, {k: values.get(k) for k in ("email", "phone")}, client.id)
     return values
 
 
