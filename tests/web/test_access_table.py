@@ -107,6 +107,23 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/insights.csv"): "staff",
     ("POST", "/clients/{ref:path}/feedback"): "staff",
     ("GET", "/clients"): "staff",
+    ("GET", "/clients/new"): "staff",
+    ("POST", "/clients/new"): "staff",
+    ("GET", "/clients/{ref:path}/edit"): "staff",
+    ("POST", "/clients/{ref:path}/edit"): "staff",
+    ("POST", "/clients/{ref:path}/archive"): "manager",
+    ("POST", "/clients/{ref:path}/restore"): "manager",
+    ("POST", "/clients/{ref:path}/contacts"): "staff",
+    ("POST", "/clients/{ref:path}/contacts/{contact_id:int}"): "staff",
+    ("POST", "/clients/{ref:path}/contacts/{contact_id:int}/remove"): "staff",
+    ("POST", "/api/v1/clients"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:path}"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/archive"): "manager",
+    ("POST", "/api/v1/clients/{ref:path}/restore"): "manager",
+    ("GET", "/api/v1/clients/{ref:path}/contacts"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/contacts"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:path}/contacts/{contact_id}"): "staff",
+    ("DELETE", "/api/v1/clients/{ref:path}/contacts/{contact_id}"): "staff",
     ("GET", "/clients/{ref:path}"): "staff",
     ("GET", "/clients/duplicates"): "staff",
     ("GET", "/clients/{ref:path}/merge"): "manager",
@@ -165,6 +182,7 @@ UNSEEDED = {
     "session_id",
     "token_id",
     "user_id",
+    "contact_id",
 }
 #: Mounts answer files, not data; the only one is the static directory.
 MOUNTS = {"/static"}
@@ -239,6 +257,8 @@ def _path(template: str, rows: Rows) -> str:
         "{token_id}": "999999",
         "{user_id}": "999999",
         "{change}": "activate",
+        "{contact_id:int}": "999999",
+        "{contact_id}": "999999",
     }
     path = template
     for name, value in values.items():

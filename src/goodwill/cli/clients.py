@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from goodwill.cli import client_merge
+from goodwill.cli import client_merge, client_record
 from goodwill.cli.context import out, state
 from goodwill.cli.terminal import shown
 from goodwill.domain.money import format_money
@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command("clients")(clients)
     app.add_typer(client_app, name="client")
     client_merge.register(client_app)
+    client_record.register(client_app)
 
 
 def clients(
@@ -30,6 +31,9 @@ def clients(
     sort: Annotated[str, typer.Option(help="name, since, last_purchase or spend.")] = "name",
     limit: Annotated[int, typer.Option(min=1, max=10000, help="How many to show.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="How many to skip (paging).")] = 0,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List the archived clients instead.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List clients with tenure, last purchase and value.
@@ -51,6 +55,7 @@ def clients(
             sort=order,
             offset=offset,
             limit=limit,
+            archived=archived,
         )
     if as_json:
         out.print_json(json.dumps({"total": total, "clients": [r.as_dict() for r in rows]}))
@@ -101,6 +106,7 @@ def show(
 
     Example: goodwill client show C-1042 --json
     """
+    from goodwill.store.client_record import client_ref, record_of
     from goodwill.store.queries import client_profile, find_client, timeline
 
     st = state(ctx)
@@ -108,9 +114,12 @@ def show(
         client = find_client(session, client_id)
         profile = client_profile(session, st.settings, client, today=st.today())
         entries = timeline(session, st.settings, client, limit=limit)
+        record = {"id": client_ref(client), **record_of(session, client)}
     if as_json:
         out.print_json(
-            json.dumps({**profile.as_dict(), "timeline": [e.as_dict() for e in entries]})
+            json.dumps(
+                {**profile.as_dict(), "record": record, "timeline": [e.as_dict() for e in entries]}
+            )
         )
         return
     o = profile.overview

@@ -489,8 +489,8 @@ class EnginePass:
                 continue
             if client.id in closable:
                 self._close(session, event, closable[client.id])
-            if event.id not in firing:
-                continue
+            if event.id not in firing or client.archived_at is not None:
+                continue  # nothing fires, or an archived client: no new follow-ups
             overview = overviews.get(client.id)
             context = ClientContext(
                 name=client.name,

@@ -25,6 +25,7 @@ from goodwill.store.models import (
     Base,
     Client,
     ClientFact,
+    ClientIdentity,
     Event,
     ImportItem,
     ImportRun,
@@ -262,11 +263,13 @@ class Ingest:
                 select(Client).where(Client.external_id.in_(ids))
             ).scalars():
                 by_id[c.external_id or ""] = c
+            by_id.update(self._by_identity("external_id", ids - set(by_id)))
         if emails:
             for c in self.session.execute(
                 select(Client).where(Client.email.in_(emails)).order_by(Client.id)
             ).scalars():
                 by_email.setdefault(c.email or "", c)
+            by_email.update(self._by_identity("email", emails - set(by_email)))
         by_name = self._by_name(names) if names else {}
         out: dict[ClientRef, int] = {}
         unknown: dict[str, ClientRef] = {}  # by client id, email or name, as _key keys them
@@ -301,6 +304,20 @@ class Ingest:
                 if ref not in out:
                     out[ref] = created[_key(ref)]
         return out
+
+    def _by_identity(self, kind: str, values: set[str]) -> dict[str, Client]:
+        """Clients holding these ids or emails besides their primary ones (another address,
+        what a merged record was known by), by value."""
+        if not values:
+            return {}
+        return {
+            value: client
+            for value, client in self.session.execute(
+                select(ClientIdentity.value, Client)
+                .join(Client, Client.id == ClientIdentity.client_id)
+                .where(ClientIdentity.kind == kind, ClientIdentity.value.in_(values))
+            ).all()
+        }
 
     def _by_name(self, names: set[str]) -> dict[str, Client]:
         """Clients known only by name that an import of this source brought, by lower name."""

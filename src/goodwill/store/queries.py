@@ -21,6 +21,7 @@ from goodwill.settings import Settings
 from goodwill.store.models import (
     Client,
     ClientFact,
+    ClientIdentity,
     Contact,
     Event,
     Invoice,
@@ -92,7 +93,7 @@ class Profile:
     birthday: str | None
     owner: str | None
     facts: dict[str, list[str]]
-    contacts: list[dict[str, str | None]]
+    contacts: list[dict[str, Any]]
     channels: list[str]
 
     def as_dict(self) -> dict[str, Any]:
@@ -207,11 +208,16 @@ def list_clients(
     sort: Sort = "name",
     offset: int = 0,
     limit: int = 50,
+    archived: bool = False,
 ) -> tuple[list[ClientOverview], int]:
-    """One page of clients with their figures, and the total number matching ``search``."""
+    """One page of clients with their figures, and the total number matching ``search``.
+
+    Archived clients are left out, or, with ``archived``, listed alone."""
     currency = figures_currency(session, settings)
     query = _figures_query(currency, today)
     count = select(func.count(Client.id))
+    shown = Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
+    query, count = query.where(shown), count.where(shown)
     if search and search.strip():
         term = search.strip().lower()
         like = f"%{term}%"
@@ -219,6 +225,7 @@ def list_clients(
             Client.name_key.like(like),
             Client.email.like(like),
             Client.external_id == search.strip(),
+            Client.id.in_(select(ClientIdentity.client_id).where(ClientIdentity.value.like(like))),
         )
         query = query.where(condition)
         count = count.where(condition)
@@ -253,15 +260,33 @@ def overviews_for(
 
 
 def find_client(session: Session, ref: str) -> Client:
-    """A client by the id used in imported files, by email, or by ``#internal-id``."""
+    """A client by the id used in imported files, by email, by phone (``+...``), or by
+    ``#internal-id``; also by the other ids, emails and phones a client holds (a merged
+    record's identifiers find the client kept)."""
     ref = ref.strip()
     client = session.execute(select(Client).where(Client.external_id == ref)).scalar_one_or_none()
+    kind = "external_id"
     if client is None and "@" in ref:
+        kind = "email"
         client = session.execute(
             select(Client).where(Client.email == ref.lower()).order_by(Client.id).limit(1)
         ).scalar_one_or_none()
     if client is None and ref.startswith("#") and ref[1:].isdigit():
         client = session.get(Client, int(ref[1:]))
+    if client is None and ref.startswith("+") and ref[1:].replace(" ", "").isdigit():
+        kind = "phone"
+        ref = "+" + ref[1:].replace(" ", "")
+        client = session.execute(
+            select(Client).where(Client.phone == ref).order_by(Client.id).limit(1)
+        ).scalar_one_or_none()
+    if client is None and ref:
+        value = ref.lower() if kind == "email" else ref
+        client_id = session.execute(
+            select(ClientIdentity.client_id).where(
+                ClientIdentity.kind == kind, ClientIdentity.value == value
+            )
+        ).scalar_one_or_none()
+        client = session.get(Client, client_id) if client_id is not None else None
     if client is None:
         raise NotFound(f"no client with id {ref!r}", client=ref)
     return client
@@ -276,8 +301,10 @@ def client_profile(session: Session, settings: Settings, client: Client, *, toda
     ).scalars():
         facts.setdefault(fact.kind, []).append(fact.text)
     contacts = [
-        {"name": c.name, "email": c.email, "phone": c.phone, "role": c.role}
-        for c in session.execute(select(Contact).where(Contact.client_id == client.id)).scalars()
+        {"id": c.id, "name": c.name, "email": c.email, "phone": c.phone, "role": c.role}
+        for c in session.execute(
+            select(Contact).where(Contact.client_id == client.id).order_by(Contact.id)
+        ).scalars()
     ]
     channels = list(
         session.execute(

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from goodwill.store.client_record import client_ref, record_of
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
 from goodwill.store.value import client_value
 from goodwill.web.api.schemas import (
@@ -85,4 +86,5 @@ def client_profile_api(staff: ApiStaff, db: Db, state: State, ref: str) -> dict[
     ``ref`` is the id from imported files, an email address, or ``#<internal id>``.
     """
     client = find_client(db, ref)
-    return client_profile(db, state.settings, client, today=state.today()).as_dict()
+    profile = client_profile(db, state.settings, client, today=state.today()).as_dict()
+    return {**profile, "record": {"id": client_ref(client), **record_of(db, client)}}

@@ -85,6 +85,49 @@ class ContactOut(BaseModel):
     role: str | None
 
 
+class RecordContactOut(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    role: str | None
+    birthday: str | None
+
+
+class ClientRecordOut(BaseModel):
+    """Who the client is, as typed: the fields staff edit, the version, the contacts."""
+
+    id: str = Field(description="The client's id from imported files, or '#<internal id>'.")
+    name: str
+    company: str | None
+    external_id: str | None
+    email: str | None
+    other_emails: list[str]
+    phone: str | None
+    other_phones: list[str]
+    other_ids: list[str] = Field(description="Import ids of records merged into this one.")
+    street: str | None
+    postcode: str | None
+    city: str | None
+    region: str | None
+    country: str | None
+    timezone: str | None
+    contact_window: str | None
+    preferred_channel: str | None
+    language: str | None
+    birthday: str | None
+    hometown: str | None
+    client_since: str | None
+    partner: str | None
+    owner: str | None
+    marketing_consent: Literal["given", "withdrawn", "unknown"]
+    consent_at: str | None
+    consent_how: str | None
+    version: int
+    archived_at: str | None
+    contacts: list[RecordContactOut]
+
+
 class ClientProfile(ClientSummary):
     phone: str | None
     timezone: str | None
@@ -96,6 +139,9 @@ class ClientProfile(ClientSummary):
     )
     contacts: list[ContactOut]
     channels: list[str] = Field(description="Partners and channels the client bought through.")
+    record: ClientRecordOut | None = Field(
+        default=None, description="The record as typed, with its version (for an edit)."
+    )
 
 
 class TimelineItem(BaseModel):

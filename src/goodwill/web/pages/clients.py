@@ -14,6 +14,7 @@ from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
 from goodwill.web.followup_access import visible
 from goodwill.web.followup_words import event_words
+from goodwill.web.pages.client_record import record_buttons
 from goodwill.web.pages.feedback import client_feedback
 from goodwill.web.pages.followups import pop_flash, row_context
 from goodwill.web.pages.privacy import client_privacy
@@ -62,6 +63,7 @@ def clients_page(
     q: Annotated[str, Query(max_length=200)] = "",
     sort: str = "name",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    archived: bool = False,
 ) -> Response:
     chosen = _sort(sort)
     offset = (page - 1) * PAGE_SIZE
@@ -73,8 +75,11 @@ def clients_page(
         sort=chosen,
         offset=offset,
         limit=PAGE_SIZE,
+        archived=archived,
     )
     context = {
+        "archived": archived,
+        "may_add": staff.may("clients.write"),
         "section": "clients",
         "clients": clients,
         "total": total,
@@ -113,6 +118,7 @@ def client_page(
         purchases=profile.overview.figures.purchase_count,
     )
     context = row_context(db, state, staff, back=client_url(ref))
+    context |= record_buttons(db, staff, client)
     return render(
         request,
         "client.html",
