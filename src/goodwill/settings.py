@@ -777,3 +777,16 @@ def _mappings(value: object, path: Path) -> dict[str, dict[str, str]]:
             )
         out[str(name)] = {str(k): v for k, v in table.items()}
     return out
+
+
+def business_country(settings: Settings) -> str | None:
+    """The business's country (ISO 3166 alpha-2, upper case) from the calendar's ``country``,
+    in the settings or the calendar file: phones written without a country code are read in it."""
+    calendar = settings.calendar
+    if isinstance(calendar, Path):
+        try:
+            calendar = tomllib.loads(calendar.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+    country = calendar.get("country") if isinstance(calendar, Mapping) else None
+    return str(country).strip().upper() or None if country else None

@@ -32,7 +32,7 @@ from goodwill.domain.client_record import (
     restricted,
 )
 from goodwill.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from goodwill.settings import Settings
+from goodwill.settings import Settings, business_country
 from goodwill.store.audit import record
 from goodwill.store.models import (
     AuditEntry,
@@ -57,11 +57,12 @@ _KINDS = ("email", "phone", "external_id")
 
 def reading(settings: Settings, *, today: date) -> Reading:
     """How values are read for this business: phones in its country, dates in its order."""
-    region = None
-    if isinstance(settings.calendar, Mapping):
-        country = settings.calendar.get("country")
-        region = str(country).upper() if country else None
-    return Reading(today=today, zone=settings.zone, region=region, date_order=settings.date_order)
+    return Reading(
+        today=today,
+        zone=settings.zone,
+        region=business_country(settings),
+        date_order=settings.date_order,
+    )
 
 
 def client_ref(client: Client) -> str:

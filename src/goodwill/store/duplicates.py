@@ -6,7 +6,6 @@ Archived clients are left out: they have left the lists, and a merge keeps an ac
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,17 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.duplicates import Pair, Record, find_pairs
-from goodwill.settings import Settings
+from goodwill.settings import Settings, business_country
 from goodwill.store.models import Client, ClientIdentity
 
 
 def phone_region(settings: Settings) -> str | None:
     """The business's country, which phones written without a country code are read in."""
-    calendar = settings.calendar
-    if isinstance(calendar, Mapping):
-        country = calendar.get("country")
-        return str(country).upper() if country else None
-    return None
+    return business_country(settings)
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,9 @@ class Ingest:
         self._created: set[int] = set()
         self._new_invoices: set[Invoice] = set()
         self._seen_invoices: set[int] = set()
+        #: Clients found by an identity besides their primary ones (another address, what a
+        #: merged record was known by): a row naming them does not replace their name or email.
+        self._by_alias: set[ClientRef] = set()
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -258,18 +261,23 @@ class Ingest:
         names = {r.name.lower() for r in refs if r.name and not r.client_id and not r.email}
         by_id: dict[str, Client] = {}
         by_email: dict[str, Client] = {}
+        alias_values: set[str] = set()
         if ids:
             for c in self.session.execute(
                 select(Client).where(Client.external_id.in_(ids))
             ).scalars():
                 by_id[c.external_id or ""] = c
-            by_id.update(self._by_identity("external_id", ids - set(by_id)))
+            aliases = self._by_identity("external_id", ids - set(by_id))
+            by_id.update(aliases)
+            alias_values.update(aliases)
         if emails:
             for c in self.session.execute(
                 select(Client).where(Client.email.in_(emails)).order_by(Client.id)
             ).scalars():
                 by_email.setdefault(c.email or "", c)
-            by_email.update(self._by_identity("email", emails - set(by_email)))
+            aliases = self._by_identity("email", emails - set(by_email))
+            by_email.update(aliases)
+            alias_values.update(aliases)
         by_name = self._by_name(names) if names else {}
         out: dict[ClientRef, int] = {}
         unknown: dict[str, ClientRef] = {}  # by client id, email or name, as _key keys them
@@ -292,6 +300,8 @@ class Ingest:
             if client is None:
                 unknown.setdefault(_key(ref), ref)
             else:
+                if (ref.client_id if rule == "client_id" else ref.email) in alias_values:
+                    self._by_alias.add(ref)
                 if ref.name and client.name == (client.email or "").split("@")[0]:
                     client.name, client.name_key = ref.name, ref.name.lower()
                 out[ref] = client.id
@@ -453,6 +463,8 @@ class Ingest:
                 birthday_month=row.birthday[1],
                 birthday_year=row.birthday[2],
             )
+        if row.ref in self._by_alias:
+            values.update(name=None, email=None)
         changed = False
         for key, value in values.items():
             if value is not None and getattr(client, key) != value:
