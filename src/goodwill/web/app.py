@@ -28,6 +28,7 @@ from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
 from goodwill.web.pages import account, at_risk, calendar, followups, imports, inbox, login, today
+from goodwill.web.pages import client_memory as client_memory_pages
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(insight_pages.router)
     app.include_router(feedback_pages.router)
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
+    app.include_router(client_memory_pages.router)  # before /clients/{ref:path} too
     app.include_router(client_pages.router)
     app.include_router(api_privacy.router)
     app.include_router(account.router)
