@@ -107,6 +107,24 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/insights.csv"): "staff",
     ("POST", "/clients/{ref:path}/feedback"): "staff",
     ("GET", "/clients"): "staff",
+    ("POST", "/clients/{ref:path}/facts"): "staff",
+    ("POST", "/clients/{ref:path}/facts/{fact_id:id}"): "staff",
+    ("POST", "/clients/{ref:path}/facts/{fact_id:id}/remove"): "staff",
+    ("POST", "/clients/{ref:path}/notes"): "staff",
+    ("POST", "/clients/{ref:path}/notes/{note_id:id}"): "staff",
+    ("POST", "/clients/{ref:path}/interactions"): "staff",
+    ("POST", "/clients/{ref:path}/orders"): "staff",
+    ("POST", "/clients/{ref:path}/payments"): "staff",
+    ("POST", "/inbox/{conversation_id:id}/remember"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/facts"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:path}/facts/{fact_id}"): "staff",
+    ("DELETE", "/api/v1/clients/{ref:path}/facts/{fact_id}"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/notes"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:path}/notes/{note_id}"): "staff",
+    ("DELETE", "/api/v1/clients/{ref:path}/notes/{note_id}"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/interactions"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/orders"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/payments"): "staff",
     ("GET", "/clients/{ref:path}"): "staff",
     ("GET", "/api/v1/clients"): "staff",
     ("GET", "/api/v1/clients/{ref:path}/export"): "owner",
@@ -160,6 +178,8 @@ UNSEEDED = {
     "session_id",
     "token_id",
     "user_id",
+    "fact_id",
+    "note_id",
 }
 #: Mounts answer files, not data; the only one is the static directory.
 MOUNTS = {"/static"}
@@ -234,6 +254,10 @@ def _path(template: str, rows: Rows) -> str:
         "{token_id}": "999999",
         "{user_id}": "999999",
         "{change}": "activate",
+        "{fact_id:id}": "999999",
+        "{fact_id}": "999999",
+        "{note_id:id}": "999999",
+        "{note_id}": "999999",
     }
     path = template
     for name, value in values.items():

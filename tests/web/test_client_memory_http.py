@@ -227,9 +227,7 @@ def test_a_counter_sale_and_a_payment_go_through_the_import_path_with_who_served
     assert bad_day.status_code == 422 and 'id="error-payment-paid_on"' in bad_day.text
 
 
-def test_staff_may_write_what_they_learn(
-    http: TestClient, seeded: sessionmaker[Session]
-) -> None:
+def test_staff_may_write_what_they_learn(http: TestClient, seeded: sessionmaker[Session]) -> None:
     with seeded.begin() as session:
         staff_user(session, email="sam@example.com", role="staff", name="Sam Staff", now=NOW)
     assert log_in(http, email="sam@example.com").status_code == 303

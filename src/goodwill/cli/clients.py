@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from goodwill.cli import memory
 from goodwill.cli.context import out, state
 from goodwill.cli.terminal import shown
 from goodwill.domain.money import format_money
@@ -18,6 +19,7 @@ client_app = typer.Typer(help="One client: their whole history.", no_args_is_hel
 def register(app: typer.Typer) -> None:
     app.command("clients")(clients)
     app.add_typer(client_app, name="client")
+    memory.register(client_app)
 
 
 def clients(

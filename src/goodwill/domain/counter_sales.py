@@ -75,10 +75,10 @@ def sale_lines(amount: str | None, items: Sequence[str], currency: str) -> list[
         return [SaleLine(None, total)]
     rest = total - priced
     lines: list[SaleLine] = []
-    for name, price in parsed:
-        if price is None:
-            lines.append(SaleLine(name, rest))
+    for item, cost in parsed:
+        if cost is None:
+            lines.append(SaleLine(item, rest))
             rest = 0
         else:
-            lines.append(SaleLine(name, price))
+            lines.append(SaleLine(item, cost))
     return lines

@@ -23,6 +23,7 @@ from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
 from goodwill.web.api import incidents as api_incidents
 from goodwill.web.api import me as api_me
+from goodwill.web.api import memory as api_memory
 from goodwill.web.api import privacy as api_privacy
 from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
@@ -127,6 +128,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(api_privacy.router)
     app.include_router(account.router)
     app.include_router(api_me.router)
+    app.include_router(api_memory.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)
