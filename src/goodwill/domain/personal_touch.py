@@ -233,7 +233,8 @@ def _kept(client: ClientFacts, staff: StaffFacts) -> list[Suggestion]:
     mind while answering, not dates."""
     out: list[Suggestion] = []
     mine = {_fold(v) for v in staff.interests}
-    interests = [i for i in client.interests if _fold(i) not in mine][:MAX_INTERESTS]
+    kept = [f.text for f in client.facts if f.kind == "interest"]
+    interests = [i for i in kept if _fold(i) not in mine][:MAX_INTERESTS]
     for text in interests:
         out.append(Suggestion("interest", f"They like {text.strip()}.", "An interest on file."))
     notes = [f.text for f in client.facts if f.kind == "note"]
