@@ -390,13 +390,14 @@ def suggestions_for(
         raise NotFound(f"there is no conversation {conversation_id}", conversation=conversation_id)
     client = session.get(Client, conversation.client_id)
     assert client is not None
-    facts: dict[str, list[str]] = {}
-    for kind, text in session.execute(
-        select(ClientFact.kind, ClientFact.text)
-        .where(ClientFact.client_id == client.id, ClientFact.kind.in_(("school", "interest")))
-        .order_by(ClientFact.id)
-    ):
-        facts.setdefault(kind, []).append(text)
+    kept = tuple(
+        personal_touch.KeptFact(kind, text, on_date)
+        for kind, text, on_date in session.execute(
+            select(ClientFact.kind, ClientFact.text, ClientFact.on_date)
+            .where(ClientFact.client_id == client.id)
+            .order_by(ClientFact.id)
+        )
+    )
     overview = overviews_for(session, settings, [client.id], today=today).get(client.id)
     birthday = None
     if client.birthday_day and client.birthday_month:
@@ -408,10 +409,9 @@ def suggestions_for(
             hometown=client.hometown,
             birthday=birthday,
             client_since=overview.figures.since if overview else client.client_since,
-            schools=tuple(facts.get("school", [])),
-            interests=tuple(facts.get("interest", [])),
             purchase_count=overview.figures.purchase_count if overview else 0,
             last_purchase=_day(overview.figures.last_purchase if overview else None, settings),
+            facts=kept,
         ),
         StaffFacts(
             name=staff.name,

@@ -119,3 +119,34 @@ def test_nothing_known_suggests_nothing() -> None:
 def test_a_rivalry_table_with_one_town_is_refused() -> None:
     with pytest.raises(ConfigError, match="pair 1 needs towns"):
         parse_rivalries({"pair": [{"towns": ["Amsterdam"]}]})
+
+
+def test_every_kind_of_fact_kept_gives_a_suggestion() -> None:
+    from goodwill.domain.personal_touch import KeptFact
+
+    facts = (
+        KeptFact("family", "Daughter's wedding in Lisbon", date(2026, 12, 1)),
+        KeptFact("event", "Moved the office", date(2026, 11, 15)),
+        KeptFact("birthday", "Her son Tom's birthday", date(2015, 11, 25)),
+        KeptFact("hometown", "Rotterdam"),
+        KeptFact("school", "Leeds Grammar"),
+        KeptFact("interest", "Sailing"),
+        KeptFact("value", "Being on time moves six figures of our cash flow"),
+        KeptFact("sensitivity", "Never call before 10"),
+        KeptFact("note", "Prefers the Leeds shop"),
+    )
+    client = ClientFacts(name="Ann Smith", facts=facts)
+    staff = StaffFacts(name="Sam", hometown="Amsterdam", schools=("Leeds Grammar",))
+    rivals = parse_rivalries({"pair": [{"towns": ["Amsterdam", "Rotterdam"]}]})
+    found = suggestions(client, staff, today=date(2026, 11, 23), rivalries=rivals)
+    by_kind = {s.kind: s.text for s in found}
+    assert by_kind["rival_hometown"].startswith("Rival hometowns: Rotterdam and Amsterdam")
+    assert by_kind["shared_school"] == "A shared school: Leeds Grammar."
+    assert by_kind["interest"] == "They like Sailing."
+    assert by_kind["value"].endswith("six figures of our cash flow")
+    assert by_kind["sensitivity"] == "Mind: Never call before 10"
+    assert by_kind["note"] == "From the notes: Prefers the Leeds shop"
+    events = [s.text for s in found if s.kind == "life_event"]
+    assert "Ask how it went: Moved the office (15 November)." in events
+    assert any(t.startswith("Coming up in 8 days") and "wedding" in t for t in events)
+    assert any(t.startswith("Coming up tomorrow") or "Tom" in t for t in events)

@@ -124,6 +124,24 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/api/v1/clients/{ref:path}/contacts"): "staff",
     ("PATCH", "/api/v1/clients/{ref:path}/contacts/{contact_id}"): "staff",
     ("DELETE", "/api/v1/clients/{ref:path}/contacts/{contact_id}"): "staff",
+    ("POST", "/clients/{ref:path}/facts"): "staff",
+    ("POST", "/clients/{ref:path}/facts/{fact_id:id}"): "staff",
+    ("POST", "/clients/{ref:path}/facts/{fact_id:id}/remove"): "staff",
+    ("POST", "/clients/{ref:path}/notes"): "staff",
+    ("POST", "/clients/{ref:path}/notes/{note_id:id}"): "staff",
+    ("POST", "/clients/{ref:path}/interactions"): "staff",
+    ("POST", "/clients/{ref:path}/orders"): "staff",
+    ("POST", "/clients/{ref:path}/payments"): "staff",
+    ("POST", "/inbox/{conversation_id:id}/remember"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/facts"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:path}/facts/{fact_id}"): "staff",
+    ("DELETE", "/api/v1/clients/{ref:path}/facts/{fact_id}"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/notes"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:path}/notes/{note_id}"): "staff",
+    ("DELETE", "/api/v1/clients/{ref:path}/notes/{note_id}"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/interactions"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/orders"): "staff",
+    ("POST", "/api/v1/clients/{ref:path}/payments"): "staff",
     ("GET", "/clients/{ref:path}"): "staff",
     ("GET", "/clients/duplicates"): "staff",
     ("GET", "/clients/{ref:path}/merge"): "manager",
@@ -183,6 +201,8 @@ UNSEEDED = {
     "token_id",
     "user_id",
     "contact_id",
+    "fact_id",
+    "note_id",
 }
 #: Mounts answer files, not data; the only one is the static directory.
 MOUNTS = {"/static"}
@@ -259,6 +279,10 @@ def _path(template: str, rows: Rows) -> str:
         "{change}": "activate",
         "{contact_id:int}": "999999",
         "{contact_id}": "999999",
+        "{fact_id:id}": "999999",
+        "{fact_id}": "999999",
+        "{note_id:id}": "999999",
+        "{note_id}": "999999",
     }
     path = template
     for name, value in values.items():

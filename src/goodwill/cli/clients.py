@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from goodwill.cli import client_merge, client_record
+from goodwill.cli import client_merge, client_record, memory
 from goodwill.cli.context import out, state
 from goodwill.cli.terminal import shown
 from goodwill.domain.money import format_money
@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(client_app, name="client")
     client_merge.register(client_app)
     client_record.register(client_app)
+    memory.register(client_app)
 
 
 def clients(

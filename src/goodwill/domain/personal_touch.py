@@ -13,6 +13,12 @@ facts it comes from.
   28 February in other years, as :func:`goodwill.domain.records.upcoming_birthday`).
 - ``anniversary``: the anniversary of the day they became a client within :data:`SOON_DAYS`.
 - ``milestone``: the purchase that reached a round number (10, 25, 50...) was recent.
+- ``life_event``: a dated fact (a wedding, a launch, someone's birthday) coming within
+  :data:`SOON_DAYS`, or passed within :data:`RECENT_EVENT_DAYS` (ask how it went).
+- ``interest``: an interest of the client's the staff member does not share.
+- ``value``: what the client told us they value; ``sensitivity``: what to mind ("never call
+  before 10"); ``note``: the latest note kept about them. A hometown fact stands in for the
+  client's hometown when the record has none.
 
 Towns, schools and interests match ignoring case, accents and spacing; a town is compared on
 its first comma-separated part, so "Leeds, UK" is Leeds.
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -31,9 +37,11 @@ from goodwill.errors import ConfigError
 
 __all__ = [
     "MILESTONES",
+    "RECENT_EVENT_DAYS",
     "RECENT_MILESTONE_DAYS",
     "SOON_DAYS",
     "ClientFacts",
+    "KeptFact",
     "Kind",
     "Rivalries",
     "StaffFacts",
@@ -51,13 +59,33 @@ Kind = Literal[
     "birthday",
     "anniversary",
     "milestone",
+    "life_event",
+    "interest",
+    "value",
+    "sensitivity",
+    "note",
 ]
 #: A birthday or anniversary this many days ahead (today included) is "soon".
 SOON_DAYS = 14
+#: A dated fact that passed at most this many days ago is worth asking about.
+RECENT_EVENT_DAYS = 14
+#: Interests of the client's worth a word, at most.
+MAX_INTERESTS = 3
+#: Dated kinds that come back every year (goodwill.domain.facts.RECURRING_KINDS).
+_YEARLY = ("birthday", "anniversary")
 #: Purchase counts worth a word when reached.
 MILESTONES = (10, 25, 50, 100, 250, 500, 1000)
 #: A milestone is "just reached" when the purchase that reached it is at most this old.
 RECENT_MILESTONE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class KeptFact:
+    """One fact the team wrote down: its kind (goodwill.domain.facts), text and day if any."""
+
+    kind: str
+    text: str
+    on_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,7 @@ class ClientFacts:
     interests: tuple[str, ...] = ()
     purchase_count: int = 0
     last_purchase: date | None = None
+    facts: tuple[KeptFact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,13 +176,78 @@ def suggestions(
     rivalries: Rivalries | None = None,
 ) -> list[Suggestion]:
     """What ``staff`` could mention to ``client`` today, the closest connection first."""
+    client = _with_facts(client)
     found: list[Suggestion] = []
     found.extend(_hometowns(client, staff, rivalries or Rivalries()))
     found.extend(_shared(client, staff, "shared_school", "school"))
     found.extend(_shared(client, staff, "shared_interest", "interest"))
     found.extend(_dates(client, today))
+    found.extend(_life_events(client, today))
     found.extend(_milestone(client, today))
+    found.extend(_kept(client, staff))
     return found
+
+
+def _with_facts(client: ClientFacts) -> ClientFacts:
+    """The kept facts folded into the fields the matching reads: schools, interests and, when
+    the record has none, the hometown."""
+    by_kind: dict[str, list[str]] = {}
+    for fact in client.facts:
+        by_kind.setdefault(fact.kind, []).append(fact.text)
+    return replace(
+        client,
+        hometown=client.hometown or next(iter(by_kind.get("hometown", [])), None),
+        schools=tuple(dict.fromkeys([*client.schools, *by_kind.get("school", [])])),
+        interests=tuple(dict.fromkeys([*client.interests, *by_kind.get("interest", [])])),
+    )
+
+
+def _life_events(client: ClientFacts, today: date) -> list[Suggestion]:
+    out: list[Suggestion] = []
+    for fact in client.facts:
+        if fact.on_date is None:
+            continue
+        days = [fact.on_date]
+        if fact.kind in _YEARLY:
+            days = [
+                upcoming_birthday(fact.on_date.day, fact.on_date.month, today=today),
+                upcoming_birthday(
+                    fact.on_date.day, fact.on_date.month, today=today - timedelta(days=366)
+                ),
+            ]
+        for day in days:
+            ahead = (day - today).days
+            if 0 <= ahead < SOON_DAYS:
+                text = f"Coming up {_in_days(ahead, day)}: {fact.text}."
+            elif 0 < -ahead <= RECENT_EVENT_DAYS and day >= fact.on_date:
+                text = f"Ask how it went: {fact.text} ({day:%d %B})."
+            else:
+                continue
+            out.append(Suggestion("life_event", text, f"Noted on file for {day:%d %B %Y}."))
+            break
+    return out
+
+
+def _kept(client: ClientFacts, staff: StaffFacts) -> list[Suggestion]:
+    """What they value, what to mind, their interests and the latest note: words to keep in
+    mind while answering, not dates."""
+    out: list[Suggestion] = []
+    mine = {_fold(v) for v in staff.interests}
+    kept = [f.text for f in client.facts if f.kind == "interest"]
+    interests = [i for i in kept if _fold(i) not in mine][:MAX_INTERESTS]
+    for text in interests:
+        out.append(Suggestion("interest", f"They like {text.strip()}.", "An interest on file."))
+    notes = [f.text for f in client.facts if f.kind == "note"]
+    for fact in client.facts:
+        if fact.kind == "value":
+            out.append(
+                Suggestion("value", f"They value: {fact.text}", "What they told us matters.")
+            )
+        elif fact.kind == "sensitivity":
+            out.append(Suggestion("sensitivity", f"Mind: {fact.text}", "A sensitivity on file."))
+    if notes:
+        out.append(Suggestion("note", f"From the notes: {notes[-1]}", "The latest note on file."))
+    return out
 
 
 def _hometowns(client: ClientFacts, staff: StaffFacts, rivalries: Rivalries) -> list[Suggestion]:

@@ -3,9 +3,9 @@
 Base facts arrive in the event log from imports and the API (``order.placed``,
 ``payment.received``, ``lead.created``, ...). The engine derives touch points from them
 (``purchase.first``, ``purchase.repeat`` with its ordinal, ``payment.late`` with the client's late
-count, milestones) and from the calendar (birthday month, anniversary). Each derived event has an
-idempotency key built from what it is about — the order, the payment, the client and year — so
-the same history always yields the same events, once.
+count, milestones) and from the calendar (birthday month, anniversary, the day of a dated
+fact). Each derived event has an idempotency key built from what it is about — the order, the
+payment, the client and year — so the same history always yields the same events, once.
 
 Ordinals are fixed when the event is derived: the log is append-only, so history imported later
 that predates an event does not rewrite it.
@@ -33,6 +33,8 @@ TOUCH_POINTS: dict[str, str] = {
     "days_overdue, category)",
     "client.birthday_month": "the client's birthday month has begun (payload: birthday)",
     "client.anniversary": "years as a client (payload: years, since)",
+    "client.life_event": "the day of a dated fact the team wrote down: a wedding, a launch, a "
+    "move, someone's birthday (payload: fact_id, kind, text, on_date, what)",
     "client.milestone": "a milestone: the 10th, 25th, 50th, 100th order (payload: n, what)",
     "incident.opened": "a mistake by us or a partner acting for us (payload: incident_id)",
     "incident.resolved": "an incident was resolved (payload: incident_id)",
@@ -126,6 +128,8 @@ def describe(kind: str, payload: dict[str, object]) -> tuple[str, str]:
         return f"Milestone: {payload.get('what')}", ""
     if kind == "client.anniversary":
         return f"{payload.get('years')} years as a client", f"since {payload.get('since')}"
+    if kind == "client.life_event":
+        return f"The day of: {payload.get('text')}", f"on {payload.get('on_date')}"
     if kind == "client.birthday_month":
         return "Birthday month", str(payload.get("birthday") or "")
     if kind == "lead.created":

@@ -443,6 +443,7 @@ class EnginePass:
             items: list[tuple[int | None, datetime, Derived]] = []
             items += scans.birthdays(session, self.settings, today=self.today)
             items += scans.anniversaries(session, self.settings, today=self.today)
+            items += scans.life_events(session, self.settings, today=self.today)
             items += scans.overdue_invoices(session, self.settings, today=self.today)
             items += scans.missed_purchases(session, self.settings, today=self.today)
             clocks = clock_events(session, now=self.now)

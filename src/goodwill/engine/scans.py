@@ -1,6 +1,7 @@
 """The engine's periodic scans: touch points that come from the calendar, not from an event.
 
-Birthdays this month, anniversaries of the first purchase in the last week, invoices past due
+Birthdays this month, the day of a dated fact a person wrote down (a wedding, a launch),
+anniversaries of the first purchase in the last week, invoices past due
 and purchases a client's rhythm says are missed. Each returns (client, instant, touch point)
 items with stable keys, so a scan that runs every minute derives each one once.
 """
@@ -12,10 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from goodwill.domain.facts import CATCH_UP_DAYS, DATED_KINDS, RECURRING_KINDS, occurrence
 from goodwill.domain.touchpoints import Derived, latest_anniversary
 from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
-from goodwill.store.models import Client, Invoice, Order
+from goodwill.store.models import Client, ClientFact, Invoice, Order
 
 #: A touch point found by a scan: the client (if any), when it happened, what it is.
 Found = tuple[int | None, datetime, Derived]
@@ -160,3 +162,41 @@ def _as_date(value: datetime | str | None, settings: Settings) -> date | None:
     if value is None:
         return None
     return _aware(value).astimezone(settings.zone).date()
+
+
+def life_events(session: Session, settings: Settings, *, today: date) -> list[Found]:
+    """``client.life_event`` on the day of a dated fact (yearly for birthdays and anniversaries),
+    caught up for a few days when the engine did not run on the day itself."""
+    window = today - timedelta(days=CATCH_UP_DAYS)
+    rows = session.execute(
+        select(ClientFact).where(
+            ClientFact.on_date.is_not(None),
+            ClientFact.kind.in_(DATED_KINDS),
+            (ClientFact.kind.in_(RECURRING_KINDS))
+            | ((ClientFact.on_date >= window) & (ClientFact.on_date <= today)),
+        )
+    ).scalars()
+    out: list[Found] = []
+    for fact in rows:
+        day = occurrence(fact.kind, fact.on_date, today=today)
+        if day is None:
+            continue
+        at = datetime.combine(day, datetime.min.time()).replace(tzinfo=settings.zone)
+        out.append(
+            (
+                fact.client_id,
+                at.astimezone(UTC),
+                Derived(
+                    "client.life_event",
+                    f"scan:life-event/{fact.id}/{day.isoformat()}",
+                    {
+                        "fact_id": fact.id,
+                        "kind": fact.kind,
+                        "text": fact.text,
+                        "on_date": day.isoformat(),
+                        "what": fact.text[:80],
+                    },
+                ),
+            )
+        )
+    return out

@@ -170,15 +170,16 @@ def _event(
     external_id: str,
     now: datetime,
     payload: dict[str, Any],
+    source: str = SOURCE,
 ) -> dict[str, Any]:
     return {
         "type": kind,
         "client_id": client_id,
         "occurred_at": occurred_at,
         "recorded_at": now,
-        "source": SOURCE,
+        "source": source,
         "external_id": external_id,
-        "idempotency_key": f"{SOURCE}:{external_id}",
+        "idempotency_key": f"{source}:{external_id}",
         "payload": payload,
     }
 
@@ -228,10 +229,19 @@ class Ingest:
         zone: ZoneInfo,
         ledger: Ledger | None = None,
         name_scope: Sequence[str] = (),
+        source: str = SOURCE,
+        extra: dict[str, Any] | None = None,
+        served_by_id: int | None = None,
     ) -> None:
         """``ledger`` collects what is written; ``name_scope``: the import profiles of one source,
-        whose clients known only by name are matched by that name."""
+        whose clients known only by name are matched by that name. A sale or payment typed in by
+        a person names its ``source`` (web, api, cli), adds ``extra`` (who) to its events'
+        payloads and ``served_by_id`` to its orders."""
         self.session = session
+        self.source = source
+        self.extra = dict(extra or {})
+        self.served_by_id = served_by_id
+        self._pinned: dict[ClientRef, int] = {}
         self.now = now
         self.zone = zone
         self.ledger = ledger if ledger is not None else Ledger()
@@ -256,6 +266,8 @@ class Ingest:
         that matched each client is recorded in the ledger.
         """
         refs = list(dict.fromkeys(refs))
+        if all(r in self._pinned for r in refs):
+            return {r: self._pinned[r] for r in refs}
         ids = {r.client_id for r in refs if r.client_id}
         emails = {r.email for r in refs if r.email}
         names = {r.name.lower() for r in refs if r.name and not r.client_id and not r.email}
@@ -328,6 +340,10 @@ class Ingest:
                 .where(ClientIdentity.kind == kind, ClientIdentity.value.in_(values))
             ).all()
         }
+
+    def pin(self, ref: ClientRef, client_id: int) -> None:
+        """Rows naming ``ref`` belong to this client, found already (a sale typed on its page)."""
+        self._pinned[ref] = client_id
 
     def _by_name(self, names: set[str]) -> dict[str, Client]:
         """Clients known only by name that an import of this source brought, by lower name."""
@@ -508,6 +524,7 @@ class Ingest:
                     "currency": r.row.currency,
                     "amount_minor": 0,
                     "partner_id": self._partner(r.row.channel),
+                    "served_by_id": self.served_by_id,
                 }
         for order_id, _ in orders.values():
             self.ledger.add("order", order_id, created=False)
@@ -527,7 +544,8 @@ class Ingest:
                         row["occurred_at"],
                         f"order/{row['external_id']}",
                         self.now,
-                        {"order_id": row["external_id"]},
+                        {"order_id": row["external_id"], **self.extra},
+                        self.source,
                     )
                     for row in values
                 ],
@@ -742,7 +760,8 @@ class Ingest:
                         self._instant(row.issued_at),
                         f"invoice/{row.invoice_id}",
                         self.now,
-                        {"invoice_id": row.invoice_id},
+                        {"invoice_id": row.invoice_id, **self.extra},
+                        self.source,
                     )
                 )
                 outcome: Outcome = "imported"
@@ -780,7 +799,9 @@ class Ingest:
                             "invoice_id": row.invoice_id,
                             "days_late": max(days_late, 0),
                             "due_date": invoice.due_on.isoformat() if invoice.due_on else None,
+                            **self.extra,
                         },
+                        self.source,
                     )
                 )
                 if outcome == "duplicate":

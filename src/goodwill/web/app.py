@@ -25,11 +25,13 @@ from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
 from goodwill.web.api import incidents as api_incidents
 from goodwill.web.api import me as api_me
+from goodwill.web.api import memory as api_memory
 from goodwill.web.api import privacy as api_privacy
 from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
 from goodwill.web.pages import account, at_risk, calendar, followups, imports, inbox, login, today
+from goodwill.web.pages import client_memory as client_memory_pages
 from goodwill.web.pages import client_merge as client_merge_pages
 from goodwill.web.pages import client_record as record_pages
 from goodwill.web.pages import clients as client_pages
@@ -127,12 +129,14 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_merge_pages.router)  # before /clients/{ref:path} too
     app.include_router(record_pages.router)  # likewise
+    app.include_router(client_memory_pages.router)  # before /clients/{ref:path} too
     app.include_router(client_pages.router)
     app.include_router(api_privacy.router)
     app.include_router(account.router)
     app.include_router(api_me.router)
     app.include_router(api_client_merge.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_record.router)  # before the profile's /api/v1/clients/{ref:path}
+    app.include_router(api_memory.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)

@@ -14,6 +14,7 @@ from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
 from goodwill.web.followup_access import visible
 from goodwill.web.followup_words import event_words
+from goodwill.web.pages.client_memory import client_memory
 from goodwill.web.pages.client_record import record_buttons
 from goodwill.web.pages.feedback import client_feedback
 from goodwill.web.pages.followups import pop_flash, row_context
@@ -137,6 +138,7 @@ def client_page(
             "event_label": _event_label,
             **client_feedback(db, state, client.id),
             **client_privacy(db, staff, client.id),
+            **client_memory(db, state, staff, client),
             "incidents": list_incidents(db, client_id=client.id, limit=20),
         },
     )

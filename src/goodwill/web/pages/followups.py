@@ -16,9 +16,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from goodwill.domain.facts import FACT_KINDS, check_fact
 from goodwill.errors import GoodwillError, InvalidInput
 from goodwill.store import followups
 from goodwill.store.followups import FollowUpView
+from goodwill.store.memory import Author, add_fact
+from goodwill.store.models import Client
 from goodwill.web import followup_words as words
 from goodwill.web.auth import PageStaff, Staff, actor, safe_next
 from goodwill.web.errors import status_for
@@ -57,6 +60,7 @@ def row_context(db: Session, state: WebState, staff: Staff, *, back: str) -> dic
         "people": staff_choices(db),
         "picks": words.snooze_picks(now=now, zone=zone),
         "back": back,
+        "fact_kinds": FACT_KINDS,
         "flash": None,
         "error": None,
     }
@@ -109,11 +113,31 @@ def complete(
     followup_id: int,
     outcome: Annotated[str, Form(max_length=5000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
+    fact_kind: Annotated[str, Form(max_length=40)] = "",
+    fact_text: Annotated[str, Form(max_length=2000)] = "",
+    fact_on: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    """Done with what happened; with ``fact_text``, what was learned is kept as a fact too."""
+
     def done(item: FollowUpView) -> str:
-        followups.complete(
-            db, item.id, outcome=outcome, now=state.now(), actor=actor(request, staff)
-        )
+        learned = None
+        if fact_text.strip():
+            learned = check_fact(fact_kind or "note", fact_text, fact_on, source="followup")
+        who = actor(request, staff)
+        followups.complete(db, item.id, outcome=outcome, now=state.now(), actor=who)
+        if learned is not None:
+            client = db.get(Client, item.client_internal_id)
+            assert client is not None
+            add_fact(
+                db,
+                client,
+                learned,
+                author=Author(staff.id, staff.name),
+                actor=who,
+                source="web",
+                now=state.now(),
+                source_ref=f"followup:{item.id}",
+            )
         log.info("follow-up %s done by staff user %s", item.id, staff.id)
         return f"Done: {item.title}"
 

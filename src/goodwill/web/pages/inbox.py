@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from goodwill import replies
 from goodwill.actions.inbox import check, reply, rota_for, set_status
+from goodwill.domain.facts import FACT_KINDS
 from goodwill.domain.rota import Override, Rota, covering_override
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput, NotFound
 from goodwill.store.inbox import (
@@ -255,6 +256,7 @@ def _thread_context(
             "reply_templates": templates,
             "chosen_template": "",
             "template_error": templates_problem,
+            "fact_kinds": FACT_KINDS,
         }
         | _touch_context(db, state, view, staff)
     )
