@@ -29,6 +29,7 @@ from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
 from goodwill.web.pages import account, at_risk, calendar, followups, imports, inbox, login, today
 from goodwill.web.pages import clients as client_pages
+from goodwill.web.pages import contact as contact_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
@@ -102,6 +103,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         routes={
             ("POST", "/imports"): int(bounds["max_upload_bytes"]),
             ("POST", "/api/v1/messages"): max_message_bytes(settings),
+            ("POST", contact_pages.PATH): contact_pages.body_limit(settings),
         },
     )
     app.add_middleware(
@@ -120,6 +122,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(incident_pages.router)
     app.include_router(insight_pages.router)
     app.include_router(feedback_pages.router)
+    app.include_router(contact_pages.router)
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_pages.router)
     app.include_router(api_privacy.router)
@@ -144,7 +147,12 @@ async def _security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     response = await call_next(request)
+    framed = "frame-ancestors 'none'" not in response.headers.get(
+        "Content-Security-Policy", "frame-ancestors 'none'"
+    )
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and framed:
+            continue  # a page that may be framed (the contact form's embed) names where in its CSP
         response.headers.setdefault(name, value)
     if not request.url.path.startswith("/static/"):
         response.headers["Cache-Control"] = NO_STORE
