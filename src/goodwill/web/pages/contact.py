@@ -116,6 +116,7 @@ def _form(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    files_lost: bool = False,
     status: int = 200,
 ) -> HTMLResponse:
     return _page(
@@ -127,6 +128,7 @@ def _form(
             "values": values or {},
             "errors": errors or {},
             "notice": notice,
+            "files_lost": files_lost,
             "honeypot": form.HONEYPOT,
             "max_name": form.MAX_NAME,
             "max_phone": form.MAX_PHONE,
@@ -180,9 +182,12 @@ async def contact_send(request: Request, state: State) -> Response:
         log.info("contact form post refused as a bot's (%s)", _why(posted, check.verdict))
         context = {"message": NOT_SENT, "again": False}
         return _page(request, state, "contact_refused.html", context, embed=embed, status=400)
-    if check.verdict == "expired" or check.nonce is None:
-        return _form(request, state, embed=embed, values=values, notice=EXPIRED, status=422)
     uploads = await _uploads(posted, int(limits["max_file_bytes"]))
+    if check.verdict == "expired" or check.nonce is None:
+        lost = bool(uploads)
+        return _form(
+            request, state, embed=embed, values=values, notice=EXPIRED, files_lost=lost, status=422
+        )
     try:
         submission = form.validate(
             **values, uploads=uploads, limits=limits, region=_region(settings)
@@ -191,7 +196,14 @@ async def contact_send(request: Request, state: State) -> Response:
         wrong = {str(e["field"]): str(e["message"]) for e in _errors(exc)}
         token = _text(posted, "token")
         return _form(
-            request, state, embed=embed, token=token, values=values, errors=wrong, status=422
+            request,
+            state,
+            embed=embed,
+            token=token,
+            values=values,
+            errors=wrong,
+            files_lost=bool(uploads),
+            status=422,
         )
     nonce = check.nonce
     await run_in_threadpool(submit, state.sessions, settings, submission, nonce=nonce, now=now)
@@ -209,7 +221,8 @@ async def _uploads(posted: FormData, largest: int) -> list[form.Upload]:
     for item in posted.getlist("attachments"):
         if isinstance(item, UploadFile):
             content = await item.read(largest + 1)
-            found.append(form.Upload(item.filename or "", item.content_type or "", content))
+            if item.filename or content:  # an empty file input sends an empty part
+                found.append(form.Upload(item.filename or "", item.content_type or "", content))
     return found
 
 
