@@ -246,8 +246,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "business_name",
         None,
-        "The business's name as clients know it, shown on the feedback form and in the mail "
-        "that asks a question; default: none (the form then names no one).",
+        "The business's name as clients know it, shown on the feedback and contact forms and in "
+        "the mail that asks a question; default: none (the forms then name no one).",
     ),
     SettingSpec(
         "contact_form",

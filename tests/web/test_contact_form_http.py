@@ -391,3 +391,23 @@ def test_a_body_over_the_attachments_limits_is_refused_before_it_is_read(
     response = visitor.post("/contact", content=b"--x--", headers=headers)
     assert response.status_code == 413
     assert count(seeded, InboundMail) == 0
+
+
+def test_behind_a_local_proxy_each_visitor_has_a_count_of_their_own(
+    form_settings: Settings, seeded: sessionmaker[Session], clock: Clock
+) -> None:
+    """The proxy on this machine says who the visitor is in the last X-Forwarded-For entry;
+    entries before it are the visitor's own to invent, and change nothing."""
+    app = create_app(form_settings, clock=clock)
+    with TestClient(app, follow_redirects=False, client=("127.0.0.1", 5000)) as proxy:
+        token = token_of(proxy.get("/contact").text)
+        clock.wait(5)
+
+        def post(chain: str) -> int:
+            data = {**FIELDS, "choice": "", "token": token}  # refused as invalid, counted
+            response = proxy.post("/contact", data=data, headers={"X-Forwarded-For": chain})
+            return response.status_code
+
+        assert [post(f"10.0.0.{n}, 203.0.113.7") for n in range(20)] == [422] * 20
+        assert post("198.51.100.1, 203.0.113.7") == 429
+        assert post("203.0.113.8") == 422

@@ -12,6 +12,7 @@ a little; fields have lengths). A bot is told only that its message was not sent
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -159,7 +160,7 @@ async def contact_send(request: Request, state: State) -> Response:
     embed = request.query_params.get("embed") == "1"
     settings = state.settings
     now = state.now()
-    address = request.client.host if request.client else None
+    address = address_of(request)
     try:
         await run_in_threadpool(check_rate, state.sessions, settings, address, now=now)
     except Throttled as exc:
@@ -208,6 +209,23 @@ async def contact_send(request: Request, state: State) -> Response:
     nonce = check.nonce
     await run_in_threadpool(submit, state.sessions, settings, submission, nonce=nonce, now=now)
     return RedirectResponse(PATH + "/thanks" + ("?embed=1" if embed else ""), status_code=303)
+
+
+def address_of(request: Request) -> str | None:
+    """Whom the rate limit counts: the peer, or, when the peer is a proxy on this machine (the
+    setup docs/production.md describes), the address that proxy put last in X-Forwarded-For.
+    The last entry is the one our own proxy wrote; those before it are the client's to invent."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if peer is None or not forwarded.strip():
+        return peer
+    try:
+        local = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        return peer
+    if not local:
+        return peer
+    return forwarded.rsplit(",", 1)[-1].strip()[:64] or peer
 
 
 def _text(posted: FormData, name: str) -> str:
