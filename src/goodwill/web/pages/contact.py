@@ -165,7 +165,7 @@ async def contact_send(request: Request, state: State) -> Response:
         await run_in_threadpool(check_rate, state.sessions, settings, address, now=now)
     except Throttled as exc:
         retry = {"Retry-After": str(exc.retry_after)}
-        context = {"message": exc.message, "again": True}
+        context = {"message": exc.message}
         return _page(
             request, state, "contact_refused.html", context, embed=embed, status=429, headers=retry
         )
@@ -181,7 +181,7 @@ async def contact_send(request: Request, state: State) -> Response:
     )
     if _text(posted, form.HONEYPOT) or check.verdict in ("forged", "too_fast"):
         log.info("contact form post refused as a bot's (%s)", _why(posted, check.verdict))
-        context = {"message": NOT_SENT, "again": False}
+        context = {"message": NOT_SENT}
         return _page(request, state, "contact_refused.html", context, embed=embed, status=400)
     uploads = await _uploads(posted, int(limits["max_file_bytes"]))
     if check.verdict == "expired" or check.nonce is None:
