@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from goodwill.domain.contact_form import DEFAULTS as CONTACT_FORM_DEFAULTS
+from goodwill.domain.contact_form import parse_settings as _contact_form
 from goodwill.errors import ConfigError
 
 ENV_DATABASE_URL = "GOODWILL_DATABASE_URL"
@@ -244,8 +246,18 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "business_name",
         None,
-        "The business's name as clients know it, shown on the feedback form and in the mail "
-        "that asks a question; default: none (the form then names no one).",
+        "The business's name as clients know it, shown on the feedback and contact forms and in "
+        "the mail that asks a question; default: none (the forms then name no one).",
+    ),
+    SettingSpec(
+        "contact_form",
+        dict(CONTACT_FORM_DEFAULTS),
+        "The public contact form at /contact (docs/contact-form.md): off unless `enabled`; at "
+        "most `max_files` attachments of `max_file_bytes` bytes each, of the `allowed_types` "
+        '(media types, "image/*" for a family); a form sent within `min_seconds` of being shown '
+        "is refused as a bot's, one open longer than `token_hours` is asked to be sent again; "
+        "`per_minute` posts a minute from one address, then 429; `embed_origins` are the sites "
+        "that may show /contact?embed=1 in a frame (empty: any site).",
     ),
     SettingSpec(
         "feedback",
@@ -334,6 +346,7 @@ class Settings:
         default_factory=lambda: {"systemic_count": 3, "systemic_days": 30}
     )
     business_name: str | None = None
+    contact_form: Mapping[str, Any] = field(default_factory=lambda: dict(CONTACT_FORM_DEFAULTS))
     feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
     digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
     server: Mapping[str, Any] = field(default_factory=lambda: dict(SERVER_DEFAULTS))
@@ -423,6 +436,7 @@ def load_settings(
         recovery=_recovery(raw.get("recovery", {}), path),
         public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
         business_name=_optional_str(raw, "business_name", path),
+        contact_form=_contact_form(raw.get("contact_form", {}), path),
         feedback=_feedback(raw.get("feedback", {}), path),
         digest=_digest(raw.get("digest", {}), path),
         server=_server(raw.get("server", {}), path),

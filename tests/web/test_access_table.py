@@ -47,6 +47,9 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/calendar/{token}.ics"): "public",
     ("GET", "/feedback/{token}"): "public",
     ("POST", "/feedback/{token}"): "public",
+    ("GET", "/contact"): "public",
+    ("POST", "/contact"): "public",
+    ("GET", "/contact/thanks"): "public",
     ("GET", "/reset"): "public",
     ("POST", "/reset"): "public",
     ("GET", "/reset/{token}"): "public",
@@ -302,7 +305,11 @@ def _ask(
 
 @pytest.fixture
 def app_settings(web_settings: Settings) -> Settings:
-    return dataclasses.replace(web_settings, mail={"from_address": "care@shop.example"})
+    return dataclasses.replace(
+        web_settings,
+        mail={"from_address": "care@shop.example"},
+        contact_form={**web_settings.contact_form, "enabled": True},
+    )
 
 
 def _client(settings: Settings) -> Iterator[TestClient]:

@@ -73,6 +73,8 @@ SUBJECT_WINDOW = timedelta(days=30)
 SOURCE = "inbox"
 #: The domain of the key a different message reusing a stored Message-ID is kept under.
 REUSED_DOMAIN = "reused-id.goodwill.invalid"
+#: How a lead its first message makes came to us, by that message's source (else "email").
+VIA = {"form": "web_form"}
 
 Status = Literal["parsed", "failed", "duplicate", "own-reply", "stored"]
 
@@ -240,7 +242,8 @@ def _file_checked(
     if same is not None and key == parsed.message_id:  # filed before from another raw message
         key = f"{inbound.sha256}@{REUSED_DOMAIN}"
         inbound.note = f"its Message-ID is also that of message {same.id}, a different message"
-    conversation_id = _file(session, settings, inbound_id, key, parsed, now=now)
+    via = VIA.get(inbound.source, "email")
+    conversation_id = _file(session, settings, inbound_id, key, parsed, now=now, via=via)
     inbound.status = "parsed"
     return Received(inbound_id, False, "parsed", conversation_id)
 
@@ -291,10 +294,11 @@ def _file(
     parsed: ParsedMessage,
     *,
     now: datetime,
+    via: str = "email",
 ) -> int:
     """Thread, match, assign and clock one parsed message, stored under ``message_key`` (its
     Message-ID, unless another message has it); returns its conversation id."""
-    client_id = _client_for(session, settings, parsed, now=now)
+    client_id = _client_for(session, settings, parsed, now=now, via=via)
     sent_at = parsed.sent_at if parsed.sent_at and parsed.sent_at <= now else now
     subject_key = normalise_subject(parsed.subject)
 
@@ -405,18 +409,12 @@ def _file(
 
 
 def _client_for(
-    session: Session, settings: Settings, parsed: ParsedMessage, *, now: datetime
+    session: Session, settings: Settings, parsed: ParsedMessage, *, now: datetime, via: str
 ) -> int:
     address = parsed.from_address.lower()
-    found = session.execute(
-        select(Client.id).where(Client.email == address).order_by(Client.id).limit(1)
-    ).scalar_one_or_none()
-    if found is None:
-        found = session.execute(
-            select(Contact.client_id).where(Contact.email == address).limit(1)
-        ).scalar_one_or_none()
+    found = client_of(session, address)
     if found is not None:
-        return int(found)
+        return found
     record_touch_point(
         session,
         settings,
@@ -424,7 +422,7 @@ def _client_for(
         client=ClientRef(None, address, parsed.from_name or None),
         occurred_at=parsed.sent_at if parsed.sent_at and parsed.sent_at <= now else now,
         source=SOURCE,
-        payload={"via": "email", "subject": parsed.subject},
+        payload={"via": via, "subject": parsed.subject},
         now=now,
         external_id=f"lead/{address}" if len(address) <= 250 else f"lead/{_digest(address)}",
     )
@@ -433,6 +431,18 @@ def _client_for(
             select(Client.id).where(Client.email == address).order_by(Client.id).limit(1)
         ).scalar_one()
     )
+
+
+def client_of(session: Session, address: str) -> int | None:
+    """The client a sender's address is: a client's email, else a contact's (their business)."""
+    found = session.execute(
+        select(Client.id).where(Client.email == address).order_by(Client.id).limit(1)
+    ).scalar_one_or_none()
+    if found is None:
+        found = session.execute(
+            select(Contact.client_id).where(Contact.email == address).limit(1)
+        ).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 # -- assignment and the clock ------------------------------------------------------------------

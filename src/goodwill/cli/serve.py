@@ -127,6 +127,8 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
         st.settings,
         sla=st.settings.sla or write_demo_sla(folder),
         mail={"from_address": SHOP, **st.settings.mail},
+        business_name=st.settings.business_name or "Kade Koffie",
+        contact_form={**st.settings.contact_form, "enabled": True},  # docs/contact-form.md
     )
     for message in demo_mail(clients_csv, now=st.now()):
         got = receive(st.store, settings, message.raw, source="smtp", now=message.at)

@@ -117,6 +117,16 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RateWindow(Base):
+    """Hits counted per key in fixed windows (``contact:<address hash>``, the window's start),
+    shared by every web process through the database; windows past are purged as new ones open."""
+
+    __tablename__ = "rate_windows"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AccountLink(Base):
     """A single-use, expiring link: an invitation (``invite``) or a password reset (``reset``).
 
@@ -539,7 +549,7 @@ class InboundMail(Base):
     __table_args__ = (Index("ix_inbound_mail_status", "status", "id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
-    source: Mapped[str] = mapped_column(String(20))  # smtp | imap | maildir | api
+    source: Mapped[str] = mapped_column(String(20))  # smtp | imap | maildir | api | form
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sha256: Mapped[str] = mapped_column(String(64))
     raw: Mapped[bytes] = mapped_column(LargeBinary)

@@ -35,6 +35,7 @@ from goodwill.web.pages import client_memory as client_memory_pages
 from goodwill.web.pages import client_merge as client_merge_pages
 from goodwill.web.pages import client_record as record_pages
 from goodwill.web.pages import clients as client_pages
+from goodwill.web.pages import contact as contact_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         routes={
             ("POST", "/imports"): int(bounds["max_upload_bytes"]),
             ("POST", "/api/v1/messages"): max_message_bytes(settings),
+            ("POST", contact_pages.PATH): contact_pages.body_limit(settings),
         },
     )
     app.add_middleware(
@@ -126,6 +128,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(incident_pages.router)
     app.include_router(insight_pages.router)
     app.include_router(feedback_pages.router)
+    app.include_router(contact_pages.router)
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_merge_pages.router)  # before /clients/{ref:path} too
     app.include_router(record_pages.router)  # likewise
@@ -156,7 +159,12 @@ async def _security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     response = await call_next(request)
+    framed = "frame-ancestors 'none'" not in response.headers.get(
+        "Content-Security-Policy", "frame-ancestors 'none'"
+    )
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and framed:
+            continue  # a page that may be framed (the contact form's embed) names where in its CSP
         response.headers.setdefault(name, value)
     if not request.url.path.startswith("/static/"):
         response.headers["Cache-Control"] = NO_STORE

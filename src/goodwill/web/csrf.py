@@ -6,6 +6,9 @@ refused with 403. The JSON API is exempt: it authenticates with a bearer token, 
 cookie, so a forged cross-site request has no credentials to ride on. So is a client's personal
 feedback form (``/feedback/<token>``): it needs no login and sets no cookie; the unguessable token
 in its address is the only credential, and a forger who does not know it has nothing to forge.
+And so is the public contact form (``/contact``): it is meant to be posted from the business's own
+website, where goodwill's cookie never comes along; it acts for nobody (the session is not read),
+so a forged post can do no more than anyone may do by writing in (docs/security.md).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXEMPT_PREFIX = "/api/"
 #: Anonymous forms whose address carries their own capability token (see the module docstring).
 CAPABILITY_PREFIX = "/feedback/"
+#: Anonymous forms anyone may post, acting for nobody (see the module docstring).
+PUBLIC_PATHS = frozenset({"/contact"})
 
 EXPIRED = "This form has expired or did not come from goodwill. Reload the page and try again."
 
@@ -78,6 +83,7 @@ class CsrfGuard:
             scope["type"] != "http"
             or scope["method"] not in UNSAFE
             or path.startswith((EXEMPT_PREFIX, CAPABILITY_PREFIX))
+            or path in PUBLIC_PATHS
         ):
             await self.app(scope, receive, send)
             return
