@@ -18,6 +18,7 @@ from goodwill.settings import Settings, max_message_bytes
 from goodwill.store.database import open_store
 from goodwill.web import auth, busy, errors, health
 from goodwill.web.api import at_risk as api_at_risk
+from goodwill.web.api import client_timeline as api_client_timeline
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
@@ -28,6 +29,7 @@ from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
 from goodwill.web.pages import account, at_risk, calendar, followups, imports, inbox, login, today
+from goodwill.web.pages import client_timeline as timeline_pages
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
@@ -121,10 +123,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(insight_pages.router)
     app.include_router(feedback_pages.router)
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
+    app.include_router(timeline_pages.router)  # before /clients/{ref:path}
     app.include_router(client_pages.router)
     app.include_router(api_privacy.router)
     app.include_router(account.router)
     app.include_router(api_me.router)
+    app.include_router(api_client_timeline.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)
