@@ -107,6 +107,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/insights.csv"): "staff",
     ("POST", "/clients/{ref:path}/feedback"): "staff",
     ("GET", "/clients"): "staff",
+    ("GET", "/clients/{ref:path}/timeline"): "staff",
     ("GET", "/clients/{ref:path}"): "staff",
     ("GET", "/api/v1/clients"): "staff",
     ("GET", "/api/v1/clients/{ref:path}/export"): "owner",

@@ -77,14 +77,14 @@ class Cursor:
         match = _CURSOR.fullmatch(text.strip())
         if match is None or int(match.group(1)) > 2**62 or int(match.group(3)) > 2**62:
             raise InvalidInput(
-                f"{text[:40]!r} is not a timeline cursor (pass the `cursor` of an entry)",
+                f"before: {text[:40]!r} is not a timeline cursor (pass an entry's `cursor`)",
                 field="before",
             )
         micros, source, number = (int(g) for g in match.groups())
         try:
             at = _EPOCH + micros * _TICK
         except OverflowError:
-            raise InvalidInput(f"{text[:40]!r} is out of range", field="before") from None
+            raise InvalidInput(f"before: {text[:40]!r} is out of range", field="before") from None
         return cls(at, source, number)
 
     def including(self) -> Cursor:
@@ -165,7 +165,7 @@ def check_kind(kind: str | None) -> str:
     chosen = (kind or "all").strip().lower()
     if chosen not in FILTERS:
         raise InvalidInput(
-            f"{kind!r} is not a timeline filter (known: {', '.join(FILTERS)})", field="kind"
+            f"kind: {kind!r} is not a timeline filter (known: {', '.join(FILTERS)})", field="kind"
         )
     return chosen
 
@@ -182,7 +182,7 @@ def timeline(
     the cursor ``before`` (from an entry's ``cursor`` or a page's ``older``)."""
     chosen = check_kind(kind)
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+        raise InvalidInput(f"limit: must be between 1 and {MAX_LIMIT}", field="limit")
     cursor = Cursor.parse(before) if before else None
     branches = _branches(client.id, chosen, cursor)
     union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("entries")
