@@ -97,7 +97,9 @@ def test_payments_refunds_and_derived_touch_points_read_in_words() -> None:
     )
     assert refund.title == "Refund on O-1: 8.00 EUR"
     missed = entry_words(
-        "purchase.missed", {"expected_at": "2026-10-01", "days_overdue": 20, "category": "tea"}, None
+        "purchase.missed",
+        {"expected_at": "2026-10-01", "days_overdue": 20, "category": "tea"},
+        None,
     )
     assert missed.title == "Missed a regular purchase (tea)"
     anniversary = entry_words("client.anniversary", {"years": 20, "since": "2006-03-01"}, None)
