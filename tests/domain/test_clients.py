@@ -1,6 +1,15 @@
 from datetime import UTC, date, datetime
 
-from goodwill.domain.clients import Figures, Kind, is_late, kind_of, tenure_label, tier_of
+from goodwill.domain.clients import (
+    Figures,
+    Kind,
+    is_late,
+    kind_of,
+    month_year,
+    tenure_label,
+    tenure_of,
+    tier_of,
+)
 from goodwill.domain.records import upcoming_birthday
 
 TODAY = date(2026, 11, 23)
@@ -51,3 +60,42 @@ def test_a_29_february_birthday_falls_on_28_february_in_other_years() -> None:
     assert upcoming_birthday(29, 2, today=date(2027, 1, 1)) == date(2027, 2, 28)
     assert upcoming_birthday(29, 2, today=date(2028, 1, 1)) == date(2028, 2, 29)
     assert upcoming_birthday(23, 11, today=TODAY) == TODAY
+
+
+def test_a_former_clients_tenure_stops_at_their_last_purchase() -> None:
+    gone = figures(date(2003, 2, 1), date(2024, 4, 18), 300)
+    kind = kind_of(gone, today=TODAY, former_after_days=365)
+    assert kind is Kind.FORMER
+    tenure = tenure_of(gone, kind, today=TODAY)
+    assert tenure.words == "a client for 21 years, until April 2024"
+    assert (tenure.label, tenure.until, tenure.until_words) == (
+        "21 years",
+        date(2024, 4, 18),
+        "April 2024",
+    )
+    assert 21 <= tenure.years < 22  # not the 23 years since they began
+    assert "with us" not in tenure.words
+
+
+def test_a_current_client_counts_until_today() -> None:
+    here = figures(date(2006, 3, 1), date(2026, 11, 1), 90)
+    tenure = tenure_of(here, Kind.CLIENT, today=TODAY)
+    assert (tenure.words, tenure.until) == ("client for 20 years", None)
+    assert (
+        tenure_of(
+            figures(date(2026, 11, 10), date(2026, 11, 10), 1), Kind.CLIENT, today=TODAY
+        ).words
+        == "new client"
+    )
+    assert tenure_of(figures(None, None, 0), Kind.LEAD, today=TODAY).words == "no purchases yet"
+
+
+def test_a_former_client_of_a_few_weeks_reads_as_less_than_a_month() -> None:
+    brief = figures(date(2023, 3, 1), date(2023, 3, 20), 2)
+    tenure = tenure_of(brief, Kind.FORMER, today=TODAY)
+    assert tenure.words == "a client for less than a month, until March 2023"
+
+
+def test_month_year_is_in_english_whatever_the_locale() -> None:
+    assert month_year(date(2024, 4, 30)) == "April 2024"
+    assert month_year(date(1999, 12, 1)) == "December 1999"

@@ -19,7 +19,8 @@ from goodwill.domain.records import FileKind
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.models import ClientFact, Event, ImportRun, Invoice, Order, OrderLine, Payment
-from goodwill.store.queries import client_profile, find_client, list_clients, timeline
+from goodwill.store.queries import client_profile, find_client, list_clients
+from goodwill.store.timeline import timeline
 from tests.conftest import NOW
 from tests.factories import PURCHASE_HEADER, purchase_rows, write_csv
 
@@ -159,7 +160,7 @@ def test_payments_record_late_payments_and_a_later_paid_date_updates(
         client = find_client(session, "C1")
         profile = client_profile(session, settings, client, today=date(2026, 11, 23))
         assert profile.overview.figures.late_payment_count == 3  # I2, I3 late; I4 unpaid past due
-        kinds = [e.type for e in timeline(session, settings, client)]
+        kinds = [e.type for e in timeline(session, client).entries]
         assert kinds.count("payment.received") == 3 and kinds.count("invoice.issued") == 4
 
 

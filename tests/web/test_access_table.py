@@ -145,6 +145,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/api/v1/clients/{ref:path}/interactions"): "staff",
     ("POST", "/api/v1/clients/{ref:path}/orders"): "staff",
     ("POST", "/api/v1/clients/{ref:path}/payments"): "staff",
+    ("GET", "/clients/{ref:path}/timeline"): "staff",
     ("GET", "/clients/{ref:path}"): "staff",
     ("GET", "/clients/duplicates"): "staff",
     ("GET", "/clients/{ref:path}/merge"): "manager",

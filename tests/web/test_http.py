@@ -193,12 +193,9 @@ def test_the_client_page_shows_tenure_facts_and_the_timeline_newest_first(
     ):
         assert fact in page, fact
     dates = re.findall(r'<time datetime="[^"]+">(\d{4}-\d{2}-\d{2})</time>', page)
-    assert len(dates) == 100
+    assert len(dates) == 50  # one page; the rest is behind "Older entries"
     assert dates == sorted(dates, reverse=True)
-    assert "Show the whole history" in page
-    everything = logged_in.get(f"/clients/{LONG_CLIENT}", params={"all": "true"}).text
-    assert everything.count("<time datetime=") > 100
-    assert "2006-03-01" in re.findall(r'<time datetime="[^"]+">([\d-]+)</time>', everything)
+    assert "Older entries" in page
 
 
 def test_a_client_is_found_by_email_or_internal_id_in_the_url(logged_in: TestClient) -> None:
@@ -283,9 +280,13 @@ def test_the_api_returns_a_profile_and_a_timeline(http: TestClient, token: str) 
     assert profile["facts"]["interest"] == ["sailing", "birdwatching"]
     assert profile["channels"] == ["Harbour Travel", "Web shop"]
     assert profile["purchase_count"] > 80
-    entries = http.get(f"/api/v1/clients/{LONG_CLIENT}/timeline", headers=auth).json()
+    entries = http.get(
+        f"/api/v1/clients/{LONG_CLIENT}/timeline", params={"limit": 500}, headers=auth
+    ).json()
     assert len(entries) > 80
-    assert set(entries[0]) == {"occurred_at", "type", "title", "detail", "payload"}
+    assert {"occurred_at", "type", "title", "detail", "by", "link", "cursor", "payload"} <= set(
+        entries[0]
+    )
     stamps = [entry["occurred_at"] for entry in entries]
     assert stamps == sorted(stamps, reverse=True)
     limited = http.get(

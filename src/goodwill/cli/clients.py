@@ -100,26 +100,46 @@ def show(
     client_id: Annotated[
         str, typer.Argument(metavar="ID", help="The client id from your files, or an email.")
     ],
-    limit: Annotated[int | None, typer.Option(help="Only the newest N timeline entries.")] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="Only entries of one kind: all, purchases, conversations, notes, facts, "
+            "incidents or followups."
+        ),
+    ] = "all",
+    limit: Annotated[
+        int, typer.Option(min=1, max=500, help="How many timeline entries, newest first.")
+    ] = 50,
+    before: Annotated[
+        str | None,
+        typer.Option(help="Only entries older than this cursor (printed under the table)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show a client: who they are, since when, and the whole timeline, newest first.
+    """Show a client: who they are, since when, and their timeline, newest first.
 
-    Example: goodwill client show C-1042 --json
+    Example: goodwill client show C-1042 --kind conversations --limit 20
     """
     from goodwill.store.client_record import client_ref, record_of
-    from goodwill.store.queries import client_profile, find_client, timeline
+    from goodwill.store.queries import client_profile, find_client
+    from goodwill.store.timeline import timeline
 
     st = state(ctx)
     with st.store() as session:
         client = find_client(session, client_id)
         profile = client_profile(session, st.settings, client, today=st.today())
-        entries = timeline(session, st.settings, client, limit=limit)
+        page = timeline(session, client, kind=kind, before=before, limit=limit)
         record = {"id": client_ref(client), **record_of(session, client)}
     if as_json:
         out.print_json(
             json.dumps(
-                {**profile.as_dict(), "record": record, "timeline": [e.as_dict() for e in entries]}
+                {
+                    **profile.as_dict(),
+                    "record": record,
+                    "timeline": [e.as_dict() for e in page.entries],
+                    "timeline_kind": page.kind,
+                    "timeline_older": page.older,
+                }
             )
         )
         return
@@ -130,7 +150,8 @@ def show(
         f"{o.kind.value}" + (f", tier {shown(o.tier)}" if o.tier else "")
     )
     if f.since:
-        out.print(f"Client for {o.tenure}, since {f.since.isoformat()}")
+        words = o.tenure_words[:1].upper() + o.tenure_words[1:]
+        out.print(f"{words}, since {f.since.isoformat()}")
     out.print(
         f"{f.purchase_count} purchases, {shown(format_money(f.total_spend_minor, o.currency))}"
         f" in total; {f.late_payment_count} late payments"
@@ -143,15 +164,20 @@ def show(
         ("timezone", profile.timezone),
         ("channels", ", ".join(profile.channels) or None),
     ]
-    facts += [(kind, "; ".join(texts)) for kind, texts in profile.facts.items()]
+    facts += [(name, "; ".join(texts)) for name, texts in profile.facts.items()]
     for label, value in facts:
         if value:
             out.print(f"  {shown(label)}: {shown(value)}", highlight=False)
-    table = Table("when", "what", "detail", title="Timeline (newest first)")
-    for entry in entries:
+    title = "Timeline (newest first)" if page.kind == "all" else f"Timeline: {page.kind}"
+    table = Table("when", "what", "detail", "by", title=title)
+    for entry in page.entries:
+        link = f" → {entry.link.kind} {entry.link.id}" if entry.link else ""
         table.add_row(
             entry.occurred_at.astimezone(st.settings.zone).strftime("%Y-%m-%d"),
             shown(entry.title),
-            shown(entry.detail),
+            shown(entry.detail + link),
+            shown(entry.by or ""),
         )
     out.print(table)
+    if page.older:
+        out.print(f"older entries: --before {page.older}", highlight=False)

@@ -75,6 +75,71 @@ def tenure_label(since: date | None, *, today: date) -> str:
     return f"{years} year" + ("s" if years != 1 else "")
 
 
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def month_year(day: date) -> str:
+    """'April 2024': when a former client last bought, said the way people say it."""
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class Tenure:
+    """How long someone has been, or was, a client.
+
+    A former client's tenure ends at their last purchase (``until``): it stops counting the day
+    they left, so the page says "a client for 21 years, until April 2024", never "21 years with
+    us" while the years since they left keep adding up.
+    """
+
+    since: date | None
+    until: date | None
+    label: str
+    years: float
+
+    @property
+    def words(self) -> str:
+        """The whole phrase: 'client for 20 years', 'a client for 21 years, until April 2024'."""
+        if self.since is None:
+            return "no purchases yet"
+        if self.until is not None:
+            span = "less than a month" if self.label == "new" else self.label
+            return f"a client for {span}, until {month_year(self.until)}"
+        return "new client" if self.label == "new" else f"client for {self.label}"
+
+    @property
+    def until_words(self) -> str | None:
+        return month_year(self.until) if self.until else None
+
+
+def tenure_of(figures: Figures, kind: Kind, *, today: date) -> Tenure:
+    """The tenure to show: up to today for a client, up to the last purchase for a former one."""
+    since = figures.since
+    until = figures.last_purchase.date() if kind is Kind.FORMER and figures.last_purchase else None
+    end = until or today
+    if since is not None and until is not None and since > until:
+        end = since  # "client since" moved after the last purchase: no negative spans
+    return Tenure(
+        since=since,
+        until=until,
+        label=tenure_label(since, today=end),
+        years=tenure_years(since, today=end),
+    )
+
+
 def tier_of(total_spend_major: float, tiers: Mapping[str, int], *, is_lead: bool) -> str | None:
     """The highest tier whose threshold the lifetime spend reaches; 'bronze' below all of them."""
     if is_lead:

@@ -1,4 +1,4 @@
-"""Reads for the adapters: the client list with derived figures, one client's profile and timeline.
+"""Reads for the adapters: the client list with derived figures and one client's profile.
 
 Figures are aggregated in SQL (one query per page), never by loading every order into Python.
 """
@@ -6,16 +6,15 @@ Figures are aggregated in SQL (one query per page), never by loading every order
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from goodwill.domain.clients import Figures, Kind, kind_of, tenure_label, tenure_years, tier_of
+from goodwill.domain.clients import Figures, Kind, kind_of, month_year, tenure_of, tier_of
 from goodwill.domain.money import from_minor
-from goodwill.domain.touchpoints import RESTATING, TOUCH_POINTS, describe
 from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.models import (
@@ -23,10 +22,8 @@ from goodwill.store.models import (
     ClientFact,
     ClientIdentity,
     Contact,
-    Event,
     Invoice,
     Order,
-    OrderLine,
     Partner,
     StaffUser,
 )
@@ -46,6 +43,15 @@ class ClientOverview:
     tier: str | None
     tenure: str
     tenure_years: float
+    #: A former client's last purchase, where their tenure ends; None for everyone else.
+    tenure_until: date | None = None
+    #: The whole phrase: "client for 20 years", "a client for 21 years, until April 2024".
+    tenure_words: str = ""
+
+    @property
+    def until_words(self) -> str | None:
+        """'April 2024' for a former client; None while they are one."""
+        return month_year(self.tenure_until) if self.tenure_until else None
 
     def as_dict(self) -> dict[str, Any]:
         f = self.figures
@@ -57,30 +63,14 @@ class ClientOverview:
             "tier": self.tier,
             "client_since": f.since.isoformat() if f.since else None,
             "tenure_years": round(self.tenure_years, 2),
+            "tenure": self.tenure_words,
+            "client_until": self.tenure_until.isoformat() if self.tenure_until else None,
             "first_purchase": f.first_purchase.isoformat() if f.first_purchase else None,
             "last_purchase": f.last_purchase.isoformat() if f.last_purchase else None,
             "purchase_count": f.purchase_count,
             "total_spend": str(from_minor(f.total_spend_minor, self.currency)),
             "currency": self.currency,
             "late_payment_count": f.late_payment_count,
-        }
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    occurred_at: datetime
-    type: str
-    title: str
-    detail: str
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "occurred_at": self.occurred_at.isoformat(),
-            "type": self.type,
-            "title": self.title,
-            "detail": self.detail,
-            "payload": self.payload,
         }
 
 
@@ -172,6 +162,7 @@ def _overview(row: Sequence[Any], settings: Settings, currency: str, today: date
         client_since=client.client_since,
     )
     kind = kind_of(figures, today=today, former_after_days=settings.former_after_days)
+    tenure = tenure_of(figures, kind, today=today)
     return ClientOverview(
         id=client.id,
         external_id=client.external_id,
@@ -185,8 +176,10 @@ def _overview(row: Sequence[Any], settings: Settings, currency: str, today: date
             settings.tiers,
             is_lead=kind is Kind.LEAD,
         ),
-        tenure=tenure_label(figures.since, today=today),
-        tenure_years=tenure_years(figures.since, today=today),
+        tenure=tenure.label,
+        tenure_years=tenure.years,
+        tenure_until=tenure.until,
+        tenure_words=tenure.words,
     )
 
 
@@ -332,97 +325,6 @@ def client_profile(session: Session, settings: Settings, client: Client, *, toda
         contacts=contacts,
         channels=channels,
     )
-
-
-def timeline(
-    session: Session, settings: Settings, client: Client, *, limit: int | None = None
-) -> list[TimelineEntry]:
-    """The client's whole history, newest first, read from the event log and enriched with the
-    current state of each order and invoice (a refund or a late payment shows as it is now)."""
-    query = (
-        select(Event)
-        .where(Event.client_id == client.id, Event.type.not_in(RESTATING))
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    events = list(session.execute(query).scalars())
-    orders = {
-        o.external_id: o
-        for o in session.execute(select(Order).where(Order.client_id == client.id)).scalars()
-    }
-    lines: dict[int, list[OrderLine]] = {}
-    for line in session.execute(
-        select(OrderLine).join(Order).where(Order.client_id == client.id).order_by(OrderLine.id)
-    ).scalars():
-        lines.setdefault(line.order_id, []).append(line)
-    partners = {row[0]: row[1] for row in session.execute(select(Partner.id, Partner.name))}
-    invoices = {
-        i.external_id: i
-        for i in session.execute(select(Invoice).where(Invoice.client_id == client.id)).scalars()
-    }
-    return [_entry(e, orders, lines, partners, invoices) for e in events]
-
-
-def _entry(
-    event: Event,
-    orders: dict[str, Order],
-    lines: dict[int, list[OrderLine]],
-    partners: dict[int, str],
-    invoices: dict[str, Invoice],
-) -> TimelineEntry:
-    payload = dict(event.payload or {})
-    title, detail = event.type, ""
-    if event.type == "order.placed" and (order := orders.get(payload.get("order_id", ""))):
-        items = lines.get(order.id, [])
-        names = ", ".join(
-            (f"{line.quantity} × " if line.quantity != 1 else "") + (line.product or "item")
-            for line in items
-        )
-        channel = partners.get(order.partner_id) if order.partner_id else None
-        title = f"Purchase {order.external_id}: {_money(order.amount_minor, order.currency)}"
-        detail = names + (f" — via {channel}" if channel else "")
-        payload.update(
-            amount=str(from_minor(order.amount_minor, order.currency)),
-            currency=order.currency,
-            channel=channel,
-            items=[
-                {
-                    "product": i.product,
-                    "category": i.category,
-                    "quantity": i.quantity,
-                    "amount": str(from_minor(i.amount_minor, order.currency)),
-                }
-                for i in items
-            ],
-        )
-    elif event.type == "invoice.issued" and (inv := invoices.get(payload.get("invoice_id", ""))):
-        title = f"Invoice {inv.external_id}: {_money(inv.amount_minor, inv.currency)}"
-        detail = f"due {inv.due_on.isoformat()}" if inv.due_on else "no due date"
-        if inv.paid_on:
-            detail += f", paid {inv.paid_on.isoformat()}"
-        elif inv.settled:
-            detail += ", paid"
-        elif inv.due_on:
-            detail += ", unpaid"
-    elif event.type == "order.refunded":
-        amount = f"{payload.get('amount')} {payload.get('currency')}"
-        title = f"Refund on {payload.get('order_id')}: {amount}"
-        detail = "money given back; the purchase counts for less"
-    elif event.type == "payment.received":
-        days_late = int(payload.get("days_late", 0))
-        title = f"Payment for invoice {payload.get('invoice_id')}"
-        detail = f"{days_late} days late" if days_late > 0 else "on time"
-    elif event.type in TOUCH_POINTS:
-        title, detail = describe(event.type, payload)
-    return TimelineEntry(
-        occurred_at=event.occurred_at, type=event.type, title=title, detail=detail, payload=payload
-    )
-
-
-def _money(minor: int, currency: str) -> str:
-    value = from_minor(minor, currency)
-    return f"{value:,.2f} {currency}" if value.as_tuple().exponent == -2 else f"{value} {currency}"
 
 
 def day_start(day: date) -> datetime:

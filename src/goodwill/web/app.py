@@ -20,6 +20,7 @@ from goodwill.web import auth, busy, errors, health
 from goodwill.web.api import at_risk as api_at_risk
 from goodwill.web.api import client_merge as api_client_merge
 from goodwill.web.api import client_record as api_record
+from goodwill.web.api import client_timeline as api_client_timeline
 from goodwill.web.api import clients as api_clients
 from goodwill.web.api import followups as api_followups
 from goodwill.web.api import inbox as api_inbox
@@ -34,6 +35,7 @@ from goodwill.web.pages import account, at_risk, calendar, followups, imports, i
 from goodwill.web.pages import client_memory as client_memory_pages
 from goodwill.web.pages import client_merge as client_merge_pages
 from goodwill.web.pages import client_record as record_pages
+from goodwill.web.pages import client_timeline as timeline_pages
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import contact as contact_pages
 from goodwill.web.pages import feedback as feedback_pages
@@ -133,6 +135,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(client_merge_pages.router)  # before /clients/{ref:path} too
     app.include_router(record_pages.router)  # likewise
     app.include_router(client_memory_pages.router)  # before /clients/{ref:path} too
+    app.include_router(timeline_pages.router)  # before /clients/{ref:path}
     app.include_router(client_pages.router)
     app.include_router(api_privacy.router)
     app.include_router(account.router)
@@ -140,6 +143,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(api_client_merge.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_record.router)  # before the profile's /api/v1/clients/{ref:path}
     app.include_router(api_memory.router)  # before /api/v1/clients/{ref:path}
+    app.include_router(api_client_timeline.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)

@@ -1,4 +1,5 @@
-"""Clients over JSON: the list with derived figures, one profile, one timeline, one value."""
+"""Clients over JSON: the list with derived figures, one profile, one value (the timeline is
+web/api/client_timeline.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from goodwill.store.client_record import client_ref, record_of
-from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
+from goodwill.store.queries import Sort, client_profile, find_client, list_clients
 from goodwill.store.value import client_value
 from goodwill.web.api.schemas import (
     API_ERRORS,
@@ -16,7 +17,6 @@ from goodwill.web.api.schemas import (
     ClientProfile,
     ClientValueOut,
     ErrorBody,
-    TimelineItem,
 )
 from goodwill.web.auth import ApiStaff
 from goodwill.web.state import Db, State
@@ -51,19 +51,6 @@ def list_clients_api(
         "limit": limit,
         "clients": [c.as_dict() for c in clients],
     }
-
-
-@router.get("/clients/{ref:path}/timeline", response_model=list[TimelineItem], responses=_not_found)
-def client_timeline_api(
-    staff: ApiStaff,
-    db: Db,
-    state: State,
-    ref: str,
-    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-) -> list[dict[str, object]]:
-    """The client's history, newest first."""
-    client = find_client(db, ref)
-    return [entry.as_dict() for entry in timeline(db, state.settings, client, limit=limit)]
 
 
 @router.get("/clients/{ref:path}/value", response_model=ClientValueOut, responses=_not_found)

@@ -62,7 +62,13 @@ class ClientSummary(BaseModel):
     kind: Literal["lead", "client", "former"]
     tier: str | None = Field(description="Value tier from lifetime spend; none for leads.")
     client_since: date | None
-    tenure_years: float
+    tenure_years: float = Field(
+        description="Years as a client; a former client's stop at the last purchase."
+    )
+    tenure: str = Field(
+        description="In words: 'client for 20 years', 'a client for 21 years, until April 2024'."
+    )
+    client_until: date | None = Field(description="A former client's last purchase; else null.")
     first_purchase: datetime | None
     last_purchase: datetime | None
     purchase_count: int
@@ -144,11 +150,45 @@ class ClientProfile(ClientSummary):
     )
 
 
+TimelineKind = Literal[
+    "all", "purchases", "conversations", "notes", "facts", "incidents", "followups"
+]
+
+
+class TimelineLink(BaseModel):
+    kind: Literal["conversation", "incident", "followup"] = Field(
+        description="What the entry points at: /inbox/{id}, /incidents/{id}, a follow-up."
+    )
+    id: int
+
+
+class TimelineFollowUp(BaseModel):
+    id: int
+    title: str
+    status: Literal["open", "done", "closed"]
+    outcome: str | None
+
+
 class TimelineItem(BaseModel):
     occurred_at: datetime
-    type: str = Field(description="Event type, e.g. order.placed, invoice.issued.")
-    title: str
+    type: str = Field(
+        description="Entry type: an event type (order.placed, message.received, fact.added, ...) "
+        "or reply.sent, feedback.answered, followup.done, followup.closed."
+    )
+    kind: Literal[
+        "all", "purchases", "conversations", "notes", "facts", "incidents", "followups"
+    ] = Field(description="The filter the entry belongs to ('all' when no narrower one).")
+    title: str = Field(description="The entry in plain words.")
     detail: str
+    by: str | None = Field(description="Who wrote or did it, where known (a staff name).")
+    link: TimelineLink | None
+    removed: bool = Field(
+        description="The fact, note or purchase it is about has been removed since: no text."
+    )
+    followups: list[TimelineFollowUp] = Field(
+        description="Follow-ups this event led to or closed, with how they ended."
+    )
+    cursor: str = Field(description="Pass as `before` to get the entries older than this one.")
     payload: dict[str, Any]
 
 

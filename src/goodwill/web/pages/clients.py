@@ -9,13 +9,13 @@ from fastapi.responses import Response
 
 from goodwill.store.followups import list_followups
 from goodwill.store.incidents import list_incidents
-from goodwill.store.queries import Sort, client_profile, find_client, list_clients, timeline
+from goodwill.store.queries import Sort, client_profile, find_client, list_clients
 from goodwill.store.value import client_value
 from goodwill.web.auth import PageStaff
 from goodwill.web.followup_access import visible
-from goodwill.web.followup_words import event_words
 from goodwill.web.pages.client_memory import client_memory
 from goodwill.web.pages.client_record import record_buttons
+from goodwill.web.pages.client_timeline import timeline_context
 from goodwill.web.pages.feedback import client_feedback
 from goodwill.web.pages.followups import pop_flash, row_context
 from goodwill.web.pages.privacy import client_privacy
@@ -26,20 +26,8 @@ from goodwill.web.value_words import value_panel
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-#: Timeline entries shown before the "whole history" link, so a 20-year client's page stays fast.
-TIMELINE_PREVIEW = 100
 #: From this many years a client's tenure gets a badge: the relationship is the headline.
 LONG_TENURE_YEARS = 10
-EVENT_LABELS = {
-    "order.placed": "Purchase",
-    "invoice.issued": "Invoice",
-    "payment.received": "Payment",
-}
-
-
-def _event_label(event_type: str) -> str:
-    """Base facts get a short label; touch points the engine derived are put into words."""
-    return EVENT_LABELS.get(event_type) or event_words(event_type)
 
 
 def _sort(value: str) -> Sort:
@@ -106,14 +94,12 @@ def client_page(
     db: Db,
     state: State,
     ref: str,
-    all: bool = False,
+    kind: str = "all",
+    before: str | None = None,
 ) -> Response:
     client = find_client(db, ref)
     today = state.today()
     profile = client_profile(db, state.settings, client, today=today)
-    limit = None if all else TIMELINE_PREVIEW + 1
-    entries = timeline(db, state.settings, client, limit=limit)
-    more = limit is not None and len(entries) > TIMELINE_PREVIEW
     panel = value_panel(
         client_value(db, state.settings, client.id, today=today),
         purchases=profile.overview.figures.purchase_count,
@@ -132,10 +118,8 @@ def client_page(
             "client": profile.overview,
             "panel": panel,
             "ref": ref,
-            "entries": entries[:TIMELINE_PREVIEW] if more else entries,
-            "more": more,
+            **timeline_context(db, client, ref, kind=kind, before=before),
             "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
-            "event_label": _event_label,
             **client_feedback(db, state, client.id),
             **client_privacy(db, staff, client.id),
             **client_memory(db, state, staff, client),
