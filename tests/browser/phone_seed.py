@@ -30,6 +30,8 @@ LONG_REF = "C-0900"
 LONG_NAME = "Maximiliane-Augusta Wolkenkratzer-Donaudampfschiffahrtsgesellschaft"
 LONG_EMAIL = "maximiliane.augusta.wolkenkratzer@donaudampfschiffahrtsgesellschaft.example"
 LONG_URL = "https://www.donaudampfschiffahrtsgesellschaft.example/kapitaenswitwen/rundschreiben"
+#: Links the seed made that only it knows (the feedback link's token).
+LINKS: dict[str, str] = {}
 POLICY = """
 [[policy]]
 name = "standard"
@@ -108,7 +110,13 @@ def phone_seed(store: sessionmaker[Session], settings: Settings) -> None:
         _long_client(session)
     make_followups(store, settings, now=NOW)
     for n, (sender, subject, body, minutes) in enumerate(MAIL):
-        receive(store, settings, _mail(sender, subject, body, n), source="smtp", now=NOW - timedelta(minutes=minutes))
+        receive(
+            store,
+            settings,
+            _mail(sender, subject, body, n),
+            source="smtp",
+            now=NOW - timedelta(minutes=minutes),
+        )
     with store.begin() as session:
         made = incidents.open_incident(
             session,
@@ -125,7 +133,7 @@ def phone_seed(store: sessionmaker[Session], settings: Settings) -> None:
             session, made, "listen", by="owner@example.com", actor=Actor.cli("tests"), now=NOW
         )
         client = session.execute(select(Client).where(Client.external_id == "C-0001")).scalar_one()
-        ask(
+        asked = ask(
             session,
             settings,
             client,
@@ -134,6 +142,8 @@ def phone_seed(store: sessionmaker[Session], settings: Settings) -> None:
             created_by="test",
             now=NOW,
         )
+        assert asked is not None
+        LINKS["feedback"] = asked.link.removeprefix("http://goodwill.test")
     upload = settings.upload_dir / "phone-purchases.csv"
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_text(IMPORT_CSV, encoding="utf-8")
