@@ -74,6 +74,8 @@ def test_a_user_changes_their_password_on_the_account_page_and_logs_out(
         assert "/login" in tab.url  # the old session is gone
         _log_in(tab, email, NEW_PASSWORD)
         tab.wait_for_url("**/account")
+        if width < 500:  # on a phone, logging out is in the menu
+            tab.click("summary.menu-button")
         tab.click("text=Log out")
         tab.wait_for_url("**/login")
         tab.goto("/today")

@@ -34,9 +34,8 @@
       series.push(spec);
     });
     var unit = chart.series[0].unit;
-    var width = Math.max(element.clientWidth, 280);
     var options = {
-      width: width,
+      width: widthOf(element),
       height: 220,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"); },
       series: series,
@@ -48,19 +47,30 @@
     return new uPlot(options, columns, element);
   }
 
+  // A chart is as wide as its card: never wider than the screen, redrawn when the card changes.
+  function widthOf(element) {
+    return Math.max(Math.floor(element.clientWidth), 160);
+  }
+
+  function follow(element, plot) {
+    function fit() {
+      var width = widthOf(element);
+      if (width !== plot.width) { plot.setSize({ width: width, height: 220 }); }
+    }
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver(fit).observe(element);
+    } else {
+      window.addEventListener("resize", fit);
+    }
+  }
+
   function start() {
     var source = document.getElementById("insights-data");
     if (!source || typeof uPlot === "undefined") { return; }
     var data = JSON.parse(source.textContent);
-    var plots = [];
     data.charts.forEach(function (chart) {
       var element = document.querySelector('.insights-chart[data-chart="' + chart.key + '"]');
-      if (element) { plots.push([element, draw(element, data, chart)]); }
-    });
-    window.addEventListener("resize", function () {
-      plots.forEach(function (pair) {
-        pair[1].setSize({ width: Math.max(pair[0].clientWidth, 280), height: 220 });
-      });
+      if (element) { follow(element, draw(element, data, chart)); }
     });
   }
 
