@@ -214,7 +214,7 @@ def test_record_events_name_their_author() -> None:
         None,
     )
     assert merged.title == "Merged with the record of M. Holloway (C-0099)"
-    assert merged.detail == "moved here: 3 orders, 1 conversations"
+    assert merged.detail == "moved here: 3 purchases, 1 conversation"
 
 
 def test_feedback_and_follow_ups_read_with_their_outcome() -> None:

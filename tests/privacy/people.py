@@ -12,6 +12,7 @@ from goodwill.store.models import (
     Attachment,
     Client,
     ClientFact,
+    ClientIdentity,
     Contact,
     Conversation,
     Event,
@@ -24,6 +25,7 @@ from goodwill.store.models import (
     InboundMail,
     Incident,
     IncidentStep,
+    Interaction,
     Invoice,
     Message,
     Order,
@@ -39,6 +41,9 @@ PHONE = "+31 6 9988 7766"
 HOMETOWN = "Oudewaterkant"
 CONTACT_EMAIL = "kasimir.quibbleworth@example.org"
 SECRET_NOTE = "allergic to walnuts, daughter Philippa"
+STREET = "Blauwbrugsteeg 19"
+OTHER_EMAIL = "zq.at.work@example.net"
+CALL_NOTE = "talked through the Philippa christening"
 
 
 def person(
@@ -47,6 +52,7 @@ def person(
     """A client with data everywhere; returns the client's id. Only client "A" has the
     phone, hometown and note the erasure test looks for."""
     phone, town, note = (PHONE, HOMETOWN, SECRET_NOTE) if key == "A" else ("+1 555", "Elm", "tea")
+    street, other, call = (STREET, OTHER_EMAIL, CALL_NOTE) if key == "A" else ("Main St", "", "")
     old = now - timedelta(days=400)
     client = Client(
         external_id=f"C-{key}",
@@ -61,6 +67,12 @@ def person(
         updated_at=old,
         name_key=name.lower(),
         tags=["vip"],
+        street=street,
+        postcode="1011 AB",
+        city="Amsterdam",
+        country="NL",
+        marketing_consent=True,
+        consent_how="asked at the counter",
     )
     session.add(client)
     session.flush()
@@ -70,6 +82,22 @@ def person(
     )
     session.add(
         ClientFact(client_id=cid, kind="note", text=note + key, recorded_at=old, source="staff")
+    )
+    session.add(
+        ClientIdentity(
+            client_id=cid, kind="email", value=other or f"{key}@other.example", created_at=old
+        )
+    )
+    session.add(
+        Interaction(
+            client_id=cid,
+            kind="call",
+            text=(call or "a call") + key,
+            occurred_at=old,
+            author_label="olive@example.com",
+            created_at=old,
+            updated_at=old,
+        )
     )
     event = Event(
         type="client.contacted",

@@ -31,12 +31,15 @@ from goodwill.store.models import (
 )
 from tests.conftest import NOW
 from tests.privacy.people import (
+    CALL_NOTE,
     CONTACT_EMAIL,
     EMAIL,
     HOMETOWN,
     NAME,
+    OTHER_EMAIL,
     PHONE,
     SECRET_NOTE,
+    STREET,
     person,
 )
 
@@ -153,6 +156,7 @@ def test_no_byte_of_an_erased_person_remains_in_the_sqlite_file_or_its_wal(
     path = Path(settings.database_url.removeprefix("sqlite:///"))
     wal = path.with_name(path.name + "-wal")
     needles = [NAME, EMAIL, PHONE, HOMETOWN, "A" + CONTACT_EMAIL, SECRET_NOTE, NAME.lower()]
+    needles += [STREET, OTHER_EMAIL, CALL_NOTE]
 
     def held() -> set[str]:
         blob = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")

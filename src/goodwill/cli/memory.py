@@ -20,7 +20,7 @@ ClientId = Annotated[
     str, typer.Argument(metavar="ID", help="The client id from your files, an email, or #N.")
 ]
 By = Annotated[
-    str | None, typer.Option("--by", metavar="EMAIL", help="The staff member who learned it.")
+    str | None, typer.Option("--by", metavar="EMAIL", help="Who wrote it (the author).")
 ]
 Key = Annotated[
     str | None, typer.Option("--key", help="A unique key: the same command again writes nothing.")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from goodwill.domain.facts import fact_label
 from goodwill.domain.touchpoints import RESTATING, TOUCH_POINTS, describe
 
 #: The filters people choose from, in the order shown, with their labels.
@@ -72,19 +73,6 @@ INTERACTIONS = {
     "note": "Note",
 }
 
-FACT_KINDS = {
-    "birthday": "Birthday",
-    "anniversary": "Anniversary",
-    "family": "Family event",
-    "event": "Event",
-    "hometown": "Hometown",
-    "school": "School",
-    "interest": "Interest",
-    "value": "What they value",
-    "sensitivity": "Sensitivity",
-    "note": "Note",
-}
-
 QUOTE_LIMIT = 140
 
 
@@ -126,7 +114,7 @@ def quoted(text: str | None, limit: int = QUOTE_LIMIT) -> str:
 
 
 def fact_kind(kind: str) -> str:
-    return FACT_KINDS.get(kind, kind.replace("_", " ").capitalize())
+    return fact_label(kind)
 
 
 def interaction_kind(kind: str | None) -> str:
@@ -339,14 +327,36 @@ def _restored(payload: Mapping[str, Any], row: Mapping[str, Any] | None) -> Word
     return Words("Restored from the archive")
 
 
+#: What a merge moved, in words: (one, many).
+MOVED_WORDS = {
+    "orders": ("purchase", "purchases"),
+    "invoices": ("invoice", "invoices"),
+    "events": ("history entry", "history entries"),
+    "conversations": ("conversation", "conversations"),
+    "incidents": ("incident", "incidents"),
+    "interactions": ("call or note", "calls and notes"),
+    "contacts": ("contact", "contacts"),
+    "feedback_requests": ("question asked", "questions asked"),
+    "feedback_answers": ("feedback answer", "feedback answers"),
+    "identities": ("identifier", "identifiers"),
+    "facts": ("fact", "facts"),
+    "followups": ("follow-up", "follow-ups"),
+}
+
+
+def _counted(n: int, what: str) -> str:
+    one, many = MOVED_WORDS.get(what, (what.replace("_", " "), what.replace("_", " ")))
+    return f"{n} {one if n == 1 else many}"
+
+
 def _merged(payload: Mapping[str, Any], row: Mapping[str, Any] | None) -> Words:
     other = _text(payload.get("other_name")) or "another record"
     ref = _text(payload.get("other_ref"))
     moved = payload.get("moved") or {}
     counts = ", ".join(
-        f"{n} {what.replace('_', ' ')}"
+        _counted(n, what)
         for what, n in (moved.items() if isinstance(moved, Mapping) else [])
-        if n
+        if isinstance(n, int) and n
     )
     return Words(
         f"Merged with the record of {other}" + (f" ({ref})" if ref else ""),

@@ -1,8 +1,9 @@
 """Erasing one person (GDPR article 17), and purging raw mail past its retention.
 
 An erasure removes who the client is and what was said: their name (the row keeps
-"Erased client #ID"), emails, phones, hometown, birthday, tags and contact window; their
-contacts, facts and feedback answers; their conversations with every message, attachment and raw
+"Erased client #ID"), emails, phones, postal address, hometown, birthday, tags, language and
+contact window; their other emails, phones and ids, contacts, facts, calls, visits and notes,
+and feedback answers; their conversations with every message, attachment and raw
 message; raw mail naming their addresses that was never filed; what import runs kept of their
 rows (a preview, problems); the outbox mail of those conversations or addressed to them; event
 payloads; follow-up titles and outcomes; incident texts and step notes. What the business must
@@ -33,6 +34,7 @@ from goodwill.store.models import (
     Attachment,
     Client,
     ClientFact,
+    ClientIdentity,
     Contact,
     Conversation,
     Event,
@@ -42,6 +44,7 @@ from goodwill.store.models import (
     InboundMail,
     Incident,
     IncidentStep,
+    Interaction,
     Message,
     Outbox,
 )
@@ -54,6 +57,8 @@ TOUCHED = (
     "clients",
     "contacts",
     "client_facts",
+    "client_identities",
+    "interactions",
     "events",
     "followups",
     "conversations",
@@ -198,6 +203,13 @@ def erase_rows(
     counts["facts"] = _count(
         session.execute(delete(ClientFact).where(ClientFact.client_id == client_id))
     )
+    counts["identities"] = _count(
+        session.execute(delete(ClientIdentity).where(ClientIdentity.client_id == client_id))
+    )
+    # Calls, visits and notes are what people said: gone. A counter sale's order stays (books).
+    counts["interactions"] = _count(
+        session.execute(delete(Interaction).where(Interaction.client_id == client_id))
+    )
     counts["feedback_answers"] = _count(
         session.execute(delete(FeedbackAnswer).where(FeedbackAnswer.client_id == client_id))
     )
@@ -238,6 +250,9 @@ def erase_rows(
     client.birthday_day = client.birthday_month = client.birthday_year = None
     client.tags = []
     client.contact_window = None
+    client.company = client.street = client.postcode = client.city = client.region = None
+    client.country = client.language = client.preferred_channel = None
+    client.consent_how = None
     client.updated_at = now
     session.flush()
     counts["audit_entries_blanked"] = forget_client_details(session, client_id)
