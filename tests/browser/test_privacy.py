@@ -50,7 +50,7 @@ def test_the_owner_exports_and_erases_a_client_on_a_phone(
         assert "client.json" in zipfile.ZipFile(saved).namelist()
         tab.fill("input[name=reason]", "asked by email on 2026-11-20")
         tab.check("input[name=confirm]")
-        tab.click("button.danger")
+        tab.click(".erase-form button.danger")
         expect(tab.locator("h1")).to_contain_text("Erased client #")
         expect(tab.locator(".staff-changes")).to_contain_text("erased the client")
         tab.goto("/audit?action=client")

@@ -58,7 +58,8 @@ def test_the_api_lists_the_pair_and_merges_it_once(
     assert body["moved"]["orders"] == 1 and body["moved"]["conversations"] == 1
     assert {"kind": "external_id", "value": "C-B"} in body["identities"]
     again = http.post("/api/v1/clients/C-A/merge", headers=auth, json={"other": "C-B"})
-    assert again.status_code == 404
+    # C-B is now an identifier of the kept record: merging it again is a merge with itself.
+    assert again.status_code == 422 and again.json()["field"] == "other"
     with seeded() as session:
         event = session.execute(select(Event).where(Event.type == "client.merged")).scalar_one()
         assert event.source == "api" and event.payload["by"] == "Olive Owner"

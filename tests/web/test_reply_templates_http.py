@@ -110,12 +110,13 @@ def test_the_card_shows_a_shared_hometown_and_a_birthday_soon(
 ) -> None:
     calm = three["calm"]
     before = logged_in.get(f"/inbox/{calm}").text
-    assert "Nothing personal to suggest yet." in before
+    # Her interests and what she values are suggested already; nothing about towns or days yet.
+    assert 'data-kind="interest"' in before and 'data-kind="value"' in before
+    assert 'data-kind="same_hometown"' not in before and 'data-kind="birthday"' not in before
     set_people(seeded, staff_hometown="Leeds", birthday=(30, 11))
     page = logged_in.get(f"/inbox/{calm}").text
     assert 'data-kind="same_hometown"' in page and "You are both from Leeds." in page
     assert 'data-kind="birthday"' in page and "birthday is in 7 days" in page
-    assert "Nothing personal to suggest yet." not in page
     assert draft_of(page) == ""  # suggested, never inserted
 
 

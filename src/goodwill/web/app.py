@@ -141,9 +141,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(account.router)
     app.include_router(api_me.router)
     app.include_router(api_client_merge.router)  # before /api/v1/clients/{ref:path}
-    app.include_router(api_record.router)  # before the profile's /api/v1/clients/{ref:path}
     app.include_router(api_memory.router)  # before /api/v1/clients/{ref:path}
     app.include_router(api_client_timeline.router)  # before /api/v1/clients/{ref:path}
+    # Its PATCH /api/v1/clients/{ref:path} takes any path: after every router with subpaths.
+    app.include_router(api_record.router)
     app.include_router(api_clients.router)
     app.include_router(api_followups.router)
     app.include_router(api_at_risk.router)
