@@ -120,7 +120,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/clients/{ref:path}/contacts/{contact_id:int}"): "staff",
     ("POST", "/clients/{ref:path}/contacts/{contact_id:int}/remove"): "staff",
     ("POST", "/api/v1/clients"): "staff",
-    ("PATCH", "/api/v1/clients/{ref:path}"): "staff",
+    ("PATCH", "/api/v1/clients/{ref:client}"): "staff",
     ("POST", "/api/v1/clients/{ref:path}/archive"): "manager",
     ("POST", "/api/v1/clients/{ref:path}/restore"): "manager",
     ("GET", "/api/v1/clients/{ref:path}/contacts"): "staff",
@@ -268,6 +268,7 @@ def rows(seeded: sessionmaker[Session], web_settings: Settings) -> Rows:
 def _path(template: str, rows: Rows) -> str:
     values = {
         "{ref:path}": LONG_CLIENT,
+        "{ref:client}": LONG_CLIENT,
         "{followup_id}": str(rows.followup),
         "{incident_id:int}": str(rows.incident),
         "{incident_id:id}": str(rows.incident),

@@ -94,6 +94,8 @@ def test_schemathesis_finds_nothing_the_schema_does_not_say(
         sys.executable,
         "-m",
         "schemathesis.cli",
+        "--config-file",
+        str(ROOT / "tests" / "web" / "schemathesis.toml"),
         "run",
         f"{base}/openapi.json",
         "--header",

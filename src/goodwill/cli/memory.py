@@ -19,9 +19,7 @@ fact_app = typer.Typer(help="A client's facts: add, edit, remove.", no_args_is_h
 ClientId = Annotated[
     str, typer.Argument(metavar="ID", help="The client id from your files, an email, or #N.")
 ]
-By = Annotated[
-    str | None, typer.Option("--by", metavar="EMAIL", help="Who wrote it (the author).")
-]
+By = Annotated[str | None, typer.Option("--by", metavar="EMAIL", help="Who wrote it (the author).")]
 Key = Annotated[
     str | None, typer.Option("--key", help="A unique key: the same command again writes nothing.")
 ]

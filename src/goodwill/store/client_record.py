@@ -189,7 +189,8 @@ def _today(settings: Settings, now: datetime) -> date:
 
 def _invalid(errors: Mapping[str, str], **fields: object) -> InvalidInput:
     field, message = next(iter(errors.items()))
-    return InvalidInput(f"{field}: {message}", field=field, errors=dict(errors), **fields)
+    listed = [{"field": name, "message": text} for name, text in errors.items()]
+    return InvalidInput(f"{field}: {message}", field=field, errors=listed, **fields)
 
 
 def _check_held(session: Session, values: Mapping[str, Any], client_id: int | None) -> None:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from starlette.convertors import IntegerConvertor, register_url_convertor
+from starlette.convertors import IntegerConvertor, PathConvertor, register_url_convertor
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,23 @@ class IdConvertor(IntegerConvertor):
 
 
 register_url_convertor("id", IdConvertor())
+
+#: What may follow a client's ref in a path: a ref never ends in one of these segments.
+CLIENT_SUBPATHS = (
+    "archive|restore|contacts|facts|notes|interactions|orders|payments|merge|timeline|value"
+    "|export|erase|edit"
+)
+
+
+class ClientRefConvertor(PathConvertor):
+    """The ``{ref:client}`` segment: a client's ref, which may hold slashes (ids from other
+    systems do) but never a client subpath, so a method a subpath does not have is answered
+    405 there instead of being read as a write to a client named ``C-1/erase``."""
+
+    regex = rf"(?:(?!/(?:{CLIENT_SUBPATHS})(?:/|$)).)+"
+
+
+register_url_convertor("client", ClientRefConvertor())
 
 
 def size_words(limit: int) -> str:

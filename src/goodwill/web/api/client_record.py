@@ -42,9 +42,14 @@ Email = Annotated[str, Field(max_length=320, pattern=EMAIL)]
 Phone = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\+?[0-9 ()./-]+$")]
 
 
+class FieldProblem(BaseModel):
+    field: str = Field(description="The field, dotted for a nested one; empty for the body.")
+    message: str
+
+
 class InvalidBody(ErrorBody):
     field: str | None = Field(default=None, description="The first field that is wrong.")
-    errors: dict[str, str] | None = Field(
+    errors: list[FieldProblem] | None = Field(
         default=None, description="Every field that is wrong, with what is wrong with it."
     )
     holder: str | None = Field(
@@ -330,7 +335,7 @@ def restore_api(
 
 
 @router.patch(
-    "/clients/{ref:path}",
+    "/clients/{ref:client}",  # not {ref:path}: PATCH on a subpath is 405
     response_model=ClientRecordOut,
     responses={**WRITES, 409: CONFLICT},
 )

@@ -92,13 +92,24 @@ def _context(staff: Staff, **extra: Any) -> dict[str, Any]:
     }
 
 
+def by_field(errors: object) -> dict[str, str]:
+    """An error's ``errors`` list (field, message), as the form shows them: by field."""
+    if not isinstance(errors, list):
+        return {}
+    return {
+        str(e.get("field") or "form"): str(e.get("message", ""))
+        for e in errors
+        if isinstance(e, dict)
+    }
+
+
 def _refused(
     request: Request, name: str, context: dict[str, Any], error: InvalidInput | NotAllowed
 ) -> Response:
     """The form again with the errors next to their fields (htmx: the form alone, 200)."""
     fields = error.fields
-    errors = fields.get("errors")
-    if not isinstance(errors, dict):
+    errors = by_field(fields.get("errors"))
+    if not errors:
         errors = {str(fields.get("field") or "form"): error.message}
     if isinstance(error, NotAllowed):
         errors = {"form": error.message}
@@ -339,8 +350,8 @@ def _contact_refused(
     client = find_client(db, ref)
     form = _form_values(records.snapshot(db, client))
     context = _edit_context(db, staff, client, ref, form, client.version)
-    errors = error.fields.get("errors")
-    if not isinstance(errors, dict) or isinstance(error, NotAllowed):
+    errors = by_field(error.fields.get("errors"))
+    if not errors or isinstance(error, NotAllowed):
         errors = {"form": error.message}
     context |= {
         "contact_errors": errors,
