@@ -6,13 +6,17 @@ on the conversation, a typo) is a :class:`TemplateProblem` naming it, never an e
 the text. Values are read from the store when a template is picked, so a renamed client or a
 new assignee shows at once. The placeholders::
 
-    client.name  client.first_name  client.email  client.hometown  client.tenure_years
-    client.tier  conversation.subject  incident.what  incident.partner
-    staff.name  staff.first_name
+    client.name  client.greeting  client.first_name  client.email  client.hometown
+    client.tenure_years  client.tier  business.name  conversation.subject  incident.what
+    incident.partner  staff.name  staff.first_name
 
-``client.first_name`` is missing for a one-word name (a company), ``client.tenure_years`` for a
+``client.greeting`` is the first name, or the whole name when it is one word (a company), for
+which ``client.first_name`` is missing; ``business.name`` is the ``business_name`` setting;
+``client.tenure_years`` is missing for a
 client of less than a year, ``incident`` when the client has no open incident; ``{% if
-incident %}`` and ``{% if client.hometown is defined %}`` test for them.
+incident %}`` and ``{% if client.hometown is defined %}`` test for them. A template may start
+(after its description comment) with a ``Subject:`` line, for the mail a playbook rule sends
+with it (goodwill.touch_messages); the reply box leaves that line out.
 
 The shipped templates live in ``goodwill/defaults/templates`` and are read-only; the
 ``templates`` setting names a directory whose templates add to them (one of the same name
@@ -57,6 +61,7 @@ __all__ = [
     "Placeholders",
     "ReplyTemplate",
     "TemplateProblem",
+    "client_placeholders",
     "list_templates",
     "load_rivalries",
     "load_staff_facts",
@@ -64,6 +69,7 @@ __all__ = [
     "render_source",
     "render_template",
     "save_template",
+    "split_subject",
     "suggestions_for",
     "template",
 ]
@@ -250,8 +256,9 @@ def _compile(name: str, source: str) -> Any:
 
 
 def render_template(settings: Settings, name: str, context: Mapping[str, Placeholders]) -> str:
-    """The canned reply ``name`` filled from ``context`` (see :func:`placeholders_for`)."""
-    return render_source(template(settings, name).source, context, name=name)
+    """The canned reply ``name`` filled from ``context`` (see :func:`placeholders_for`); a
+    ``Subject:`` first line is left out, as the reply keeps the conversation's subject."""
+    return split_subject(render_source(template(settings, name).source, context, name=name))[1]
 
 
 def render_source(source: str, context: Mapping[str, Placeholders], *, name: str) -> str:
@@ -305,17 +312,10 @@ def placeholders_for(
         .limit(1)
     ).scalar_one_or_none()
     return {
-        "client": Placeholders(
-            "client",
-            {
-                "name": client.name,
-                "first_name": _first_name(client.name),
-                "email": client.email,
-                "hometown": client.hometown,
-                "tenure_years": years if years >= 1 else None,
-                "tier": overview.tier if overview is not None else None,
-            },
+        "client": client_placeholders(
+            client, tenure_years=years, tier=overview.tier if overview is not None else None
         ),
+        "business": Placeholders("business", {"name": settings.business_name}),
         "conversation": Placeholders("conversation", {"subject": conversation.subject}),
         "incident": Placeholders(
             "incident",
@@ -325,6 +325,31 @@ def placeholders_for(
             "staff", {"name": staff.name, "first_name": staff.name.split()[0] or None}
         ),
     }
+
+
+def client_placeholders(client: Client, *, tenure_years: int, tier: str | None) -> Placeholders:
+    """The ``client`` group: ``greeting`` is the first name, or the whole of a one-word name."""
+    first = _first_name(client.name)
+    return Placeholders(
+        "client",
+        {
+            "name": client.name,
+            "greeting": first or client.name,
+            "first_name": first,
+            "email": client.email,
+            "hometown": client.hometown,
+            "tenure_years": tenure_years if tenure_years >= 1 else None,
+            "tier": tier,
+        },
+    )
+
+
+def split_subject(text: str) -> tuple[str | None, str]:
+    """A rendered template's ``Subject:`` first line, if it has one, and the body after it."""
+    head, _, rest = text.lstrip("\n").partition("\n")
+    if not head.lower().startswith("subject:"):
+        return None, text
+    return head[len("subject:") :].strip() or None, rest.lstrip("\n")
 
 
 def _day(at: datetime | None, settings: Settings) -> date | None:

@@ -1,4 +1,5 @@
-"""`goodwill playbook check|show`: validate a playbook file, see the rules in force."""
+"""`goodwill playbook check|show|preview`: validate a playbook file, see the rules in force,
+see the message a rule's template makes for a real client."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from rich.table import Table
 
 from goodwill.cli.context import out, state
-from goodwill.cli.terminal import shown
+from goodwill.cli.terminal import shown, without_controls
 from goodwill.domain.playbooks import Playbook
 
 app = typer.Typer(
@@ -38,13 +39,16 @@ def check(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The playbook TOML file.")],
 ) -> None:
-    """Validate a playbook file; errors name the file, the rule and the field.
+    """Validate a playbook file and the templates its rules name; errors name the file, the
+    rule and the field (a missing template, a placeholder its touch point cannot fill).
 
     Example: goodwill playbook check my-playbook.toml
     """
     from goodwill.engine.configuration import load_playbook_file
+    from goodwill.touch_messages import check_rule_templates
 
     playbook = load_playbook_file(file)
+    check_rule_templates(playbook, state(ctx).settings, source=str(file))
     out.print(f"{shown(file)}: {len(playbook.rules)} rules, all valid")
 
 
@@ -66,3 +70,31 @@ def show(
         return
     settings = state(ctx).settings
     _print(playbook_for(settings), shown(settings.playbook or "default playbook"))
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    rule: Annotated[str, typer.Argument(metavar="RULE", help="The rule's name.")],
+    client: Annotated[int, typer.Option("--client", help="The client's id.")],
+) -> None:
+    """Print the subject and body a rule's template makes for one client, from the client's
+    latest touch point of the rule's kind, before the rule is left to send by itself.
+
+    Example: goodwill playbook preview thank-you-first-purchase --client 12
+    """
+    from goodwill.engine.configuration import playbook_for
+    from goodwill.touch_messages import preview_rule
+
+    st = state(ctx)
+    with st.store() as session:
+        message = preview_rule(
+            session,
+            st.settings,
+            playbook_for(st.settings),
+            rule,
+            client_id=client,
+            today=st.today(),
+        )
+    text = f"Subject: {message.subject or ''}\n\n{message.body}"
+    print("\n".join(without_controls(line) for line in text.splitlines()))

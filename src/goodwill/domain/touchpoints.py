@@ -46,6 +46,51 @@ TOUCH_POINTS: dict[str, str] = {
     "conversation_id, subject, due_at, policy, critical)",
 }
 
+#: What a message template can fill, as data beside TOUCH_POINTS (docs/playbooks.md): every
+#: touch point fills the ``client``, ``business`` and ``staff`` groups; the ones named below
+#: also fill ``order``, ``incident`` and ``touch`` (the touch point's own values). A field with
+#: ``?`` may be empty for some clients or events, so a template guards it with ``{% if
+#: client.hometown is defined %}``; the others are always filled.
+TEMPLATE_FIELDS_EVERYWHERE: dict[str, str] = {
+    "client": "name greeting first_name? email? hometown? tenure_years? tier?",
+    "business": "name?",
+    "staff": "name first_name",
+}
+_ORDER = "id amount items?"
+TEMPLATE_FIELDS: dict[str, dict[str, str]] = {
+    "lead.created": {"touch": "via?"},
+    "email.link_clicked": {"touch": "url?"},
+    "lead.info_requested": {"touch": "topic?"},
+    "purchase.first": {"order": _ORDER, "touch": "n"},
+    "purchase.repeat": {"order": _ORDER, "touch": "n"},
+    "service.interaction": {"touch": "kind? summary?"},
+    "payment.on_time": {"touch": "invoice_id n"},
+    "payment.late": {"touch": "invoice_id days_late n"},
+    "invoice.overdue": {"touch": "invoice_id due_date n"},
+    "purchase.missed": {"touch": "expected_at days_overdue category?"},
+    "client.birthday_month": {"touch": "birthday"},
+    "client.anniversary": {"touch": "years since"},
+    "client.life_event": {"touch": "what text on_date kind?"},
+    "client.milestone": {"order": _ORDER, "touch": "n what"},
+    "incident.opened": {"incident": "what partner?"},
+    "incident.resolved": {"incident": "what partner?"},
+    "recovery.systemic": {"touch": "cause count days"},
+    "sla.warning": {"touch": "subject due_at"},
+    "sla.breach": {"touch": "subject due_at"},
+}
+#: Every placeholder group a template may name; a group a touch point does not fill is empty.
+TEMPLATE_GROUPS = ("client", "business", "staff", "order", "incident", "touch")
+
+
+def template_fields(kind: str) -> dict[str, dict[str, bool]]:
+    """The placeholders a template can use for touch point ``kind``: {group: {field: always}}."""
+    out: dict[str, dict[str, bool]] = {group: {} for group in TEMPLATE_GROUPS}
+    for group, names in (TEMPLATE_FIELDS_EVERYWHERE | TEMPLATE_FIELDS.get(kind, {})).items():
+        for name in names.split():
+            out[group][name.rstrip("?")] = not name.endswith("?")
+    return out
+
+
 #: Base facts in the log that are not touch points themselves but are the source of some.
 BASE_FACTS = ("order.placed", "invoice.issued", "payment.received")
 
