@@ -41,8 +41,8 @@ def context(*, hometown: str | None = "Leeds", incident: bool = False) -> dict[s
     }
 
 
-def test_the_six_shipped_templates_render_for_a_conversation_with_an_incident() -> None:
-    names = [t.name for t in list_templates(SHIPPED)]
+def test_the_six_shipped_reply_templates_render_for_a_conversation_with_an_incident() -> None:
+    names = [t.name for t in list_templates(SHIPPED) if "Subject:" not in t.source.splitlines()[1]]
     assert names == [
         "apology-and-fix",
         "follow-up-after-incident",

@@ -156,10 +156,18 @@ class _Missing(StrictUndefined):
         return str(super()._undefined_message)
 
 
+class _Sandbox(SandboxedEnvironment):
+    """A placeholder is looked up by name before any attribute, so ``order.items`` is the
+    order's items, not the mapping's method, and a missing one is missing."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Placeholders) and not attribute.startswith("_"):
+            return obj[attribute] if attribute in obj else self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        undefined=_Missing, autoescape=False, trim_blocks=True, lstrip_blocks=True
-    )
+    return _Sandbox(undefined=_Missing, autoescape=False, trim_blocks=True, lstrip_blocks=True)
 
 
 _ENV = _environment()
