@@ -121,7 +121,7 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "secret_key",
         None,
-        "Signs session cookies; default: a key generated once and kept "
+        "Signs session cookies and tracked links; default: a key generated once and kept "
         "next to the database. Overridden by GOODWILL_SECRET_KEY.",
     ),
     SettingSpec(

@@ -9,6 +9,7 @@ import pytest
 
 from goodwill.domain.click_tracking import counts_as_person, is_scanner, parse_settings, track_links
 from goodwill.errors import ConfigError
+from goodwill.settings import load_settings
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
@@ -107,3 +108,13 @@ def test_tracking_settings_are_off_by_default_and_checked() -> None:
     assert negative.value.fields["key"] == "tracking.min_seconds"
     with pytest.raises(ConfigError):
         parse_settings({"links": True}, path)
+
+
+def test_clicks_on_without_a_public_url_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "goodwill.toml"
+    config.write_text("[tracking]\nclicks = true\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as missing:
+        load_settings(config_path=config, environ={})
+    assert missing.value.fields["key"] == "tracking.clicks"
+    config.write_text('public_url = "https://care.example.com/"\n[tracking]\nclicks = true\n')
+    assert load_settings(config_path=config, environ={}).tracking["clicks"] is True

@@ -17,7 +17,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from goodwill.domain.click_tracking import track_links
 from goodwill.settings import Settings
-from goodwill.web.secret import secret_key
 
 #: Where the redirect lives, under the public URL.
 PATH = "/click"
@@ -67,6 +66,9 @@ def click_signer(settings: Settings) -> ClickSigner | None:
     """The signer for this installation, or None when click tracking is off (the default)."""
     if not settings.tracking.get("clicks") or not settings.public_url:
         return None
+    # Here, not at the top: importing goodwill.web loads the routes, which import this module.
+    from goodwill.web.secret import secret_key
+
     return ClickSigner(secret_key(settings), settings.public_url)
 
 
