@@ -21,6 +21,7 @@ from goodwill.store.models import Client, Event, Message, Outbox
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.sample import LONG_CLIENT
+from tests.web.test_inbox_api import raw
 
 PUBLIC = "https://care.example.com"
 SHOP_URL = "https://shop.example/descaler?size=1l"
@@ -166,17 +167,12 @@ def test_with_tracking_off_a_link_already_sent_still_redirects_and_records_nothi
 
 
 def _reply(settings: Settings, store: sessionmaker[Session], token: str) -> EmailMessage:
-    question = EmailMessage()
-    question["From"] = "Yara Haddad <yara@example.net>"
-    question["To"] = "care@shop.example"
-    question["Subject"] = "Descaling"
-    question["Message-ID"] = "<y1@example.net>"
-    question.set_content("How often? My old link: https://old.example/x")
+    question = raw("y1@example.net", "How often? My old link: https://old.example/x")
     auth = {"Authorization": f"Bearer {token}"}
     for http in _app(settings, [NOW]):
         handed = http.post(
             "/api/v1/messages",
-            content=question.as_bytes(),
+            content=question,
             headers={**auth, "Content-Type": "message/rfc822"},
         )
         conversation = handed.json()["conversation_id"]
