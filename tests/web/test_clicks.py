@@ -46,7 +46,8 @@ def client_id(seeded: sessionmaker[Session]) -> int:
         return found.scalar_one()
 
 
-def _sent(store: sessionmaker[Session], *, at: datetime, key: str = MAIL) -> int:
+def sent_mail(store: sessionmaker[Session], *, at: datetime, key: str = MAIL) -> int:
+    """An outbox row for a mail delivered at ``at`` (the redirect reads its ``sent_at``)."""
     with store.begin() as session:
         row = Outbox(
             key=key,
@@ -85,7 +86,7 @@ def _clicks(store: sessionmaker[Session]) -> list[Event]:
 def test_a_click_records_the_touch_point_and_redirects_to_the_link(
     tracking: Settings, seeded: sessionmaker[Session], client_id: int
 ) -> None:
-    outbox_id = _sent(seeded, at=NOW - timedelta(hours=2))
+    outbox_id = sent_mail(seeded, at=NOW - timedelta(hours=2))
     for http in _app(tracking, [NOW]):
         response = http.get(_path(tracking, client_id), headers={"User-Agent": BROWSER})
         assert response.status_code == 303
@@ -99,7 +100,7 @@ def test_a_click_records_the_touch_point_and_redirects_to_the_link(
 def test_a_second_click_the_same_day_records_once_and_the_next_day_again(
     tracking: Settings, seeded: sessionmaker[Session], client_id: int
 ) -> None:
-    _sent(seeded, at=NOW - timedelta(hours=2))
+    sent_mail(seeded, at=NOW - timedelta(hours=2))
     clock = [NOW]
     for http in _app(tracking, clock):
         path = _path(tracking, client_id)
@@ -128,7 +129,7 @@ def test_scanners_and_prefetches_are_redirected_but_record_nothing(
     agent: str,
     sent_ago: timedelta,
 ) -> None:
-    _sent(seeded, at=NOW - sent_ago)
+    sent_mail(seeded, at=NOW - sent_ago)
     for http in _app(tracking, [NOW]):
         response = http.request(method, _path(tracking, client_id), headers={"User-Agent": agent})
         assert response.status_code == 303 and response.headers["location"] == SHOP_URL
@@ -139,7 +140,7 @@ def test_scanners_and_prefetches_are_redirected_but_record_nothing(
 def test_a_token_goodwill_did_not_sign_is_a_plain_404_and_no_redirect(
     tracking: Settings, seeded: sessionmaker[Session], client_id: int, change: str
 ) -> None:
-    _sent(seeded, at=NOW - timedelta(hours=2))
+    sent_mail(seeded, at=NOW - timedelta(hours=2))
     path = _path(tracking, client_id)
     if change == "tampered":
         path = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
@@ -159,7 +160,7 @@ def test_a_token_goodwill_did_not_sign_is_a_plain_404_and_no_redirect(
 def test_with_tracking_off_a_link_already_sent_still_redirects_and_records_nothing(
     web_settings: Settings, seeded: sessionmaker[Session], client_id: int
 ) -> None:
-    _sent(seeded, at=NOW - timedelta(hours=2))
+    sent_mail(seeded, at=NOW - timedelta(hours=2))
     for http in _app(web_settings, [NOW]):
         response = http.get(_path(web_settings, client_id), headers={"User-Agent": BROWSER})
         assert response.status_code == 303 and response.headers["location"] == SHOP_URL
