@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from goodwill.domain.click_tracking import DEFAULTS as TRACKING_DEFAULTS
+from goodwill.domain.click_tracking import parse_settings as _tracking
 from goodwill.domain.contact_form import DEFAULTS as CONTACT_FORM_DEFAULTS
 from goodwill.domain.contact_form import parse_settings as _contact_form
 from goodwill.errors import ConfigError
@@ -119,7 +121,7 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "secret_key",
         None,
-        "Signs session cookies; default: a key generated once and kept "
+        "Signs session cookies and tracked links; default: a key generated once and kept "
         "next to the database. Overridden by GOODWILL_SECRET_KEY.",
     ),
     SettingSpec(
@@ -260,6 +262,13 @@ SPECS: tuple[SettingSpec, ...] = (
         "that may show /contact?embed=1 in a frame (empty: any site).",
     ),
     SettingSpec(
+        "tracking",
+        dict(TRACKING_DEFAULTS),
+        "Click tracking in goodwill's own mail (docs/automation.md): off unless `clicks`, which "
+        "needs public_url; a click within `min_seconds` of the mail's delivery is a link "
+        "scanner's and is not recorded.",
+    ),
+    SettingSpec(
         "feedback",
         dict(FEEDBACK_DEFAULTS),
         "Listening (docs/listening.md): `questions` and `themes` name TOML files of your own "
@@ -347,6 +356,7 @@ class Settings:
     )
     business_name: str | None = None
     contact_form: Mapping[str, Any] = field(default_factory=lambda: dict(CONTACT_FORM_DEFAULTS))
+    tracking: Mapping[str, Any] = field(default_factory=lambda: dict(TRACKING_DEFAULTS))
     feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
     digest: Mapping[str, Any] = field(default_factory=lambda: dict(DIGEST_DEFAULTS))
     server: Mapping[str, Any] = field(default_factory=lambda: dict(SERVER_DEFAULTS))
@@ -437,6 +447,7 @@ def load_settings(
         public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
         business_name=_optional_str(raw, "business_name", path),
         contact_form=_contact_form(raw.get("contact_form", {}), path),
+        tracking=_tracking(raw.get("tracking", {}), path),
         feedback=_feedback(raw.get("feedback", {}), path),
         digest=_digest(raw.get("digest", {}), path),
         server=_server(raw.get("server", {}), path),
@@ -444,6 +455,10 @@ def load_settings(
         accounts=_accounts(raw.get("accounts", {}), path),
         config_path=path if path.exists() else None,
     )
+    if settings.tracking["clicks"] and not settings.public_url:
+        raise ConfigError(
+            f"{path}: tracking.clicks needs public_url", file=str(path), key="tracking.clicks"
+        )
     if settings.date_order not in ("dmy", "mdy"):
         raise ConfigError(
             f"{path}: date_order must be 'dmy' or 'mdy'", file=str(path), key="date_order"

@@ -50,6 +50,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/contact"): "public",
     ("POST", "/contact"): "public",
     ("GET", "/contact/thanks"): "public",
+    ("GET", "/click/{token}"): "public",
     ("GET", "/reset"): "public",
     ("POST", "/reset"): "public",
     ("GET", "/reset/{token}"): "public",

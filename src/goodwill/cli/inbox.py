@@ -120,6 +120,7 @@ def reply_command(
     Example: goodwill conversation reply 12 --text-file answer.txt --as ana@shop.example
     """
     from goodwill.actions.inbox import reply
+    from goodwill.actions.tracked_mail import track_reply
 
     st = state(ctx)
     text = typer.get_text_stream("stdin").read() if str(text_file) == "-" else _read(text_file)
@@ -135,6 +136,7 @@ def reply_command(
                 actor=Actor.cli(),
                 override_reason=override_reason,
             )
+            track_reply(session, st.settings, row)
     except InvalidInput as exc:
         found: list[dict[str, object]] = list(exc.fields.get("findings", []))  # type: ignore[call-overload]
         for finding in found:

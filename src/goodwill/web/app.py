@@ -32,6 +32,7 @@ from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
 from goodwill.web.limits import BodyLimit, RequestLimits
 from goodwill.web.pages import account, at_risk, calendar, followups, imports, inbox, login, today
+from goodwill.web.pages import clicks as click_pages
 from goodwill.web.pages import client_memory as client_memory_pages
 from goodwill.web.pages import client_merge as client_merge_pages
 from goodwill.web.pages import client_record as record_pages
@@ -131,6 +132,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(insight_pages.router)
     app.include_router(feedback_pages.router)
     app.include_router(contact_pages.router)
+    app.include_router(click_pages.router)
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_merge_pages.router)  # before /clients/{ref:path} too
     app.include_router(record_pages.router)  # likewise

@@ -1,4 +1,5 @@
-"""The key that signs session cookies: configured, or generated once and kept on disk.
+"""The key that signs session cookies and tracked links: configured, or generated once and kept
+on disk.
 
 A key that changed on every start would log every user out at each restart, so an unconfigured
 installation gets one random key, written once (mode 0600) and read back afterwards.

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from goodwill.actions.inbox import receive, reply
+from goodwill.actions.tracked_mail import track_reply
 from goodwill.errors import InvalidInput, NotFound
 from goodwill.settings import max_message_bytes
 from goodwill.store.inbox import conversation, list_conversations, with_messages
@@ -151,4 +152,5 @@ def reply_api(
         actor=actor(request, staff),
         override_reason=body.override_reason,
     )
+    track_reply(db, state.settings, row)
     return {"message_row_id": row, "queued": True}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from goodwill import replies
 from goodwill.actions.inbox import check, reply, rota_for, set_status
+from goodwill.actions.tracked_mail import track_reply
 from goodwill.domain.facts import FACT_KINDS
 from goodwill.domain.rota import Override, Rota, covering_override
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput, NotFound
@@ -408,6 +409,7 @@ def reply_to(
             actor=actor(request, staff),
             override_reason=override_reason or None,
         )
+        track_reply(db, state.settings, row)
     except (InvalidInput, ConfigError) as error:
         db.rollback()
         view = _thread(db, conversation_id)
