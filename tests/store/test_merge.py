@@ -62,7 +62,9 @@ def _two_records(session: Session) -> tuple[int, int]:
     other = person(session, now=NOW, key="B", name="Zoltana Q.", email="zq@example.org")
     kept = session.get(Client, keep)
     assert kept is not None
-    kept.phone, kept.hometown, kept.postcode = None, None, None
+    kept.phone, kept.hometown = None, None
+    # No address at all: the address moves as one group from the other record.
+    kept.street = kept.postcode = kept.city = kept.region = kept.country = None
     merged = session.get(Client, other)
     assert merged is not None
     merged.postcode, merged.client_since = "1011 AB", date(2001, 5, 1)
@@ -167,6 +169,8 @@ def test_a_merge_moves_every_related_row_and_loses_nothing(
             ("external_id", "C-B", "merged"),
             ("email", "zq@example.org", "merged"),
             ("email", "zq.work@example.org", "added"),
+            ("email", "zq.at.work@example.net", "added"),  # the kept record's own
+            ("email", "B@other.example", "added"),  # the other's, moved as it was
         }
         followups = session.execute(
             select(FollowUp.reason, FollowUp.status).where(FollowUp.client_id == keep)
