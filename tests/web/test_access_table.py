@@ -50,6 +50,8 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/contact"): "public",
     ("POST", "/contact"): "public",
     ("GET", "/contact/thanks"): "public",
+    ("GET", "/unsubscribe/{token}"): "public",
+    ("POST", "/unsubscribe/{token}"): "public",
     ("GET", "/reset"): "public",
     ("POST", "/reset"): "public",
     ("GET", "/reset/{token}"): "public",
