@@ -115,6 +115,7 @@ def test_the_button_withdraws_consent_audited_on_the_timeline_and_once(
         "marketing_consent": False,
         "consent_at": NOW.isoformat(),
         "consent_how": "unsubscribe link",
+        "version": 2,
     }
     assert _trail(seeded, client_id) == (1, 1)
 

@@ -1,5 +1,5 @@
-"""Changing a client's marketing consent: withdrawn through an unsubscribe link, or read from an
-import. Each change is audited (before and after) in the caller's transaction."""
+"""Changing a client's marketing consent: withdrawn through an unsubscribe link (audited, on the
+timeline), or read from an import (the import's own log says which file did it)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def withdraw_marketing(session: Session, client: Client, *, now: datetime, actor
     Returns whether anything changed: a client already withdrawn is left exactly as they are
     (a second click, or a mail program retrying, records nothing twice).
     """
+    session.refresh(client, with_for_update=True)  # two clicks at once record one withdrawal
     if client.marketing_consent is False:
         return False
     before = _state(client)
@@ -47,6 +48,7 @@ def withdraw_marketing(session: Session, client: Client, *, now: datetime, actor
     client.consent_at = now
     client.consent_how = LINK_HOW
     client.updated_at = now
+    client.version += 1  # an edit made on the page before this is refused, not undoing it
     entry = record(
         session,
         actor,
@@ -56,7 +58,7 @@ def withdraw_marketing(session: Session, client: Client, *, now: datetime, actor
         object_id=client.id,
         client_id=client.id,
         before=before,
-        after=_state(client),
+        after={**_state(client), "version": client.version},
         detail="marketing consent withdrawn through the unsubscribe link",
     )
     session.add(
@@ -78,7 +80,7 @@ def withdraw_marketing(session: Session, client: Client, *, now: datetime, actor
 
 def take_from_import(client: Client, given: bool | None, *, how: str, now: datetime) -> bool:
     """Set ``client``'s consent as an import row states it (see ``domain.consent.from_import``);
-    returns whether it changed. The import's own log says which file did it."""
+    returns whether it changed."""
     value = from_import(client.marketing_consent, client.consent_how, given)
     if value is None:
         return False
