@@ -19,7 +19,7 @@ from goodwill.store.models import Client, Event
 from goodwill.web import create_app
 from goodwill.web.secret import secret_key
 from tests.conftest import NOW
-from tests.web.conftest import log_in
+from tests.web.conftest import csrf_from, log_in
 from tests.web.sample import LONG_CLIENT, LONG_CLIENT_NAME
 
 
@@ -171,3 +171,19 @@ def test_a_token_for_another_purpose_or_another_key_does_not_read(
     foreign = issue_token("some other installation's key", client_id)
     assert site.post("/unsubscribe/" + foreign).status_code == 404
     assert _trail(seeded, client_id) == (0, 0)
+
+
+def test_an_edit_begun_before_the_unsubscribe_cannot_undo_it(
+    site: TestClient, seeded: sessionmaker[Session], client_id: int, path: str
+) -> None:
+    assert log_in(site).status_code == 303
+    form = site.get(f"/clients/{LONG_CLIENT}/edit").text
+    assert 'name="version" value="1"' in form
+    site.post(path)  # meanwhile the client unsubscribes
+    stale = site.post(
+        f"/clients/{LONG_CLIENT}/edit",
+        data={"csrf_token": csrf_from(form), "version": "1", "city": "Bath"},
+    )
+    assert stale.status_code == 409
+    assert "Someone changed this client" in stale.text and "unsubscribe link" in stale.text
+    assert _consent(seeded, client_id)[0] is False
