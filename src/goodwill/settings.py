@@ -196,7 +196,9 @@ SPECS: tuple[SettingSpec, ...] = (
         "smtp_security (none | starttls | tls), smtp_user, smtp_password (or "
         "GOODWILL_SMTP_PASSWORD), imap_host, imap_port, imap_user, imap_password (or "
         "GOODWILL_IMAP_PASSWORD), imap_mailbox, imap_tls, maildir, max_message_bytes (the "
-        "largest message the SMTP listener and the API accept; default 52428800, 50 MB).",
+        "largest message the SMTP listener and the API accept; default 52428800, 50 MB), "
+        "unsubscribe_address (named as a mailto in marketing mail's List-Unsubscribe header "
+        "beside the https link; unset, only the link).",
     ),
     SettingSpec(
         "sla",
@@ -726,6 +728,7 @@ MAIL_KEYS = {
     "imap_tls": bool,
     "maildir": str,
     "max_message_bytes": int,
+    "unsubscribe_address": str,
 }
 #: The largest message the SMTP listener and the API hand-in accept, unless
 #: mail.max_message_bytes says otherwise.

@@ -51,6 +51,8 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/contact"): "public",
     ("GET", "/contact/thanks"): "public",
     ("GET", "/click/{token}"): "public",
+    ("GET", "/unsubscribe/{token}"): "public",
+    ("POST", "/unsubscribe/{token}"): "public",
     ("GET", "/reset"): "public",
     ("POST", "/reset"): "public",
     ("GET", "/reset/{token}"): "public",

@@ -67,6 +67,7 @@ from goodwill.domain.records import (
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.audit import record as audit_record
+from goodwill.store.consent import import_consent
 from goodwill.store.imports_log import running_mark
 from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
@@ -625,6 +626,7 @@ class _Job:
                 by_order.setdefault(d.order_id, []).append(outcome)
             for d in documents:
                 self._count(d.lines_read, by_order.get(d.order_id, []))
+            import_consent(ingest, documents, self.summary.profile)
             with_refunds(ingest)
 
         self._guarded(write, [d.lines_read for d in documents] + [(r.line,) for r in due])

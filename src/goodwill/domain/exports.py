@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from goodwill.domain.consent import read_consent
 from goodwill.domain.dates import DateError, parse_date, parse_instant
 from goodwill.domain.money import AmountError, currency_in, parse_amount, to_minor
 from goodwill.domain.profiles import DOCUMENT_FIELDS, Profile, normalise
@@ -57,6 +58,8 @@ class Document:
     lines: tuple[Line, ...]
     refunded_minor: int | None = None
     invoice: InvoicePart | None = None
+    #: Whether the client accepts marketing email, when the export says (Shopify does).
+    marketing_consent: bool | None = None
 
     @property
     def amount_minor(self) -> int:
@@ -369,6 +372,7 @@ def _document(
         occurred_at = _instant(layout, first, reading)
         currency = _currency(layout, first, reading)
         channel, _ = layout.get(first, "channel")
+        consent = _consent(layout, first)
     except _RowError as exc:
         yield Problem(first_line, exc.column, exc.reason)
         return
@@ -437,6 +441,7 @@ def _document(
         lines=tuple(lines),
         refunded_minor=refunded_minor,
         invoice=invoice,
+        marketing_consent=consent,
     )
     if refunded_minor:
         yield RefundDoc(
@@ -449,6 +454,14 @@ def _document(
             currency=currency,
             cumulative=True,
         )
+
+
+def _consent(layout: Layout, record: Sequence[str]) -> bool | None:
+    value, column = layout.get(record, "marketing_consent")
+    try:
+        return read_consent(value)
+    except ValueError as exc:
+        raise _RowError(column, f"{exc} (yes or no)") from exc
 
 
 def _merged(layout: Layout, group: list[tuple[int, list[str]]]) -> list[str]:

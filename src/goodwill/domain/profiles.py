@@ -43,6 +43,7 @@ FIELDS: dict[str, str] = {
     "due_date": "the date an invoice is due",
     "paid_at": "the date an invoice was paid",
     "cancelled_at": "when the document was cancelled",
+    "marketing_consent": "whether the client accepts marketing email (yes or no)",
 }
 
 CREATES = ("orders", "invoices")
@@ -64,6 +65,7 @@ DOCUMENT_FIELDS = (
     "due_date",
     "paid_at",
     "cancelled_at",
+    "marketing_consent",
 )
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from goodwill.domain.consent import read_consent
 from goodwill.domain.contact_windows import parse_contact_window
 from goodwill.domain.dates import DateError, parse_date, parse_instant
 from goodwill.domain.money import AmountError, currency_in, parse_amount, to_minor
@@ -44,6 +45,7 @@ COLUMNS: dict[FileKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "owner",
             "contact_window",
             "tags",
+            "marketing_consent",
         ),
     ),
     FileKind.PURCHASES: (
@@ -109,6 +111,8 @@ class ClientRow:
     owner: str | None = None
     contact_window: str | None = None
     tags: tuple[str, ...] = ()
+    #: What the file says of marketing consent: yes, no, or nothing (None).
+    marketing_consent: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ def read_row(kind: FileKind, values: Mapping[str, str], reading: Reading) -> Row
             owner=v.get("owner", "").lower() or None,
             contact_window=_window(v.get("contact_window", ""), reading),
             tags=tuple(t.strip() for t in re.split(r"[;|]", v.get("tags", "")) if t.strip()),
+            marketing_consent=consent_cell("marketing_consent", v.get("marketing_consent", "")),
         )
     currency = _currency(v, reading)
     if kind is FileKind.PURCHASES:
@@ -331,3 +336,11 @@ def upcoming_birthday(day: int, month: int, *, today: date) -> date:
         if when >= today:
             return when
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def consent_cell(column: str, text: str) -> bool | None:
+    """A yes/no consent cell; anything else rejects the row naming ``column``."""
+    try:
+        return read_consent(text)
+    except ValueError as exc:
+        raise RowError(column, f"{exc} (write yes or no, or leave it empty)") from exc

@@ -327,6 +327,12 @@ def _restored(payload: Mapping[str, Any], row: Mapping[str, Any] | None) -> Word
     return Words("Restored from the archive")
 
 
+def _unsubscribed(payload: Mapping[str, Any], row: Mapping[str, Any] | None) -> Words:
+    return Words(
+        "Unsubscribed from marketing", "through the link in a marketing email", "the client"
+    )
+
+
 #: What a merge moved, in words: (one, many).
 MOVED_WORDS = {
     "orders": ("purchase", "purchases"),
@@ -411,6 +417,7 @@ _WRITERS: dict[str, Writer] = {
     "client.created": _created,
     "client.archived": _archived,
     "client.restored": _restored,
+    "client.unsubscribed": _unsubscribed,
     "client.merged": _merged,
     "feedback.answered": _feedback,
     "followup.done": _followup(True),

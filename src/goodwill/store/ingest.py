@@ -19,8 +19,10 @@ from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from goodwill.domain.consent import import_how
 from goodwill.domain.money import from_minor
 from goodwill.domain.records import ClientRef, ClientRow, PaymentRow, PurchaseRow, RowError
+from goodwill.store.consent import take_from_import
 from goodwill.store.models import (
     Base,
     Client,
@@ -40,6 +42,7 @@ from goodwill.store.models import (
 
 Outcome = Literal["imported", "duplicate", "updated"] | RowError
 SOURCE = "import"
+CONSENT_HOW = import_how("clients")
 
 
 @dataclass(frozen=True)
@@ -481,7 +484,7 @@ class Ingest:
             )
         if row.ref in self._by_alias:
             values.update(name=None, email=None)
-        changed = False
+        changed = take_from_import(client, row.marketing_consent, how=CONSENT_HOW, now=self.now)
         for key, value in values.items():
             if value is not None and getattr(client, key) != value:
                 setattr(client, key, value)

@@ -6,6 +6,8 @@ refused with 403. The JSON API is exempt: it authenticates with a bearer token, 
 cookie, so a forged cross-site request has no credentials to ride on. So is a client's personal
 feedback form (``/feedback/<token>``): it needs no login and sets no cookie; the unguessable token
 in its address is the only credential, and a forger who does not know it has nothing to forge.
+The same holds for an unsubscribe link (``/unsubscribe/<token>``), whose RFC 8058 one-click POST
+comes from a mail program, never with a cookie.
 And so is the public contact form (``/contact``): it is meant to be posted from the business's own
 website, where goodwill's cookie never comes along; it acts for nobody (the session is not read),
 so a forged post can do no more than anyone may do by writing in (docs/security.md).
@@ -36,7 +38,7 @@ HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXEMPT_PREFIX = "/api/"
 #: Anonymous forms whose address carries their own capability token (see the module docstring).
-CAPABILITY_PREFIX = "/feedback/"
+CAPABILITY_PREFIXES = ("/feedback/", "/unsubscribe/")
 #: Anonymous forms anyone may post, acting for nobody (see the module docstring).
 PUBLIC_PATHS = frozenset({"/contact"})
 
@@ -82,7 +84,7 @@ class CsrfGuard:
         if (
             scope["type"] != "http"
             or scope["method"] not in UNSAFE
-            or path.startswith((EXEMPT_PREFIX, CAPABILITY_PREFIX))
+            or path.startswith((EXEMPT_PREFIX, *CAPABILITY_PREFIXES))
             or path in PUBLIC_PATHS
         ):
             await self.app(scope, receive, send)

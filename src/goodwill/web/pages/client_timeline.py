@@ -47,6 +47,7 @@ LABELS = {
     "client.archived": "Record",
     "client.restored": "Record",
     "client.merged": "Record",
+    "client.unsubscribed": "Consent",
 }
 
 

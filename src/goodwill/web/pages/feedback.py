@@ -37,10 +37,11 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 STAFF_CHANNELS = (("call", "On a call"), ("visit", "At a visit"), ("email", "By email"))
 
 
-def _public(
+def public_page(
     request: Request, state: WebState, name: str, context: dict[str, Any], *, status: int = 200
 ) -> HTMLResponse:
-    """A page for a client: rendered without the session (no cookie is set, no staff shown)."""
+    """A page for a client: rendered without the session (no cookie is set, no staff shown);
+    the unsubscribe page uses it too."""
     full = {
         "staff": None,
         "csrf_token": "",
@@ -56,7 +57,7 @@ def _public(
 def _refused(request: Request, state: WebState, error: GoodwillError) -> HTMLResponse:
     reason = str(error.fields.get("reason", "unknown"))
     status = 404 if isinstance(error, NotFound) else 410
-    return _public(request, state, "feedback_gone.html", {"reason": reason}, status=status)
+    return public_page(request, state, "feedback_gone.html", {"reason": reason}, status=status)
 
 
 @router.get("/feedback/{token}")
@@ -65,7 +66,7 @@ def feedback_form(request: Request, db: Db, state: State, token: str) -> Respons
         found = request_for_token(db, token, now=state.now())
     except (NotFound, Conflict) as exc:
         return _refused(request, state, exc)
-    return _public(
+    return public_page(
         request,
         state,
         "feedback_form.html",
@@ -85,7 +86,7 @@ def feedback_answer(
     try:
         found = request_for_token(db, token, now=now)
         if not answer.strip():
-            return _public(
+            return public_page(
                 request,
                 state,
                 "feedback_form.html",
@@ -101,7 +102,7 @@ def feedback_answer(
     except (NotFound, Conflict) as exc:
         return _refused(request, state, exc)
     log.info("feedback answer %s given through a personal link", answer_id)
-    return _public(request, state, "feedback_thanks.html", {})
+    return public_page(request, state, "feedback_thanks.html", {})
 
 
 # -- on the client page ----------------------------------------------------------------------
