@@ -26,7 +26,7 @@ def _field(call) -> str:  # type: ignore[no-untyped-def]
     return str(caught.value.fields["field"])
 
 
-def test_every_kind_the_brief_names_is_known_and_dated_ones_are_a_subset() -> None:
+def test_every_kind_of_fact_is_known_and_dated_ones_are_a_subset() -> None:
     assert list(FACT_KINDS) == [
         "birthday", "anniversary", "family", "event", "hometown",
         "school", "interest", "value", "sensitivity", "note",

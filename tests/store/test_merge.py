@@ -232,7 +232,7 @@ def test_a_merge_with_itself_or_into_an_archived_record_is_refused_and_changes_n
         assert _totals(session) == totals
 
 
-# Ingest.resolve and find_client read ClientIdentity with the client record's part (part A).
+# Ingest.resolve and find_client read ClientIdentity, so a merged record's ids find the kept one.
 def test_a_reimport_of_either_records_files_after_a_merge_finds_the_kept_client(
     store: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
