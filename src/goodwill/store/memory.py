@@ -407,20 +407,35 @@ def edit_fact(
     was, now_state = changed(before, _fact_state(row))
     if not now_state:
         return fact_view(row)
+    _edited(session, actor, "fact.edited", "fact", row, client.id, was, now_state, now)
+    return fact_view(row)
+
+
+def _edited(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    row: ClientFact | Interaction,
+    client_id: int,
+    was: dict[str, Any],
+    after: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Raise an edited row's version and audit the change with the versions before and after."""
     row.version += 1
     row.updated_at = now
     audit.record(
         session,
         actor,
-        "fact.edited",
+        action,
         at=now,
-        object_type="fact",
+        object_type=object_type,
         object_id=row.id,
-        client_id=client.id,
+        client_id=client_id,
         before={**was, "version": row.version - 1},
-        after={**now_state, "version": row.version},
+        after={**after, "version": row.version},
     )
-    return fact_view(row)
 
 
 def remove_fact(
@@ -652,22 +667,10 @@ def edit_note(
     was, after = changed(before, _interaction_state(row))
     if not after:
         return interaction_view(row)
-    row.version += 1
-    row.updated_at = now
     action = (
         "note.edited" if "text" in after else ("note.pinned" if row.pinned else "note.unpinned")
     )
-    audit.record(
-        session,
-        actor,
-        action,
-        at=now,
-        object_type="note",
-        object_id=row.id,
-        client_id=client.id,
-        before={**was, "version": row.version - 1},
-        after={**after, "version": row.version},
-    )
+    _edited(session, actor, action, "note", row, client.id, was, after, now)
     return interaction_view(row)
 
 
