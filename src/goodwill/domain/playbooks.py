@@ -28,6 +28,8 @@ class Channel(StrEnum):
     EMAIL = "email"
     NOTE = "note"
     VISIT = "visit"
+    #: A printed card through the postcard service the business uses (a monthly batch).
+    POSTCARD = "postcard"
 
 
 class PersonalLevel(StrEnum):
@@ -123,6 +125,25 @@ class Rule:
     #: A question's key: the rule asks it by mail (a personal link) instead of creating a
     #: follow-up, and creates the follow-up only for a client with no email address.
     ask: str | None = None
+    #: Marketing mail (needs the client's consent, carries an unsubscribe link); by default
+    #: the touch points in ``MARKETING_TOUCH_POINTS`` are, the others are service mail.
+    marketing: bool = False
+    #: What a person did since the rule fired that makes its automated touch moot, from
+    #: ``MOOT_KINDS``: the touch is not sent (a call already thanked the client).
+    moot_after: frozenset[str] = frozenset()
+    #: Cancel the rule's automated touch when the client writes before it is sent, and hand it
+    #: to a person (a sequence stops when the client answers).
+    until_reply: bool = False
+
+    @property
+    def can_automate(self) -> bool:
+        """Whether the worker can perform this rule's touches: an email with a template, or a
+        postcard (the monthly batch)."""
+        if self.ask is not None:
+            return False
+        if self.channel is Channel.EMAIL:
+            return self.template is not None
+        return self.channel is Channel.POSTCARD
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,17 @@ class Playbook:
     def closing_rules(self, event_type: str) -> list[Rule]:
         return [r for r in self.rules if event_type in r.closes_on]
 
+    def rule(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+
+#: Touch points whose automated mail is marketing (consent needed, unsubscribe offered):
+#: birthdays, anniversaries, milestones and win-back after a missed purchase.
+MARKETING_TOUCH_POINTS = frozenset(
+    {"client.birthday_month", "client.anniversary", "client.milestone", "purchase.missed"}
+)
+#: What a person may have done since a rule fired: a reply by mail, or a logged interaction.
+MOOT_KINDS = ("reply", "call", "visit", "meeting", "service")
 
 TITLE_FIELDS = {
     "client",
@@ -212,6 +244,9 @@ _RULE_KEYS = {
     "fresh_days",
     "enabled",
     "ask",
+    "marketing",
+    "moot_after",
+    "until_reply",
 }
 _WHEN_KEYS = {"ordinal", "late_count", "tier", "tenure_years", "tags", "channel", "amount"}
 _DUE = re.compile(r"^(?:within\s+)?(\d+(?:\.\d+)?)\s+(business\s+)?(day|hour|minute)s?$")
@@ -385,6 +420,25 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> Rule:
     ask = raw.get("ask")
     if ask is not None and (not isinstance(ask, str) or not ask.strip()):
         raise where.error("ask", "expected a question's key (docs/listening.md)")
+    flags: dict[str, bool] = {}
+    for key, default in (
+        ("marketing", raw["on"] in MARKETING_TOUCH_POINTS),
+        ("until_reply", False),
+    ):
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            raise where.error(key, "expected true or false")
+        flags[key] = value
+    try:
+        moot = frozenset(_strings(raw.get("moot_after", [])) if raw.get("moot_after") else ())
+    except ValueError as exc:
+        raise where.error("moot_after", str(exc)) from exc
+    if moot - set(MOOT_KINDS):
+        raise where.error(
+            "moot_after",
+            f"{sorted(moot - set(MOOT_KINDS))[0]!r} is not something a person does "
+            f"(known: {', '.join(MOOT_KINDS)})",
+        )
     return Rule(
         name=name,
         on=raw["on"],
@@ -401,6 +455,9 @@ def parse_rule(raw: Mapping[str, Any], *, source: str, index: int) -> Rule:
         fresh_days=ints["fresh_days"],
         enabled=enabled,
         ask=ask,
+        marketing=flags["marketing"],
+        moot_after=moot,
+        until_reply=flags["until_reply"],
     )
 
 

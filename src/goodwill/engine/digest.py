@@ -104,13 +104,15 @@ def build_digest(session: Session, settings: Settings, *, as_of: date) -> Digest
     known = [r.revenue_at_risk for r in late if r.revenue_at_risk is not None]
     now = datetime.combine(as_of, time(), settings.zone)
     overdue_count = session.execute(
-        select(func.count(FollowUp.id)).where(FollowUp.status == "open", FollowUp.due_at < now)
+        select(func.count(FollowUp.id)).where(
+            FollowUp.status == "open", FollowUp.performer == "person", FollowUp.due_at < now
+        )
     ).scalar_one()
     oldest = session.execute(
         select(FollowUp.title, Client.name, FollowUp.due_at, StaffUser.name)
         .join(Client, Client.id == FollowUp.client_id)
         .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
-        .where(FollowUp.status == "open", FollowUp.due_at < now)
+        .where(FollowUp.status == "open", FollowUp.performer == "person", FollowUp.due_at < now)
         .order_by(FollowUp.due_at, FollowUp.id)
         .limit(TOP)
     ).all()

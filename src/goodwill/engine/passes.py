@@ -66,6 +66,7 @@ from goodwill.store.models import (
     UTCDateTime,
 )
 from goodwill.store.queries import overviews_for
+from goodwill.store.touch_switches import automated_rules
 from goodwill.store.value import refresh_fits
 from goodwill.store.worker_runs import finish_run, start_run
 
@@ -151,6 +152,7 @@ class EnginePass:
         self.playbook, self.calendar, self.batch = playbook, calendar, batch
         self.today = now.astimezone(settings.zone).date()
         self.report = PassReport()
+        self.automated: set[str] = set()
 
     # -- the pass --------------------------------------------------------------------------
 
@@ -478,6 +480,7 @@ class EnginePass:
         }
         staff = Staff.load(session, self.settings)
         known = self._known(session, events, firing)
+        self.automated = automated_rules(session)
         overviews = overviews_for(
             session,
             self.settings,
@@ -609,6 +612,7 @@ class EnginePass:
         existing = known.open.get((client.id, rule.reason))
         if existing is None:
             frame = client_frame(client, self.settings)
+            by_machine = rule.name in self.automated and rule.can_automate
             values = {
                 "key": key,
                 "client_id": client.id,
@@ -617,7 +621,8 @@ class EnginePass:
                 "open_reason": rule.reason,
                 "title": render_title(rule, event.payload, context),
                 "channel": rule.channel.value,
-                "personal_level": rule.personal_level.value,
+                "personal_level": "automated" if by_machine else rule.personal_level.value,
+                "performer": "machine" if by_machine else "person",
                 "template": rule.template,
                 "assignee_id": self._assignee(session, rule, client, staff),
                 "due_at": due_at(

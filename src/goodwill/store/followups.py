@@ -18,6 +18,7 @@ from goodwill.store.audit import record
 from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, StaffUser
 
 STATUSES = ("open", "done", "closed")
+PERFORMERS = ("person", "machine")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class FollowUpView:
     sequence: int
     created_at: datetime
     updated_at: datetime
+    performer: str = "person"
+    handed_over: str | None = None
 
     @property
     def personal_label(self) -> str:
@@ -64,6 +67,8 @@ class FollowUpView:
             "template": self.template,
             "status": self.status,
             "outcome": self.outcome,
+            "performer": self.performer,
+            "handed_over": self.handed_over,
         }
 
 
@@ -74,9 +79,12 @@ def list_followups(
     due_before: datetime | None = None,
     status: str | None = "open",
     client_id: int | None = None,
+    performer: str | None = "person",
     limit: int = 500,
 ) -> list[FollowUpView]:
-    """Follow-ups by due time; ``assignee`` is an email ('' or 'unassigned' for nobody's)."""
+    """Follow-ups by due time; ``assignee`` is an email ('' or 'unassigned' for nobody's);
+    ``performer`` 'person' (the default: people's lists), 'machine' (automated touches the
+    worker will send) or None for both."""
     query = (
         select(FollowUp, Client, StaffUser)
         .join(Client, Client.id == FollowUp.client_id)
@@ -97,6 +105,12 @@ def list_followups(
         query = query.where(FollowUp.due_at < due_before)
     if client_id is not None:
         query = query.where(FollowUp.client_id == client_id)
+    if performer is not None:
+        if performer not in PERFORMERS:
+            raise InvalidInput(
+                f"performer must be one of {', '.join(PERFORMERS)}", field="performer"
+            )
+        query = query.where(FollowUp.performer == performer)
     rows = session.execute(query).all()
     events = _events(session, [f.id for f, _, _ in rows])
     return [_view(f, c, u, events.get(f.id, [])) for f, c, u in rows]
@@ -154,6 +168,8 @@ def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> F
         sequence=f.sequence,
         created_at=f.created_at,
         updated_at=f.updated_at,
+        performer=f.performer,
+        handed_over=f.handed_over,
     )
 
 

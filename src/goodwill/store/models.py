@@ -429,6 +429,7 @@ class FollowUp(Base):
         Index("ix_followups_status_due", "status", "due_at"),
         Index("ix_followups_created", "created_at"),
         Index("ix_followups_closed", "closed_at"),
+        Index("ix_followups_performer_status_due", "performer", "status", "due_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(500), unique=True)
@@ -450,6 +451,22 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: ``person`` (someone's list) or ``machine`` (the worker sends it: an automated touch).
+    performer: Mapped[str] = mapped_column(String(10), default="person", server_default="person")
+    #: Why a person has an automated touch after all (a bounce, consent withdrawn, a reply).
+    handed_over: Mapped[str | None] = mapped_column(Text)
+    #: The outbox row that carries an automated touch's mail, once queued.
+    outbox_key: Mapped[str | None] = mapped_column(String(500))
+
+
+class TouchSwitch(Base):
+    """A playbook rule the owner switched to automated sending (or back), with who and when."""
+
+    __tablename__ = "touch_switches"
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    automated: Mapped[bool] = mapped_column(Boolean)
+    changed_by: Mapped[str | None] = mapped_column(String(320))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class FollowUpEvent(Base):

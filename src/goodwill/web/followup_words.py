@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 from goodwill.domain.touchpoints import TOUCH_POINTS
 from goodwill.errors import InvalidInput
 
-CHANNELS = {"call": "Call", "email": "Email", "note": "Note", "visit": "Visit"}
+CHANNELS = {
+    "call": "Call",
+    "email": "Email",
+    "note": "Note",
+    "visit": "Visit",
+    "postcard": "Postcard",
+}
 #: The form value of <input type="datetime-local">: a wall-clock time in the business's zone.
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _PAYLOAD_NOTE = re.compile(r"\s*\(payload:.*\)\s*$", re.DOTALL)

@@ -111,7 +111,9 @@ def client_page(
         "client.html",
         {
             **context,
-            "followups": visible(staff, list_followups(db, client_id=client.id, status="open")),
+            "followups": visible(
+                staff, list_followups(db, client_id=client.id, status="open", performer=None)
+            ),
             "page_flash": pop_flash(request),
             "section": "clients",
             "profile": profile,
