@@ -42,6 +42,7 @@ __all__ = [
     "placeholder_uses",
     "preview_rule",
     "render_message",
+    "signer_for",
     "touch_placeholders",
 ]
 
@@ -224,7 +225,7 @@ def render_message(
     return Message(subject, body)
 
 
-def _signer(session: Session, settings: Settings, rule: Rule, client: Client) -> StaffUser:
+def signer_for(session: Session, settings: Settings, rule: Rule, client: Client) -> StaffUser:
     """Who signs: the client's owner, or the business owner for rules that go to the owner."""
     from goodwill.engine.passes import Staff
 
@@ -273,7 +274,7 @@ def touch_placeholders(
     if client is None:
         raise NotFound(f"there is no client {client_id}", client=client_id)
     overview = overviews_for(session, settings, [client.id], today=today).get(client.id)
-    signer = _signer(session, settings, rule, client)
+    signer = signer_for(session, settings, rule, client)
     fields = template_fields(rule.on)
     incident = None
     if "incident_id" in payload and str(payload["incident_id"]).isdigit():

@@ -94,6 +94,7 @@ class PassReport:
     closed: int = 0
     notified: int = 0  # SLA warnings and breaches queued for mail and webhooks
     asked: int = 0  # open questions mailed to clients by rules with `ask` (engine/asking.py)
+    touches_sent: int = 0  # automated touches queued in the outbox (actions/touches.py)
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -179,6 +180,7 @@ class EnginePass:
             ("scan", self._scan),
             ("refit", self._refit),
             ("apply", self._apply_all),
+            ("touches", self._touches),
             ("digest", self._digest),
         ]
         return [Step(name, self._counted(action)) for name, action in plan]
@@ -201,6 +203,16 @@ class EnginePass:
         relevant = self._worth_applying()
         while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first, relevant=relevant):
             first = False
+
+    def _touches(self) -> None:
+        """The automated touches: queue the due ones' mail, settle what the outbox sent
+        (actions/touches.py)."""
+        from goodwill.actions.touches import perform_touches
+
+        done = perform_touches(
+            self.store, self.settings, self.playbook, self.calendar, now=self.now
+        )
+        self.report.touches_sent += done.get("sent", 0)
 
     def _digest(self) -> None:
         """The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py)."""

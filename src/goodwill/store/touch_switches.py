@@ -77,7 +77,7 @@ def switch_rule(
         session.add(row)
     row.automated, row.changed_by, row.changed_at = on, actor.label[:320], now
     if on:
-        moved = session.execute(
+        result = session.execute(
             update(FollowUp)
             .where(
                 FollowUp.rule == rule.name,
@@ -87,9 +87,9 @@ def switch_rule(
                 FollowUp.due_at >= now,
             )
             .values(performer="machine", updated_at=now, sequence=FollowUp.sequence + 1)
-        ).rowcount
+        )
     else:
-        moved = session.execute(
+        result = session.execute(
             update(FollowUp)
             .where(
                 FollowUp.rule == rule.name,
@@ -98,7 +98,8 @@ def switch_rule(
                 FollowUp.outbox_key.is_(None),
             )
             .values(performer="person", updated_at=now, sequence=FollowUp.sequence + 1)
-        ).rowcount
+        )
+    moved = int(getattr(result, "rowcount", 0) or 0)
     if was != on:
         record(
             session,
@@ -108,6 +109,6 @@ def switch_rule(
             object_type="rule",
             object_id=rule.name,
             before={"automated": was},
-            after={"automated": on, "followups_moved": int(moved or 0)},
+            after={"automated": on, "followups_moved": moved},
         )
-    return Switched(rule.name, on, int(moved or 0), was != on)
+    return Switched(rule.name, on, moved, was != on)
