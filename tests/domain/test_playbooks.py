@@ -66,15 +66,18 @@ def test_the_shipped_playbook_embodies_the_design() -> None:
         ("business_owner", PersonalLevel.OWNER_CALL)
     ]
     assert all("fee" not in (r.template or "") for r in on_late)
+    # Birthday touches grow more personal with value: a mail, a printed postcard in the post,
+    # a note the owner writes by hand.
+    felt = ("email", "postcard", "note")
     levels = {
         tier: next(
-            r.personal_level
+            (r.personal_level.rank, felt.index(r.channel))
             for r in playbook.rules_for("client.birthday_month")
             if matches(r, {}, client(tier))
         )
         for tier in ("bronze", "silver", "gold")
     }
-    assert levels["bronze"].rank < levels["silver"].rank < levels["gold"].rank
+    assert levels["bronze"] < levels["silver"] < levels["gold"]
     missed = rule_named("missed-regular-purchase")
     assert missed.channel == "call" and "purchase.repeat" in missed.closes_on
     assert rule_named("thank-you-first-purchase").on == "purchase.first"

@@ -66,10 +66,10 @@ def test_birthday_touches_grow_more_personal_with_the_clients_value(world: World
     december = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     assert world.run(NOW).created == 0  # November: nobody's birthday month
     world.run(december)
-    levels = {f.client_id: (f.personal_level, f.due_at) for f in world.followups()}
-    assert levels["C0"][0] == "automated"
-    assert levels["C1"][0] == "personal_message"
-    assert levels["C2"][0] == "handwritten_note"
+    levels = {f.client_id: (f.personal_level, f.due_at, f.channel) for f in world.followups()}
+    assert levels["C0"][::2] == ("automated", "email")
+    assert levels["C1"][::2] == ("automated", "postcard")
+    assert levels["C2"][::2] == ("handwritten_note", "note")
     # 12 December 2026 is a Saturday: the touch is due at opening on Monday 7 December.
     assert levels["C2"][1] == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 

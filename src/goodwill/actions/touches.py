@@ -15,7 +15,6 @@ for the rules switched on and, so the owner can look before switching on, the on
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 from collections.abc import Iterable
@@ -31,8 +30,10 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.consent import may_send_marketing
 from goodwill.domain.playbooks import Channel, Playbook, Rule
-from goodwill.domain.unsubscribe import prepare_marketing
-from goodwill.errors import GoodwillError
+from goodwill.domain.unsubscribe import link_base_ok
+from goodwill.errors import ConfigError, GoodwillError
+from goodwill.mail.outbound import OUTBOX_POLICY
+from goodwill.mail.touch_mail import compose
 from goodwill.settings import Settings
 from goodwill.store.audit import record
 from goodwill.store.ingest import insert_new
@@ -47,9 +48,16 @@ from goodwill.store.models import (
     Outbox,
     StaffUser,
 )
-from goodwill.store.touch_switches import automated_rules
+from goodwill.store.touch_switches import Switched, automated_rules, switch_rule
 
-__all__ = ["PlannedSend", "Verdict", "perform_touches", "preview_sends"]
+__all__ = [
+    "PlannedSend",
+    "Verdict",
+    "mail_problem",
+    "perform_touches",
+    "preview_sends",
+    "switch_touches",
+]
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +95,8 @@ class PlannedSend:
     #: When it would leave (or, for a postcard, when it is due).
     send_at: datetime
     subject: str | None
-    #: ``send``, ``batch`` (postcard), ``not sent`` or ``person``; see ``why``.
+    #: ``send``, ``batch`` (postcard), ``held`` (a setting is missing), ``not sent`` or
+    #: ``person``; see ``why``.
     verdict: str
     why: str | None
     #: Whether the rule is switched on; False shows what it would send once it is.
@@ -173,10 +182,11 @@ def _touched_by_person(session: Session, rule: Rule, client_id: int, since: date
     return None
 
 
-def _mail_problem(settings: Settings, rule: Rule) -> str | None:
+def mail_problem(settings: Settings) -> str | None:
+    """Why goodwill cannot send automated touches (a setting missing), or None when it can."""
     if not settings.mail.get("from_address"):
         return "mail.from_address is not set, so goodwill has no address to send from"
-    if rule.marketing and not str(settings.public_url or "").lower().startswith("https://"):
+    if not link_base_ok(settings.public_url):
         return "public_url must be the https address goodwill is reached at (the unsubscribe link)"
     return None
 
@@ -231,16 +241,12 @@ def judge(
         return Verdict("batch", followup.due_at)
     if not client.email:
         return Verdict("person", now, "no email address: reach them another way")
+    if client.marketing_consent is False:
+        when = f" on {client.consent_at.date()}" if client.consent_at else ""
+        return Verdict("close", now, f"not sent: they unsubscribed{when}")
     if rule.marketing and not may_send_marketing(client):
-        words = (
-            f"they unsubscribed on {client.consent_at.date()}"
-            if client.marketing_consent is False and client.consent_at
-            else "they have not agreed to news by mail"
-            if client.marketing_consent is None
-            else "they withdrew their agreement to news by mail"
-        )
-        return Verdict("close", now, f"not sent: {words}")
-    problem = _mail_problem(settings, rule)
+        return Verdict("close", now, "not sent: they have not agreed to news by mail")
+    problem = mail_problem(settings)
     if problem is not None:
         return Verdict("hold", now, problem)
     at = send_time(client, settings, calendar, after=now)
@@ -264,55 +270,6 @@ def _payload(session: Session, followup: FollowUp) -> dict[str, Any]:
     return dict(found or {})
 
 
-def compose(
-    session: Session,
-    settings: Settings,
-    rule: Rule,
-    followup: FollowUp,
-    client: Client,
-    *,
-    now: datetime,
-) -> EmailMessage:
-    """The mail for ``followup``: the rule's template filled for the client, from the business
-    and signed by the client's owner, with unsubscribe headers when it is marketing."""
-    from goodwill.touch_messages import render_message, signer_for, touch_placeholders
-
-    assert rule.template is not None and client.email
-    context = touch_placeholders(
-        session,
-        settings,
-        rule=rule,
-        client_id=client.id,
-        payload=_payload(session, followup),
-        today=now.astimezone(settings.zone).date(),
-    )
-    text = render_message(settings, rule.template, context)
-    signer = signer_for(session, settings, rule, client)
-    sender = str(settings.mail["from_address"])
-    business = settings.business_name
-    mail = EmailMessage()
-    shown = f"{signer.name}, {business}" if business else signer.name
-    mail["From"] = email.utils.formataddr((shown, sender))
-    mail["To"] = email.utils.formataddr((client.name, client.email))
-    mail["Subject"] = text.subject or (f"A note from {business}" if business else "A note")
-    mail["Date"] = email.utils.format_datetime(now)
-    mail["Message-ID"] = email.utils.make_msgid(domain=sender.rsplit("@", 1)[-1])
-    # RFC 3834: holiday auto-replies should not answer an automated touch.
-    mail["Auto-Submitted"] = "auto-generated"
-    mail.set_content(text.body)
-    if not rule.marketing:
-        return mail
-    from goodwill.web.secret import secret_key
-
-    return prepare_marketing(
-        mail,
-        key=secret_key(settings),
-        client_id=client.id,
-        public_url=settings.public_url,
-        mailto=settings.mail.get("unsubscribe_address") or None,
-    )
-
-
 def outbox_key(followup: FollowUp) -> str:
     """The send's key is the follow-up's: one follow-up, one mail, whoever queues it."""
     return f"touch/{followup.id}"
@@ -322,6 +279,26 @@ def _sent_copy(mail: EmailMessage) -> str:
     body = mail.get_body(("plain",))
     text = body.get_content() if body is not None else ""
     return f"Sent by mail to {mail['To']}\nSubject: {mail['Subject']}\n\n{text}".strip()
+
+
+def switch_touches(
+    session: Session,
+    settings: Settings,
+    playbook: Playbook,
+    name: str,
+    *,
+    on: bool,
+    actor: Actor,
+    now: datetime,
+) -> Switched:
+    """Switch rule ``name`` to automated sending or back; switching an email rule on is refused
+    while goodwill cannot send (no sender address, no public address for the unsubscribe link)."""
+    rule = playbook.rule(name)
+    if on and rule is not None and rule.channel is Channel.EMAIL:
+        problem = mail_problem(settings)
+        if problem is not None:
+            raise ConfigError(f"cannot send {name!r} automatically yet: {problem}", key="mail")
+    return switch_rule(session, playbook, name, on=on, actor=actor, now=now)
 
 
 # -- the pass ---------------------------------------------------------------------------------
@@ -362,7 +339,7 @@ def _queue(
 ) -> None:
     from goodwill.actions.tracked_mail import track_queued
 
-    mail = compose(session, settings, rule, followup, client, now=now)
+    mail = compose(session, settings, rule, client, payload=_payload(session, followup), now=now)
     key = outbox_key(followup)
     insert_new(
         session,
@@ -372,7 +349,7 @@ def _queue(
                 "key": key,
                 "kind": "email",
                 "recipients": [str(client.email)],
-                "body": mail.as_bytes(),
+                "body": mail.as_bytes(policy=OUTBOX_POLICY),
                 "status": "queued",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -556,12 +533,14 @@ def _planned(
         if verdict.action == "wait":
             at = verdict.at
         subject = None
-        words = {"send": "send", "wait": "send", "batch": "batch", "hold": "send"}
+        words = {"send": "send", "wait": "send", "batch": "batch", "hold": "held"}
         shown = words.get(verdict.action, "not sent" if verdict.action == "close" else "person")
         why = verdict.why if verdict.action != "wait" else None
         if rule is not None and shown == "send" and rule.template:
             try:
-                mail = compose(session, settings, rule, followup, client, now=at)
+                mail = compose(
+                    session, settings, rule, client, payload=_payload(session, followup), now=at
+                )
                 subject = str(mail["Subject"])
             except GoodwillError as exc:
                 shown, why = "person", f"the mail could not be written: {exc}"

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill.mail.outbound import OUTBOX_POLICY
 from goodwill.mail.tracked_links import click_signer, track_message
 from goodwill.settings import Settings
 from goodwill.store.models import Conversation, Message, Outbox
@@ -33,8 +34,8 @@ def track_queued(session: Session, settings: Settings, outbox_key: str, client_i
         return False
     mail = message_from_bytes(row.body, policy=policy.default)
     assert isinstance(mail, EmailMessage)
-    before = mail.as_bytes()
-    after = track_message(mail, client_id, outbox_key, signer).as_bytes()
+    before = mail.as_bytes(policy=OUTBOX_POLICY)
+    after = track_message(mail, client_id, outbox_key, signer).as_bytes(policy=OUTBOX_POLICY)
     if after == before:
         return False
     row.body = after

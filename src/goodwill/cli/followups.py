@@ -65,9 +65,16 @@ def followups(
         str | None, typer.Option(metavar="ISO", help="Only those due before this instant.")
     ] = None,
     status: Annotated[str, typer.Option(help="open, done or closed.")] = "open",
+    performer: Annotated[
+        str,
+        typer.Option(
+            help="person (people's follow-ups), machine (the touches goodwill sends) or all."
+        ),
+    ] = "person",
     as_json: JsonOption = False,
 ) -> None:
-    """List follow-ups, soonest due first.
+    """List follow-ups, soonest due first: people's by default, or the automated touches
+    goodwill sends itself (--performer machine).
 
     Example: goodwill followups --assignee sam@shop.example --due-before 2026-12-01 --json
     """
@@ -76,7 +83,13 @@ def followups(
     st = state(ctx)
     before = _instant(st, due_before, "--due-before") if due_before else None
     with st.store() as session:
-        items = list_followups(session, assignee=assignee, due_before=before, status=status)
+        items = list_followups(
+            session,
+            assignee=assignee,
+            due_before=before,
+            status=status,
+            performer=None if performer == "all" else performer,
+        )
     if as_json:
         out.print_json(json.dumps([f.as_dict() for f in items]))
     else:

@@ -33,6 +33,7 @@ from goodwill.cli import (
     reply,
     serve,
     sla,
+    touches,
     users,
 )
 from goodwill.cli.context import State, err, out
@@ -50,6 +51,7 @@ app = typer.Typer(
 app.add_typer(imports.app, name="import")
 app.add_typer(users.app, name="user")
 app.add_typer(playbook.app, name="playbook")
+app.add_typer(touches.app, name="touches")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(events.app, name="event")
 app.add_typer(clv.app, name="clv")

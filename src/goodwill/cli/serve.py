@@ -104,6 +104,8 @@ def demo(
         settings = _demo_inbox(st, files.clients)
         _demo_incidents(st, settings, files.clients)
         demo_answers(st.store, settings, seed=seed, now=st.now())  # listening (demo_feedback.py)
+    settings = replace(settings, public_url=settings.public_url or f"http://{host}:{port}")
+    _demo_touches(st, settings)
     report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
     out.print(f"demo business ready in {shown(settings.database_url)}: {report.created} follow-ups")
@@ -113,6 +115,30 @@ def demo(
     from goodwill.web.server import serve as run_server
 
     run_server(settings, host=host, port=port)
+
+
+#: The touches the demo business lets goodwill send itself (docs/automation.md); the demo has no
+#: mail server, so what they send waits in the outbox (`goodwill mail outbox`).
+DEMO_AUTOMATED = (
+    "lead-welcome-mail",
+    "lead-checking-in",
+    "thank-you-first-purchase",
+    "birthday-card",
+    "birthday-postcard",
+)
+
+
+def _demo_touches(st: State, settings: Settings) -> None:
+    from goodwill.actions.touches import switch_touches
+    from goodwill.engine.configuration import playbook_for
+
+    playbook = playbook_for(settings)
+    with st.store.begin() as session:
+        for rule in DEMO_AUTOMATED:
+            if playbook.rule(rule) is not None:  # a playbook of one's own may not have it
+                switch_touches(
+                    session, settings, playbook, rule, on=True, actor=Actor.cli(), now=st.now()
+                )
 
 
 def _demo_inbox(st: State, clients_csv: Path) -> Settings:

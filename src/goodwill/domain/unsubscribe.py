@@ -52,11 +52,21 @@ def read_token(key: str, token: str) -> int | None:
     return client_id
 
 
+def link_base_ok(public_url: str | None) -> bool:
+    """Whether ``public_url`` can carry unsubscribe links: https, as RFC 8058 asks (the link
+    must work from wherever the client reads their mail), or plain http on this machine's own
+    loopback address, where an installation is tried out and nothing leaves it."""
+    base = (public_url or "").strip().lower()
+    if base.startswith("https://"):
+        return True
+    host = base.removeprefix("http://").split("/", 1)[0].rsplit(":", 1)[0]
+    return base.startswith("http://") and host in ("127.0.0.1", "localhost", "[::1]")
+
+
 def unsubscribe_url(public_url: str | None, token: str) -> str:
-    """The one-click address: ``public_url`` must be https (RFC 8058 asks for it, and the link
-    must work from wherever the client reads their mail)."""
+    """The one-click address under ``public_url`` (see ``link_base_ok``)."""
     base = (public_url or "").rstrip("/")
-    if not base.lower().startswith("https://"):
+    if not link_base_ok(base):
         raise ConfigError(
             "marketing email needs public_url set to the https address goodwill is reached at",
             key="public_url",
@@ -96,7 +106,7 @@ def add_unsubscribe(
         return out
     if purpose != "marketing":
         raise ValueError(f"purpose must be marketing or transactional, not {purpose!r}")
-    if not url.lower().startswith("https://"):
+    if not link_base_ok(url):
         raise ValueError("the one-click unsubscribe address must be https")
     targets = [f"<{url}>"]
     if mailto:

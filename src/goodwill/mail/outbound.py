@@ -19,6 +19,7 @@ import email.parser
 import email.policy
 import email.utils
 import logging
+import re
 import smtplib
 import ssl
 import urllib.parse
@@ -44,6 +45,12 @@ LONGEST_WAIT = timedelta(hours=1)
 LEASE = timedelta(minutes=10)
 SMTP_TIMEOUT_S = 60
 WEBHOOK_TIMEOUT_S = 10
+
+#: How goodwill writes an outbox message: CRLF line ends as SMTP wants, and header lines up to
+#: the 998 characters RFC 5322 allows, so a long link in ``List-Unsubscribe`` stays a link instead
+#: of being folded into encoded words no mail program would follow.
+OUTBOX_POLICY = email.policy.SMTP.clone(max_line_length=998)
+_BARE_LINE_END = re.compile(rb"\r?\n")
 
 SendMail = Callable[[str, Sequence[str], bytes], None]
 """Send ``message`` from the envelope sender to the envelope recipients; raise on failure."""
@@ -104,9 +111,15 @@ class SmtpTransport:
                 client.starttls(context=context)
             if self.user:
                 client.login(str(self.user), str(self.password or ""))
-            refused = client.sendmail(sender, list(recipients), message)
+            refused = client.sendmail(sender, list(recipients), on_the_wire(message))
         if refused:  # some recipients took it: the row is sent; the refusals are logged
             log.warning("smtp: %d recipient(s) refused: %s", len(refused), sorted(refused))
+
+
+def on_the_wire(message: bytes) -> bytes:
+    """``message`` with every line ending CRLF: smtplib sends bytes as they are, and a server
+    may refuse bare LF (Postfix does) or read a whole message as one over-long line."""
+    return _BARE_LINE_END.sub(b"\r\n", message)
 
 
 def http_post(url: str, body: bytes) -> None:
