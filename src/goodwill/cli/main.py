@@ -33,6 +33,7 @@ from goodwill.cli import (
     reply,
     serve,
     sla,
+    touches,
     users,
 )
 from goodwill.cli.context import State, err, out
@@ -59,6 +60,7 @@ app.add_typer(reply.app, name="reply")
 app.add_typer(incident.app, name="incident")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(insights.app, name="insights")
+app.add_typer(touches.app, name="touches")
 clients.register(app)
 followups.register(app)
 inbox.register(app)
