@@ -16,7 +16,7 @@ from goodwill.cli.terminal import shown
 from goodwill.domain.audit import Actor
 
 if TYPE_CHECKING:
-    from goodwill.store.touch_batches import Batch
+    from goodwill.store.touch_batches import Batch, Card
 
 
 def register(app: typer.Typer) -> None:
@@ -90,7 +90,7 @@ def batch(
 def _print(found: Batch) -> None:
     what = f"{found.label}{f' ({found.kind})' if found.kind else ''}"
     postcards = [
-        (str(c.followup_id), c.name, c.kind, ", ".join(c.address.lines()), _short(c.message))
+        (str(c.followup_id), c.name, c.kind, ", ".join(c.address.lines()), _short(c))
         for c in found.postcards
     ]
     notes = [
@@ -99,7 +99,7 @@ def _print(found: Batch) -> None:
             c.name,
             c.kind,
             ", ".join(c.address.lines()),
-            _short(c.message),
+            _short(c),
             "; ".join(c.mention),
         )
         for c in found.notes
@@ -115,7 +115,9 @@ def _print(found: Batch) -> None:
         out.print(table)
 
 
-def _short(message: str) -> str:
-    """The message on one line, cut for the table (the CSV and the sheet have it whole)."""
-    line = " ".join(message.split())
-    return line if len(line) <= 80 else line[:79] + "…"
+def _short(card: Card) -> str:
+    """The message on one line, cut for the table (the CSV and the sheet have it whole), and
+    why it is the follow-up's title when the template could not make it."""
+    line = " ".join(card.message.split())
+    line = line if len(line) <= 80 else line[:79] + "…"
+    return f"{line}\n(not from the template: {card.problem})" if card.problem else line
