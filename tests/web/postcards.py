@@ -137,10 +137,11 @@ class December:
     by_mail: int  # a birthday mail in December: not printed
 
 
-def seed_december(session: Session, *, now: datetime) -> December:
-    """The owner and four clients with printed touches due in December 2026, and two that
-    are not part of December's batch."""
-    staff_user(session, now=now)
+def seed_december(session: Session, *, now: datetime, owner: bool = True) -> December:
+    """The owner (unless ``owner`` is False: there is one) and four clients with printed
+    touches due in December 2026, and two that are not part of December's batch."""
+    if owner:
+        staff_user(session, now=now)
     margaret = with_address(
         add_client(session, external_id="P-1", name="Margaret Holloway", now=now),
         "12 Harbour Lane\nFlat 3",
