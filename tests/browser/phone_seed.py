@@ -1,6 +1,6 @@
 """A store with something on every page, for the phone layout tests: the sample business, its
 follow-ups, conversations, an incident, an import run with a bad row,
-a feedback link, more users, and a client whose name, email and notes are one long word each."""
+a feedback link, more users, December's postcards and notes, and a client whose name, email and notes are one long word each."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from goodwill.settings import Settings
 from goodwill.store.models import Client
 from tests.browser.conftest import sample_seed
 from tests.conftest import NOW
+from tests.web.postcards import seed_december
 from tests.web.sample import add_client, add_fact, add_purchase, staff_user
 from tests.web.touchpoints import make_followups
 
@@ -108,6 +109,7 @@ def phone_seed(store: sessionmaker[Session], settings: Settings) -> None:
             session, email=LONG_EMAIL, role="manager", name="Maximiliane Wolkenkratzer", now=NOW
         )
         _long_client(session)
+        seed_december(session, now=NOW, owner=False)
     make_followups(store, settings, now=NOW)
     for n, (sender, subject, body, minutes) in enumerate(MAIL):
         receive(

@@ -32,6 +32,8 @@ PAGES = (
     "/incidents/new",
     "/incidents/1",
     "/at-risk",
+    "/touches/batches?month=2026-12",
+    "/touches/batches/2026-12/sheet",
     "/clients",
     "/clients/C-0001",
     f"/clients/{LONG_REF}",

@@ -1,5 +1,5 @@
-"""`goodwill touches on|off|status|preview`: the touches goodwill sends by itself, switched on
-per rule after a look at what they would send."""
+"""`goodwill touches on|off|status|preview|batch`: the touches goodwill sends by itself, switched
+on per rule after a look at what they would send, and the month's postcard batch."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from goodwill.cli import touch_batches
 from goodwill.cli.context import out, state
 from goodwill.cli.terminal import shown
 
@@ -16,6 +17,8 @@ app = typer.Typer(
     help="Automated touches: the mail (and postcards) goodwill sends by itself.",
     no_args_is_help=True,
 )
+
+touch_batches.register(app)
 
 RuleArgument = Annotated[
     str, typer.Argument(metavar="RULE", help="The rule's name (goodwill touches status).")

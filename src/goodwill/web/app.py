@@ -43,6 +43,7 @@ from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
 from goodwill.web.pages import privacy as privacy_pages
+from goodwill.web.pages import touch_batches as touch_batch_pages
 from goodwill.web.pages import unsubscribe as unsubscribe_pages
 from goodwill.web.secret import secret_key
 from goodwill.web.state import WebState, system_clock
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(contact_pages.router)
     app.include_router(click_pages.router)
     app.include_router(unsubscribe_pages.router)
+    app.include_router(touch_batch_pages.router)
     app.include_router(privacy_pages.router)  # before /clients/{ref:path}, which takes any path
     app.include_router(client_merge_pages.router)  # before /clients/{ref:path} too
     app.include_router(record_pages.router)  # likewise
