@@ -79,6 +79,13 @@ def list_followups_api(
     client: Annotated[
         str | None, Query(max_length=200, description="A client id from imported files.")
     ] = None,
+    performer: Annotated[
+        Literal["person", "machine", "all"],
+        Query(
+            description="person: people's follow-ups; machine: the touches goodwill sends "
+            "itself (docs/automation.md); all: both."
+        ),
+    ] = "person",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
 ) -> list[FollowUpOut]:
     """Follow-ups by due time, earliest first.
@@ -98,6 +105,7 @@ def list_followups_api(
         due_before=due_before,
         status=status,
         client_id=client_id,
+        performer=None if performer == "all" else performer,
         limit=limit,
     )
     return [_out(item) for item in visible(staff, items)]

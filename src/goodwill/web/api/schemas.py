@@ -208,9 +208,15 @@ class FollowUpOut(BaseModel):
     due_at: datetime
     assignee: str | None = Field(description="The assignee's email; null when unassigned.")
     assignee_name: str | None
-    channel: str = Field(description="call, email, note or visit.")
+    channel: str = Field(description="call, email, note, visit or postcard.")
     personal_level: str = Field(
         description="automated, personal_message, handwritten_note or owner_call."
+    )
+    performer: Literal["person", "machine"] = Field(
+        description="person: on someone's list; machine: goodwill sends it (docs/automation.md)."
+    )
+    handed_over: str | None = Field(
+        description="Why a person has an automated touch after all (a bounce, a reply)."
     )
     personal_label: str = Field(description="The level in words, e.g. 'personal message'.")
     template: str | None
