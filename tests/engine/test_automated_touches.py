@@ -294,3 +294,38 @@ def test_the_preview_shows_what_a_rule_would_send_before_it_is_switched_on(shop:
     )
     assert planned.subject == "Thank you for your first order"
     assert planned.send_at == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # at opening
+
+
+def dsn(message_id: str) -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: care@roastery.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: auto-replied\r\n"
+        "Message-ID: <dsn-9@mx.example.com>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        "Final-Recipient: rfc822; ann@example.com\r\nAction: failed\r\nStatus: 5.2.2\r\n"
+        "Diagnostic-Code: smtp; 552 5.2.2 mailbox full\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {message_id}\r\n--B--\r\n"
+    ).encode()
+
+
+def test_a_bounce_that_arrives_later_gives_the_touch_back_to_a_person(shop: World) -> None:
+    from goodwill.actions.inbox import receive
+
+    switch(shop, "thank-you-first-purchase")
+    first_order(shop)
+    shop.run(NOW)
+    [(_, mail)] = touches(shop)
+    with shop.store.begin() as session:
+        session.execute(update(Outbox).values(status="sent", sent_at=NOW))
+    shop.run(NOW + timedelta(minutes=5))
+    assert followup(shop, "thank-you-first-purchase").status == "done"
+    later = NOW + timedelta(hours=1)
+    forged = str(mail["Message-ID"]).replace("touch.", "touch.9")  # not a mail goodwill sent
+    receive(shop.store, shop.settings, dsn(forged), source="smtp", now=later)
+    assert followup(shop, "thank-you-first-purchase").status == "done"
+    receive(shop.store, shop.settings, dsn(str(mail["Message-ID"])), source="smtp", now=later)
+    back = followup(shop, "thank-you-first-purchase")
+    assert (back.status, back.performer) == ("open", "person")
+    assert back.handed_over == "the mail bounced: ann@example.com: smtp; 552 5.2.2 mailbox full"
+    assert [f.rule for f in shop.followups()] == ["thank-you-first-purchase"]

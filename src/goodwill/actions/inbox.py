@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions.touches import hand_back_bounced
 from goodwill.domain.audit import Actor
 from goodwill.domain.calendars import BusinessCalendar, always_open
 from goodwill.domain.guardrails import Finding, check_reply
@@ -39,6 +40,7 @@ from goodwill.domain.sla import ClientFacts, Clock, SlaPolicies, Target, parse_p
 from goodwill.domain.threading import ThreadHeaders, find_thread, normalise_subject
 from goodwill.engine.configuration import calendar_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
+from goodwill.mail.bounces import read_bounce
 from goodwill.mail.parse import (
     SYNTHETIC_DOMAIN,
     MessageUnreadable,
@@ -208,7 +210,11 @@ def _file_raw(
         return _failed(store, inbound_id, f"{type(exc).__name__}: {exc}", now=now)
     try:
         with store.begin() as session:
-            return _file_checked(session, settings, inbound_id, parsed, now=now)
+            filed = _file_checked(session, settings, inbound_id, parsed, now=now)
+            bounce = read_bounce(raw) if filed.status == "parsed" else None
+            if bounce is not None:
+                hand_back_bounced(session, bounce, now=now)
+            return filed
     except OperationalError:  # locked or unreachable: kept, and the next round files it
         log.warning("inbound %s kept, not filed yet: the store was busy", inbound_id)
         return Received(inbound_id, False, "stored")

@@ -32,6 +32,7 @@ from goodwill.domain.consent import may_send_marketing
 from goodwill.domain.playbooks import Channel, Playbook, Rule
 from goodwill.domain.unsubscribe import link_base_ok
 from goodwill.errors import ConfigError, GoodwillError
+from goodwill.mail.bounces import Bounce
 from goodwill.mail.outbound import OUTBOX_POLICY
 from goodwill.mail.touch_mail import compose
 from goodwill.settings import Settings
@@ -53,6 +54,7 @@ from goodwill.store.touch_switches import Switched, automated_rules, switch_rule
 __all__ = [
     "PlannedSend",
     "Verdict",
+    "hand_back_bounced",
     "mail_problem",
     "perform_touches",
     "preview_sends",
@@ -339,7 +341,15 @@ def _queue(
 ) -> None:
     from goodwill.actions.tracked_mail import track_queued
 
-    mail = compose(session, settings, rule, client, payload=_payload(session, followup), now=now)
+    mail = compose(
+        session,
+        settings,
+        rule,
+        client,
+        payload=_payload(session, followup),
+        now=now,
+        followup_id=followup.id,
+    )
     key = outbox_key(followup)
     insert_new(
         session,
@@ -474,6 +484,42 @@ def _act(
         return "not_sent"
     _to_person(session, followup, verdict.why or "a person must do this", now)
     return "to_person"
+
+
+_TOUCH_ID = re.compile(r"\.touch\.(\d{1,18})@")
+
+
+def hand_back_bounced(session: Session, bounce: Bounce, *, now: datetime) -> int:
+    """A bounce of an automated touch's mail makes it a person's follow-up again, with what the
+    receiving server said; returns how many. The Message-ID must be one goodwill wrote."""
+    handed = 0
+    for message_id in bounce.message_ids:
+        found = _TOUCH_ID.search(message_id)
+        if found is None:
+            continue
+        followup = session.get(FollowUp, int(found.group(1)), with_for_update=True)
+        if followup is None or followup.performer != "machine" or followup.outbox_key is None:
+            continue
+        row = session.execute(
+            select(Outbox.body).where(Outbox.key == followup.outbox_key)
+        ).scalar_one_or_none()
+        if row is None or message_id.encode() not in row:
+            continue  # not a mail goodwill sent (or no longer kept): not trusted
+        taken = session.execute(
+            select(FollowUp.id).where(
+                FollowUp.client_id == followup.client_id,
+                FollowUp.open_reason == followup.reason,
+                FollowUp.id != followup.id,
+            )
+        ).first()
+        if followup.status != "open":
+            if taken is not None:
+                continue  # a newer follow-up for the same reason is already with someone
+            followup.status, followup.open_reason = "open", followup.reason
+            followup.closed_at = None
+        _to_person(session, followup, f"the mail bounced: {bounce.reason}", now)
+        handed += 1
+    return handed
 
 
 # -- the preview ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ def compose(
     *,
     payload: Mapping[str, Any],
     now: datetime,
+    followup_id: int | None = None,
 ) -> EmailMessage:
     """The mail for ``rule``'s touch point ``payload``: its template filled for the client, from
     the business and signed by the client's owner. Every automated touch offers the one-click
@@ -52,7 +53,11 @@ def compose(
     mail["To"] = email.utils.formataddr((client.name, client.email))
     mail["Subject"] = text.subject or (f"A note from {business}" if business else "A note")
     mail["Date"] = email.utils.format_datetime(now)
-    mail["Message-ID"] = email.utils.make_msgid(domain=sender.rsplit("@", 1)[-1])
+    # The follow-up's id in the Message-ID lets a bounce that quotes it find the touch.
+    mail["Message-ID"] = email.utils.make_msgid(
+        idstring=f"touch.{followup_id}" if followup_id is not None else None,
+        domain=sender.rsplit("@", 1)[-1],
+    )
     # RFC 3834: holiday auto-replies should not answer an automated touch.
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(text.body)
