@@ -210,6 +210,24 @@ TOWNS = {
     "Asia/Singapore": ("Singapore",),
 }
 ZONE_WEIGHTS = (80, 4, 5, 4, 3, 2, 2)
+#: Postal addresses: the country and a postcode pattern per zone (# a digit, @ a letter).
+POSTAL = {
+    "Europe/Amsterdam": ("NL", "#### @@"),
+    "Europe/Brussels": ("BE", "####"),
+    "Europe/Berlin": ("DE", "#####"),
+    "Europe/London": ("GB", "@@# #@@"),
+    "America/Denver": ("US", "#####"),
+    "America/New_York": ("US", "#####"),
+    "Asia/Singapore": ("SG", "######"),
+}
+STREETS = {
+    "NL": ("Prinsengracht", "Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsplein", "Havenkade"),
+    "BE": ("Kerkstraat", "Meir", "Veldstraat"),
+    "DE": ("Hauptstraße", "Bahnhofstraße", "Gartenweg"),
+    "GB": ("High Street", "Station Road", "Church Lane"),
+    "US": ("Pearl Street", "Maple Avenue", "Main Street"),
+    "SG": ("Orchard Road", "Tanjong Pagar Road"),
+}
 PHONES = {
     "Europe/Amsterdam": ("+31 6", 8),
     "Europe/Brussels": ("+32 47", 7),
@@ -407,6 +425,7 @@ def _plan_clients(rng: random.Random, today: date, count: int) -> list[_Client]:
                 "phone": f"{prefix} {rng.randrange(2 * 10 ** (digits - 1), 10**digits)}",
             }
         )
+        _address(c.row, zone, number, lead=segment == "lead")
         c.b2b = segment in {"twenty", "late_twice", "late_often", "unpaid"} or rng.random() < {
             "weekly": 0.8,
             "one_time": 0.1,
@@ -516,6 +535,24 @@ def _personalise(rng: random.Random, c: _Client, segment: str, today: date, loca
         c.late_rate, c.unpaid_last = 0.0, True
     elif segment == "partner":
         c.partner, c.staple = CITYTRIPS, TOUR
+
+
+def _address(row: dict[str, str], zone: str, number: int, *, lead: bool) -> None:
+    """A postal address for most clients (leads and one in eight others have none on file),
+    from a generator of its own so the rest of the demo stays as it was."""
+    pick = random.Random(number * 7919 + 17)
+    if lead or pick.random() < 0.125:
+        row.update(street="", postcode="", city="", region="", country="")
+        return
+    country, pattern = POSTAL[zone]
+    postcode = "".join(
+        str(pick.randint(1, 9)) if ch == "#" else chr(pick.randint(65, 90)) if ch == "@" else ch
+        for ch in pattern
+    )
+    street = f"{pick.choice(STREETS[country])} {pick.randint(1, 180)}"
+    if country in ("GB", "US", "SG"):
+        street = f"{pick.randint(1, 180)} {street.rsplit(' ', 1)[0]}"
+    row.update(street=street, postcode=postcode, city=row["hometown"], region="", country=country)
 
 
 def _latest(dates: Sequence[date], cutoff: date) -> date:

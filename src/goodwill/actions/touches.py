@@ -248,10 +248,10 @@ def judge(
         return Verdict("close", now, f"not sent: they unsubscribed{when}")
     if rule.marketing and not may_send_marketing(client):
         return Verdict("close", now, "not sent: they have not agreed to news by mail")
+    at = send_time(client, settings, calendar, after=now)
     problem = mail_problem(settings)
     if problem is not None:
-        return Verdict("hold", now, problem)
-    at = send_time(client, settings, calendar, after=now)
+        return Verdict("hold", max(at, now), problem)
     if at > now + timedelta(minutes=1):
         return Verdict("wait", at, "outside the client's contact window or opening hours")
     return Verdict("send", now)
@@ -574,22 +574,25 @@ def _planned(
         on = followup.rule in automated
         if on != (followup.performer == "machine"):
             continue  # an overdue one left with its person when the rule was switched on
+        if not on and followup.due_at < now:
+            continue  # switching on would leave it with its person: it is already due
         at = max(now, followup.due_at)
         verdict = judge(session, settings, rule, followup, client, calendar=calendar, now=at)
-        if verdict.action == "wait":
+        if verdict.action in ("wait", "hold"):
             at = verdict.at
         subject = None
         words = {"send": "send", "wait": "send", "batch": "batch", "hold": "held"}
         shown = words.get(verdict.action, "not sent" if verdict.action == "close" else "person")
         why = verdict.why if verdict.action != "wait" else None
-        if rule is not None and shown == "send" and rule.template:
+        if rule is not None and shown in ("send", "held") and rule.template:
             try:
                 mail = compose(
                     session, settings, rule, client, payload=_payload(session, followup), now=at
                 )
                 subject = str(mail["Subject"])
             except GoodwillError as exc:
-                shown, why = "person", f"the mail could not be written: {exc}"
+                if shown == "send":  # held: the missing setting is the reason already
+                    shown, why = "person", f"the mail could not be written: {exc}"
         yield PlannedSend(
             followup_id=followup.id,
             rule=followup.rule,

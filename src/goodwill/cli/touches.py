@@ -151,7 +151,7 @@ def preview(
             "send": "sent" if p.automated else "sent once switched on",
             "batch": "in the month's postcard batch",
             "held": f"waits: {p.why}",
-            "not sent": f"not sent: {p.why}",
+            "not sent": p.why or "not sent",
             "person": f"left to a person: {p.why}",
         }[p.verdict]
         if p.verdict == "send" and p.why:

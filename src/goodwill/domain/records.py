@@ -46,6 +46,11 @@ COLUMNS: dict[FileKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "contact_window",
             "tags",
             "marketing_consent",
+            "street",
+            "postcode",
+            "city",
+            "region",
+            "country",
         ),
     ),
     FileKind.PURCHASES: (
@@ -113,6 +118,12 @@ class ClientRow:
     tags: tuple[str, ...] = ()
     #: What the file says of marketing consent: yes, no, or nothing (None).
     marketing_consent: bool | None = None
+    #: The postal address (for postcards), each part as the file has it; country ISO 3166.
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,22 @@ class PaymentRow:
 
 
 Row = ClientRow | PurchaseRow | PaymentRow
+
+
+def _bounded(v: Mapping[str, str], column: str, most: int) -> str | None:
+    text = " ".join(v.get(column, "").split())
+    if len(text) > most:
+        raise RowError(column, f"longer than {most} characters")
+    return text or None
+
+
+def _country(text: str) -> str | None:
+    code = text.strip().upper()
+    if not code:
+        return None
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise RowError("country", f"{text.strip()!r} is not a two-letter country code such as NL")
+    return code
 
 
 def missing_columns(kind: FileKind, header: list[str]) -> list[str]:
@@ -177,6 +204,11 @@ def read_row(kind: FileKind, values: Mapping[str, str], reading: Reading) -> Row
             contact_window=_window(v.get("contact_window", ""), reading),
             tags=tuple(t.strip() for t in re.split(r"[;|]", v.get("tags", "")) if t.strip()),
             marketing_consent=consent_cell("marketing_consent", v.get("marketing_consent", "")),
+            street=_bounded(v, "street", 300),
+            postcode=_bounded(v, "postcode", 20),
+            city=_bounded(v, "city", 200),
+            region=_bounded(v, "region", 200),
+            country=_country(v.get("country", "")),
         )
     currency = _currency(v, reading)
     if kind is FileKind.PURCHASES:

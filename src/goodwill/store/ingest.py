@@ -475,6 +475,11 @@ class Ingest:
             "timezone": row.timezone,
             "hometown": row.hometown,
             "client_since": row.client_since,
+            "street": row.street,
+            "postcode": row.postcode,
+            "city": row.city,
+            "region": row.region,
+            "country": row.country,
         }
         if row.birthday:
             values.update(
