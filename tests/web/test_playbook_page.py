@@ -153,7 +153,7 @@ def test_only_the_owner_switches_but_everyone_reads_the_page(
 
 def test_a_rule_that_needs_a_person_cannot_be_switched_on(logged_in: TestClient) -> None:
     page = logged_in.get("/playbook").text
-    assert "No: A call needs a person." in page
+    assert "No: a call needs a person." in page
     csrf = csrf_from(page)
     answer = logged_in.post(
         "/playbook/new-lead-call/automation", data={"on": "1", "csrf_token": csrf}

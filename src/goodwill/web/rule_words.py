@@ -154,7 +154,7 @@ def how_words(rule: Rule) -> str:
 def cannot_automate(rule: Rule) -> str:
     """Why the worker cannot perform this rule's touches (the rule needs a person)."""
     if rule.ask is not None:
-        return "It asks the client a question by mail already."
+        return "it asks the client a question by mail already"
     if rule.channel.value == "email":
-        return "It names no template to send."
-    return f"A {channel_label(rule.channel.value).lower()} needs a person."
+        return "it names no template to send"
+    return f"a {channel_label(rule.channel.value).lower()} needs a person"

@@ -60,6 +60,12 @@ def verdict_words(send: PlannedSend) -> str:
     return on if send.automated else off
 
 
+def why_words(send: PlannedSend) -> str:
+    """Why, without repeating the verdict ("not sent: no consent" under "Would not be sent")."""
+    why = send.why or ""
+    return why.removeprefix(f"{send.verdict}: ")
+
+
 def _sends(db: Session, state: WebState, playbook: Playbook) -> list[PlannedSend]:
     return preview_sends(db, state.settings, playbook, now=state.now(), days=DEFAULT_DAYS)
 
@@ -95,6 +101,7 @@ def page_context(
         "page_flash": pop_flash(request),
         "words": rule_words,
         "verdict_words": verdict_words,
+        "why_words": why_words,
         "when_local": lambda value: when_local(value, state),
         "rule_url": lambda name: query_url(PATH, {"rule": name}) + "#next-week",
         "preview": None,
