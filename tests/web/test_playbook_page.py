@@ -21,17 +21,13 @@ from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
 from tests.web.sample import staff_user
+from tests.web.sending import FIRST, can_send
 from tests.web.touchpoints import make_followups
-
-FIRST = "thank-you-first-purchase"
 
 
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
-    """Settings that can send: an address to send from."""
-    return dataclasses.replace(
-        settings, secret_key="test-signing-key", mail={"from_address": "care@shop.example"}
-    )
+    return can_send(settings)
 
 
 @pytest.fixture
