@@ -233,29 +233,35 @@ def test_the_next_week_lists_a_follow_up_the_rule_would_send(
     assert "Next 7 days: 1" in everything
 
 
-def test_a_follow_up_made_by_hand_appears_in_the_next_week(
+def test_a_follow_up_made_by_hand_appears_in_the_next_week_with_why_it_would_not_go(
     logged_in: TestClient, seeded: sessionmaker[Session]
 ) -> None:
+    """An anniversary mail is marketing: a client who never agreed to news by mail gets none."""
     with seeded.begin() as session:
         client = session.execute(select(Client).where(Client.external_id == "C-0002")).scalar_one()
         client_name = client.name
-        session.add(
-            FollowUp(
-                key="tests:anniversary:C-0002",
-                client_id=client.id,
-                rule="anniversary",
-                reason="anniversary",
-                open_reason="anniversary",
-                title="3 years with you",
-                channel="email",
-                personal_level="personal_message",
-                template="anniversary",
-                due_at=NOW + timedelta(days=2),
-                status="open",
-                created_at=NOW,
-                updated_at=NOW,
-            )
+        followup = FollowUp(
+            key="tests:anniversary:C-0002",
+            client_id=client.id,
+            rule="anniversary",
+            reason="anniversary",
+            open_reason="anniversary",
+            title="3 years with you",
+            channel="email",
+            personal_level="personal_message",
+            template="anniversary",
+            due_at=NOW + timedelta(days=2),
+            status="open",
+            created_at=NOW,
+            updated_at=NOW,
         )
+        session.add(followup)
+        session.flush()
+        made = followup.id
     page = logged_in.get("/playbook?rule=anniversary").text
-    assert client_name in page
-    assert "data-verdict=" in page
+    assert f'<tr data-followup="{made}" data-verdict="not sent">' in page
+    row = page.split(f'data-followup="{made}"', 1)[1].split("</tr>", 1)[0]
+    assert client_name in row
+    assert "Would not be sent" in row
+    assert "agreed to news by mail" in row
+    assert "2026-11-25" in row
