@@ -265,3 +265,23 @@ def test_a_follow_up_made_by_hand_appears_in_the_next_week_with_why_it_would_not
     assert "Would not be sent" in row
     assert "agreed to news by mail" in row
     assert "2026-11-25" in row
+
+
+def test_a_client_without_the_touch_point_is_offered_clients_who_had_one(
+    logged_in: TestClient, first_order: int
+) -> None:
+    answer = logged_in.get(
+        "/playbook/preview",
+        params={"rule": "anniversary", "client": "C-0005"},
+        headers={"HX-Request": "true"},
+    )
+    assert "has had no client.anniversary touch point" in answer.text
+    assert "Clients who have had one lately:" in answer.text
+    assert 'client=C-0004"' in answer.text
+    assert 'client=C-0005"' not in answer.text
+    chosen = logged_in.get(
+        "/playbook/preview",
+        params={"rule": "anniversary", "client": "C-0004"},
+        headers={"HX-Request": "true"},
+    )
+    assert "7 years together: thank you" in chosen.text

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.playbooks import Playbook
 from goodwill.engine.configuration import playbook_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.settings import Settings
-from goodwill.store.models import Client
+from goodwill.store.models import Client, Event
 from goodwill.store.queries import ClientOverview, find_client, list_clients
 from goodwill.touch_messages import check_rule_templates
 
@@ -115,3 +116,20 @@ def client_to_preview(session: Session, settings: Settings, text: str, *, today:
     if not matches:
         raise NotFound(f"no client matches {wanted!r}", client=wanted)
     return Found(None, matches)
+
+
+def clients_with(session: Session, kind: str, *, limit: int = CHOICES) -> list[Client]:
+    """The clients with the most recent touch points of ``kind``: a rule's template can be
+    previewed with them."""
+    latest = func.max(Event.occurred_at)
+    ids = list(
+        session.execute(
+            select(Event.client_id)
+            .where(Event.type == kind, Event.client_id.is_not(None))
+            .group_by(Event.client_id)
+            .order_by(latest.desc(), Event.client_id)
+            .limit(limit)
+        ).scalars()
+    )
+    found = {c.id: c for c in session.execute(select(Client).where(Client.id.in_(ids))).scalars()}
+    return [found[i] for i in ids if i in found]

@@ -29,6 +29,7 @@ from goodwill.web.pages.followups import FLASH_KEY, pop_flash
 from goodwill.web.playbook_in_force import (
     DEFAULT_DAYS,
     client_to_preview,
+    clients_with,
     in_force,
     no_sender,
     switchable,
@@ -133,9 +134,16 @@ def preview_context(
             context["choices"] = found.choices
             return context
         context["who"] = found.client
-        context["message"] = preview_rule(
-            db, state.settings, playbook, rule, client_id=found.client.id, today=state.today()
-        )
+        try:
+            context["message"] = preview_rule(
+                db, state.settings, playbook, rule, client_id=found.client.id, today=state.today()
+            )
+        except NotFound as exc:
+            chosen = playbook.rule(rule)
+            if chosen is not None and exc.fields.get("client") == found.client.id:
+                others = clients_with(db, chosen.on)  # who has had the touch point, to try
+                context["choices"] = [c for c in others if c.id != found.client.id]
+            raise
     except (InvalidInput, NotFound, ConfigError) as exc:  # a broken template says what is wrong
         context["error"] = exc.message
     return context
