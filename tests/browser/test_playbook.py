@@ -49,6 +49,9 @@ def test_the_owner_previews_a_rule_and_switches_it_on_and_off(
     expect(card).to_contain_text("Within 2 business days")
 
     card.locator("summary", has_text="Preview with a client").click()
+    card.get_by_label("Client").fill("nobody-by-that-name")
+    card.get_by_role("button", name="Preview").click()
+    expect(card.locator(".row-error")).to_have_text("no client matches 'nobody-by-that-name'")
     card.get_by_label("Client").fill("C-0005")
     card.get_by_role("button", name="Preview").click()
     expect(card.locator(".preview-subject")).to_contain_text("Subject:")
