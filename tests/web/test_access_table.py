@@ -191,6 +191,13 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/api/v1/incidents/{incident_id:int}/confirm"): "staff",
     ("POST", "/api/v1/incidents/{incident_id:int}/resolve"): "staff",
     ("POST", "/api/v1/incidents/{incident_id:int}/close"): "staff",
+    ("GET", "/playbook"): "staff",
+    ("GET", "/playbook/preview"): "staff",
+    ("POST", "/playbook/{rule}/automation"): "owner",
+    ("GET", "/api/v1/playbook"): "staff",
+    ("GET", "/api/v1/playbook/sends"): "staff",
+    ("GET", "/api/v1/playbook/rules/{rule}/preview"): "staff",
+    ("POST", "/api/v1/playbook/rules/{rule}/automation"): "owner",
 }
 
 #: Bodies for the routes that read one before they can tell who may act (the API's models).
@@ -199,6 +206,8 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/followups/{followup_id}/complete"): {"json": {"outcome": "Called her"}},
     ("POST", "/api/v1/followups/{followup_id}/snooze"): {"json": {"until": "2026-12-01T09:00Z"}},
     ("POST", "/api/v1/followups/{followup_id}/reassign"): {"json": {"to": "owner@example.com"}},
+    ("POST", "/playbook/{rule}/automation"): {"data": {"on": "0"}},
+    ("POST", "/api/v1/playbook/rules/{rule}/automation"): {"json": {"on": False}},
 }
 
 #: Parameters with no seeded row behind them: an allowed role may get 404 there.
@@ -290,6 +299,7 @@ def _path(template: str, rows: Rows) -> str:
         "{user_id}": "999999",
         "{change}": "activate",
         "{month}": "2026-12",
+        "{rule}": "thank-you-first-purchase",
         "{contact_id:int}": "999999",
         "{contact_id}": "999999",
         "{fact_id:id}": "999999",

@@ -32,7 +32,7 @@ Ability = Literal[
     "templates.edit",  # change the reply templates
     "rota.edit",  # change the on-call rota
     "users.manage",  # add, deactivate, reset users and their tokens
-    "settings.change",  # change the instance's settings
+    "settings.change",  # change the instance's settings; switch rules to automated sending
     "clients.erase",  # export or erase one person (GDPR)
     "backups.run",  # back up and restore the database
     "audit.read",  # read the audit log

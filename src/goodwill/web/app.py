@@ -27,6 +27,7 @@ from goodwill.web.api import inbox as api_inbox
 from goodwill.web.api import incidents as api_incidents
 from goodwill.web.api import me as api_me
 from goodwill.web.api import memory as api_memory
+from goodwill.web.api import playbook as api_playbook
 from goodwill.web.api import privacy as api_privacy
 from goodwill.web.csrf import CsrfGuard
 from goodwill.web.import_jobs import ImportJobs
@@ -42,6 +43,7 @@ from goodwill.web.pages import contact as contact_pages
 from goodwill.web.pages import feedback as feedback_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
+from goodwill.web.pages import playbook as playbook_pages
 from goodwill.web.pages import privacy as privacy_pages
 from goodwill.web.pages import touch_batches as touch_batch_pages
 from goodwill.web.pages import unsubscribe as unsubscribe_pages
@@ -132,6 +134,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(inbox.router)
     app.include_router(incident_pages.router)
     app.include_router(insight_pages.router)
+    app.include_router(playbook_pages.router)
     app.include_router(feedback_pages.router)
     app.include_router(contact_pages.router)
     app.include_router(click_pages.router)
@@ -156,6 +159,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(api_at_risk.router)
     app.include_router(api_inbox.router)
     app.include_router(api_incidents.router)
+    app.include_router(api_playbook.router)
     app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     app.include_router(health.router)
     return app
