@@ -4,7 +4,6 @@ its state and the week's send it now makes, and switches it back."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from goodwill.settings import Settings
 from tests.browser.conftest import expect, log_in, sample_seed, serve
 from tests.conftest import NOW
+from tests.web.sending import can_send
 from tests.web.touchpoints import make_followups
 
 pytestmark = pytest.mark.browser
@@ -31,10 +31,7 @@ def _seed(store: sessionmaker[Session], settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    def sender(settings: Settings) -> Settings:
-        return dataclasses.replace(settings, mail={"from_address": "care@shop.example"})
-
-    yield from serve(tmp_path_factory, _seed, adjust=sender)
+    yield from serve(tmp_path_factory, _seed, adjust=can_send)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

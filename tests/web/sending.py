@@ -13,7 +13,12 @@ SENDER = "care@shop.example"
 
 
 def can_send(settings: Settings) -> Settings:
-    """``settings`` with a fixed signing key and an address to send from."""
+    """``settings`` with a fixed signing key, an address to send from and the public address
+    the unsubscribe links point at (cookies without Secure: the tests speak plain http)."""
     return dataclasses.replace(
-        settings, secret_key="test-signing-key", mail={"from_address": SENDER}
+        settings,
+        secret_key="test-signing-key",
+        mail={"from_address": SENDER},
+        public_url="https://care.shop.example",
+        accounts={**settings.accounts, "secure_cookie": False},
     )
