@@ -329,3 +329,25 @@ def test_a_bounce_that_arrives_later_gives_the_touch_back_to_a_person(shop: Worl
     assert (back.status, back.performer) == ("open", "person")
     assert back.handed_over == "the mail bounced: ann@example.com: smtp; 552 5.2.2 mailbox full"
     assert [f.rule for f in shop.followups()] == ["thank-you-first-purchase"]
+
+
+def test_a_mail_that_cannot_be_written_goes_to_a_person_and_nothing_is_queued(
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    nobody = World(
+        store,
+        dataclasses.replace(
+            settings,
+            mail={"from_address": "care@roastery.example"},
+            public_url="https://care.roastery.example",
+        ),
+        tmp_path,
+    )  # no staff member to sign it
+    switch(nobody, "thank-you-first-purchase")
+    first_order(nobody)
+    nobody.run(NOW)
+    assert touches(nobody) == []
+    mine = followup(nobody, "thank-you-first-purchase")
+    assert (mine.performer, mine.status, mine.outbox_key) == ("person", "open", None)
+    assert mine.handed_over is not None
+    assert mine.handed_over.startswith("the mail could not be written: there is no staff member")

@@ -462,9 +462,8 @@ def _act(
 ) -> str:
     if verdict.action == "send":
         assert rule is not None
-        try:
-            with session.begin_nested():
-                _queue(session, settings, rule, followup, client, now)
+        try:  # the mail is written before anything is stored, so a refusal leaves no trace
+            _queue(session, settings, rule, followup, client, now)
         except GoodwillError as exc:  # a template that cannot be filled for this client
             _to_person(session, followup, f"the mail could not be written: {exc}", now)
             return "to_person"
