@@ -97,7 +97,7 @@ def toml_lines(first: FirstSettings, settings: Settings) -> str:
     for key in ("subdivision", "holidays", "name", "timezone"):
         if key in calendar:
             lines.append(f"{key} = {json.dumps(calendar[key], ensure_ascii=False, default=str)}")
-    lines += ["", "[calendar.hours]  # when the business is open; a day not listed is closed"]
+    lines += ["", "[calendar.hours]  # your opening hours; a day not listed is closed"]
     week = hours if isinstance(hours, Mapping) else DEFAULT_HOURS
     for day, intervals in week.items():
         lines.append(f"{day} = {json.dumps(list(intervals), ensure_ascii=False)}")

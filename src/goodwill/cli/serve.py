@@ -40,6 +40,9 @@ def serve(
 ) -> None:
     """Serve the dashboard and the HTTP API (OpenAPI at /openapi.json).
 
+    On a database with no account yet it first prints where to create the owner's (/setup) and
+    a one-time setup code for a browser on another machine.
+
     Example: goodwill serve --port 8080 --workers 2
     """
     from goodwill.web.server import serve as run_server
