@@ -111,7 +111,7 @@ def test_a_browser_elsewhere_is_refused_without_a_code_and_told_how_to_get_one(
 ) -> None:
     page = elsewhere.get("/setup")
     assert page.status_code == 403
-    assert "the setup code that `goodwill serve` prints" in page.text
+    assert "the setup code that goodwill serve prints" in page.text
     assert 'name="code"' in page.text
     status, _, text = _set_up(elsewhere)
     assert status == 403 and "setup code" in text

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: How someone not at the machine gets in, said wherever they are refused.
 HOW_TO_GET_A_CODE = (
     "Setting up goodwill is open only from the machine it runs on, or with the setup code that "
-    "`goodwill serve` prints when it starts while nobody has an account. Restart it to get a "
+    "goodwill serve prints when it starts while nobody has an account. Restart it to get a "
     "new code (each code works once, for 24 hours)."
 )
 ALREADY_SET_UP = "goodwill is already set up: log in, or ask the owner for an invitation"
