@@ -143,7 +143,7 @@ def main(
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the database schema, or upgrade it to this version.
+    """Create the database schema, or upgrade it to this version, and say what comes next.
 
     Example: goodwill --db postgresql://goodwill@localhost/goodwill init
     """
