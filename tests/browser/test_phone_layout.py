@@ -46,6 +46,7 @@ PAGES = (
     "/account",
     "/users",
     "/audit",
+    "/setup/business",
 )
 #: Document-wide width beyond the window (0 or less: nothing scrolls sideways).
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"

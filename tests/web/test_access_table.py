@@ -59,6 +59,12 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/reset/{token}"): "public",
     ("GET", "/invite/{token}"): "public",
     ("POST", "/invite/{token}"): "public",
+    # Public while nobody has an account, and then only on this machine or with the setup code
+    # (tests/web/test_first_run_http.py); here, with accounts, GET sends to /login, POST is 404.
+    ("GET", "/setup"): "public",
+    ("POST", "/setup"): "public",
+    ("GET", "/setup/business"): "owner",
+    ("POST", "/setup/business"): "owner",
     ("POST", "/logout"): "staff",
     ("GET", "/account"): "staff",
     ("POST", "/account/password"): "staff",
@@ -208,6 +214,9 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/followups/{followup_id}/reassign"): {"json": {"to": "owner@example.com"}},
     ("POST", "/playbook/{rule}/automation"): {"data": {"on": "0"}},
     ("POST", "/api/v1/playbook/rules/{rule}/automation"): {"json": {"on": False}},
+    ("POST", "/setup/business"): {
+        "data": {"business_name": "Shop", "timezone": "UTC", "currency": "EUR", "country": ""}
+    },
 }
 
 #: Parameters with no seeded row behind them: an allowed role may get 404 there.

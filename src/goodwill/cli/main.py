@@ -143,19 +143,23 @@ def main(
 
 @app.command()
 def init(ctx: typer.Context) -> None:
-    """Create the database schema, or upgrade it to this version.
+    """Create the database schema, or upgrade it to this version, and say what comes next.
 
     Example: goodwill --db postgresql://goodwill@localhost/goodwill init
     """
     from goodwill.cli.context import state
+    from goodwill.cli.serve import next_step
+    from goodwill.cli.users import LOCAL_URL
     from goodwill.store.database import make_engine, upgrade
 
-    settings = state(ctx).settings
+    st = state(ctx)
+    settings = st.settings
     changed = upgrade(make_engine(settings.database_url))
     out.print(
         "schema upgraded" if changed else "schema is up to date",
         shown(f"({_safe_url(settings.database_url)})"),
     )
+    out.print(shown(next_step(st.store, url=settings.public_url or LOCAL_URL)), highlight=False)
 
 
 def _safe_url(url: str) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TaskID
@@ -17,6 +17,9 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.errors import NotFound
 from goodwill.settings import Settings, data_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(help="TCP port.")]
@@ -37,14 +40,50 @@ def serve(
 ) -> None:
     """Serve the dashboard and the HTTP API (OpenAPI at /openapi.json).
 
+    On a database with no account yet it first prints where to create the owner's (/setup) and
+    a one-time setup code for a browser on another machine.
+
     Example: goodwill serve --port 8080 --workers 2
     """
     from goodwill.web.server import serve as run_server
 
     st = state(ctx)
-    st.store  # noqa: B018 - apply migrations before the first request
-    out.print(shown(f"goodwill is serving on http://{host}:{port}/ (Ctrl+C to stop)"))
+    url = f"http://{host}:{port}"
+    for line in setup_code_lines(st.store, url=url, now=st.now()):  # migrates the store too
+        out.print(shown(line), highlight=False)
+    out.print(shown(f"goodwill is serving on {url}/ (Ctrl+C to stop)"))
     run_server(st.settings, host=host, port=port, workers=workers)
+
+
+def setup_code_lines(store: sessionmaker[Session], *, url: str, now: datetime) -> list[str]:
+    """What `goodwill serve` says before serving while nobody has an account: where to make the
+    owner's, and a new one-time setup code for a browser on another machine. Nothing otherwise."""
+    from goodwill.store.first_run import SETUP_HOURS, needs_owner, new_setup_code
+
+    with store.begin() as session:
+        if not needs_owner(session):
+            return []
+        code = new_setup_code(session, now=now)
+    return [
+        f"Nobody has an account yet: open {url}/setup in a browser on this machine to create "
+        "the owner's.",
+        f"From another machine, open /setup there and give this setup code: {code}",
+        f"(it works once, for {SETUP_HOURS} hours; each start of goodwill serve makes a new one)",
+    ]
+
+
+def next_step(store: sessionmaker[Session], *, url: str) -> str:
+    """What to do after `goodwill init`: make the owner on a new database, else log in."""
+    from goodwill.store.first_run import needs_owner
+
+    with store() as session:
+        empty = needs_owner(session)
+    if empty:
+        return (
+            f"next: run goodwill serve, then open {url}/setup from this machine, or use the "
+            "setup code goodwill serve prints"
+        )
+    return f"next: run goodwill serve, then log in at {url}/login"
 
 
 def demo(

@@ -41,6 +41,7 @@ from goodwill.web.pages import client_timeline as timeline_pages
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.pages import contact as contact_pages
 from goodwill.web.pages import feedback as feedback_pages
+from goodwill.web.pages import first_run as first_run_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
 from goodwill.web.pages import playbook as playbook_pages
@@ -130,6 +131,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):
         app.include_router(router)
+    app.include_router(first_run_pages.router)
     app.include_router(imports.router)
     app.include_router(inbox.router)
     app.include_router(incident_pages.router)

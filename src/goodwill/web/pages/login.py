@@ -31,6 +31,7 @@ from goodwill.store.accounts import (
     use_reset,
 )
 from goodwill.store.audit import record
+from goodwill.store.first_run import needs_owner
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import authenticate
 from goodwill.web.auth import Staff, address_of, log_in, log_out, safe_next, session_staff
@@ -45,12 +46,15 @@ router = APIRouter(include_in_schema=False)
 @router.get("/login")
 def login_form(
     request: Request,
+    db: Db,
     staff: Annotated[Staff | None, Depends(session_staff)],
     next: str | None = None,
 ) -> Response:
     target = safe_next(next)
     if staff is not None:
         return RedirectResponse(target, status_code=303)
+    if needs_owner(db):  # a new database: nobody to log in as, so make the owner first
+        return RedirectResponse("/setup", status_code=303)
     return render(request, "login.html", _form(target, "", page_flash=pop_flash(request)))
 
 
