@@ -55,7 +55,7 @@ def test_a_coffee_roasters_shop_is_offered_a_courier_and_a_grinder_on_loan() -> 
 
 
 def test_a_shop_keeps_the_item_and_gets_its_money_back_when_the_make_good_is_a_refund() -> None:
-    weights, catalog = recovery_files(settings("shop"))
+    _, catalog = recovery_files(settings("shop"))
     assert "refund and keep it" in [o.name for o in catalog.options if o.refund]
 
 
