@@ -82,6 +82,14 @@ def test_from_a_conversation_the_form_holds_the_first_words_that_complain(
     assert 'name="message_time" type="datetime-local" value="2026-11-22T' in page
 
 
+def test_each_of_the_clients_messages_can_open_an_incident_about_itself(
+    staff: TestClient, conversation: int, seeded: sessionmaker[Session]
+) -> None:
+    page = html.unescape(staff.get(f"/inbox/{conversation}").text)
+    for message in message_ids(seeded, conversation):
+        assert f'href="/incidents/new?conversation={conversation}&message={message}"' in page
+
+
 def test_the_message_chosen_fills_the_form_and_a_day_in_passing_sets_no_deadline(
     staff: TestClient, conversation: int, seeded: sessionmaker[Session]
 ) -> None:
