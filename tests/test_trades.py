@@ -54,6 +54,13 @@ def test_a_coffee_roasters_shop_is_offered_a_courier_and_a_grinder_on_loan() -> 
     assert not [o for o in result.options if TRAVEL.search(f"{o.name} {o.option.description}")]
 
 
+@pytest.mark.parametrize(
+    "what", ["the courier lost the parcel", "a 1 kg bag arrived ground instead of whole beans"]
+)
+def test_a_lost_or_wrong_parcel_is_sent_again(what: str) -> None:
+    assert names(assessed("shop", what))[0] == "send the right one again"
+
+
 def test_a_shop_keeps_the_item_and_gets_its_money_back_when_the_make_good_is_a_refund() -> None:
     _, catalog = recovery_files(settings("shop"))
     assert "refund and keep it" in [o.name for o in catalog.options if o.refund]

@@ -159,6 +159,11 @@ SITUATION_WORDS: dict[str, tuple[str, ...]] = {
         "still waiting",
         "overdue",
         "no-show",
+        "lost the parcel",
+        "lost the order",
+        "lost the package",
+        "never came",
+        "never arrived",
     ),
     "damaged": (
         "damaged",
@@ -183,6 +188,7 @@ SITUATION_WORDS: dict[str, tuple[str, ...]] = {
         "wrong order",
         "not what i ordered",
         "mixed up",
+        "instead of",
     ),
 }
 
