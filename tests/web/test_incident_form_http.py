@@ -74,6 +74,16 @@ def test_a_shops_form_gives_a_shops_examples(staff: TestClient) -> None:
     assert "booking site" not in page and "flight" not in page and "pick-up" not in page
 
 
+def test_a_shops_restate_step_gives_a_shops_example(staff: TestClient) -> None:
+    token = csrf_from(staff.get("/incidents/new").text)
+    fields = {"client": "C-0001", "what": "the grinder arrived broken", "cause": "damaged"}
+    opened = staff.post("/incidents", data={"csrf_token": token, **fields})
+    assert opened.status_code == 303, opened.text
+    page = html.unescape(staff.get(opened.headers["location"]).text)
+    assert 'placeholder="Your grinder arrived broken, and you need it for your birthday' in page
+    assert "flight" not in page
+
+
 def test_from_a_conversation_the_form_holds_the_first_words_that_complain(
     staff: TestClient, conversation: int
 ) -> None:
