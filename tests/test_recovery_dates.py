@@ -53,6 +53,36 @@ def test_words_without_a_future_time_give_no_deadline(words: str) -> None:
     assert deadline_from(words, reference=WROTE, zone=AMS) is None
 
 
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("We need the beans by Saturday please", at(28, 0)),
+        ("Could it come before Friday?", at(27, 0)),
+        ("I need it on Saturday, we have guests", at(28, 0)),
+        ("The wedding is on Saturday and the grinder broke", at(28, 0)),
+        ("Our café opens on Saturday", at(28, 0)),
+        ("My flight leaves at 3 pm", at(23, 15)),
+        ("I can bring it in on Saturday, but I need it back before Friday", at(27, 0)),
+    ],
+)
+def test_a_day_is_a_deadline_when_the_words_say_it_is_one(words: str, expected: datetime) -> None:
+    assert deadline_from(words, reference=WROTE, zone=AMS) == expected
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "I can bring it in on Saturday.",
+        "The grinder broke. I can drop it off on Saturday",
+        "I ordered it on Monday and it came with a cracked hopper",
+        "I am away until Monday, so no rush",
+        "I can come by next Saturday to pick it up",
+    ],
+)
+def test_a_day_mentioned_in_passing_is_no_deadline(words: str) -> None:
+    assert deadline_from(words, reference=WROTE, zone=AMS) is None
+
+
 def test_the_earliest_future_instant_wins() -> None:
     words = "I land at 18:30 and the wedding is on Saturday at 2pm"
     assert deadline_from(words, reference=WROTE, zone=AMS) == at(23, 18, 30)

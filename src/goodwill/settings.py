@@ -20,11 +20,13 @@ from goodwill.domain.click_tracking import DEFAULTS as TRACKING_DEFAULTS
 from goodwill.domain.click_tracking import parse_settings as _tracking
 from goodwill.domain.contact_form import DEFAULTS as CONTACT_FORM_DEFAULTS
 from goodwill.domain.contact_form import parse_settings as _contact_form
+from goodwill.domain.trades import DEFAULT_KIND, KINDS
 from goodwill.errors import ConfigError
 
 ENV_DATABASE_URL = "GOODWILL_DATABASE_URL"
 ENV_CONFIG = "GOODWILL_CONFIG"
 ENV_SECRET_KEY = "GOODWILL_SECRET_KEY"
+ENV_BUSINESS_KIND = "GOODWILL_BUSINESS_KIND"
 
 
 #: The weekly digest's settings and their defaults (the `digest` table).
@@ -223,7 +225,8 @@ SPECS: tuple[SettingSpec, ...] = (
         "Service recovery (docs/recovery.md): the same incident cause recorded `systemic_count` "
         "times within `systemic_days` days raises a systemic-failure alert for the owner; "
         "`weights` and `catalog` name the stakes weights and options catalog TOML files "
-        "(default: built in, and the catalog shipped with goodwill).",
+        "(default: built in, and the catalog shipped for the `business_kind`; a catalog of "
+        "your own wins).",
     ),
     SettingSpec(
         "templates",
@@ -252,6 +255,13 @@ SPECS: tuple[SettingSpec, ...] = (
         None,
         "The business's name as clients know it, shown on the feedback and contact forms and in "
         "the mail that asks a question; default: none (the forms then name no one).",
+    ),
+    SettingSpec(
+        "business_kind",
+        DEFAULT_KIND,
+        "The business's trade, one of " + ", ".join(KINDS) + ": it chooses the recovery "
+        "options offered, the words that tell what is at stake for a client and the incident "
+        "form's examples (docs/recovery.md). Overridden by GOODWILL_BUSINESS_KIND.",
     ),
     SettingSpec(
         "contact_form",
@@ -357,6 +367,7 @@ class Settings:
         default_factory=lambda: {"systemic_count": 3, "systemic_days": 30}
     )
     business_name: str | None = None
+    business_kind: str = DEFAULT_KIND  # one of domain.trades.KINDS
     contact_form: Mapping[str, Any] = field(default_factory=lambda: dict(CONTACT_FORM_DEFAULTS))
     tracking: Mapping[str, Any] = field(default_factory=lambda: dict(TRACKING_DEFAULTS))
     feedback: Mapping[str, Any] = field(default_factory=lambda: dict(FEEDBACK_DEFAULTS))
@@ -448,6 +459,7 @@ def load_settings(
         recovery=_recovery(raw.get("recovery", {}), path),
         public_url=(_optional_str(raw, "public_url", path) or "").rstrip("/") or None,
         business_name=_optional_str(raw, "business_name", path),
+        business_kind=_business_kind(env.get(ENV_BUSINESS_KIND) or raw.get("business_kind"), path),
         contact_form=_contact_form(raw.get("contact_form", {}), path),
         tracking=_tracking(raw.get("tracking", {}), path),
         feedback=_feedback(raw.get("feedback", {}), path),
@@ -538,6 +550,18 @@ def _cadence(value: object, path: Path) -> dict[str, Any]:
             key="cadence.by_category",
         )
     return out
+
+
+def _business_kind(value: object, path: Path) -> str:
+    if value is None:
+        return DEFAULT_KIND
+    if not isinstance(value, str) or value.strip().lower() not in KINDS:
+        raise ConfigError(
+            f"{path}: business_kind must be one of {', '.join(KINDS)} (not {value!r})",
+            file=str(path),
+            key="business_kind",
+        )
+    return value.strip().lower()
 
 
 def _recovery(value: object, path: Path) -> dict[str, Any]:

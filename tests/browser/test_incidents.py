@@ -101,7 +101,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         tmp_path_factory,
         seed,
         adjust=lambda settings: dataclasses.replace(
-            settings, sla=folder / "sla.toml", mail={"from_address": "care@rentals.example"}
+            settings,
+            sla=folder / "sla.toml",
+            mail={"from_address": "care@rentals.example"},
+            business_kind="hospitality",
         ),
     )
 

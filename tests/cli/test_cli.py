@@ -238,6 +238,10 @@ def test_the_demo_builds_a_business_with_a_today_list(tmp_path: Path) -> None:
     incidents = json.loads(goodwill("incident", "list", "--json", db=url).stdout)
     cafe = next(i for i in incidents if i["client"] == "C-0002")
     assert cafe["status"] == "open" and cafe["tier"] == 3  # the machine broke before opening
+    shown = json.loads(goodwill("incident", "show", str(cafe["id"]), "--json", db=url).stdout)
+    offered = [o["name"] for o in shown["options"]]  # a coffee roaster's, never a taxi
+    assert "lend a grinder or machine while theirs is repaired" in offered
+    assert not [name for name in offered if "taxi" in name or "room" in name]
     assert {i["status"] for i in incidents} == {"open", "resolved", "closed"}
     courier = [i for i in incidents if i["cause"] == "courier lost parcel"]
     assert len(courier) == 3  # three in three weeks: the owner was alerted

@@ -26,8 +26,12 @@ def db(tmp_path: Path, sqlite_url: str) -> str:
     return sqlite_url
 
 
+#: Travel and rentals: the options are a hospitality business's (rooms, cars, taxis).
+RENTALS = {"GOODWILL_BUSINESS_KIND": "hospitality"}
+
+
 def assess(db: str, *args: str) -> dict[str, object]:
-    done = goodwill("incident", "assess", *args, "--json", db=db)
+    done = goodwill("incident", "assess", *args, "--json", db=db, env=RENTALS)
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert isinstance(body, dict)
@@ -80,6 +84,7 @@ def test_the_terminal_shows_the_tier_the_reasons_and_the_options(db: str) -> Non
         "--client", "C00003",
         "--what", "size 44 is out of stock",
         db=db,
+        env=RENTALS,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Tier 1: apology and fix" in done.stdout

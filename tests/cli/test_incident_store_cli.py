@@ -28,8 +28,12 @@ def db(tmp_path: Path, sqlite_url: str) -> str:
     return sqlite_url
 
 
+#: A car-rental business: its options are a hospitality business's (rooms, cars, taxis).
+RENTALS = {"GOODWILL_BUSINESS_KIND": "hospitality"}
+
+
 def run(db: str, *args: str, now: str = "2026-11-23T10:00:00+00:00") -> str:
-    done = goodwill("incident", *args, db=db, now=now)
+    done = goodwill("incident", *args, db=db, now=now, env=RENTALS)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -25,7 +25,9 @@ from goodwill.domain.stakes import (
 )
 from goodwill.errors import ConfigError, InvalidInput
 
-CATALOG_FILE = Path(__file__).parents[2] / "src" / "goodwill" / "defaults" / "recovery.toml"
+CATALOG_FILE = (
+    Path(__file__).parents[2] / "src" / "goodwill" / "defaults" / "recovery" / "hospitality.toml"
+)
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 WEIGHTS = Weights()
 

@@ -67,7 +67,9 @@ def shop(store: sessionmaker[Session], settings: Settings, tmp_path: Path) -> Se
             password="a long password",
             now=NOW,
         )
-    return dataclasses.replace(settings, mail={"from_address": "care@example.com"})
+    return dataclasses.replace(
+        settings, mail={"from_address": "care@example.com"}, business_kind="hospitality"
+    )
 
 
 def open_one(

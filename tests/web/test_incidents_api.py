@@ -3,6 +3,7 @@ authority, close; errors as JSON with their stable codes."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -41,7 +42,8 @@ def bearer(store: sessionmaker[Session], email: str) -> dict[str, str]:
 
 @pytest.fixture
 def api(web_settings: Settings, rental: sessionmaker[Session]) -> TestClient:
-    return TestClient(create_app(web_settings, clock=lambda: NOW))
+    rentals = dataclasses.replace(web_settings, business_kind="hospitality")  # cars and rooms
+    return TestClient(create_app(rentals, clock=lambda: NOW))
 
 
 def test_assessing_stores_nothing_and_says_why(

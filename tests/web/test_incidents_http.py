@@ -41,6 +41,7 @@ def web_settings(settings: Settings, tmp_path: Path) -> Settings:
         secret_key="test-signing-key",
         sla=tmp_path / "sla.toml",
         mail={"from_address": "care@rentals.example"},
+        business_kind="hospitality",  # car rentals: rooms, cars and taxis are the trade's options
     )
 
 

@@ -193,6 +193,8 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
         sla=st.settings.sla or write_demo_sla(folder),
         mail={"from_address": SHOP, **st.settings.mail},
         business_name=st.settings.business_name or "Kade Koffie",
+        # a coffee roaster: a shop's options and words, unless the file names another trade
+        business_kind=st.settings.business_kind if st.settings.business_kind != "other" else "shop",
         contact_form={**st.settings.contact_form, "enabled": True},  # docs/contact-form.md
     )
     for message in demo_mail(clients_csv, now=st.now()):

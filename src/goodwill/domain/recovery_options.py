@@ -1,11 +1,12 @@
 """Recovery options: the catalog of ways to make things right, and which fit an incident.
 
-The catalog is TOML (``defaults/recovery.toml``; the format is in docs/recovery.md): each
-``[[option]]`` has a name, a description, a cost ("0", an amount in the business's currency, or
-"refund" for what the client paid), the tiers it suits, the situations it fits and who may grant
-it (staff, or the owner at tier 3 only). A catalog must hold a free option at every tier, so each
-recommendation includes one that costs nothing: rebooking, delivering, pointing the client to a
-competitor who has it in stock and a call from the owner cost the business nothing but effort.
+The catalog is TOML (``defaults/recovery/<kind>.toml``, one per business kind; the format is in
+docs/recovery.md): each ``[[option]]`` has a name, a description, a cost ("0", an amount in the
+business's currency, or "refund" for what the client paid), the tiers it suits, the situations
+it fits and who may grant it (staff, or the owner at tier 3 only). A catalog must hold a free
+option at every tier, so each recommendation includes one that costs nothing: redoing the work,
+sending the right thing again, pointing the client to someone who can help today and a call
+from the owner cost the business nothing but effort.
 """
 
 from __future__ import annotations
@@ -99,9 +100,11 @@ def parse_catalog(data: Mapping[str, Any], *, source: str) -> Catalog:
     holds one that costs nothing must not depend on the incident.
     """
     raw = data.get("option")
-    if set(data) - {"option"}:
-        key = sorted(set(data) - {"option"})[0]
-        raise ConfigError(f"{source}: {key}: unknown table (known: option)", file=source, key=key)
+    if set(data) - {"option", "words"}:  # a trade's [words] sit beside its options
+        key = sorted(set(data) - {"option", "words"})[0]
+        raise ConfigError(
+            f"{source}: {key}: unknown table (known: option, words)", file=source, key=key
+        )
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{source}: option: needs [[option]] tables", file=source, key="option")
     options = tuple(_option(i, entry, source) for i, entry in enumerate(raw, 1))

@@ -45,6 +45,7 @@ TIER_NAMES: dict[int, str] = {
     3: "rescue now, with the owner's authority",
 }
 
+#: The stakes lexicon when no trade gives one (each business kind ships its own, docs/recovery.md).
 DEFAULT_STAKES: dict[str, float] = {
     "wedding": 4.0,
     "funeral": 4.0,
@@ -78,7 +79,7 @@ DEFAULT_STAKES: dict[str, float] = {
     "meeting point": 0.0,
 }
 #: How the time factor speaks of an event ("the flight departs in 3 hours").
-_VERBS = {"flight": "departs"}
+_VERBS = {"flight": "departs", "train": "leaves"}
 
 DEFAULT_STRANDED_WORDS = (
     "stranded",
@@ -158,6 +159,11 @@ SITUATION_WORDS: dict[str, tuple[str, ...]] = {
         "still waiting",
         "overdue",
         "no-show",
+        "lost the parcel",
+        "lost the order",
+        "lost the package",
+        "never came",
+        "never arrived",
     ),
     "damaged": (
         "damaged",
@@ -182,6 +188,7 @@ SITUATION_WORDS: dict[str, tuple[str, ...]] = {
         "wrong order",
         "not what i ordered",
         "mixed up",
+        "instead of",
     ),
 }
 

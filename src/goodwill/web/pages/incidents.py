@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from goodwill.actions import incidents as actions
 from goodwill.domain.stakes import TIER_NAMES, assess
 from goodwill.errors import Conflict, GoodwillError, InvalidInput, NotFound
+from goodwill.store.inbox import MessageView
 from goodwill.store.inbox import conversation as conversation_view
 from goodwill.store.incidents import (
     OUTCOMES,
@@ -200,6 +201,7 @@ def _form_context(
     partners = list(db.execute(select(Partner.name).order_by(Partner.name)).scalars())
     return {
         "section": "incidents",
+        "trade": actions.trade_words(state.settings),
         "form": form,
         "form_error": error,
         "partners": partners,
@@ -217,24 +219,38 @@ def new_incident(
     state: State,
     client: str = "",
     conversation: int | None = None,
+    message: int | None = None,
 ) -> Response:
-    """The form; from a conversation, the client and their latest words are filled in."""
+    """The form; from a conversation, the client and the words that complain are filled in."""
     form = dict.fromkeys(FIELDS, "") | {"client": client, "stranded": ""}
     if conversation is not None:
         view = conversation_view(db, conversation)
         if view is None:
             raise NotFound(f"there is no conversation {conversation}", conversation=conversation)
         form["client"] = view.client_ref
-        words = [m for m in view.messages if m.direction == "in"]
-        if words:
-            latest = words[-1]
+        if (chosen := complaint(view.messages, message)) is not None:
             found = db.get(Client, view.client_id)
             zone = _client_zone(found, state.settings.zone)
-            form["message"] = latest.new_text.strip()
-            form["message_time"] = local_input(latest.sent_at, zone)
+            form["message"] = chosen.new_text.strip()
+            form["message_time"] = local_input(chosen.sent_at, zone)
         form["what"] = ""
         form["conversation"] = str(conversation)
     return render(request, "incident_new.html", _form_context(db, state, form))
+
+
+def complaint(messages: Sequence[MessageView], chosen: int | None) -> MessageView | None:
+    """The client's message an incident is about: the one chosen, else their first.
+
+    The first message tells what went wrong; later ones answer our questions ("I can bring it
+    in on Saturday") and would be read as the complaint. Auto-replies are passed over.
+    """
+    words = [m for m in messages if m.direction == "in"]
+    if chosen is not None:
+        picked = next((m for m in words if m.id == chosen), None)
+        if picked is None:
+            raise NotFound(f"the conversation has no client message {chosen}", message_id=chosen)
+        return picked
+    return next((m for m in words if not m.auto_reply), words[0] if words else None)
 
 
 def _client_zone(client: Client | None, default: ZoneInfo) -> ZoneInfo:
@@ -393,6 +409,7 @@ def _incident_context(
         "owner_options": owner_options,
         "may_choose_owner_options": staff.may("incidents.owner_authority"),
         "conversation_id": conversation_id,
+        "trade": actions.trade_words(state.settings),
         "form_error": None,
         "page_flash": None,
     }
