@@ -158,3 +158,15 @@ def test_staff_open_the_most_urgent_conversation_reply_and_see_it_answered(page:
     page.goto("/inbox")
     answered = page.locator("#inbox-table tbody tr", has_text="The lamp arrived broken")
     expect(answered.locator(".sla")).to_have_text("answered")
+
+
+def test_a_template_fills_an_empty_reply_box(page: Any) -> None:
+    log_in(page, "/inbox")
+    page.get_by_role("link", name="Gift wrapping").click()
+    page.wait_for_url("**/inbox/*")
+    expect(page.locator("#reply-text")).to_have_value("")
+    page.select_option("#template-name", "late-delivery")
+    page.click("#use-template")
+    expect(page.locator("#template-filled")).to_contain_text("late-delivery")
+    expect(page.locator("#reply-text")).not_to_have_value("")
+    assert "Ada" in page.locator("#reply-text").input_value()
