@@ -119,7 +119,8 @@ def test_a_row_says_who_why_how_and_links_to_the_client(logged_in: TestClient, m
     page = logged_in.get("/today").text
     row = page.split(f'id="followup-{made.missed}"', 1)[1].split("</li>", 1)[0]
     assert f'href="/clients/{MISSED_CLIENT}">{MISSED_CLIENT_NAME}</a>' in row
-    assert "usually buys by now (12 days overdue)" in row
+    assert "usually buys by now (expected on 2026-11-05)" in row
+    assert row.count("overdue") == 1  # the due time alone: one meaning, said once
     assert "A regular client missed their usual purchase" in row
     assert 'title="purchase.missed"' in row and "missed-purchase" in row
     assert "Call, personal message" in row
@@ -209,6 +210,8 @@ def test_with_htmx_an_action_answers_with_the_row_alone(logged_in: TestClient, m
     done = logged_in.post(url, data={"outcome": "Left a voicemail"}, headers=headers)
     assert done.status_code == 200
     assert 'class="followup is-closed"' in done.text and "Left a voicemail" in done.text
+    assert done.headers["HX-Trigger"] == "followups-changed"  # the page's counts refresh
+    assert "HX-Trigger" not in refused.headers
     conflict = logged_in.post(url, data={"outcome": "Twice"}, headers=headers)
     assert conflict.status_code == 409 and "already done" in conflict.text
 
