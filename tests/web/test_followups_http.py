@@ -124,6 +124,10 @@ def test_a_row_says_who_why_how_and_links_to_the_client(logged_in: TestClient, m
     assert "A regular client missed their usual purchase" in row
     assert 'title="purchase.missed"' in row and "missed-purchase" in row
     assert "Call, personal message" in row
+    link = '<a href="/inbox/templates?name=missed-purchase">the missed-purchase template</a>'
+    assert link in row
+    letter = logged_in.get("/inbox/templates?name=missed-purchase").text
+    assert "has not ordered when they usually do" in letter
     assert "Olive Owner" in row
     assert "6 days overdue" in row
     assert 'name="csrf_token"' in row and 'hx-post="/followups/' in row
