@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -323,6 +324,25 @@ def test_the_calendar_feed_follows_the_open_follow_ups(
         after[f"followup-{made.anniversary}@testserver"]
         == before[f"followup-{made.anniversary}@testserver"]
     )
+
+
+def test_overdue_follow_ups_sit_on_today_as_all_day_events_described_in_words(
+    logged_in: TestClient, made: Made
+) -> None:
+    path = new_link(logged_in)
+    logged_in.cookies.clear()
+    feed = Calendar.from_ical(logged_in.get(path).content)
+    events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
+    late = events[f"followup-{made.missed}@testserver"]
+    today = NOW.astimezone(ZoneInfo("UTC")).date()
+    assert type(late.decoded("dtstart")) is date and late.decoded("dtstart") == today
+    assert late.decoded("dtend") == today + timedelta(days=1)  # all day: no pile at "now"
+    described = str(late["DESCRIPTION"])
+    assert "Why: A regular client missed their usual purchase" in described
+    assert "purchase.missed" not in described
+    assert "How: Call, personal message" in described
+    coming = events[f"followup-{made.anniversary}@testserver"]
+    assert isinstance(coming.decoded("dtstart"), datetime)  # not overdue: at its own time
 
 
 def test_a_new_calendar_link_revokes_the_old_one(
