@@ -158,3 +158,34 @@ def test_staff_open_the_most_urgent_conversation_reply_and_see_it_answered(page:
     page.goto("/inbox")
     answered = page.locator("#inbox-table tbody tr", has_text="The lamp arrived broken")
     expect(answered.locator(".sla")).to_have_text("answered")
+
+
+def test_a_template_fills_an_empty_reply_box(page: Any) -> None:
+    log_in(page, "/inbox")
+    page.get_by_role("link", name="Gift wrapping").click()
+    page.wait_for_url("**/inbox/*")
+    expect(page.locator("#reply-text")).to_have_value("")
+    page.select_option("#template-name", "late-delivery")
+    page.click("#use-template")
+    expect(page.locator("#template-filled")).to_contain_text("late-delivery")
+    expect(page.locator("#reply-text")).not_to_have_value("")
+    assert "Ada" in page.locator("#reply-text").input_value()
+
+
+def test_a_blocked_reply_stays_on_the_conversation_with_the_draft_kept(page: Any) -> None:
+    log_in(page, "/inbox")
+    page.get_by_role("link", name="Do you ship to Norway?").click()
+    page.wait_for_url("**/inbox/*")
+    conversation = page.url
+    page.fill("#reply-text", "Dear [First Name], it is not our fault. It ships today.")
+    page.click("#send-reply")
+    expect(page.locator("#reply-error")).to_contain_text("ours to own.")
+    assert ".." not in page.locator("#reply-error").inner_text()
+    assert page.url == conversation, page.url  # not the form's /reply address
+    expect(page.locator("#reply-text")).to_have_value(
+        "Dear [First Name], it is not our fault. It ships today."
+    )
+    expect(page.locator(".topbar")).to_have_count(1)
+    refused = [e for e in page.console_errors if "422" in e]
+    assert len(refused) == 1  # the refusal itself, shown on the page
+    page.console_errors.remove(refused[0])

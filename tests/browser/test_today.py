@@ -54,12 +54,16 @@ def test_staff_marks_an_overdue_follow_up_done_and_it_leaves_the_list(page: Any)
     log_in(page, "/today")
     assert "Engine last ran" in page.inner_text("#engine-status")
     overdue = page.locator(".group-overdue .followup")
-    expect(overdue).to_have_count(1)
-    row = overdue.first
+    row = page.locator('.group-overdue .followup[data-events="purchase.missed"]')
+    expect(row).to_have_count(1)
+    late = overdue.count()
     assert MISSED_CLIENT_NAME in row.inner_text()
     assert "A regular client missed their usual purchase" in row.inner_text()
     assert row.get_attribute("data-events") == "purchase.missed"
     assert "6 days overdue" in row.inner_text()
+    assert row.inner_text().count("overdue") == 1  # the purchase is "expected on", not overdue
+    expect(page.locator(".group-overdue .count")).to_have_text(str(late))
+    today_count = page.locator(".group-today .count").inner_text()
     row_id = row.get_attribute("id")
 
     page.wait_for_load_state("networkidle")
@@ -75,8 +79,10 @@ def test_staff_marks_an_overdue_follow_up_done_and_it_leaves_the_list(page: Any)
     expect(done).to_have_class("followup is-closed")
     assert "new boots ordered" in done.inner_text()
     assert page.url.endswith("/today")  # swapped in place, no page load
+    expect(page.locator(".group-overdue .count")).to_have_text(str(late - 1))
+    expect(page.locator(".group-today .count")).to_have_text(today_count)
 
     page.reload()
-    expect(page.locator(".group-overdue")).to_have_count(0)
+    expect(overdue).to_have_count(late - 1)
     expect(page.locator(f"#{row_id}")).to_have_count(0)
     assert page.locator(".followup").count() >= 4

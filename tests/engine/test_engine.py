@@ -97,7 +97,7 @@ def test_a_missed_purchase_becomes_a_call_and_closes_when_the_client_buys(world:
     world.run(NOW + timedelta(minutes=5))
     [call] = world.followups()
     assert call.rule == "missed-regular-purchase" and call.channel == "call"
-    assert "12 days overdue" in call.title
+    assert "(expected on 2026-11-11)" in call.title
     assert call.due_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # window 08-10, opens at 9
     later = NOW + timedelta(days=2)
     world.load(FileKind.PURCHASES, PURCHASES + "M99,C1,2026-11-24,45.00,Beans\n", later)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -263,3 +264,34 @@ def test_a_killed_import_rerun_leaves_exactly_the_rows_of_the_file(
     assert count(store, OrderLine) == len(rows)
     assert count(store, Order) == len({r[0] for r in rows})
     assert count(store, Event) == len({r[0] for r in rows})
+
+
+def test_a_file_without_a_currency_column_is_read_in_the_business_currency(
+    store: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    header = "order_id,client_id,client_name,email,occurred_at,amount,currency\n"
+    euros = write_csv(
+        tmp_path / "euros.csv",
+        header.strip().split(","),
+        [["E1", "C1", "Ann", "ann@example.com", "2025-01-01", "40,00", "EUR"]],
+    )
+    run(store, settings, FileKind.PURCHASES, euros)
+    bare = tmp_path / "bare.csv"
+    bare.write_text(
+        "order_id,client_id,client_name,email,occurred_at,amount\n"
+        "B1,C1,Ann,ann@example.com,2025-02-01,25.00\n",
+        encoding="utf-8",
+    )
+    unset = run(store, settings, FileKind.PURCHASES, bare)
+    assert unset.notes == [
+        "No currency column: amounts are read as EUR, the currency most orders are in "
+        "(set the business's currency in the settings to be sure)."
+    ]
+    with store() as session:
+        order = session.execute(select(Order).where(Order.external_id == "B1")).scalar_one()
+    assert order.currency == "EUR"  # it counts in spend and lifetime value with the rest
+
+    chosen = dataclasses.replace(settings, currency="EUR")
+    set_up = run(store, chosen, FileKind.PURCHASES, bare, dry_run=True)
+    assert set_up.notes == ["No currency column: amounts are read as EUR, the business's currency."]
+    assert run(store, chosen, FileKind.PURCHASES, euros, dry_run=True).notes == []

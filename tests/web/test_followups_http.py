@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -119,10 +120,15 @@ def test_a_row_says_who_why_how_and_links_to_the_client(logged_in: TestClient, m
     page = logged_in.get("/today").text
     row = page.split(f'id="followup-{made.missed}"', 1)[1].split("</li>", 1)[0]
     assert f'href="/clients/{MISSED_CLIENT}">{MISSED_CLIENT_NAME}</a>' in row
-    assert "usually buys by now (12 days overdue)" in row
+    assert "usually buys by now (expected on 2026-11-05)" in row
+    assert row.count("overdue") == 1  # the due time alone: one meaning, said once
     assert "A regular client missed their usual purchase" in row
     assert 'title="purchase.missed"' in row and "missed-purchase" in row
     assert "Call, personal message" in row
+    link = '<a href="/inbox/templates?name=missed-purchase">the missed-purchase template</a>'
+    assert link in row
+    letter = logged_in.get("/inbox/templates?name=missed-purchase").text
+    assert "has not ordered when they usually do" in letter
     assert "Olive Owner" in row
     assert "6 days overdue" in row
     assert 'name="csrf_token"' in row and 'hx-post="/followups/' in row
@@ -209,6 +215,8 @@ def test_with_htmx_an_action_answers_with_the_row_alone(logged_in: TestClient, m
     done = logged_in.post(url, data={"outcome": "Left a voicemail"}, headers=headers)
     assert done.status_code == 200
     assert 'class="followup is-closed"' in done.text and "Left a voicemail" in done.text
+    assert done.headers["HX-Trigger"] == "followups-changed"  # the page's counts refresh
+    assert "HX-Trigger" not in refused.headers
     conflict = logged_in.post(url, data={"outcome": "Twice"}, headers=headers)
     assert conflict.status_code == 409 and "already done" in conflict.text
 
@@ -316,6 +324,25 @@ def test_the_calendar_feed_follows_the_open_follow_ups(
         after[f"followup-{made.anniversary}@testserver"]
         == before[f"followup-{made.anniversary}@testserver"]
     )
+
+
+def test_overdue_follow_ups_sit_on_today_as_all_day_events_described_in_words(
+    logged_in: TestClient, made: Made
+) -> None:
+    path = new_link(logged_in)
+    logged_in.cookies.clear()
+    feed = Calendar.from_ical(logged_in.get(path).content)
+    events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
+    late = events[f"followup-{made.missed}@testserver"]
+    today = NOW.astimezone(ZoneInfo("UTC")).date()
+    assert type(late.decoded("dtstart")) is date and late.decoded("dtstart") == today
+    assert late.decoded("dtend") == today + timedelta(days=1)  # all day: no pile at "now"
+    described = str(late["DESCRIPTION"])
+    assert "Why: A regular client missed their usual purchase" in described
+    assert "purchase.missed" not in described
+    assert "How: Call, personal message" in described
+    coming = events[f"followup-{made.anniversary}@testserver"]
+    assert isinstance(coming.decoded("dtstart"), datetime)  # not overdue: at its own time
 
 
 def test_a_new_calendar_link_revokes_the_old_one(

@@ -154,6 +154,8 @@ def test_the_calendar_link_command_prints_the_public_url_or_where_serve_listens(
     )
     assert link.returncode == 0, link.stderr
     assert link.stdout.startswith("http://127.0.0.1:8000/calendar/")
+    assert "works only on this computer" in link.stderr  # no public_url: says what to set
+    assert "set public_url" in link.stderr
     config = tmp_path / "goodwill.toml"
     config.write_text('public_url = "https://care.shop.example/"\n', "utf-8")
     public = subprocess.run(
@@ -163,3 +165,4 @@ def test_the_calendar_link_command_prints_the_public_url_or_where_serve_listens(
         check=False,
     )
     assert public.stdout.startswith("https://care.shop.example/calendar/"), public.stderr
+    assert "public_url" not in public.stderr

@@ -214,3 +214,15 @@ def test_the_import_page_needs_a_login(http: TestClient) -> None:
     response = http.get("/imports")
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/imports"
+
+
+def test_a_preview_says_how_amounts_are_read_when_the_file_names_no_currency(
+    logged_in: TestClient,
+) -> None:
+    bare = SHOPIFY.replace("Currency,", "").replace(",EUR,", ",")
+    _, fragment = previewed(logged_in, bare)
+    assert 'data-state="ready"' in fragment
+    note = fragment.split('id="import-currency"', 1)[1].split("</p>", 1)[0]
+    assert "No currency column: amounts are read as USD" in note  # the sample's orders are USD
+    _, named = previewed(logged_in, SHOPIFY)
+    assert 'id="import-currency"' not in named

@@ -203,7 +203,8 @@ def test_a_reply_is_queued_in_the_clients_thread_and_the_conversation_is_answere
     assert response.status_code == 303
     assert response.headers["location"] == f"/inbox/{late}"
     page = logged_in.get(f"/inbox/{late}").text
-    assert "Reply queued" in page
+    assert "Reply queued, but it will not leave until mail is set up" in page  # no smtp_host
+    assert "mail.smtp_host" in page
     assert 'data-status="answered"' in page
     assert "A new lamp leaves today" in page
     with seeded() as session:
@@ -214,6 +215,21 @@ def test_a_reply_is_queued_in_the_clients_thread_and_the_conversation_is_answere
     assert sent["From"] == "Olive Owner <care@shop.example>"
     listed = {i: (status, words) for i, status, _, words in rows(logged_in.get("/inbox").text)}
     assert listed[late] == ("answered", "answered")
+
+
+def test_with_a_mail_server_a_queued_reply_says_it_goes_out_with_the_next_send(
+    web_settings: Settings, three: dict[str, int]
+) -> None:
+    mail_set_up = {**web_settings.mail, "smtp_host": "smtp.shop.example"}
+    ready = dataclasses.replace(web_settings, mail=mail_set_up)
+    with TestClient(create_app(ready, clock=lambda: NOW), follow_redirects=False) as http:
+        log_in(http)
+        calm = three["calm"]
+        text = {"text": "Wrapped! It ships tomorrow morning."}
+        assert post_form(http, f"/inbox/{calm}", f"/inbox/{calm}/reply", text).status_code == 303
+        page = http.get(f"/inbox/{calm}").text
+    assert "Reply queued: it goes out with the next send of the outbox." in page
+    assert "will not leave" not in page
 
 
 def test_staff_reply_signed_with_their_own_name(

@@ -41,6 +41,16 @@ def test_findings_show_while_typing_and_a_placeholder_blocks_the_send(
     assert blocked.status_code == 422
     assert 'data-code="unfilled_placeholder"' in blocked.text
     assert 'name="override_reason"' not in blocked.text  # a block is not overridden
+    blamed = post_form(
+        logged_in,
+        f"/inbox/{calm}",
+        f"/inbox/{calm}/reply",
+        {"text": "Dear [First Name], it is not our fault. We ship it today."},
+    )
+    error = blamed.text.split('id="reply-error">', 1)[1].split("</p>", 1)[0]
+    assert "never filled in. &#39;not our fault&#39;" in error  # one sentence per finding
+    assert error.endswith("ours to own.")
+    assert ".." not in error and ".;" not in error
     with seeded() as session:
         assert session.execute(select(Outbox)).first() is None
 

@@ -71,6 +71,7 @@ from goodwill.store.consent import import_consent
 from goodwill.store.imports_log import running_mark
 from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
+from goodwill.store.queries import business_currency
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class ImportSummary:
     replaced: int = 0  # bytes that could not be read in the file's encoding, read as U+FFFD
     created: dict[str, int] = field(default_factory=dict)
     preview: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # how the file was read, where it matters
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +131,7 @@ class ImportSummary:
             "import_id": self.import_id,
             "created": self.created,
             "preview": self.preview,
+            "notes": self.notes,
         }
 
 
@@ -313,6 +316,7 @@ def import_file(
         chunk_size=chunk_size,
         scope=tuple(p.name for p in profiles.values() if chosen and p.source == chosen.source),
         on_start=None if dry_run else on_start,
+        currency=business_currency(store, settings),
     )
     with _writing(store, dry_run) as target:
         job.store = target
@@ -380,6 +384,7 @@ class _Job:
     run_id: int = 0
     position: int = 0
     ledger: Ledger = field(default_factory=Ledger)
+    currency: tuple[str, str] = ("USD", "")  # rows naming no currency are read in it, and why
     unchanged: set[int] = field(default_factory=set)  # first lines of documents stored as they are
 
     @property
@@ -389,10 +394,14 @@ class _Job:
     def _reading(self, profile: Profile | None = None) -> Reading:
         return Reading(
             zone=self.settings.zone,
-            currency=self.settings.currency or "USD",
+            currency=self.currency[0],
             date_order=(profile.date_order if profile else None) or self.settings.date_order,
             decimal_comma=profile.decimal_comma if profile else None,
         )
+
+    def _unnamed_currency(self) -> None:
+        code, why = self.currency
+        self.summary.notes.append(f"No currency column: amounts are read as {code}, {why}.")
 
     def _start(self, kind: str) -> None:
         assert self.store is not None
@@ -473,6 +482,8 @@ class _Job:
         except StopIteration:
             raise InvalidInput(f"{self.path}: the file is empty", file=str(self.path)) from None
         fields = resolve_header(kind, header, mapping, self.path)
+        if "amount" in fields and "currency" not in fields:
+            self._unnamed_currency()
         reading = self._reading()
         self._start(kind.value)
         writer = _ChunkWriter(self, kind)
@@ -542,6 +553,8 @@ class _Job:
                 file=str(self.path),
                 line=header_line,
             )
+        if "currency" not in layout.positions:
+            self._unnamed_currency()
         self._start("profile")
         summary = self.summary
         data_rows = _counted(records, summary)

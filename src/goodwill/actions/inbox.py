@@ -599,6 +599,11 @@ def check(session: Session, conversation_id: int, text: str) -> list[Finding]:
     return check_reply(text, context)
 
 
+def _sentences(findings: list[Finding]) -> str:
+    """The findings' messages as one paragraph: each already ends with its full stop."""
+    return " ".join(f.message if f.message.endswith(".") else f"{f.message}." for f in findings)
+
+
 def reply(
     session: Session,
     settings: Settings,
@@ -632,7 +637,7 @@ def reply(
     shown = [f.as_dict() for f in findings]
     if blocking:
         raise InvalidInput(
-            "the reply was not sent: " + "; ".join(f.message for f in blocking),
+            "the reply was not sent: " + _sentences(blocking),
             field="text",
             findings=shown,
             blocked=True,
@@ -641,8 +646,8 @@ def reply(
     if warnings and reason is None:
         raise InvalidInput(
             "the reply needs a second look: "
-            + "; ".join(f.message for f in warnings)
-            + " — change it, or give a reason to send it as it is",
+            + _sentences(warnings)
+            + " Change it, or give a reason to send it as it is",
             field="override_reason",
             findings=shown,
             blocked=False,

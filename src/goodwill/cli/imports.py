@@ -158,6 +158,8 @@ def _print(summary: ImportSummary) -> None:
             f"read as {shown(summary.encoding)} and {'was' if summary.replaced == 1 else 'were'} "
             "replaced with \ufffd[/yellow]"
         )
+    for note in summary.notes:
+        out.print(shown(note))
     if summary.created:
         made = ", ".join(f"{n} {kind}" for kind, n in summary.created.items())
         out.print(("Would create: " if summary.dry_run else "Created: ") + shown(made))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from goodwill.cli.context import out, state
+from goodwill.cli.context import err, out, state
 from goodwill.cli.terminal import shown
 from goodwill.domain.access import ROLES
 from goodwill.domain.audit import Actor
@@ -145,6 +145,13 @@ def calendar_link(
         token = new_calendar_token(session, user_by_email(session, email))
     base = base_url or st.settings.public_url or LOCAL_URL
     out.print(shown(f"{base.rstrip('/')}/calendar/{token}.ics"), highlight=False, soft_wrap=True)
+    if base == LOCAL_URL:
+        err.print(
+            f"This link points at {LOCAL_URL}, where `goodwill serve` listens by default, and "
+            "works only on this computer: set public_url in the settings file to the address "
+            "goodwill is reached at (or pass --base-url), so a calendar app can fetch it.",
+            highlight=False,
+        )
 
 
 def _set_active(ctx: typer.Context, email: str, active: bool) -> None:

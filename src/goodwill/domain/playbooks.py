@@ -186,6 +186,7 @@ TITLE_FIELDS = {
     "channel",
     "days_late",
     "days_overdue",
+    "expected_at",
     "what",
     "birthday",
 }

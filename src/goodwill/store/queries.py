@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.clients import Figures, Kind, kind_of, month_year, tenure_of, tier_of
 from goodwill.domain.money import from_minor
@@ -104,13 +104,32 @@ def figures_currency(session: Session, settings: Settings) -> str:
     """The currency figures are counted in: the setting, else the one most orders are in."""
     if settings.currency:
         return settings.currency
-    found = session.execute(
+    return most_orders_currency(session) or "USD"
+
+
+def business_currency(store: sessionmaker[Session], settings: Settings) -> tuple[str, str]:
+    """The currency a row that names none is read in, and why, for the preview to say: the
+    setting, else the one most orders are in (so a file does not drop out of spend), else USD."""
+    if settings.currency:
+        return settings.currency, "the business's currency"
+    with store() as session:
+        found = most_orders_currency(session)
+    if found is None:
+        return "USD", "as the business's currency is not set (set it in the settings)"
+    return found, (
+        "the currency most orders are in (set the business's currency in the settings to be sure)"
+    )
+
+
+def most_orders_currency(session: Session) -> str | None:
+    """The currency most orders are in (the first by code on a tie); None with no orders."""
+    found: str | None = session.execute(
         select(Order.currency)
         .group_by(Order.currency)
         .order_by(func.count(Order.id).desc(), Order.currency)
         .limit(1)
     ).scalar_one_or_none()
-    return found or "USD"
+    return found
 
 
 def _figures_query(currency: str, today: date) -> Select[Any]:

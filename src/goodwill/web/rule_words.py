@@ -95,6 +95,7 @@ _TITLE_STAND_INS = {
     "years": "N",
     "days_late": "N",
     "days_overdue": "N",
+    "expected_at": "the expected date",
     "amount": "the amount",
     "birthday": "their birthday",
     "channel": "…",

@@ -85,6 +85,7 @@ def calendar_feed(request: Request, db: Db, state: State, token: str) -> Respons
         items,
         name=f"goodwill: {user.name}",
         now=now,
+        zone=state.settings.zone,
         base_url=base_url(request) or "",
         host=request.url.hostname or "goodwill",
     )

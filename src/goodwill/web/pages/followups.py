@@ -34,6 +34,8 @@ router = APIRouter(include_in_schema=False)
 
 FLASH_KEY = "flash"
 ROW = "_followup.html"
+#: The htmx event an action on a row sends, so the page's counts follow (see today.html).
+CHANGED = "followups-changed"
 
 
 def row_context(db: Session, state: WebState, staff: Staff, *, back: str) -> dict[str, Any]:
@@ -101,7 +103,10 @@ def _act(
         return RedirectResponse(target, status_code=303)
     context = row_context(db, state, staff, back=target)
     context.update(f=followups.get_followup(db, followup_id), flash=message)
-    return render(request, ROW, context)
+    answer = render(request, ROW, context)
+    # The row changed group or left the list: the page around it refreshes its counts.
+    answer.headers["HX-Trigger"] = CHANGED
+    return answer
 
 
 @router.post("/followups/{followup_id}/complete")

@@ -28,6 +28,7 @@ from goodwill.actions.tracked_mail import track_reply
 from goodwill.domain.facts import FACT_KINDS
 from goodwill.domain.rota import Override, Rota, covering_override
 from goodwill.errors import ConfigError, GoodwillError, InvalidInput, NotFound
+from goodwill.settings import Settings
 from goodwill.store.inbox import (
     ConversationView,
     MessageView,
@@ -427,8 +428,18 @@ def reply_to(
         status = 409 if isinstance(error, ConfigError) else 422
         return render(request, "conversation.html", context, status=status)
     log.info("reply %s to conversation %s by staff user %s", row, conversation_id, staff.id)
-    request.session[FLASH_KEY] = "Reply queued: it goes out with the next send of the outbox."
+    request.session[FLASH_KEY] = _queued_words(state.settings)
     return RedirectResponse(f"/inbox/{conversation_id}", status_code=303)
+
+
+def _queued_words(settings: Settings) -> str:
+    """What happens to a queued reply: the outbox is sent only when a mail server is set."""
+    if settings.mail.get("smtp_host"):
+        return "Reply queued: it goes out with the next send of the outbox."
+    return (
+        "Reply queued, but it will not leave until mail is set up: goodwill has no mail server "
+        "to send through yet (mail.smtp_host in the settings, docs/inbox.md)."
+    )
 
 
 def _reply_problem(error: GoodwillError) -> str:
@@ -437,7 +448,8 @@ def _reply_problem(error: GoodwillError) -> str:
             f"Replies cannot be sent yet: {error.message}. "
             "Ask whoever runs goodwill to add it to the settings file (docs/configuration.md)."
         )
-    return error.message[:1].upper() + error.message[1:] + "."
+    message = error.message[:1].upper() + error.message[1:]
+    return message if message.endswith(".") else f"{message}."
 
 
 @router.post("/inbox/{conversation_id:id}/status")
