@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -33,8 +34,14 @@ def _shop(tmp_path: Path) -> tuple[list[str], December, str]:
     return ["--db", db, "--config", str(config), "--now", NOW.isoformat()], made, db
 
 
-def test_the_batch_prints_postcards_notes_and_those_without_an_address(tmp_path: Path) -> None:
+def test_the_batch_prints_postcards_notes_and_those_without_an_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.cli.context import out
+
     base, _, _ = _shop(tmp_path)
+    # The console took its width when first imported; a table as wide as a desktop terminal.
+    monkeypatch.setattr(out, "width", 240)
     wide = CliRunner(env={"COLUMNS": "240"})
     done = wide.invoke(app, [*base, "touches", "batch", "--month", "2026-12"])
     assert done.exit_code == 0, done.output

@@ -471,7 +471,11 @@ def test_posting_an_event_is_idempotent_and_feeds_the_engine(
     run_at = NOW + timedelta(minutes=5)
     run_engine(seeded, web_settings, now=run_at, cadence=False)
     with _app(web_settings, run_at) as later:
-        leads = later.get("/api/v1/followups?assignee=owner@example.com", headers=api).json()
+        everything = later.get("/api/v1/followups?assignee=owner@example.com", headers=api)
+        # The lead's call back; the welcome and check-in mails are goodwill's to send once
+        # switched on (docs/automation.md), and people's follow-ups until then.
+        leads = [f for f in everything.json() if f["reason"] != "lead-welcome"]
+        leads = [f for f in leads if f["reason"] != "lead-checking-in"]
     assert [(f["client_name"], f["event_types"]) for f in leads] == [
         ("Nora Quist", ["lead.created"])
     ]
