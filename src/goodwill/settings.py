@@ -112,7 +112,8 @@ SPECS: tuple[SettingSpec, ...] = (
         None,
         "The business's currency (ISO 4217): figures such as total "
         "spend count orders in it, and rows that name no currency are read in it. "
-        "Unset: the currency most orders are in (rows naming none are read as USD).",
+        "Unset: the currency most orders are in, which rows naming none are read in too "
+        "(USD before the first order).",
     ),
     SettingSpec(
         "date_order",
