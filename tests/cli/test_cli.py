@@ -245,3 +245,16 @@ def test_the_demo_builds_a_business_with_a_today_list(tmp_path: Path) -> None:
     assert {i["status"] for i in incidents} == {"open", "resolved", "closed"}
     courier = [i for i in incidents if i["cause"] == "courier lost parcel"]
     assert len(courier) == 3  # three in three weeks: the owner was alerted
+    assert "WARNING" not in built.stderr  # the systemic failure is the demo's story, not a fault
+    # The welcome, thank-you and birthday touches are goodwill's to send, not on people's lists.
+    assert all(f["performer"] == "person" for f in followups)
+    sent_by_goodwill = json.loads(
+        goodwill("followups", "--json", "--performer", "machine", db=url).stdout
+    )
+    assert sent_by_goodwill and {f["rule"] for f in sent_by_goodwill} <= {
+        "lead-welcome-mail",
+        "lead-checking-in",
+        "thank-you-first-purchase",
+        "birthday-card",
+        "birthday-postcard",
+    }
