@@ -131,6 +131,7 @@ def test_story_1_stranded_by_a_partner_we_own_it_and_offer_a_car(
     )
     page = text(http.get(f"/incidents/{incident_id}"))
     assert "made by TripDesk, acting for us: ours to put right" in page
+    assert "by Olive Owner ·" in page and "by owner@example.com" not in page  # a name, not a login
     assert 'data-tier="3"' in page and f'href="/inbox/{conversation}"' in page
 
     # The reply that hides behind the partner is stopped; the one that owns it goes out.

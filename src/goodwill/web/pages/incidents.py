@@ -40,7 +40,7 @@ from goodwill.store.incidents import (
     recovery_outcomes,
     systemic_alerts,
 )
-from goodwill.store.models import Client, Conversation, Partner
+from goodwill.store.models import Client, Conversation, Partner, StaffUser
 from goodwill.store.queries import find_client
 from goodwill.web.auth import PageStaff, Staff, actor
 from goodwill.web.charts import ColumnChart, column_chart
@@ -393,10 +393,14 @@ def _incident_context(
     done = {s.step: s for s in view.steps}
     owner_options = {str(o["name"]) for o in incident.options if o.get("authority") == "owner"}
     conversation_id = _open_conversation(db, incident.client_id)
+    opener = db.execute(
+        select(StaffUser.name).where(StaffUser.email == incident.opened_by)
+    ).scalar_one_or_none()
     return {
         "section": "incidents",
         "v": view,
         "i": incident,
+        "opened_by": opener or incident.opened_by,
         "client": found,
         "done": done,
         "steps": STEPS,
