@@ -136,3 +136,41 @@ def test_a_message_not_in_the_conversation_is_not_found(
     assert (
         staff.get(f"/incidents/new?conversation={conversation}&message=999999").status_code == 404
     )
+
+
+def test_an_incident_opened_from_a_conversation_is_shown_there_and_a_second_is_warned_of(
+    staff: TestClient, conversation: int, seeded: sessionmaker[Session]
+) -> None:
+    form = html.unescape(staff.get(f"/incidents/new?conversation={conversation}").text)
+    assert 'id="already-open"' not in form
+    client = form.split('name="client"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    fields = {
+        "client": client,
+        "what": "the grinder arrived with a cracked hopper",
+        "cause": "damaged in transit",
+        "conversation": str(conversation),
+    }
+    opened = staff.post("/incidents", data={"csrf_token": csrf_from(form), **fields})
+    assert opened.status_code == 303
+    incident = opened.headers["location"].rsplit("/", 1)[1]
+    thread = html.unescape(staff.get(f"/inbox/{conversation}").text)
+    assert f'<a href="/incidents/{incident}">Incident {incident}: the grinder arrived' in thread
+    again = html.unescape(staff.get(f"/incidents/new?conversation={conversation}").text)
+    assert 'id="already-open"' in again and f'href="/incidents/{incident}"' in again
+    # The incident's page answers in the conversation it came from.
+    assert f'href="/inbox/{conversation}"' in staff.get(f"/incidents/{incident}").text
+
+
+def test_an_incident_cannot_claim_another_clients_conversation(
+    staff: TestClient, conversation: int
+) -> None:
+    form = staff.get("/incidents/new").text
+    fields = {
+        "client": "C-0002",
+        "what": "the grinder arrived with a cracked hopper",
+        "cause": "damaged in transit",
+        "conversation": str(conversation),
+    }
+    refused = staff.post("/incidents", data={"csrf_token": csrf_from(form), **fields})
+    assert refused.status_code == 422
+    assert f"conversation {conversation} is not this client" in html.unescape(refused.text).lower()

@@ -59,7 +59,15 @@ from goodwill.store.incidents import (
     recent_by_cause,
 )
 from goodwill.store.ingest import insert_new
-from goodwill.store.models import Client, Event, Incident, IncidentStep, Outbox, StaffUser
+from goodwill.store.models import (
+    Client,
+    Conversation,
+    Event,
+    Incident,
+    IncidentStep,
+    Outbox,
+    StaffUser,
+)
 from goodwill.store.queries import client_profile, find_client
 from goodwill.store.value import client_value
 
@@ -271,6 +279,20 @@ def _touch(
     return insert_new(session, Event, [row], ["idempotency_key"]) == 1
 
 
+def _conversation_of(session: Session, client_id: int, conversation_id: int | None) -> int | None:
+    """``conversation_id`` when it is this client's conversation; refused by name otherwise."""
+    if conversation_id is None:
+        return None
+    owner = session.execute(
+        select(Conversation.client_id).where(Conversation.id == conversation_id)
+    ).scalar_one_or_none()
+    if owner != client_id:
+        raise InvalidInput(
+            f"conversation {conversation_id} is not this client's", field="conversation"
+        )
+    return conversation_id
+
+
 def open_incident(
     session: Session,
     settings: Settings,
@@ -289,8 +311,11 @@ def open_incident(
     actor: Actor,
     weights: Weights | None = None,
     catalog: Catalog | None = None,
+    conversation_id: int | None = None,
 ) -> int:
     """Assess and store an incident, record ``incident.opened``, check its cause; its id.
+
+    ``conversation_id``: the client's conversation it was opened from, kept on the incident.
 
     ``weights`` and ``catalog`` default to the files the ``recovery`` setting names.
     """
@@ -336,6 +361,7 @@ def open_incident(
         status="open",
         opened_at=now,
         opened_by=who,
+        conversation_id=_conversation_of(session, client.id, conversation_id),
     )
     session.add(incident)
     session.flush()

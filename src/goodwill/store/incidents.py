@@ -382,3 +382,15 @@ __all__ = [
     "resolved_key",
     "systemic_alerts",
 ]
+
+
+def of_conversation(session: Session, conversation_id: int) -> list[Incident]:
+    """The incidents opened from a conversation, the open ones first (at most 20)."""
+    return list(
+        session.execute(
+            select(Incident)
+            .where(Incident.conversation_id == conversation_id)
+            .order_by((Incident.status == "closed"), Incident.opened_at.desc())
+            .limit(20)
+        ).scalars()
+    )

@@ -740,6 +740,10 @@ class Incident(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     restatement: Mapped[str | None] = mapped_column(Text)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The conversation it was opened from, if any (shown there; a second one is warned of).
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
 
 
 class IncidentStep(Base):

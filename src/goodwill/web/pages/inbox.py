@@ -36,6 +36,7 @@ from goodwill.store.inbox import (
     list_conversations,
     unreadable_mail,
 )
+from goodwill.store.incidents import of_conversation
 from goodwill.store.models import Attachment, InboundMail, RotaOverride, StaffUser
 from goodwill.store.queries import ClientOverview, overviews_for
 from goodwill.web.auth import PageStaff, Staff, actor
@@ -259,6 +260,7 @@ def _thread_context(
             "chosen_template": "",
             "template_error": templates_problem,
             "fact_kinds": FACT_KINDS,
+            "incidents": of_conversation(db, view.id),
         }
         | _touch_context(db, state, view, staff)
     )

@@ -37,6 +37,7 @@ from goodwill.store.incidents import (
     Outcomes,
     get_incident,
     list_incidents,
+    of_conversation,
     recovery_outcomes,
     systemic_alerts,
 )
@@ -235,7 +236,9 @@ def new_incident(
             form["message_time"] = local_input(chosen.sent_at, zone)
         form["what"] = ""
         form["conversation"] = str(conversation)
-    return render(request, "incident_new.html", _form_context(db, state, form))
+    context = _form_context(db, state, form)
+    context["already"] = of_conversation(db, conversation) if conversation is not None else []
+    return render(request, "incident_new.html", context)
 
 
 def complaint(messages: Sequence[MessageView], chosen: int | None) -> MessageView | None:
@@ -275,6 +278,16 @@ class IncidentForm:
     @property
     def client(self) -> str:
         return self.typed["client"].strip()
+
+    @property
+    def conversation_id(self) -> int | None:
+        """The conversation the form was opened from (a hidden field), if any."""
+        text = self.typed.get("conversation", "").strip()
+        if not text:
+            return None
+        if not text.isdigit() or len(text) > 18:
+            raise InvalidInput(f"{text[:20]!r} is not a conversation", field="conversation")
+        return int(text)
 
     def facts(self) -> dict[str, Any]:
         """What ``read_context`` and ``open_incident`` both take: empty fields are not given."""
@@ -371,6 +384,7 @@ def open_incident(
             by=staff.email,
             actor=actor(request, staff),
             now=state.now(),
+            conversation_id=form.conversation_id,
         )
     except (InvalidInput, NotFound) as error:
         db.rollback()
@@ -392,7 +406,7 @@ def _incident_context(
     assert found is not None
     done = {s.step: s for s in view.steps}
     owner_options = {str(o["name"]) for o in incident.options if o.get("authority") == "owner"}
-    conversation_id = _open_conversation(db, incident.client_id)
+    conversation_id = incident.conversation_id or _open_conversation(db, incident.client_id)
     opener = db.execute(
         select(StaffUser.name).where(StaffUser.email == incident.opened_by)
     ).scalar_one_or_none()
