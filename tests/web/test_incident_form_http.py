@@ -174,3 +174,25 @@ def test_an_incident_cannot_claim_another_clients_conversation(
     refused = staff.post("/incidents", data={"csrf_token": csrf_from(form), **fields})
     assert refused.status_code == 422
     assert f"conversation {conversation} is not this client" in html.unescape(refused.text).lower()
+
+
+def test_opened_from_a_conversation_the_assessment_shows_before_anyone_types(
+    staff: TestClient, conversation: int
+) -> None:
+    form = html.unescape(staff.get(f"/incidents/new?conversation={conversation}").text)
+    client = form.split('name="client"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    # What the form sends on load: the client and their words, "what went wrong" still empty.
+    loaded = staff.post(
+        "/incidents/assess",
+        data={
+            "csrf_token": csrf_from(form),
+            "client": client,
+            "what": "",
+            "message": COMPLAINT,
+            "message_time": "2026-11-23T13:00",
+            "conversation": str(conversation),
+        },
+        headers=HTMX,
+    ).text
+    assert "Name the client and say what went wrong" not in loaded
+    assert 'id="assessment" data-tier=' in loaded

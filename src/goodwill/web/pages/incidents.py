@@ -344,6 +344,9 @@ def assess_preview(
         "tier_classes": TIER_CLASSES,
     }
     facts = form.facts()
+    if not facts["what"] and facts["message"]:
+        # Opened from a conversation: the client's own words stand in until staff sum them up.
+        facts["what"] = str(facts["message"])[:2000]
     if not form.client or not facts["what"]:
         context["assess_error"] = "Name the client and say what went wrong to see the assessment."
         return render(request, "_incident_assessment.html", context)
