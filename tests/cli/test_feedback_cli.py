@@ -119,3 +119,20 @@ def test_evaluate_prints_precision_and_recall_per_theme() -> None:
     body = json.loads(done.stdout)
     assert body["answers"] >= 120
     assert all(t["precision"] >= 0.8 and t["recall"] >= 0.8 for t in body["themes"])
+
+
+def test_ask_prints_a_link_to_hand_over_when_goodwill_cannot_mail(db: str) -> None:
+    done = goodwill("feedback", "ask", "--client", "L1", "--question", "benefit", db=db, now=NOW)
+    assert done.returncode == 0, done.stderr
+    assert "/feedback/" in done.stdout
+    assert "Not mailed (mail.from_address is not set): hand this link over in person" in (
+        " ".join(done.stdout.split())
+    )
+    body = json.loads(
+        goodwill(
+            "feedback", "ask", "--client", "N1", "--question", "benefit", "--json", db=db, now=NOW
+        ).stdout
+    )
+    assert body["mailed"] is False and body["link"].startswith("/feedback/")
+    outbox = json.loads(goodwill("mail", "outbox", "--json", db=db).stdout)
+    assert outbox == []  # nothing queued that could never leave

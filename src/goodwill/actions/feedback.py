@@ -119,7 +119,8 @@ def can_mail(settings: Settings) -> str | None:
 
 
 def feedback_link(settings: Settings, token: str) -> str:
-    return f"{settings.public_url}/feedback/{token}"
+    """The personal link; only its path while ``public_url`` is not set."""
+    return f"{(settings.public_url or '').rstrip('/')}/feedback/{token}"
 
 
 @dataclass(frozen=True)
@@ -140,16 +141,18 @@ def ask(
     created_by: str,
     now: datetime,
     send_at: datetime | None = None,
+    in_person: bool = False,
 ) -> Asked | None:
     """Ask ``client`` by mail: a request under ``key`` and its mail, leaving at ``send_at``
     (default now); None when a request was already made under ``key``.
 
-    The client needs an email address and goodwill a sender and a public address.
+    The client needs an email address and goodwill a sender and a public address, unless the
+    link is handed over ``in_person`` (printed, shown on a screen): then nothing is mailed.
     """
     problem = can_mail(settings)
-    if problem is not None:
+    if problem is not None and not in_person:
         raise ConfigError(f"cannot mail a question: {problem}", key="mail")
-    if not client.email:
+    if not client.email and not in_person:
         raise InvalidInput(
             f"client {stored.client_ref(client)} has no email address: ask on a call and record "
             "the answer with `goodwill feedback add`",
@@ -171,6 +174,9 @@ def ask(
     if made is None:
         return None
     link = feedback_link(settings, made.token)
+    if in_person:
+        log.info("feedback request %s for client %s (%s), by hand", made.id, client.id, asked.key)
+        return Asked(made.id, link, leaves, expires)
     mail = _question_mail(settings, client, asked, link=link, expires=expires, at=leaves)
     insert_new(
         session,

@@ -206,9 +206,12 @@ def ask_command(
 ) -> None:
     """Ask a client a question now: a personal link by mail (queued in the outbox); print it.
 
+    Without mail settings, or for a client without an email address, the link is only printed,
+    to hand over in person (on a card, on the shop's tablet).
+
     Example: goodwill feedback ask --client C-1042 --question benefit
     """
-    from goodwill.actions.feedback import ask, question
+    from goodwill.actions.feedback import ask, can_mail, question
     from goodwill.store.queries import find_client
 
     st = state(ctx)
@@ -216,6 +219,7 @@ def ask_command(
     asked_question = question(st.settings, question_key)
     with st.store.begin() as session:
         found = find_client(session, client)
+        unmailed = can_mail(st.settings) or (None if found.email else "the client has no email")
         made = ask(
             session,
             st.settings,
@@ -224,6 +228,7 @@ def ask_command(
             key=f"cli:{found.id}/{question_key}/{now.isoformat()}",
             created_by="cli",
             now=now,
+            in_person=unmailed is not None,
         )
     assert made is not None  # the key holds the instant: a new request every time
     if as_json:
@@ -233,12 +238,19 @@ def ask_command(
                     "request_id": made.request_id,
                     "link": made.link,
                     "expires_at": made.expires_at.isoformat(),
+                    "mailed": unmailed is None,
                 }
             )
         )
         return
     out.print(f"Asked {shown(client)}: {shown(asked_question.text)}", highlight=False)
     out.print(shown(made.link), highlight=False, soft_wrap=True)
+    if unmailed is not None:
+        hint = "" if st.settings.public_url else " (set public_url to make it a whole address)"
+        out.print(
+            f"Not mailed ({shown(unmailed)}): hand this link over in person{hint}.",
+            highlight=False,
+        )
 
 
 @app.command("evaluate")
