@@ -173,18 +173,23 @@ class Query:
         }
 
 
+def _day(state: WebState, text: str | None) -> date | None:
+    """A filter's date as typed, in the business's date order; None when left empty."""
+    if not text or not text.strip():
+        return None
+    return parse_date(text.strip(), date_order=state.settings.date_order)
+
+
 def _query(
     state: WebState, since: str | None, until: str | None, tier: str | None, partner: str | None
 ) -> Query:
-    def day(text: str | None, name: str) -> date | None:
-        if not text or not text.strip():
-            return None
+    days: dict[str, date | None] = {}
+    for name, text in (("since", since), ("until", until)):
         try:
-            return parse_date(text.strip(), date_order=state.settings.date_order)
+            days[name] = _day(state, text)
         except DateError as exc:
             raise InvalidInput(f"{name}: {exc}", field=name) from exc
-
-    return Query(day(since, "since"), day(until, "until"), tier or None, partner or None)
+    return Query(days["since"], days["until"], tier or None, partner or None)
 
 
 def _insights(db: Db, state: WebState, query: Query) -> Insights:
@@ -240,6 +245,26 @@ def _headline(result: Insights) -> list[dict[str, str]]:
     return out
 
 
+def _page_query(
+    state: WebState, since: str | None, until: str | None, tier: str | None, partner: str | None
+) -> tuple[Query, dict[str, str]]:
+    """The page's filters and, for each date that does not read, what is wrong with it: the
+    page is shown again without that date rather than as a bare error."""
+    problems: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for name, text in (("since", since), ("until", until)):
+        try:
+            days[name] = _day(state, text)
+        except DateError as exc:
+            problems[name] = str(exc)
+            days[name] = None
+    query = Query(days["since"], days["until"], tier or None, partner or None)
+    if query.since and query.until and query.since > query.until:
+        problems["until"] = "comes before the start date"
+        query = Query(query.since, None, query.tier, query.partner)
+    return query, problems
+
+
 @router.get("/insights")
 def insights_page(
     request: Request,
@@ -251,7 +276,7 @@ def insights_page(
     tier: str | None = None,
     partner: str | None = None,
 ) -> Response:
-    query = _query(state, since, until, tier, partner)
+    query, problems = _page_query(state, since, until, tier, partner)
     result = _insights(db, state, query)
     data = {
         "weeks": [w.isoformat() for w in result.weeks],
@@ -276,6 +301,8 @@ def insights_page(
             "charts": CHARTS,
             "data_json": json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
             "query": query,
+            "typed": {"since": since or "", "until": until or ""},
+            "problems": problems,
             "first": result.weeks[0],
             "last": result.weeks[-1],
             "tiers": tiers,
@@ -289,6 +316,7 @@ def insights_page(
                 "/insights.csv", {**query.params(), "series": ",".join(keys) if keys else None}
             ),
         },
+        status=422 if problems else 200,
     )
 
 
