@@ -87,13 +87,23 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "revenue",
-        "Revenue and revenue at risk",
+        "Revenue",
         "line",
         "purchases",
         "No purchases yet.",
-        "Revenue: the week's orders less refunds. At risk: a year of the rhythm of the regular "
-        "clients who are overdue at the week's end and have not bought since.",
-        _info("revenue", "revenue_at_risk"),
+        "The week's orders less refunds.",
+        _info("revenue"),
+    ),
+    # A year of money at risk beside a week of revenue flattens the revenue line: its own chart.
+    Chart(
+        "at_risk",
+        "Revenue at risk",
+        "line",
+        "purchases",
+        "No purchases yet.",
+        "A year of the rhythm of the regular clients who are overdue at the week's end and have "
+        "not bought since.",
+        _info("revenue_at_risk"),
     ),
     Chart(
         "followups",
@@ -220,10 +230,15 @@ def display(value: float | None, unit: str, currency: str) -> str:
     return value_text(value, unit, currency, hours="")
 
 
+def running(result: Insights) -> bool:
+    """Whether the last week is still running (its figures are the week so far)."""
+    return result.as_of < result.weeks[-1] + timedelta(days=6)
+
+
 def _headline(result: Insights) -> list[dict[str, str]]:
     """The last whole week against the one before (a week still running would read as a fall)."""
     out = []
-    partial = len(result.weeks) > 1 and result.as_of < result.weeks[-1] + timedelta(days=6)
+    partial = len(result.weeks) > 1 and running(result)
     last = len(result.weeks) - (2 if partial else 1)
     for key in ("active_clients", "new_clients", "revenue", "revenue_at_risk"):
         info = next(s for s in SERIES if s.key == key)
@@ -290,6 +305,7 @@ def insights_page(
             for c in CHARTS
         ],
         "currency": result.currency,
+        "running": running(result),
     }
     tiers = ["bronze", *sorted(state.settings.tiers, key=lambda t: state.settings.tiers[t])]
     return render(
@@ -309,6 +325,7 @@ def insights_page(
             "partners": partner_names(db),
             "zone": state.settings.timezone,
             "headline": _headline(result),
+            "running": running(result),
             "cell": cell,
             "chart_rows": chart_rows,
             "display": display,
