@@ -122,3 +122,13 @@ def test_the_legend_gives_the_latest_whole_week_and_the_running_week_is_apart(pa
     assert line[-1] is None and line[-2] is not None
     assert tail[-1] is not None and all(v is None for v in tail[:-2])
     assert page.evaluate("goodwillInsights.plots.purchases.data[1]")[-1] is None
+
+
+def test_count_axes_tick_in_whole_numbers_in_the_colour_of_their_meaning(page: Any) -> None:
+    log_in(page, "/insights")
+    page.wait_for_selector('.insights-chart[data-chart="flow"] canvas')
+    labels = page.evaluate("goodwillInsights.plots.flow.axes[1]._values")
+    assert labels and all(re.fullmatch(r"\d[\d,]*k?", t) for t in labels), labels
+    assert len(set(labels)) == len(labels)
+    lost = page.evaluate("goodwillInsights.plots.flow.series[2].stroke()")
+    assert lost == "#a2412d"  # --warn, as clients lost and open incidents are everywhere

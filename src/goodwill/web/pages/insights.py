@@ -167,6 +167,31 @@ CHARTS: tuple[Chart, ...] = (
 )
 
 
+#: The colour of each series by its meaning, as a goodwill.css variable: the same one the
+#: incidents chart gives that meaning (good outcomes teal, trouble red, caution gold).
+COLOURS: dict[str, str] = {
+    "clients_lost": "warn",
+    "revenue_at_risk": "warn",
+    "followups_done": "accent-mid",
+    "followups_overdue": "warn",
+    "late_payments": "warn",
+    "first_response_p90_h": "gold",
+    "incidents_tier_1": "accent",
+    "incidents_tier_2": "gold",
+    "incidents_tier_3": "warn",
+    "recoveries_recovered": "accent",
+    "recoveries_follow_up_due": "accent-mid",
+    "recoveries_closed_short": "gold",
+    "recoveries_open": "warn",
+}
+OTHER_COLOURS = ("accent", "gold", "ink-soft", "accent-mid")
+
+
+def colour(chart: Chart, index: int) -> str:
+    """The CSS variable naming the colour of a chart's ``index``-th series."""
+    return COLOURS.get(chart.series[index].key, OTHER_COLOURS[index % len(OTHER_COLOURS)])
+
+
 @dataclass(frozen=True)
 class Query:
     since: date | None
@@ -300,7 +325,10 @@ def insights_page(
             {
                 "key": c.key,
                 "kind": c.kind,
-                "series": [{"key": s.key, "label": s.label, "unit": s.unit} for s in c.series],
+                "series": [
+                    {"key": s.key, "label": s.label, "unit": s.unit, "colour": colour(c, i)}
+                    for i, s in enumerate(c.series)
+                ],
             }
             for c in CHARTS
         ],

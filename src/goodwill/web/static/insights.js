@@ -2,27 +2,11 @@
 // (#insights-data); the same numbers are in the table under every chart.
 (function () {
   "use strict";
-  // One colour per meaning, the same as goodwill.css gives the incidents chart (--accent,
-  // --warn, --gold, --ink-soft): good outcomes teal, trouble red, caution gold.
-  var PALETTE = { accent: "#1f5f5b", soft: "#6fa8a2", gold: "#9a6b12", warn: "#a2412d", grey: "#56656c" };
-  var MEANING = {
-    clients_lost: "warn",
-    revenue_at_risk: "warn",
-    followups_done: "soft",
-    followups_overdue: "warn",
-    late_payments: "warn",
-    first_response_p90_h: "gold",
-    incidents_tier_2: "gold",
-    incidents_tier_3: "warn",
-    recoveries_recovered: "accent",
-    recoveries_follow_up_due: "soft",
-    recoveries_closed_short: "gold",
-    recoveries_open: "warn"
-  };
-  var FALLBACK = ["accent", "gold", "grey", "soft"];
-
-  function colourOf(key, i) {
-    return PALETTE[MEANING[key] || FALLBACK[i % FALLBACK.length]];
+  // A series' colour is a goodwill.css variable named by the page, so a meaning has one colour
+  // on every chart (the incidents page's columns use the same variables).
+  function colourOf(name) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue("--" + name).trim();
+    return value || "#56656c";
   }
 
   // Large numbers compactly ("12k", "1.5M"), so an axis label fits beside the chart.
@@ -66,7 +50,7 @@
     var tails = [];
     chart.series.forEach(function (s, i) {
       var values = data.series[s.key].slice();
-      var colour = colourOf(s.key, i);
+      var colour = colourOf(s.colour);
       var spec = { label: s.label, stroke: colour, width: 2, spanGaps: false, points: { show: n < 30 } };
       if (running) {
         // The week still running is no whole week: dashed after the last whole one, no bar.
