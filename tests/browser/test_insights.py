@@ -105,6 +105,8 @@ def test_the_revenue_axis_reads_in_compact_whole_labels_on_its_own_chart(page: A
     # A year of money at risk is not on the same axis as a week's revenue.
     assert "Revenue at risk" not in _legend(page, "revenue")
     assert "Revenue at risk" in _legend(page, "at_risk")
+    legend = _legend(page, "revenue")
+    assert re.search(r"Revenue\W*[\d,]+ EUR", legend), legend
 
 
 def test_the_legend_gives_the_latest_whole_week_and_the_running_week_is_apart(page: Any) -> None:

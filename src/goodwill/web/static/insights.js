@@ -31,6 +31,16 @@
     return function (_u, values) { return values.map(function (v) { return v == null ? "" : compact(v); }); };
   }
 
+  // A legend's value in full: "1,384 EUR", "83%", "2.5".
+  function legendValue(unit, currency) {
+    return function (_u, v) {
+      if (v == null) { return "--"; }
+      if (unit === "money") { return Math.round(v).toLocaleString("en") + " " + currency; }
+      if (unit === "share") { return Math.round(v * 100) + "%"; }
+      return (Math.round(v * 10) / 10).toLocaleString("en");
+    };
+  }
+
   // The axis is as wide as its longest label (about 7 px a character at 12 px) and the tick.
   function axisSize(u, values) {
     var longest = (values || []).reduce(function (n, v) { return Math.max(n, String(v).length); }, 0);
@@ -51,7 +61,7 @@
     chart.series.forEach(function (s, i) {
       var values = data.series[s.key].slice();
       var colour = colourOf(s.colour);
-      var spec = { label: s.label, stroke: colour, width: 2, spanGaps: false, points: { show: n < 30 } };
+      var spec = { label: s.label, stroke: colour, width: 2, spanGaps: false, points: { show: n < 30 }, value: legendValue(s.unit, data.currency) };
       if (running) {
         // The week still running is no whole week: dashed after the last whole one, no bar.
         if (lines) {
