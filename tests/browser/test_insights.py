@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +86,51 @@ def test_a_filter_changes_the_numbers(page: Any) -> None:
     gold = _values(page, "purchases")
     assert len(gold) == len(everyone)
     assert sum(int(v) for v in gold) < sum(int(v) for v in everyone)
+
+
+def _legend(page: Any, chart: str) -> str:
+    return str(page.inner_text(f'.insights-chart[data-chart="{chart}"] .u-legend'))
+
+
+def test_the_revenue_axis_reads_in_compact_whole_labels_on_its_own_chart(page: Any) -> None:
+    log_in(page, "/insights")
+    page.wait_for_selector('.insights-chart[data-chart="revenue"] canvas')
+    labels = page.evaluate("goodwillInsights.plots.revenue.axes[1]._values")
+    assert labels and all(re.fullmatch(r"-?\d[\d,]*(\.\d)?[kM]? EUR", t) for t in labels), labels
+    assert max(len(t) for t in labels) <= len("9,000 EUR")
+    assert page.evaluate("goodwillInsights.compact(12000)") == "12k"
+    assert page.evaluate("goodwillInsights.compact(1250000)") == "1.3M"
+    width = page.evaluate("goodwillInsights.plots.revenue.axes[1]._size")
+    assert width >= 7 * max(len(t) for t in labels)
+    # A year of money at risk is not on the same axis as a week's revenue.
+    assert "Revenue at risk" not in _legend(page, "revenue")
+    assert "Revenue at risk" in _legend(page, "at_risk")
+    legend = _legend(page, "revenue")
+    assert re.search(r"Revenue\W*[\d,]+ EUR", legend), legend
+
+
+def test_the_legend_gives_the_latest_whole_week_and_the_running_week_is_apart(page: Any) -> None:
+    log_in(page, "/insights")
+    page.wait_for_selector('.insights-chart[data-chart="revenue"] canvas')
+    legend = _legend(page, "clients")
+    assert "--" not in legend, legend
+    running = page.inner_text("#insights-running")
+    week = running.split("week of ", 1)[1][:10]
+    before = page.locator("#chart-clients tbody tr").nth(-2).get_attribute("data-week")
+    assert before is not None and before in legend and week not in legend
+    # The running week is not a point of the solid line, only of its dashed tail.
+    line = page.evaluate("goodwillInsights.plots.clients.data[1]")
+    tail = page.evaluate("goodwillInsights.plots.clients.data[2]")
+    assert line[-1] is None and line[-2] is not None
+    assert tail[-1] is not None and all(v is None for v in tail[:-2])
+    assert page.evaluate("goodwillInsights.plots.purchases.data[1]")[-1] is None
+
+
+def test_count_axes_tick_in_whole_numbers_in_the_colour_of_their_meaning(page: Any) -> None:
+    log_in(page, "/insights")
+    page.wait_for_selector('.insights-chart[data-chart="flow"] canvas')
+    labels = page.evaluate("goodwillInsights.plots.flow.axes[1]._values")
+    assert labels and all(re.fullmatch(r"\d[\d,]*k?", t) for t in labels), labels
+    assert len(set(labels)) == len(labels)
+    lost = page.evaluate("goodwillInsights.plots.flow.series[2].stroke()")
+    assert lost == "#a2412d"  # --warn, as clients lost and open incidents are everywhere

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+import goodwill.web
 from goodwill.settings import Settings
 from goodwill.web import create_app
 from tests.store.insights_data import EXPECTED, ZONE, seed, utc
@@ -94,3 +97,41 @@ def test_parts_without_data_say_so_instead_of_an_empty_chart(
         page = http.get("/insights").text
     assert "No incidents yet." in page and "No conversations yet." in page
     assert 'class="insights-chart"' not in page
+
+
+def test_a_date_that_does_not_read_shows_the_page_again_with_the_filters_as_typed(
+    insights_http: TestClient,
+) -> None:
+    assert log_in(insights_http).status_code == 303
+    page = insights_http.get(
+        "/insights", params={"since": "2026-13-45", "until": "2026-11-25", "tier": "gold"}
+    )
+    assert page.status_code == 422
+    assert "<h1>Insights</h1>" in page.text
+    assert 'name="since" value="2026-13-45" aria-invalid="true"' in page.text
+    assert re.search(r'class="field-error" id="since-error">[^<]+<', page.text)
+    assert 'name="until" value="2026-11-25"' in page.text
+    assert 'value="gold" selected' in page.text
+    assert "until-error" not in page.text
+
+
+def test_an_end_before_the_start_is_said_next_to_the_end(insights_http: TestClient) -> None:
+    assert log_in(insights_http).status_code == 303
+    page = insights_http.get("/insights", params={"since": "2026-11-20", "until": "2026-11-02"})
+    assert page.status_code == 422
+    assert 'name="until" value="2026-11-02" aria-invalid="true"' in page.text
+    assert "comes before the start date" in page.text
+
+
+def test_a_meaning_has_the_colour_the_incidents_chart_gives_it(insights_http: TestClient) -> None:
+    assert log_in(insights_http).status_code == 303
+    page = insights_http.get("/insights", params=RANGE).text
+    found = re.search(r'<script type="application/json" id="insights-data">(.*?)</script>', page)
+    assert found
+    charts = {c["key"]: c for c in json.loads(found.group(1))["charts"]}
+    css = (Path(goodwill.web.__file__).parent / "static" / "goodwill.css").read_text()
+    for series in charts["recoveries"]["series"]:
+        variant = series["key"].removeprefix("recoveries_").replace("_", "-")
+        rule = re.search(rf"\.chart-seg-{variant} {{ fill: var\(--([a-z-]+)\)", css)
+        assert rule and rule.group(1) == series["colour"], variant
+        assert re.search(rf"--{series['colour']}: #[0-9a-f]{{6}};", css)

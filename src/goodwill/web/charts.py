@@ -67,11 +67,12 @@ class BarChart:
     bar_height: int
 
 
-def nice_step(maximum: float, *, ticks: int = 4) -> float:
-    """A round tick step (1, 2 or 5 times a power of ten) giving about ``ticks`` intervals."""
+def nice_step(maximum: float, *, ticks: int = 4, whole: bool = False) -> float:
+    """A round tick step (1, 2 or 5 times a power of ten) giving about ``ticks`` intervals;
+    ``whole`` for counts, whose step is never under 1 (half an incident reads as "0, 0, 1")."""
     if maximum <= 0:
         return 1.0
-    rough = maximum / ticks
+    rough = max(maximum / ticks, 1.0) if whole else maximum / ticks
     power = 10 ** math.floor(math.log10(rough))
     for factor in (1, 2, 5, 10):
         if factor * power >= rough:
@@ -163,10 +164,10 @@ COLUMN_PLOT_HEIGHT = 220
 def column_chart(
     labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]]
 ) -> ColumnChart:
-    """Stack ``series`` (name, CSS variant, one value per label) into one column per label,
-    the first series at the bottom, against a round y-axis maximum."""
+    """Stack ``series`` (name, CSS variant, one count per label) into one column per label,
+    the first series at the bottom, against a round y-axis maximum in whole steps."""
     totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
-    step = nice_step(max(totals, default=0.0))
+    step = nice_step(max(totals, default=0.0), whole=True)
     top_value = step * max(1, math.ceil(max(totals, default=0.0) / step))
     plot_left, plot_right, plot_top = 60, WIDTH - 10, TOP
     plot_bottom = plot_top + COLUMN_PLOT_HEIGHT

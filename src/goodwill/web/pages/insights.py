@@ -87,13 +87,23 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "revenue",
-        "Revenue and revenue at risk",
+        "Revenue",
         "line",
         "purchases",
         "No purchases yet.",
-        "Revenue: the week's orders less refunds. At risk: a year of the rhythm of the regular "
-        "clients who are overdue at the week's end and have not bought since.",
-        _info("revenue", "revenue_at_risk"),
+        "The week's orders less refunds.",
+        _info("revenue"),
+    ),
+    # A year of money at risk beside a week of revenue flattens the revenue line: its own chart.
+    Chart(
+        "at_risk",
+        "Revenue at risk",
+        "line",
+        "purchases",
+        "No purchases yet.",
+        "A year of the rhythm of the regular clients who are overdue at the week's end and have "
+        "not bought since.",
+        _info("revenue_at_risk"),
     ),
     Chart(
         "followups",
@@ -157,6 +167,31 @@ CHARTS: tuple[Chart, ...] = (
 )
 
 
+#: The colour of each series by its meaning, as a goodwill.css variable: the same one the
+#: incidents chart gives that meaning (good outcomes teal, trouble red, caution gold).
+COLOURS: dict[str, str] = {
+    "clients_lost": "warn",
+    "revenue_at_risk": "warn",
+    "followups_done": "accent-mid",
+    "followups_overdue": "warn",
+    "late_payments": "warn",
+    "first_response_p90_h": "gold",
+    "incidents_tier_1": "accent",
+    "incidents_tier_2": "gold",
+    "incidents_tier_3": "warn",
+    "recoveries_recovered": "accent",
+    "recoveries_follow_up_due": "accent-mid",
+    "recoveries_closed_short": "gold",
+    "recoveries_open": "warn",
+}
+OTHER_COLOURS = ("accent", "gold", "ink-soft", "accent-mid")
+
+
+def colour(chart: Chart, index: int) -> str:
+    """The CSS variable naming the colour of a chart's ``index``-th series."""
+    return COLOURS.get(chart.series[index].key, OTHER_COLOURS[index % len(OTHER_COLOURS)])
+
+
 @dataclass(frozen=True)
 class Query:
     since: date | None
@@ -173,18 +208,23 @@ class Query:
         }
 
 
+def _day(state: WebState, text: str | None) -> date | None:
+    """A filter's date as typed, in the business's date order; None when left empty."""
+    if not text or not text.strip():
+        return None
+    return parse_date(text.strip(), date_order=state.settings.date_order)
+
+
 def _query(
     state: WebState, since: str | None, until: str | None, tier: str | None, partner: str | None
 ) -> Query:
-    def day(text: str | None, name: str) -> date | None:
-        if not text or not text.strip():
-            return None
+    days: dict[str, date | None] = {}
+    for name, text in (("since", since), ("until", until)):
         try:
-            return parse_date(text.strip(), date_order=state.settings.date_order)
+            days[name] = _day(state, text)
         except DateError as exc:
             raise InvalidInput(f"{name}: {exc}", field=name) from exc
-
-    return Query(day(since, "since"), day(until, "until"), tier or None, partner or None)
+    return Query(days["since"], days["until"], tier or None, partner or None)
 
 
 def _insights(db: Db, state: WebState, query: Query) -> Insights:
@@ -215,10 +255,15 @@ def display(value: float | None, unit: str, currency: str) -> str:
     return value_text(value, unit, currency, hours="")
 
 
+def running(result: Insights) -> bool:
+    """Whether the last week is still running (its figures are the week so far)."""
+    return result.as_of < result.weeks[-1] + timedelta(days=6)
+
+
 def _headline(result: Insights) -> list[dict[str, str]]:
     """The last whole week against the one before (a week still running would read as a fall)."""
     out = []
-    partial = len(result.weeks) > 1 and result.as_of < result.weeks[-1] + timedelta(days=6)
+    partial = len(result.weeks) > 1 and running(result)
     last = len(result.weeks) - (2 if partial else 1)
     for key in ("active_clients", "new_clients", "revenue", "revenue_at_risk"):
         info = next(s for s in SERIES if s.key == key)
@@ -240,6 +285,26 @@ def _headline(result: Insights) -> list[dict[str, str]]:
     return out
 
 
+def _page_query(
+    state: WebState, since: str | None, until: str | None, tier: str | None, partner: str | None
+) -> tuple[Query, dict[str, str]]:
+    """The page's filters and, for each date that does not read, what is wrong with it: the
+    page is shown again without that date rather than as a bare error."""
+    problems: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for name, text in (("since", since), ("until", until)):
+        try:
+            days[name] = _day(state, text)
+        except DateError as exc:
+            problems[name] = str(exc)
+            days[name] = None
+    query = Query(days["since"], days["until"], tier or None, partner or None)
+    if query.since and query.until and query.since > query.until:
+        problems["until"] = "comes before the start date"
+        query = Query(query.since, None, query.tier, query.partner)
+    return query, problems
+
+
 @router.get("/insights")
 def insights_page(
     request: Request,
@@ -251,7 +316,7 @@ def insights_page(
     tier: str | None = None,
     partner: str | None = None,
 ) -> Response:
-    query = _query(state, since, until, tier, partner)
+    query, problems = _page_query(state, since, until, tier, partner)
     result = _insights(db, state, query)
     data = {
         "weeks": [w.isoformat() for w in result.weeks],
@@ -260,11 +325,15 @@ def insights_page(
             {
                 "key": c.key,
                 "kind": c.kind,
-                "series": [{"key": s.key, "label": s.label, "unit": s.unit} for s in c.series],
+                "series": [
+                    {"key": s.key, "label": s.label, "unit": s.unit, "colour": colour(c, i)}
+                    for i, s in enumerate(c.series)
+                ],
             }
             for c in CHARTS
         ],
         "currency": result.currency,
+        "running": running(result),
     }
     tiers = ["bronze", *sorted(state.settings.tiers, key=lambda t: state.settings.tiers[t])]
     return render(
@@ -276,12 +345,15 @@ def insights_page(
             "charts": CHARTS,
             "data_json": json.dumps(data, separators=(",", ":")).replace("</", "<\\/"),
             "query": query,
+            "typed": {"since": since or "", "until": until or ""},
+            "problems": problems,
             "first": result.weeks[0],
             "last": result.weeks[-1],
             "tiers": tiers,
             "partners": partner_names(db),
             "zone": state.settings.timezone,
             "headline": _headline(result),
+            "running": running(result),
             "cell": cell,
             "chart_rows": chart_rows,
             "display": display,
@@ -289,6 +361,7 @@ def insights_page(
                 "/insights.csv", {**query.params(), "series": ",".join(keys) if keys else None}
             ),
         },
+        status=422 if problems else 200,
     )
 
 
