@@ -61,22 +61,26 @@ def answered(linked: Settings, seeded: sessionmaker[Session]) -> sessionmaker[Se
             "You are always on time, never late.",
             now=NOW - timedelta(days=10),
         )
-        for client, text, days in (
-            (long, "Lovely staff, they know my name.", 40),
-            (new, "The staff remember my name.", 2),
-        ):
-            add_answer(
-                session,
-                linked,
-                client,
-                question_text="miss-us",
-                answer=text,
-                answered_at=NOW - timedelta(days=days),
-                channel="call",
-                recorded_by="staff",
-                now=NOW,
-            )
+        told_staff(session, linked, long, "Lovely staff, they know my name.", days_ago=40)
+        told_staff(session, linked, new, "The staff remember my name.", days_ago=2)
     return seeded
+
+
+def told_staff(
+    session: Session, settings: Settings, client: Client, text: str, *, days_ago: int
+) -> None:
+    """What ``client`` said on a call ``days_ago`` days before NOW, to "what would you miss"."""
+    add_answer(
+        session,
+        settings,
+        client,
+        question_text="miss-us",
+        answer=text,
+        answered_at=NOW - timedelta(days=days_ago),
+        channel="call",
+        recorded_by="staff",
+        now=NOW,
+    )
 
 
 @pytest.fixture
