@@ -144,3 +144,11 @@ def test_each_question_shows_how_often_it_was_asked_and_answered(site: TestClien
     assert '<td data-label="Heard by staff">2</td>' in rate
     early = site.get("/listening", params={"until": (NOW - timedelta(days=12)).date().isoformat()})
     assert "asked 1, answered 0 (0%)" in row(early.text, "data-question", "miss-us")
+
+
+def test_before_any_answer_the_page_says_where_answers_come_from(logged_in: TestClient) -> None:
+    page = logged_in.get("/listening")
+    assert page.status_code == 200
+    assert "No answers from new or long-term clients yet." in page.text
+    assert "No questions asked yet." in page.text
+    assert "<table" not in page.text
