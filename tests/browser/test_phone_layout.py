@@ -38,6 +38,7 @@ PAGES = (
     "/clients/C-0001",
     f"/clients/{LONG_REF}",
     "/insights",
+    "/listening",
     "/imports",
     "/imports/1",
     "/playbook",

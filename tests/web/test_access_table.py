@@ -121,6 +121,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/touches/batches/{month}/sent"): "manager",
     ("GET", "/insights"): "staff",
     ("GET", "/insights.csv"): "staff",
+    ("GET", "/listening"): "staff",
     ("POST", "/clients/{ref:path}/feedback"): "staff",
     ("GET", "/clients"): "staff",
     ("GET", "/clients/new"): "staff",

@@ -453,3 +453,67 @@ def quote_around(answer: str, start: int) -> str:
     if len(sentence) > QUOTE_CHARS:
         sentence = sentence[: QUOTE_CHARS - 1].rstrip() + "…"
     return sentence
+
+
+@dataclass(frozen=True)
+class AnswerRate:
+    """How often one question was asked by personal link, and how often those links got an
+    answer; ``heard`` counts answers to it recorded by staff or brought in without a link."""
+
+    question_key: str
+    question_text: str
+    asked: int
+    answered: int
+    heard: int
+
+    @property
+    def rate(self) -> float:
+        return self.answered / self.asked if self.asked else 0.0
+
+
+def answer_rates(session: Session, *, until: datetime | None = None) -> list[AnswerRate]:
+    """Per question key, links made before ``until`` and those answered before it (most asked
+    first), so the business sees which questions clients take the time to answer."""
+    made = FeedbackRequest.created_at < until if until is not None else true()
+    done = (
+        FeedbackRequest.answered_at < until
+        if until is not None
+        else FeedbackRequest.answered_at.is_not(None)
+    )
+    rows = session.execute(
+        select(
+            FeedbackRequest.question_key,
+            func.max(FeedbackRequest.question_text),
+            func.count(),
+            func.sum(case((done, 1), else_=0)),
+        )
+        .where(made)
+        .group_by(FeedbackRequest.question_key)
+    ).all()
+    heard_at = FeedbackAnswer.answered_at < until if until is not None else true()
+    heard = dict(
+        session.execute(
+            select(FeedbackAnswer.question_key, func.count())
+            .where(
+                heard_at,
+                FeedbackAnswer.request_id.is_(None),
+                FeedbackAnswer.question_key.is_not(None),
+            )
+            .group_by(FeedbackAnswer.question_key)
+        ).all()
+    )
+    rates = {
+        key: AnswerRate(key, text, int(asked), int(answered or 0), int(heard.pop(key, 0)))
+        for key, text, asked, answered in rows
+    }
+    if heard:
+        texts: dict[str | None, str] = dict(
+            session.execute(
+                select(FeedbackAnswer.question_key, func.max(FeedbackAnswer.question_text))
+                .where(FeedbackAnswer.question_key.in_(list(heard)))
+                .group_by(FeedbackAnswer.question_key)
+            ).all()
+        )
+        for key, count in heard.items():
+            rates[key] = AnswerRate(str(key), texts.get(key) or str(key), 0, 0, int(count))
+    return sorted(rates.values(), key=lambda r: (-r.asked, -r.heard, r.question_key))

@@ -1,0 +1,65 @@
+"""What clients value, on the web: themes by share for new and long-term clients, with their own
+words, and how often each question gets an answer.
+
+It shows what ``goodwill feedback themes`` prints (:func:`goodwill.actions.feedback.compare_themes`)
+so that the owner sees it without a terminal; ``?until=`` looks back to a given day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from goodwill.actions.feedback import compare_themes, load_themes
+from goodwill.domain.dates import DateError, parse_date
+from goodwill.store.feedback import answer_rates, end_of_day
+from goodwill.web.auth import PageStaff
+from goodwill.web.rendering import render
+from goodwill.web.state import Db, State
+
+router = APIRouter(include_in_schema=False)
+
+
+def percent(share: float) -> str:
+    """A share as a whole percentage for people, e.g. 0.4286 -> "43%"."""
+    return f"{round(share * 100)}%"
+
+
+@router.get("/listening")
+def listening_page(
+    request: Request, staff: PageStaff, db: Db, state: State, until: str | None = None
+) -> Response:
+    typed = (until or "").strip()
+    day: date | None = None
+    error = ""
+    if typed:
+        try:
+            day = parse_date(typed, date_order=state.settings.date_order)
+        except DateError as exc:
+            error = f"Not a date: {exc}"
+    cutoff = end_of_day(day, state.settings.zone) if day else None
+    found = compare_themes(db, state.settings, until=cutoff)
+    labels = {t.key: t.label for t in load_themes(settings=state.settings)}
+    themes: list[dict[str, Any]] = [
+        {**t, "label": labels.get(t["theme"], t["theme"])}
+        for t in found["themes"]
+        if t["new_answers"] or t["long_term_answers"]
+    ]
+    return render(
+        request,
+        "listening.html",
+        {
+            "section": "listening",
+            "themes": themes,
+            "groups": found["groups"],
+            "rates": answer_rates(db, until=cutoff),
+            "until": day,
+            "typed": typed,
+            "error": error,
+            "percent": percent,
+        },
+        status=422 if error else 200,
+    )
