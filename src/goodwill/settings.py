@@ -345,7 +345,14 @@ PAGE_KEYS: tuple[str, ...] = (
 )
 #: Page settings that hold a whole document a file would otherwise hold (its own loader reads
 #: ``settings.page[key]`` when the file names no such file).
-PAGE_DOCUMENTS: tuple[str, ...] = ("sla", "rota", "playbook", "recovery_options", "questions")
+PAGE_DOCUMENTS: tuple[str, ...] = (
+    "sla",
+    "rota",
+    "playbook",
+    "recovery_options",
+    "questions",
+    "themes",
+)
 
 
 @dataclass(frozen=True)
