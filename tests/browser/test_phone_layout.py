@@ -47,6 +47,8 @@ PAGES = (
     "/account",
     "/users",
     "/settings",
+    "/settings/recovery",
+    "/settings/listening",
     "/audit",
     "/setup/business",
 )

@@ -54,7 +54,7 @@ def _form_values(table: dict[str, Any]) -> dict[str, str]:
 def _table_of(part: str, form: Any) -> dict[str, Any]:
     """The question or theme the form describes, as the file would hold it."""
     if part == "question":
-        return {"key": answer(form, "key").strip(), "text": answer(form, "text").strip()}
+        return {"key": answer(form, "key").strip(), "text": " ".join(answer(form, "text").split())}
     table: dict[str, Any] = {"key": answer(form, "key").strip()}
     label = answer(form, "label").strip()
     if label:
