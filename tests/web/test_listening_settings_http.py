@@ -15,33 +15,26 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.actions.feedback import ask, question
 from goodwill.settings import Settings
 from goodwill.store import page_settings
-from goodwill.store.models import Client
 from goodwill.web import create_app
 from tests.cli.test_cli import goodwill
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
-from tests.web.sample import LONG_CLIENT, staff_user
+from tests.web.sample import staff_user
+from tests.web.test_feedback_http import link
+from tests.web.test_listening_http import linked  # noqa: F401 (a fixture)
 
 HOURS = {"key": "opening-hours", "text": "Which hours would   suit you best to come by?"}
 
 
 @pytest.fixture
-def linked(web_settings: Settings) -> Settings:
-    return dataclasses.replace(
-        web_settings,
-        mail={"from_address": "care@shop.example"},
-        public_url="https://care.shop.example",
-    )
-
-
-@pytest.fixture
-def owner(linked: Settings, seeded: sessionmaker[Session]) -> Iterator[TestClient]:
+def owner(
+    linked: Settings,  # noqa: F811
+    seeded: sessionmaker[Session],
+) -> Iterator[TestClient]:
     with TestClient(
         create_app(linked, clock=lambda: NOW),
         base_url="https://testserver",
@@ -65,21 +58,7 @@ def answer_a_link(
     store: sessionmaker[Session], settings: Settings, http: TestClient, text: str
 ) -> None:
     """The long-standing client is asked what they would miss, and answers on their form."""
-    with store.begin() as session:
-        client = session.execute(
-            select(Client).where(Client.external_id == LONG_CLIENT)
-        ).scalar_one()
-        made = ask(
-            session,
-            settings,
-            client,
-            question(settings, "miss-us"),
-            key=f"test/{text}",
-            created_by="test",
-            now=NOW,
-        )
-    assert made is not None
-    path = "/feedback/" + made.link.rsplit("/", 1)[1]
+    path = link(store, settings, f"test/{text}")
     assert http.post(path, data={"answer": text}).status_code == 200
 
 
@@ -94,7 +73,9 @@ def test_the_owner_reads_the_shipped_questions_and_themes(owner: TestClient) -> 
 
 
 def test_a_question_added_on_the_page_can_be_asked_at_once(
-    owner: TestClient, seeded: sessionmaker[Session], linked: Settings
+    owner: TestClient,
+    seeded: sessionmaker[Session],
+    linked: Settings,  # noqa: F811
 ) -> None:
     saved = post(owner, "question", original="", **HOURS)
     assert (saved.status_code, saved.headers["location"]) == (
@@ -135,7 +116,9 @@ def test_a_question_reworded_keeps_its_key_and_one_removed_is_gone(owner: TestCl
 
 
 def test_a_themes_changed_words_change_what_the_listening_page_counts(
-    owner: TestClient, seeded: sessionmaker[Session], linked: Settings
+    owner: TestClient,
+    seeded: sessionmaker[Session],
+    linked: Settings,  # noqa: F811
 ) -> None:
     answer_a_link(seeded, linked, owner, "Ask for Kees, he sorts everything.")
     assert 'data-theme="people"' not in owner.get("/listening").text
@@ -179,7 +162,9 @@ def test_a_wrong_value_shows_the_readers_words_beside_it_and_saves_nothing(
 
 
 def test_files_named_in_the_settings_are_shown_and_not_changed_on_the_page(
-    linked: Settings, seeded: sessionmaker[Session], tmp_path: Path
+    linked: Settings,  # noqa: F811
+    seeded: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     questions = tmp_path / "questions.toml"
     questions.write_text('[[question]]\nkey = "why"\ntext = "Why us?"\n', encoding="utf-8")
