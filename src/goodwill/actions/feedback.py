@@ -24,11 +24,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from goodwill.domain.audit import Actor
 from goodwill.domain.questions import Question, parse_questions
 from goodwill.domain.themes import Tag, Theme, parse_themes, tag_answer
-from goodwill.errors import ConfigError, InvalidInput, NotFound
+from goodwill.errors import ConfigError, Conflict, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store import feedback as stored
+from goodwill.store.audit import record
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import Client, Outbox
 
@@ -197,6 +199,73 @@ def ask(
     )
     log.info("feedback request %s for client %s (%s)", made.id, client.id, asked.key)
     return Asked(made.id, link, leaves, expires)
+
+
+@dataclass(frozen=True)
+class AskedClient:
+    """A question put to one client by a person: the request, and why it was not mailed
+    (None when it was)."""
+
+    asked: Asked
+    unmailed: str | None
+
+
+def ask_client(
+    session: Session,
+    settings: Settings,
+    client: Client,
+    asked: Question,
+    *,
+    actor: Actor,
+    in_person: bool = False,
+    now: datetime,
+) -> AskedClient:
+    """A person asks ``client`` now, from the terminal or the client's page: by mail when
+    goodwill can mail them, otherwise (or ``in_person``) a link to hand over; audited.
+
+    Refused for an archived client (restore them first), and by mail for a client who said no
+    to mail from the business (the link can still be handed over in person).
+    """
+    ref = stored.client_ref(client)
+    if client.archived_at is not None:
+        raise InvalidInput(
+            f"client {ref} is archived: restore them before asking them anything", field="client"
+        )
+    unmailed = (
+        "handed over in person"
+        if in_person
+        else can_mail(settings) or (None if client.email else "the client has no email address")
+    )
+    if unmailed is None and client.marketing_consent is False:
+        when = f" on {client.consent_at.date().isoformat()}" if client.consent_at else ""
+        raise InvalidInput(
+            f"client {ref} said no to mail from us{when}: hand the question over in person",
+            field="how",
+        )
+    made = ask(
+        session,
+        settings,
+        client,
+        asked,
+        key=f"{actor.kind}:{client.id}/{asked.key}/{now.isoformat()}",
+        created_by=actor.label,
+        now=now,
+        in_person=unmailed is not None,
+    )
+    if made is None:  # the key holds the instant: only a double submit meets it
+        raise Conflict("this question was just asked; look at the client's page", field="form")
+    record(
+        session,
+        actor,
+        "feedback.asked",
+        at=now,
+        object_type="feedback_request",
+        object_id=made.request_id,
+        client_id=client.id,
+        after={"question": asked.key, "mailed": unmailed is None},
+        detail=unmailed,
+    )
+    return AskedClient(made, unmailed)
 
 
 def _question_mail(
