@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.audit import Actor
@@ -32,7 +33,9 @@ from goodwill.settings import Settings
 from goodwill.store import feedback as stored
 from goodwill.store.audit import record
 from goodwill.store.ingest import insert_new
+from goodwill.store.insights import tier_bounds
 from goodwill.store.models import Client, Outbox
+from goodwill.store.queries import figures_currency
 
 log = logging.getLogger(__name__)
 
@@ -348,10 +351,26 @@ def add_answer(
     )
 
 
+def tier_clients(session: Session, settings: Settings, tier: str | None) -> Select[Any] | None:
+    """The ids of the clients in ``tier`` now (by lifetime spend, as the client list shows
+    it), as a select; None for every client. An unknown tier is refused, naming the known."""
+    if not tier:
+        return None
+    currency = figures_currency(session, settings)
+    low, high = tier_bounds(settings, tier, currency)
+    return stored.clients_spending(currency, low, high)
+
+
 def compare_themes(
-    session: Session, settings: Settings, *, until: datetime | None, quotes: int = 2
+    session: Session,
+    settings: Settings,
+    *,
+    until: datetime | None,
+    quotes: int = 2,
+    tier: str | None = None,
 ) -> dict[str, Any]:
-    """What new and long-term clients talk about, theme by theme (configured order first).
+    """What new and long-term clients talk about, theme by theme (configured order first),
+    of the clients in ``tier`` only when given.
 
     ``new_share`` is the share of new clients' answers that carry the theme (0 when there are
     none); likewise ``long_term_share``. ``quotes`` holds up to ``quotes`` short verbatim
@@ -359,7 +378,12 @@ def compare_themes(
     """
     new_days, long_days = group_days(settings)
     found = stored.compare_groups(
-        session, new_days=new_days, long_term_days=long_days, until=until, quotes=quotes
+        session,
+        new_days=new_days,
+        long_term_days=long_days,
+        until=until,
+        quotes=quotes,
+        clients=tier_clients(session, settings, tier),
     )
     by_theme = {t.theme: t for t in found.themes}
     order = [t.key for t in load_themes(settings)]
