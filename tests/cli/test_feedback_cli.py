@@ -143,7 +143,7 @@ def test_asking_is_audited_and_an_archived_client_is_not_asked(db: str) -> None:
         "feedback", "ask", "--client", "N1", "--question", "benefit", "--in-person", db=db, now=NOW
     )
     assert done.returncode == 0, done.stderr
-    assert "Not mailed (handed over in person)" in " ".join(done.stdout.split())
+    assert "Hand this link over in person" in " ".join(done.stdout.split())
     log = json.loads(goodwill("audit", "--action", "feedback.", "--json", db=db).stdout)
     [entry] = log["entries"] if isinstance(log, dict) else log
     assert entry["action"] == "feedback.asked"

@@ -96,9 +96,8 @@ def test_without_mail_the_page_gives_the_link_to_hand_over_and_it_opens_the_form
     assert "Not by mail: mail.from_address is not set" in page.text
     status, text = _ask(unmailed, how="in_person")
     assert status == 200
-    assert "Not mailed (handed over in person)" in text
-    link = text.split('id="ask-link" class="link-copy" type="text" readonly value="')[1]
-    link = link.split('"')[0]
+    assert "Hand this link over in person" in text and "Not mailed" not in text
+    link = text.split('id="ask-link" class="link-copy" readonly rows="3">')[1].split("<")[0]
     assert link.startswith("https://testserver/feedback/")
     form = unmailed.get(link.removeprefix("https://testserver"))
     assert form.status_code == 200 and QUESTION in form.text
@@ -122,7 +121,7 @@ def test_with_mail_set_up_the_link_can_still_be_handed_over_in_person(
     mailing: TestClient, seeded: sessionmaker[Session]
 ) -> None:
     status, text = _ask(mailing, how="in_person")
-    assert status == 200 and 'value="https://care.shop.example/feedback/' in text
+    assert status == 200 and 'rows="3">https://care.shop.example/feedback/' in text
     with seeded() as session:
         assert list(session.execute(select(Outbox)).scalars()) == []
 
@@ -149,7 +148,7 @@ def test_a_client_who_said_no_to_mail_is_asked_only_in_person(
     assert "said no to mail from us on 2026-11-23: hand the question over in person" in text
     assert _requests(seeded) == []
     status, text = _ask(mailing, how="in_person")
-    assert status == 200 and "Not mailed (handed over in person)" in text
+    assert status == 200 and "Hand this link over in person" in text
 
 
 def test_an_unknown_question_and_a_forged_form_are_refused(

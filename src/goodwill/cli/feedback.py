@@ -250,10 +250,8 @@ def ask_command(
     out.print(shown(made.link), highlight=False, soft_wrap=True)
     if unmailed is not None:
         hint = "" if st.settings.public_url else " (set public_url to make it a whole address)"
-        out.print(
-            f"Not mailed ({shown(unmailed)}): hand this link over in person{hint}.",
-            highlight=False,
-        )
+        why = "H" if in_person else f"Not mailed ({shown(unmailed)}): h"
+        out.print(f"{why}and this link over in person{hint}.", highlight=False)
 
 
 @app.command("evaluate")

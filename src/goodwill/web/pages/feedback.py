@@ -225,6 +225,7 @@ def ask_question(
             "question": asked,
             "link": link,
             "unmailed": done.unmailed,
+            "why": None if how == "in_person" else done.unmailed,  # chosen: no reason to give
             "until": done.asked.expires_at.astimezone(state.settings.zone).date(),
         },
         headers=PRIVATE,  # the page holds a personal link: never cached
