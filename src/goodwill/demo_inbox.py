@@ -13,6 +13,7 @@ read from the demo's own files (:func:`cast`), so the stories hold for any seed 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -61,8 +62,12 @@ class DemoMail:
 
 
 def write_demo_sla(directory: Path) -> Path:
+    """The demo's SLA file, shared by every demo run: replaced whole, so a demo starting while
+    another reads it never sees half a file."""
     path = directory / "demo-sla.toml"
-    path.write_text(DEMO_SLA, encoding="utf-8")
+    fresh = directory / f"demo-sla.toml.{os.getpid()}"
+    fresh.write_text(DEMO_SLA, encoding="utf-8")
+    os.replace(fresh, path)
     return path
 
 
