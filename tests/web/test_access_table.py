@@ -125,6 +125,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/insights.csv"): "staff",
     ("GET", "/listening"): "staff",
     ("POST", "/clients/{ref:path}/feedback"): "staff",
+    ("POST", "/clients/{ref:path}/ask"): "staff",
     ("GET", "/clients"): "staff",
     ("GET", "/clients/new"): "staff",
     ("POST", "/clients/new"): "staff",
