@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.playbooks import Playbook
-from goodwill.engine.configuration import playbook_for
+from goodwill.domain.playbook_edits import PAGE_SOURCE
+from goodwill.engine.configuration import page_playbook, playbook_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store.models import Client, Event
@@ -50,7 +51,10 @@ class InForce:
 
 
 def source_of(settings: Settings) -> str:
-    return str(settings.playbook) if settings.playbook is not None else "default playbook"
+    """Where the rules come from: the file, the playbook page, or the shipped default."""
+    if settings.playbook is not None:
+        return str(settings.playbook)
+    return PAGE_SOURCE if page_playbook(settings) is not None else "default playbook"
 
 
 def in_force(settings: Settings) -> InForce:
