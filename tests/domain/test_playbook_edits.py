@@ -108,7 +108,7 @@ def test_a_value_the_form_cannot_read_reaches_the_parser_which_names_the_field()
     ranged = with_rule(
         shipped(), rule_from_form(form(**{"when.ordinal.min": "2nd"}), name="big"), replacing=None
     )
-    with pytest.raises(ConfigError, match="when.ordinal: min and max must be numbers"):
+    with pytest.raises(ConfigError, match=r"when\.ordinal: min and max must be numbers"):
         parse_playbook(ranged, source=PAGE_SOURCE)
 
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
 #: What the parser's errors name as the source of a playbook kept on the settings page.
 PAGE_SOURCE = "settings page"
 #: Conditions that take a number or a range, and those that take names.

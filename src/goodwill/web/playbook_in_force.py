@@ -14,8 +14,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from goodwill.domain.playbooks import Playbook
 from goodwill.domain.playbook_edits import PAGE_SOURCE
+from goodwill.domain.playbooks import Playbook
 from goodwill.engine.configuration import page_playbook, playbook_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.settings import Settings

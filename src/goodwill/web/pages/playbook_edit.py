@@ -80,7 +80,7 @@ async def _posted(request: Request) -> dict[str, list[str]]:
     """The form as lists of strings (checkboxes send a name once per box)."""
     posted = await request.form()
     out: dict[str, list[str]] = {}
-    for key in posted.keys():
+    for key in posted:
         values = [v for v in posted.getlist(key) if isinstance(v, str)]
         if any(len(v) > MAX_VALUE for v in values):
             raise InvalidInput(f"{key}: is too long", field=key)
