@@ -59,7 +59,7 @@ def save_playbook(
     """Check the document, keep it as the playbook in force, and return the new settings."""
     refused = file_decides(settings)
     if refused is not None:
-        raise Conflict(f"not saved: {refused}", setting=KEY)
+        raise Conflict(refused, setting=KEY)
     check_playbook(document, settings)
     changed = page_settings.change(db, settings, KEY, dict(document), actor=actor, now=now)
     log.info("playbook saved from the page by staff user %s", actor.user_id)
@@ -106,5 +106,5 @@ def reset_playbook(db: Session, settings: Settings, *, actor: Actor, now: dateti
     """Back to the shipped playbook: the rules saved from the page are dropped."""
     refused = file_decides(settings)
     if refused is not None:
-        raise Conflict(f"not changed: {refused}", setting=KEY)
+        raise Conflict(refused, setting=KEY)
     return page_settings.clear(db, settings, KEY, actor=actor, now=now)

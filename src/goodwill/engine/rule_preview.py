@@ -58,7 +58,7 @@ def preview_rule_events(
     today = now.astimezone(settings.zone).date()
     overviews = overviews_for(session, settings, set(clients), today=today)
     staff = Staff.load(session, settings)
-    names = dict(session.execute(select(StaffUser.id, StaffUser.name)).tuples().all())
+    names = {row[0]: row[1] for row in session.execute(select(StaffUser.id, StaffUser.name))}
     turns = _who(session, rule, staff) if rule.assignee.kind == "team" else []
     occurrences = []
     for n, (client_id, occurred_at, payload, client) in enumerate(rows):
@@ -94,7 +94,7 @@ def preview_rule_events(
                 FollowUp.closed_at.is_not(None),
                 FollowUp.closed_at >= since - timedelta(days=rule.quiet_days),
             )
-        ).tuples():
+        ):
             if closed_at is not None:
                 closed.setdefault(client_id, []).append(closed_at)
     return would_create(rule, occurrences, calendar=calendar, closed=closed, days=days)

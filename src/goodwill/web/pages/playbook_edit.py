@@ -277,7 +277,7 @@ def back_to_shipped(request: Request, staff: PageStaff, db: Db, state: State) ->
         reset_playbook(db, state.settings, actor=actor(request, staff), now=state.now())
     except Conflict as exc:
         db.rollback()
-        return _back(request, exc.message[:1].upper() + exc.message[1:])
+        return _back(request, f"Not changed: {exc.message}")
     state.refresh(db)
     log.info("playbook back to the shipped one by staff user %s", staff.id)
     return _back(request, "Back to the shipped playbook: the rules changed here are gone.")
