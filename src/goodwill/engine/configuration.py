@@ -53,6 +53,13 @@ def playbook_document(settings: Settings) -> dict[str, Any]:
     return page_playbook(settings) or default_playbook_document()
 
 
+def playbook_source(settings: Settings) -> str:
+    """Where the rules in force come from: the file, the playbook page, or the shipped default."""
+    if settings.playbook is not None:
+        return str(settings.playbook)
+    return PAGE_SOURCE if page_playbook(settings) is not None else "default playbook"
+
+
 def playbook_for(settings: Settings) -> Playbook:
     """The playbook in force: the ``playbook`` file when set, else the one saved from the page,
     else the shipped default."""
