@@ -137,13 +137,16 @@ def _context(
     }
 
 
-def _problems(exc: ConfigError, values: dict[str, Any]) -> dict[str, str]:
-    """The error beside the field it names, as `goodwill playbook check` words it."""
+def _problems(exc: ConfigError, values: dict[str, Any], *, name: str) -> dict[str, str]:
+    """The error beside the field it names, as `goodwill playbook check` words it; an error
+    about another rule (a template gone from the templates directory) above the form."""
     field = str(exc.fields.get("field") or "")
+    rule = str(exc.fields.get("rule") or name)
     if field.startswith("when.") and field.count(".") > 1:
         field = field.rsplit(".", 1)[0]
-    known = field in values or f"{field}.min" in values or field == "assignee"
-    return {field if known else "rule": exc.message}
+    known = field in values or f"{field}.min" in values
+    mine = rule == name or rule.startswith("#") or field == "name"
+    return {field if known and mine else "rule": exc.message}
 
 
 def _back(request: Request, message: str) -> Response:
@@ -200,7 +203,7 @@ def _submitted(
         )
     except ConfigError as exc:
         db.rollback()
-        errors = _problems(exc, values)
+        errors = _problems(exc, values, name=name)
         shown = _context(state, name=replacing, values=values, errors=errors)
         return render(request, TEMPLATE, shown, status=422)
     except Conflict as exc:
