@@ -43,9 +43,8 @@ from goodwill.engine.configuration import calendar_for, playbook_document
 from goodwill.engine.rule_preview import preview_rule_events
 from goodwill.errors import ConfigError, Conflict, InvalidInput, NotFound
 from goodwill.replies import list_templates
-from goodwill.web import rule_words
 from goodwill.web.auth import PageStaff, Staff, actor
-from goodwill.web.followup_words import event_words
+from goodwill.web.followup_words import channel_label, event_words
 from goodwill.web.pages.followups import FLASH_KEY
 from goodwill.web.pages.playbook import PATH, when_local
 from goodwill.web.rendering import render
@@ -98,7 +97,7 @@ def _choices(state: WebState, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "touch_points": [(kind, event_words(kind)) for kind in sorted(TOUCH_POINTS)],
         "closing": [(kind, event_words(kind)) for kind in ["order.placed", *sorted(TOUCH_POINTS)]],
-        "channels": [c.value for c in Channel],
+        "channels": [(c.value, channel_label(c.value)) for c in Channel],
         "levels": [(p.value, p.label) for p in PersonalLevel],
         "assignees": [(kind, WHO[kind]) for kind in ASSIGNEE_KINDS],
         "templates": templates,
@@ -133,7 +132,6 @@ def _context(
         "file_decides": file_decides(state.settings),
         "shipped": name is not None and is_shipped(name),
         "when_local": lambda value: when_local(value, state),
-        "words": rule_words,
     }
 
 
