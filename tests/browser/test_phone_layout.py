@@ -48,6 +48,7 @@ PAGES = (
     "/playbook/rules/new",
     "/account",
     "/users",
+    "/settings",
     "/audit",
     "/setup/business",
 )
