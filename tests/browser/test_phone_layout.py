@@ -44,6 +44,8 @@ PAGES = (
     "/playbook",
     "/playbook?rule=thank-you-first-purchase",
     "/playbook/preview?rule=thank-you-first-purchase&client=C-0005",
+    "/playbook/rules/thank-you-first-purchase/edit",
+    "/playbook/rules/new",
     "/account",
     "/users",
     "/settings",

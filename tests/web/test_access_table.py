@@ -204,6 +204,13 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/playbook"): "staff",
     ("GET", "/playbook/preview"): "staff",
     ("POST", "/playbook/{rule}/automation"): "owner",
+    ("GET", "/playbook/rules/new"): "owner",
+    ("POST", "/playbook/rules/new"): "owner",
+    ("GET", "/playbook/rules/{rule}/edit"): "owner",
+    ("POST", "/playbook/rules/{rule}/edit"): "owner",
+    ("POST", "/playbook/rules/{rule}/enabled"): "owner",
+    ("POST", "/playbook/rules/{rule}/delete"): "owner",
+    ("POST", "/playbook/shipped"): "owner",
     ("GET", "/api/v1/playbook"): "staff",
     ("GET", "/api/v1/playbook/sends"): "staff",
     ("GET", "/api/v1/playbook/rules/{rule}/preview"): "staff",
@@ -217,6 +224,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/followups/{followup_id}/snooze"): {"json": {"until": "2026-12-01T09:00Z"}},
     ("POST", "/api/v1/followups/{followup_id}/reassign"): {"json": {"to": "owner@example.com"}},
     ("POST", "/playbook/{rule}/automation"): {"data": {"on": "0"}},
+    ("POST", "/playbook/rules/{rule}/enabled"): {"data": {"on": "1"}},
     ("POST", "/api/v1/playbook/rules/{rule}/automation"): {"json": {"on": False}},
     ("POST", "/setup/business"): {
         "data": {"business_name": "Shop", "timezone": "UTC", "currency": "EUR", "country": ""}
