@@ -48,6 +48,8 @@ PAGES = (
     "/users",
     "/audit",
     "/setup/business",
+    "/settings/sla",
+    "/settings/rota",
 )
 #: Document-wide width beyond the window (0 or less: nothing scrolls sideways).
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
