@@ -265,6 +265,9 @@ def test_the_rota_table_decides_who_is_on_call(logged_in: TestClient) -> None:
     page = logged_in.get("/settings/rota").text
     assert f'<strong id="on-call-now">{BEN}</strong>' in page
     assert 'value="2026-11-16T09:00"' in page
+    inbox_rota = logged_in.get("/inbox/rota").text
+    assert "come from the rota on the settings page" in inbox_rota
+    assert f'<p id="on-call-person"><strong>{BEN}</strong>' in inbox_rota
     assert current(logged_in).page["rota"]["rotation"] == [
         {"every": "week", "handover": "2026-11-16 09:00", "people": [ANA, BEN]}
     ]
