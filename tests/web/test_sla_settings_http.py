@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.inbox import receive, rota_for
 from goodwill.settings import Settings
+from goodwill.store.models import AuditEntry
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
@@ -94,6 +96,11 @@ def test_a_new_target_moves_the_clock_of_a_waiting_conversation_on_the_next_requ
     assert "within 2 hours" in page
     assert inbox_clock(logged_in) == "due in 1 h 18 min"
     assert current(logged_in).page["sla"]["policy"][0]["first_response"] == "2h"
+    with seeded.begin() as session:
+        changes = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "settings.change").order_by(AuditEntry.id)
+        ).all()
+    assert [(c.object_id, c.actor_label) for c in changes] == [("sla", "owner@example.com")] * 2
 
 
 def test_policies_read_in_words_with_who_they_are_for(logged_in: TestClient) -> None:
