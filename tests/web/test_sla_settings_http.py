@@ -19,9 +19,10 @@ from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.actions.inbox import receive, rota_for
+from goodwill.actions.inbox import receive, rota_for, set_status
+from goodwill.domain.audit import Actor
 from goodwill.settings import Settings
-from goodwill.store.models import AuditEntry
+from goodwill.store.models import AuditEntry, Conversation
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
@@ -337,3 +338,46 @@ def test_the_page_policies_put_a_new_message_on_their_clock(
         now=NOW - timedelta(minutes=30),
     )
     assert inbox_clock(logged_in) == "due in 2 h 30 min"
+
+
+def test_a_paused_clock_keeps_the_time_it_used_under_a_new_target(
+    logged_in: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    add_standard(logged_in)
+    got = receive(
+        seeded,
+        current(logged_in),
+        mail("Gift wrap", "a@x.example"),
+        source="smtp",
+        now=NOW - timedelta(minutes=42),
+    )
+    assert got.conversation_id is not None
+    with seeded.begin() as session:  # 30 minutes used, then waiting on the client
+        set_status(
+            session,
+            current(logged_in),
+            got.conversation_id,
+            "waiting",
+            now=NOW - timedelta(minutes=12),
+            actor=Actor.cli("tests"),
+        )
+    post(
+        logged_in,
+        "/settings/sla",
+        "/settings/sla/policy",
+        {**STANDARD, "index": "0", "first_response": "2h"},
+    )
+    assert inbox_clock(logged_in) == "paused"
+    with seeded.begin() as session:
+        reopened = session.get(Conversation, got.conversation_id)
+        assert reopened is not None
+        assert (reopened.sla_target_s, reopened.sla_elapsed_s) == (7200, 1800)
+        set_status(
+            session,
+            current(logged_in),
+            got.conversation_id,
+            "open",
+            now=NOW,
+            actor=Actor.cli("tests"),
+        )
+    assert inbox_clock(logged_in) == "due in 1 h 30 min"
