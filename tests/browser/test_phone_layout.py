@@ -51,6 +51,8 @@ PAGES = (
     "/settings",
     "/audit",
     "/setup/business",
+    "/settings/sla",
+    "/settings/rota",
 )
 #: Document-wide width beyond the window (0 or less: nothing scrolls sideways).
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
