@@ -88,6 +88,13 @@ def test_a_question_added_on_the_page_can_be_asked_at_once(
     assert '<option value="Which hours would suit you best to come by?">' in html.unescape(
         owner.get("/clients/C-0001").text
     )
+    token = csrf_from(owner.get("/clients/C-0001").text)
+    on_the_page = owner.post(
+        "/clients/C-0001/ask",
+        data={"question": "opening-hours", "how": "in_person", "csrf_token": token},
+    )
+    assert on_the_page.status_code == 200, on_the_page.text
+    assert "Which hours would suit you best to come by?" in html.unescape(on_the_page.text)
     asked = goodwill(
         "feedback", "ask", "--client", "C-0001", "--question", "opening-hours", "--json",
         db=linked.database_url,

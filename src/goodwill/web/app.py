@@ -47,9 +47,12 @@ from goodwill.web.pages import insights as insight_pages
 from goodwill.web.pages import listening as listening_pages
 from goodwill.web.pages import listening_settings as listening_settings_pages
 from goodwill.web.pages import playbook as playbook_pages
+from goodwill.web.pages import playbook_edit as playbook_edit_pages
 from goodwill.web.pages import privacy as privacy_pages
 from goodwill.web.pages import recovery_settings as recovery_settings_pages
+from goodwill.web.pages import rota_settings as rota_settings_pages
 from goodwill.web.pages import settings as settings_pages
+from goodwill.web.pages import sla_settings as sla_settings_pages
 from goodwill.web.pages import touch_batches as touch_batch_pages
 from goodwill.web.pages import unsubscribe as unsubscribe_pages
 from goodwill.web.secret import secret_key
@@ -145,6 +148,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(insight_pages.router)
     app.include_router(listening_pages.router)
     app.include_router(playbook_pages.router)
+    app.include_router(playbook_edit_pages.router)
+    app.include_router(sla_settings_pages.router)
+    app.include_router(rota_settings_pages.router)
     app.include_router(feedback_pages.router)
     app.include_router(contact_pages.router)
     app.include_router(click_pages.router)
