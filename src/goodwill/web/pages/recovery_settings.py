@@ -23,7 +23,6 @@ from goodwill.actions.recovery_catalog import (
 )
 from goodwill.domain.recovery_options import SITUATIONS, TIERS, Option, parse_catalog
 from goodwill.domain.stakes import TIER_NAMES
-from goodwill.domain.trades import KIND_NAMES
 from goodwill.errors import ConfigError
 from goodwill.store import page_settings
 from goodwill.web.auth import PageStaff
@@ -37,6 +36,16 @@ CATALOG = Document(
     PAGE_KEY, "option", "name", lambda doc: parse_catalog(doc, source="settings page")
 )
 
+#: Each business kind as the page speaks of it ("the options shipped for a shop").
+KIND_WORDS = {
+    "shop": "a shop",
+    "cafe": "a café or restaurant",
+    "hospitality": "a B&B or hotel",
+    "services": "an agency or service business",
+    "software": "a software business",
+    "wholesale": "a wholesaler or distributor",
+    "other": "any business",
+}
 #: The situations in the owner's words.
 SITUATION_WORDS = {
     "stranded": "the client is stranded",
@@ -131,7 +140,7 @@ def _page(
     context = {
         "section": "settings",
         "found": found,
-        "kind_name": KIND_NAMES.get(settings.business_kind, settings.business_kind),
+        "kind_name": KIND_WORDS.get(settings.business_kind, settings.business_kind),
         "options": options,
         "new": answers if failed == NEW and answers is not None else _form_values({}),
         "new_failed": failed == NEW,
