@@ -52,15 +52,17 @@ def post(http: TestClient, action: str, **fields: Any) -> Any:
     return http.post(f"/settings/recovery/{action}", data={**fields, "csrf_token": token})
 
 
+GRINDER = {
+    "client": "C-0001",
+    "what": "the grinder arrived with a cracked hopper",
+    "cause": "damaged in transit",
+}
+
+
 def offered(http: TestClient) -> str:
     """The options the assessment offers for a grinder that arrived with a cracked hopper."""
     token = csrf_from(http.get("/incidents/new").text)
-    fields = {
-        "client": "C-0001",
-        "what": "the grinder arrived with a cracked hopper",
-        "cause": "damaged in transit",
-    }
-    response = http.post("/incidents/assess", data={"csrf_token": token, **fields}, headers=HTMX)
+    response = http.post("/incidents/assess", data={"csrf_token": token, **GRINDER}, headers=HTMX)
     assert response.status_code == 200
     return html.unescape(response.text)
 
@@ -95,6 +97,10 @@ def test_an_option_added_on_the_page_is_offered_on_the_next_assessment(
         "/settings/recovery?saved=option",
     )
     assert BEANS["name"] in offered(owner)
+    token = csrf_from(owner.get("/incidents/new").text)
+    opened = owner.post("/incidents", data={"csrf_token": token, **GRINDER})
+    assert opened.status_code == 303, opened.text
+    assert BEANS["name"] in html.unescape(owner.get(opened.headers["location"]).text)
     page = html.unescape(owner.get("/settings/recovery?saved=option").text)
     assert "The next incident's assessment offers these options." in page
     assert "Your own options, saved here by owner@example.com on 2026-11-23" in page
