@@ -198,6 +198,19 @@ def test_a_catalog_file_is_shown_and_not_changed_on_the_page(
     assert "recovery_options" not in stored(seeded)
 
 
+def test_a_catalog_file_that_cannot_be_read_is_named_on_the_page(
+    shop: Settings, seeded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    missing = tmp_path / "gone.toml"
+    fixed = dataclasses.replace(shop, recovery={**shop.recovery, "catalog": missing})
+    http = TestClient(create_app(fixed, clock=lambda: NOW), follow_redirects=False)
+    assert log_in(http).status_code == 303
+    page = http.get("/settings/recovery")
+    assert page.status_code == 200
+    assert f"{missing}: cannot read catalog file" in page.text
+    assert 'action="/settings/recovery/option"' not in page.text
+
+
 def test_staff_cannot_open_or_change_the_recovery_options(
     http: TestClient, seeded: sessionmaker[Session]
 ) -> None:

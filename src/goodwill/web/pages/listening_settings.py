@@ -80,7 +80,11 @@ def _section(
     db: Session, state: WebState, part: str, failed: tuple[str, str] | None, answers: Any
 ) -> dict[str, Any]:
     kind = DOCUMENTS[part]
-    found: InForce = in_force(state.settings, kind.key)
+    trouble = None
+    try:
+        found = in_force(state.settings, kind.key)
+    except ConfigError as exc:  # a file that cannot be read: the page says why
+        found, trouble = InForce("file", {}, state.settings.feedback.get(kind.key)), exc.message
     items = []
     for n, table in enumerate(kind.tables(found.document), 1):
         mine = failed == (part, table.get("key")) and answers is not None
@@ -98,6 +102,7 @@ def _section(
         "new": answers if failed == (part, NEW) else {},
         "new_failed": failed == (part, NEW),
         "saved_by": page_settings.saved_by(db).get(kind.key) if found.where == "page" else None,
+        "trouble": trouble,
     }
 
 
@@ -124,10 +129,10 @@ def _page(
 
 
 def _file_wins(request: Request, db: Session, state: WebState, kind: Document) -> Response | None:
-    found = in_force(state.settings, kind.key)
-    if found.where != "file":
+    path = state.settings.feedback.get(kind.key)
+    if path is None:
         return None
-    words = f"The {kind.key} come from {found.path}; change them there."
+    words = f"The {kind.key} come from {path}; change them there."
     return _page(request, db, state, problem=words, status=409)
 
 

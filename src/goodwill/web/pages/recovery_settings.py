@@ -119,11 +119,13 @@ def _page(
     status: int = 200,
 ) -> Response:
     settings = state.settings
-    found = catalog_in_force(settings)
     options: list[dict[str, Any]] = []
     try:
+        found = catalog_in_force(settings)
         parsed = parse_catalog(found.document, source=found.source).options
-    except ConfigError as exc:
+    except ConfigError as exc:  # a catalog file that cannot be read: the page says why
+        path = settings.recovery.get("catalog")
+        found = CatalogInForce("file", {}, path) if path else catalog_in_force(settings)
         parsed, problem = (), problem or exc.message
     tables = CATALOG.tables(found.document)
     for n, (table, option) in enumerate(zip(tables, parsed, strict=False), 1):
@@ -155,16 +157,11 @@ def _page(
 
 
 def _file_wins(request: Request, db: Session, state: WebState) -> Response | None:
-    found = catalog_in_force(state.settings)
-    if found.where != "file":
+    path = state.settings.recovery.get("catalog")
+    if path is None:
         return None
-    return _page(
-        request,
-        db,
-        state,
-        problem=f"The options come from {found.path}; change them there.",
-        status=409,
-    )
+    words = f"The options come from {path}; change them there."
+    return _page(request, db, state, problem=words, status=409)
 
 
 @router.get("/settings/recovery")
