@@ -48,6 +48,7 @@ PAGES = (
     "/users",
     "/audit",
     "/setup/business",
+    "/settings/mail",
 )
 #: Document-wide width beyond the window (0 or less: nothing scrolls sideways).
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"

@@ -10,12 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.conftest import unavailable
 from tests.mail.dovecot import Dovecot
-from tests.mail.recorder import Recorder
-from tests.pgserver import free_port
+from tests.mail.recorder import Recorder, recording_server
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +51,5 @@ def user() -> str:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
+    with recording_server() as server:
+        yield server

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
+
+from tests.pgserver import free_port
 
 
 @dataclass
@@ -41,3 +46,15 @@ class Recorder:
             email.message_from_bytes(raw, policy=email.policy.default)
             for _, _, raw in self.received
         ]
+
+
+@contextmanager
+def recording_server() -> Iterator[tuple[Recorder, int]]:
+    """A :class:`Recorder` listening on a free loopback port, for the length of the block."""
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield recorder, controller.port
+    finally:
+        controller.stop()

@@ -74,6 +74,9 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("GET", "/users"): "owner",
     ("POST", "/users/invite"): "owner",
     ("POST", "/users/{user_id}/{change}"): "owner",
+    ("GET", "/settings/mail"): "owner",
+    ("POST", "/settings/mail/test"): "owner",
+    ("POST", "/settings/mail/check"): "owner",
     ("GET", "/audit"): "owner",
     ("POST", "/clients/{ref:path}/export"): "owner",
     ("POST", "/clients/{ref:path}/erase"): "owner",
@@ -215,6 +218,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/followups/{followup_id}/reassign"): {"json": {"to": "owner@example.com"}},
     ("POST", "/playbook/{rule}/automation"): {"data": {"on": "0"}},
     ("POST", "/api/v1/playbook/rules/{rule}/automation"): {"json": {"on": False}},
+    ("POST", "/settings/mail/test"): {"data": {"to": "owner@example.com"}},
     ("POST", "/setup/business"): {
         "data": {"business_name": "Shop", "timezone": "UTC", "currency": "EUR", "country": ""}
     },
