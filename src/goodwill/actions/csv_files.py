@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from goodwill.errors import InvalidInput
-from goodwill.settings import IMPORTS_DEFAULTS, Settings
+from goodwill.setting_tables import IMPORTS_DEFAULTS
+from goodwill.settings import Settings
 
 #: Rows searched for the header row (reports put title rows above it).
 HEADER_SEARCH = 25

@@ -27,13 +27,37 @@ class State:
     db: str | None = None
     config: Path | None = None
     now_text: str | None = None
+    _base: Settings | None = None
     _settings: Settings | None = None
     _store: sessionmaker[Session] | None = field(default=None, repr=False)
 
     @property
+    def base_settings(self) -> Settings:
+        """The file's and the environment's settings, without the settings page's."""
+        if self._base is None:
+            self._base = load_settings(config_path=self.config, database_url=self.db)
+        return self._base
+
+    @property
     def settings(self) -> Settings:
+        """The settings in force: the file's, with what the owner saved on the settings page."""
         if self._settings is None:
-            self._settings = load_settings(config_path=self.config, database_url=self.db)
+            from goodwill.store.page_settings import read_saved
+
+            self._settings = self.base_settings
+            saved = read_saved(self._settings.database_url, self._settings.database)
+            if saved:
+                from goodwill.errors import ConfigError
+                from goodwill.settings_layers import with_page
+
+                try:
+                    self._settings = with_page(self._settings, saved)
+                except ConfigError as exc:
+                    err.print(
+                        f"warning: the settings page's values are not used: {exc.message}",
+                        markup=False,
+                        highlight=False,
+                    )
         return self._settings
 
     @property

@@ -97,10 +97,9 @@ def worker(
     from goodwill.engine.configuration import calendar_for, playbook_for
     from goodwill.engine.passes import EnginePass
     from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps, privacy_steps
+    from goodwill.settings_layers import LiveSettings
 
     st = state(ctx)
-    settings = st.settings
-    playbook, calendar = playbook_for(settings), calendar_for(settings)
     stopping = False
     engines: list[EnginePass] = []
 
@@ -120,7 +119,12 @@ def worker(
     def clock() -> datetime:
         return st.now() if st.now_text else datetime.now(UTC)
 
+    # What the owner changes on the settings page applies from the next pass, without a restart.
+    live = LiveSettings(st.base_settings, store, every=0)
+
     def plan(now: datetime) -> list[Step]:
+        settings = live.get()
+        playbook, calendar = playbook_for(settings), calendar_for(settings)
         engines[:] = [EnginePass(store, settings, now=now, playbook=playbook, calendar=calendar)]
         return [
             *engines[0].steps(),

@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.digest import AtRisk, DigestText, Figure, Overdue, digest_text
-from goodwill.settings import WEEKDAYS, Settings
+from goodwill.setting_tables import WEEKDAYS
+from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.ingest import insert_new
 from goodwill.store.insights import SERIES, monday, weekly_insights

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.errors import ConfigError
 from goodwill.private_files import FILE_MODE, private_dir
-from goodwill.settings import DATABASE_DEFAULTS
+from goodwill.setting_tables import DATABASE_DEFAULTS
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -469,6 +469,20 @@ class TouchSwitch(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class PageSetting(Base):
+    """A setting the owner saved on the settings page: the file and environment still win.
+
+    ``revision`` rises with every save (a cleared setting keeps its row with ``value`` null), so
+    a process sees that something changed with one small read (settings_layers.py)."""
+
+    __tablename__ = "page_settings"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, index=True)
+    changed_by: Mapped[str | None] = mapped_column(String(320))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class FollowUpEvent(Base):
     """Why a follow-up exists: the events behind it (one follow-up may gather several)."""
 

@@ -80,8 +80,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     is that instant's date in the business's time zone.
     """
     sessions = open_store(settings.database_url, options=settings.database)
-    state = WebState(settings=settings, sessions=sessions, clock=clock or system_clock)
-    import_jobs = ImportJobs(sessions, settings, now=state.now())
+    state = WebState(base_settings=settings, sessions=sessions, clock=clock or system_clock)
+    import_jobs = ImportJobs(sessions, lambda: state.settings, now=state.now())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

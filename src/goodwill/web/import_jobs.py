@@ -106,16 +106,25 @@ class ImportJobs:
     """The background imports of one app: previews by token, real imports by their id."""
 
     def __init__(
-        self, store: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+        self,
+        store: sessionmaker[Session],
+        settings: Settings | Callable[[], Settings],
+        *,
+        now: datetime | None = None,
     ) -> None:
         self._store = store
-        self._settings = settings
+        self._settings_in_force = settings if callable(settings) else (lambda: settings)
         self._lock = threading.RLock()
         self._previews: dict[str, Preview] = {}
         self._threads: list[threading.Thread] = []
         if now is not None:
             with store.begin() as session:
                 fail_abandoned(session, now=now)
+
+    @property
+    def _settings(self) -> Settings:
+        """The settings in force now (the owner may change the currency while goodwill runs)."""
+        return self._settings_in_force()
 
     def save(self, source: BinaryIO, *, file_name: str | None) -> Path:
         """Copy an upload into a fresh directory of its own under the upload directory,

@@ -7,7 +7,7 @@ databases or clocks can live in one process, as the tests do.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, cast
 
@@ -15,13 +15,28 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
+from goodwill.settings_layers import LiveSettings
 
 
 @dataclass(frozen=True)
 class WebState:
-    settings: Settings
+    base_settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime]
+    live: LiveSettings = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "live", LiveSettings(self.base_settings, self.sessions))
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the file's, with what the owner saved on the settings page
+        (seen by this process within a second of the save, at once after :meth:`refresh`)."""
+        return self.live.get()
+
+    def refresh(self, session: Session) -> Settings:
+        """Re-read the page's saved settings in ``session`` (after a view saved one)."""
+        return self.live.refresh(session)
 
     def now(self) -> datetime:
         """The clock's time as an aware UTC datetime (a naive clock is a programming error)."""
