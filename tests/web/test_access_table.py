@@ -75,6 +75,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/users/invite"): "owner",
     ("POST", "/users/{user_id}/{change}"): "owner",
     ("GET", "/settings/mail"): "owner",
+    ("POST", "/settings/mail"): "owner",
     ("POST", "/settings/mail/test"): "owner",
     ("POST", "/settings/mail/check"): "owner",
     ("GET", "/audit"): "owner",

@@ -251,8 +251,8 @@ def check_mailbox(mail: Mapping[str, Any], *, timeout: float = TIMEOUT_S) -> Mai
             way="listener",
             message="Neither an IMAP mailbox (mail.imap_host) nor a Maildir (mail.maildir) is "
             "set, so mail reaches goodwill through its SMTP listener or the API: start the "
-            "listener with `goodwill smtpd --host 0.0.0.0 --port 2525` and have your mail "
-            "server forward to it, or hand messages in with POST /api/v1/messages.",
+            "listener (goodwill smtpd --host 0.0.0.0 --port 2525) and have your mail server "
+            "forward to it, or hand messages in with POST /api/v1/messages.",
         )
     failed = [c for c in checks if not c.ok]
     if failed or len(checks) == 1:

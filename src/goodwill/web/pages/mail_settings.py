@@ -1,24 +1,29 @@
 """The owner's mail page (``/settings/mail``): the mail settings in force and where each comes
-from, a test message to send and a mailbox to check, each answering with the step that failed
-and why (goodwill.mail.checks), on the page or, with htmx, in place."""
+from, a form to change them (saved as the settings page's ``mail``, under the file), a test
+message to send and a mailbox to check, each answering with the step that failed and why
+(goodwill.mail.checks), on the page or, with htmx, in place."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
 
+from goodwill.actions import page_settings
 from goodwill.domain.access import check
+from goodwill.errors import ConfigError
 from goodwill.mail.checks import DOING, MailCheck, check_mailbox, send_test
 from goodwill.mail.outbound import SmtpTransport
 from goodwill.settings import Settings
-from goodwill.web.auth import PageStaff, Staff
+from goodwill.settings_layers import PAGE_LABEL, source_of
+from goodwill.web.auth import PageStaff, Staff, actor
+from goodwill.web.pages.followups import FLASH_KEY, pop_flash
 from goodwill.web.rendering import render
-from goodwill.web.state import State
+from goodwill.web.state import Db, State
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,16 +63,6 @@ RECEIVING = (
 )
 
 
-def _in_file(settings: Settings) -> Mapping[str, Any]:
-    """The [mail] table of the settings file, to tell its values from the environment's."""
-    path = settings.config_path
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("mail") if path else None
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return table if isinstance(table, dict) else {}
-
-
 def _defaults(mail: Mapping[str, Any]) -> dict[str, object]:
     """What goodwill uses for a key nobody set."""
     transport = SmtpTransport(mail)
@@ -82,23 +77,31 @@ def _defaults(mail: Mapping[str, Any]) -> dict[str, object]:
     }
 
 
+def _origin(settings: Settings, key: str, *, has_default: bool) -> str:
+    source = source_of(settings, f"mail.{key}")
+    if source == "file":
+        return f"the settings file {settings.config_path or ''}".rstrip()
+    if source == "environment":
+        return f"the environment (GOODWILL_{key.upper()})"
+    if source == "page":
+        return "this page"
+    return "default" if has_default else ""
+
+
 def rows(settings: Settings, keys: tuple[tuple[str, str], ...]) -> list[Row]:
-    mail, in_file, defaults = settings.mail, _in_file(settings), _defaults(settings.mail)
+    mail, defaults = settings.mail, _defaults(settings.mail)
     found = []
     for key, label in keys:
         value = mail.get(key)
         if value is None or value == "":
-            shown = "not set" if key in SECRETS else str(defaults.get(key, "not set"))
-            origin = "default" if key in defaults else ""
+            value = defaults.get(key)
+        if key in SECRETS:
+            shown = "set" if value else "not set"
+        elif value is None or value == "":
+            shown = "not set"
         else:
-            shown = "set" if key in SECRETS else str(value).lower() if value is True else str(value)
-            if key in in_file and in_file[key] == value:
-                origin = f"file {settings.config_path}"
-            elif key in SECRETS:
-                origin = "environment (GOODWILL_" + key.upper() + ")"
-            else:
-                origin = "settings page"
-        found.append(Row(key, label, shown, origin))
+            shown = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+        found.append(Row(key, label, shown, _origin(settings, key, has_default=key in defaults)))
     return found
 
 
@@ -106,10 +109,85 @@ def way_in(mail: Mapping[str, Any]) -> str:
     """How mail reaches goodwill, in words."""
     ways = []
     if mail.get("imap_host"):
-        ways.append("an IMAP mailbox, polled by `goodwill mail poll --imap`")
+        ways.append("an IMAP mailbox, fetched by the worker or goodwill mail poll --imap")
     if mail.get("maildir"):
-        ways.append("a Maildir, polled by `goodwill mail poll`")
-    return " and ".join(ways) or "the SMTP listener (`goodwill smtpd`) or the API"
+        ways.append("a Maildir, read by the worker or goodwill mail poll")
+    return " and ".join(ways) or "the SMTP listener (goodwill smtpd) or the API"
+
+
+class MailForm(BaseModel):
+    """The edit form as posted; a field left out (shown but not editable, because the file or
+    the environment sets it) is None and keeps what the page held."""
+
+    from_address: str | None = None
+    smtp_host: str | None = None
+    smtp_port: str | None = None
+    smtp_security: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    forget_smtp_password: str | None = None
+    imap_host: str | None = None
+    imap_port: str | None = None
+    imap_tls: str | None = None
+    imap_user: str | None = None
+    imap_password: str | None = None
+    forget_imap_password: str | None = None
+    imap_mailbox: str | None = None
+    maildir: str | None = None
+
+
+#: The fields of the edit form, in the page's order.
+EDITABLE = tuple(key for key, _ in SENDING + RECEIVING)
+PORTS = ("smtp_port", "imap_port")
+
+
+def page_mail(held: Mapping[str, Any], form: MailForm) -> dict[str, Any]:
+    """The page's new ``mail`` table: ``held`` with the form's fields laid over it. An empty
+    field unsets its key; an empty password keeps the stored one unless asked to forget it; a
+    port of digits becomes a number (anything else goes on, for the file's check to refuse)."""
+    mail = dict(held)
+    for key in EDITABLE:
+        given = getattr(form, key)
+        if given is None:
+            continue
+        given = given.strip()
+        if key in SECRETS:
+            if getattr(form, f"forget_{key}"):
+                mail.pop(key, None)
+            elif given:
+                mail[key] = given
+        elif not given:
+            mail.pop(key, None)
+        elif key == "imap_tls":
+            mail[key] = given == "yes"
+        else:
+            mail[key] = int(given) if key in PORTS and given.isdigit() else given
+    return mail
+
+
+def _fields(settings: Settings) -> list[dict[str, Any]]:
+    """The edit form's fields: what the page holds, or, when the file or the environment sets
+    the key (and so wins), the value in force, not editable here."""
+    held = settings.page.get("mail") or {}
+    fields = []
+    for key, label in SENDING + RECEIVING:
+        source = source_of(settings, f"mail.{key}")
+        fixed = source in ("file", "environment")
+        value = settings.mail.get(key) if fixed else held.get(key)
+        if key in SECRETS:
+            value = ""
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        fields.append(
+            {
+                "key": key,
+                "label": label,
+                "value": "" if value is None else str(value),
+                "fixed": _origin(settings, key, has_default=False) if fixed else "",
+                "stored": key in SECRETS and bool(held.get(key)),
+            }
+        )
+    return fields
 
 
 def _page(
@@ -120,10 +198,15 @@ def _page(
     to: str | None = None,
     sent: MailCheck | None = None,
     checked: MailCheck | None = None,
+    problems: Mapping[str, str] | None = None,
+    status: int = 200,
 ) -> Response:
     settings = state.settings
     context = {
         "section": "settings",
+        "page_flash": pop_flash(request),
+        "fields": _fields(settings),
+        "problems": problems or {},
         "sending": rows(settings, SENDING),
         "receiving": rows(settings, RECEIVING),
         "way_in": way_in(settings.mail),
@@ -132,7 +215,7 @@ def _page(
         "checked": checked,
         "doing": DOING,
     }
-    return render(request, "settings_mail.html", context)
+    return render(request, "settings_mail.html", context, status=status)
 
 
 def _result(request: Request, name: str, report: MailCheck) -> Response | None:
@@ -168,3 +251,30 @@ def check_inbox(request: Request, state: State, staff: PageStaff) -> Response:
     check(staff.role, "settings.change", "check the mailbox")
     report = check_mailbox(state.settings.mail, timeout=TIMEOUT_S)
     return _result(request, "check", report) or _page(request, state, staff, checked=report)
+
+
+@router.post(PATH)
+def save(
+    request: Request,
+    db: Db,
+    state: State,
+    staff: PageStaff,
+    form: Annotated[MailForm, Form()],
+) -> Response:
+    """Save the mail settings as the settings page's ``mail``; a wrong value is shown beside
+    its field and nothing is saved."""
+    check(staff.role, "settings.change", "change the mail settings")
+    settings = state.settings
+    mail = page_mail(settings.page.get("mail") or {}, form)
+    try:
+        page_settings.change(
+            db, settings, "mail", mail or None, actor=actor(request, staff), now=state.now()
+        )
+    except ConfigError as exc:
+        db.rollback()
+        key = str(exc.fields.get("key") or "mail").removeprefix("mail.")
+        message = exc.message.removeprefix(f"{PAGE_LABEL}: ")
+        return _page(request, state, staff, problems={key: message}, status=422)
+    state.refresh(db)
+    request.session[FLASH_KEY] = "Mail settings saved: they are in force now."
+    return RedirectResponse(PATH, status_code=303)
