@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,17 @@ def test_a_command_reads_the_saved_settings_without_creating_a_store(tmp_path: P
     with open_store(url).begin() as session:
         page_settings.put(session, "currency", "EUR", by="owner", at=NOW)
     assert page_settings.read_saved(url) == {"currency": "EUR"}
+
+
+def test_a_value_set_in_code_after_loading_is_never_undone_by_the_page(tmp_path: Path) -> None:
+    loaded = load_settings(config_path=_file(tmp_path, 'currency = "EUR"\n'), environ={})
+    demo = dataclasses.replace(loaded, secret_key="signing-key", timezone="Europe/Amsterdam")
+    made = with_page(demo, {"timezone": "Asia/Tokyo", "business_name": "Kade Koffie"})
+    assert (made.secret_key, made.timezone, made.currency) == (
+        "signing-key",
+        "Europe/Amsterdam",
+        "EUR",
+    )
+    assert made.business_name == "Kade Koffie"
+    again = with_page(made, {"business_name": "Kade Koffie & Thee"})
+    assert (again.secret_key, again.business_name) == ("signing-key", "Kade Koffie & Thee")

@@ -5,18 +5,24 @@ critical window (08:00–10:00 on weekdays, a 30-minute target); wholesale clien
 within 4 business hours, everyone else within 8. One thread is answered and the client wrote
 back, one waits on the client, one came from someone unknown (a new lead), one is HTML only, one
 is an out-of-office reply, and one arrived while the shop was closed.
+
+Whoever writes about an order, an invoice or a grinder is a client who has one: the cast is
+read from the demo's own files (:func:`cast`), so the stories hold for any seed and any day.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from goodwill.demo import BUSINESS_ZONE, DemoFiles
 
 DEMO_SLA = """\
 warn_at = 0.75
@@ -56,21 +62,130 @@ class DemoMail:
 
 
 def write_demo_sla(directory: Path) -> Path:
+    """The demo's SLA file, shared by every demo run: replaced whole, so a demo starting while
+    another reads it never sees half a file."""
     path = directory / "demo-sla.toml"
-    path.write_text(DEMO_SLA, encoding="utf-8")
+    fresh = directory / f"demo-sla.toml.{os.getpid()}"
+    fresh.write_text(DEMO_SLA, encoding="utf-8")
+    os.replace(fresh, path)
     return path
 
 
-def demo_mail(clients_csv: Path, *, now: datetime) -> list[DemoMail]:
-    """The demo's messages, oldest first, all before ``now``."""
-    people = {row["client_id"]: row for row in _rows(clients_csv)}
-    cafe = people["C-0002"]
-    wholesale = next(
+Row = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Bought:
+    """A client's order as the demo's files hold it: the day (the business's), id, first line."""
+
+    day: date
+    order_id: str
+    channel: str
+    product: str
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who plays which part in the demo's mail and incidents, chosen so each story holds."""
+
+    people: dict[str, Row]
+    orders: dict[str, list[Bought]]  # by client id, oldest first
+    cafe: Row
+    invoiced: Row  # a wholesale client who was sent an invoice last month
+    invoice_month: str  # "last month", or the month of their latest invoice
+    waiting: Row  # a home client whose latest order, from the web shop, is days old
+    waiting_order: Bought
+    grinder: Row  # a home client who bought a grinder
+    home: list[Row]  # the other home clients with an email address, in id order
+
+
+def cast(files: DemoFiles, *, now: datetime) -> Cast:
+    """Pick the demo's characters from its files as they are on ``now``'s day."""
+    today = now.astimezone(BUSINESS_ZONE).date()
+    people = {row["client_id"]: row for row in _rows(files.clients)}
+    orders: dict[str, list[Bought]] = {}
+    seen: set[str] = set()
+    for row in _rows(files.purchases):
+        if row["order_id"] in seen:
+            continue  # the next line of the same order
+        seen.add(row["order_id"])
+        day = datetime.fromisoformat(row["occurred_at"]).astimezone(BUSINESS_ZONE).date()
+        bought = Bought(day, row["order_id"], row["channel"], row["product"])
+        orders.setdefault(row["client_id"], []).append(bought)
+    invoices: dict[str, list[date]] = {}
+    for row in _rows(files.payments):
+        invoices.setdefault(row["client_id"], []).append(date.fromisoformat(row["issued_at"]))
+    home = [r for r in people.values() if r["email"] and not r.get("tags")]
+    waiting = _waiting(home, orders, today)
+    grinder = next(
+        (
+            r
+            for r in home
+            if r is not waiting
+            and any(b.product == "Hand grinder" for b in orders.get(r["client_id"], []))
+        ),
+        next(r for r in home if r is not waiting),
+    )
+    previous = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    wholesale = [
         r
         for r in people.values()
         if r.get("tags") == "wholesale" and r["email"] and r["client_id"] != "C-0002"
+    ]
+
+    def months(row: Row) -> set[date]:
+        return {d.replace(day=1) for d in invoices.get(row["client_id"], [])}
+
+    invoiced = next(
+        (r for r in wholesale if previous in months(r)),
+        max(wholesale, key=lambda r: max(months(r), default=date.min)),  # none last month
     )
-    home = [r for r in people.values() if r["email"] and not r.get("tags")][:4]
+    month = previous if previous in months(invoiced) else max(months(invoiced), default=previous)
+    return Cast(
+        people=people,
+        orders=orders,
+        cafe=people["C-0002"],
+        invoiced=invoiced,
+        invoice_month="last month" if month == previous else f"{month:%B %Y}",
+        waiting=waiting,
+        waiting_order=orders[waiting["client_id"]][-1],
+        grinder=grinder,
+        home=[r for r in home if r is not waiting and r is not grinder],
+    )
+
+
+def _waiting(home: list[Row], orders: dict[str, list[Bought]], today: date) -> Row:
+    """The home client whose latest order came through the web shop between 2 and 13 days
+    ago, last week's first; else the one whose web-shop order is the most recent."""
+    monday = today - timedelta(days=today.weekday())
+
+    def rank(row: Row) -> tuple[int, int]:
+        last = orders.get(row["client_id"], [])[-1:]
+        if not last or last[0].channel != "web shop":
+            return (3, 0)
+        age = (today - last[0].day).days
+        fits = 0 if monday - timedelta(days=7) <= last[0].day < monday else 1
+        return (fits if 2 <= age <= 13 else 2, age)
+
+    return min(home, key=rank)
+
+
+def order_words(day: date, today: date) -> str:
+    """How a client names the day of their order: "last week", "this week", or the date."""
+    monday = today - timedelta(days=today.weekday())
+    if monday - timedelta(days=7) <= day < monday:
+        return "last week"
+    if monday <= day:
+        return "this week"
+    return f"{day.day} {day:%B}"
+
+
+def demo_mail(files: DemoFiles, *, now: datetime) -> list[DemoMail]:
+    """The demo's messages, oldest first, all before ``now``."""
+    who_is = cast(files, now=now)
+    cafe, wholesale, home = who_is.cafe, who_is.invoiced, who_is.home
+    today = now.astimezone(BUSINESS_ZONE).date()
+    waited = who_is.waiting_order
     out: list[DemoMail] = []
 
     def add(
@@ -106,17 +221,26 @@ def demo_mail(clients_csv: Path, *, now: datetime) -> list[DemoMail]:
     def who(row: dict[str, str]) -> tuple[str, str]:
         return row["name"], row["email"]
 
+    bought = next(
+        (
+            b.day
+            for b in who_is.orders.get(who_is.grinder["client_id"], [])
+            if b.product == "Hand grinder"
+        ),
+        None,
+    )
+    when = f" in {bought:%B}" if bought and (today - bought).days < 300 else ""
     add(
-        who(home[0]),
+        who(who_is.grinder),
         "Grinder makes a rattling noise",
-        "Hi, the grinder I bought in spring started rattling this week. Is that under "
-        "warranty?\n\nThanks,\n" + home[0]["name"],
+        f"Hi, the grinder I bought from you{when} started rattling this week. Is that under "
+        "warranty?\n\nThanks,\n" + who_is.grinder["name"],
         timedelta(days=2, hours=3),
         ident="demo-1",
         answer="Bring it by, we will look at it while you wait.",
     )
     add(
-        who(home[0]),
+        who(who_is.grinder),
         "Re: Grinder makes a rattling noise",
         "Thanks, I can bring it in on Saturday.\n\nOn the shop's reply:\n> Bring it by, we "
         "will look at it while you wait.\n",
@@ -124,10 +248,12 @@ def demo_mail(clients_csv: Path, *, now: datetime) -> list[DemoMail]:
         ident="demo-2",
         reply_to="demo-1@mail.example",
     )
+    month = who_is.invoice_month
     add(
         who(wholesale),
-        "Invoice copy for last month",
-        "Could you send a copy of last month's invoice? Our accountant needs it by Friday.",
+        f"Invoice copy for {month}",
+        f"Could you send a copy of {'last month' if month == 'last month' else month}'s invoice? "
+        "Our accountant needs it by Friday.",
         timedelta(hours=6),
         ident="demo-3",
     )
@@ -139,16 +265,17 @@ def demo_mail(clients_csv: Path, *, now: datetime) -> list[DemoMail]:
         ident="demo-4",
     )
     add(
-        who(home[1]),
+        who(who_is.waiting),
         "Order did not arrive",
-        "<p>Hi!</p><p>My order from last week has <b>not arrived</b> yet.</p>"
-        "<table><tr><td>Order</td><td>Beans 1 kg</td></tr></table>",
+        f"<p>Hi!</p><p>My order from {order_words(waited.day, today)} has <b>not arrived</b> "
+        f"yet.</p><table><tr><td>Order {waited.order_id}</td><td>{waited.product}</td></tr>"
+        "</table>",
         timedelta(hours=3),
         ident="demo-5",
         html=True,
     )
     add(
-        who(home[2]),
+        who(home[0]),
         "Automatic reply: newsletter",
         "I am away until Monday.",
         timedelta(hours=2),
@@ -202,12 +329,37 @@ class DemoIncident:
     reason: str | None = None
 
 
-def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
+def demo_incidents(files: DemoFiles, *, now: datetime) -> list[DemoIncident]:
     """The demo's incidents, oldest first: a year of recoveries ending in several ways, a
     courier losing parcels three times in three weeks (a systemic failure), and this morning's
-    café whose machine broke before opening (the one on the board to act on)."""
-    people = {row["client_id"]: row for row in _rows(clients_csv)}
-    home = [r["client_id"] for r in people.values() if r["email"] and not r.get("tags")]
+    café whose machine broke before opening (the one on the board to act on). Each went wrong
+    with an order the client had placed shortly before, from the web shop."""
+    who_is = cast(files, now=now)
+    today = now.astimezone(BUSINESS_ZONE).date()
+    taken: set[str] = set()
+
+    def buyer(days: float, product: str | None = None) -> str:
+        """A home client not cast yet whose web-shop order came 1 to 14 days before the
+        incident (of ``product`` when one did); the first one left when nobody's did."""
+        on = today - timedelta(days=days)
+
+        def fits(row: Row, wanted: str | None) -> bool:
+            return any(
+                1 <= (on - b.day).days <= 14
+                and b.channel == "web shop"
+                and wanted in (None, b.product)
+                for b in who_is.orders.get(row["client_id"], [])
+            )
+
+        left = [r for r in who_is.home if r["client_id"] not in taken]
+        found = next(
+            (r for r in left if fits(r, product)),
+            next((r for r in left if fits(r, None)), left[0]),
+        )
+        taken.add(found["client_id"])
+        return found["client_id"]
+
+    waited = who_is.waiting_order
     morning = (now - _last_weekday_morning(now)).total_seconds() / 86400
     cafe_words = (
         "Good morning, our machine shows a pressure error and we cannot serve coffee. We open "
@@ -216,7 +368,7 @@ def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
     every = ("listen", "restate", "own", "offer")
     return [
         DemoIncident(
-            home[5],
+            buyer(300, "House Blend 1 kg"),
             "a 1 kg bag arrived ground instead of whole beans",
             "wrong grind",
             300,
@@ -241,7 +393,7 @@ def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
             closed=True,
         ),
         DemoIncident(
-            home[6],
+            buyer(150),
             "beans were stale on arrival",
             "stale beans",
             150,
@@ -252,7 +404,7 @@ def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
             reason="the client did not answer our calls",
         ),
         DemoIncident(
-            home[7],
+            buyer(95, "Descaling kit"),
             "descaling kit missing from the order",
             "packing",
             95,
@@ -263,7 +415,7 @@ def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
             closed=True,
         ),
         DemoIncident(
-            home[8],
+            buyer(60, "Hand grinder"),
             "the grinder was delivered with a cracked hopper",
             "damaged in transit",
             60,
@@ -273,7 +425,7 @@ def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
             option_index=0,
         ),
         DemoIncident(
-            home[9],
+            buyer(21),
             "the courier lost the parcel",
             "courier lost parcel",
             21,
@@ -283,18 +435,18 @@ def demo_incidents(clients_csv: Path, *, now: datetime) -> list[DemoIncident]:
             option_index=0,
         ),
         DemoIncident(
-            home[10],
+            buyer(9),
             "the courier lost the parcel",
             "courier lost parcel",
             9,
             steps=("listen", "own"),
         ),
         DemoIncident(
-            home[1],
+            who_is.waiting["client_id"],
             "the courier lost the parcel",
             "courier lost parcel",
             0.12,
-            message="My order from last week has not arrived yet.",
+            message=f"My order from {order_words(waited.day, today)} has not arrived yet.",
             steps=("listen",),
         ),
         DemoIncident(

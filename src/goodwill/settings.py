@@ -7,6 +7,7 @@ every setting is documented. Everything else receives a frozen :class:`Settings`
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -344,7 +345,14 @@ PAGE_KEYS: tuple[str, ...] = (
 )
 #: Page settings that hold a whole document a file would otherwise hold (its own loader reads
 #: ``settings.page[key]`` when the file names no such file).
-PAGE_DOCUMENTS: tuple[str, ...] = ("sla", "rota", "playbook", "recovery_options", "questions")
+PAGE_DOCUMENTS: tuple[str, ...] = (
+    "sla",
+    "rota",
+    "playbook",
+    "recovery_options",
+    "questions",
+    "themes",
+)
 
 
 @dataclass(frozen=True)
@@ -506,6 +514,13 @@ def build_settings(layers: Layers, page: Mapping[str, Any]) -> Settings:
     if settings.tracking["clicks"] and not settings.public_url:
         raise ConfigError(
             f"{path}: tracking.clicks needs public_url", file=str(path), key="tracking.clicks"
+        )
+    if settings.currency is not None and not re.fullmatch(r"[A-Z]{3}", settings.currency):
+        raise ConfigError(
+            f"{path}: currency must be a three-letter code such as EUR, USD or GBP "
+            f"(not {settings.currency!r})",
+            file=str(path),
+            key="currency",
         )
     if settings.date_order not in ("dmy", "mdy"):
         raise ConfigError(

@@ -44,19 +44,24 @@ FROM_ENVIRONMENT: Mapping[str, str] = {
 
 
 def _layers_of(settings: Settings) -> Layers:
-    """What ``settings`` were built from. Settings made in code (tests, the demo) count every
-    value that differs from the default as written in the file."""
-    if settings.layers is not None:
-        return settings.layers
-    default = Settings(database_url=settings.database_url)
-    given: dict[str, Any] = {}
+    """What ``settings`` were built from. A value set in code after the build (the demo's
+    trade and time zone, a test's signing key) counts as written in the file, so a page value
+    never undoes it."""
+    layers = settings.layers or Layers({}, {}, settings.database_url, PAGE_LABEL, False)
+    try:
+        rebuilt = build_settings(layers, settings.page)
+    except ConfigError:
+        rebuilt = Settings(database_url=settings.database_url)
+    given: dict[str, Any] = dict(layers.file)
     for spec in dataclasses.fields(Settings):
         if spec.name in ("page", "layers", "config_path", "database_url"):
             continue
         value = getattr(settings, spec.name)
-        if value != getattr(default, spec.name):
+        if value != getattr(rebuilt, spec.name):
             given[spec.name] = _as_file_value(value)
-    return Layers(given, {}, settings.database_url, PAGE_LABEL, False)
+    if given == layers.file:
+        return layers
+    return dataclasses.replace(layers, file=given, database_url=settings.database_url)
 
 
 def _as_file_value(value: Any) -> Any:
@@ -73,12 +78,8 @@ def with_page(settings: Settings, page: Mapping[str, Any]) -> Settings:
     """``settings`` with ``page`` laid under the file (raises ConfigError when they clash)."""
     if not page and not settings.page:
         return settings
-    layers = _layers_of(settings)
-    built = build_settings(layers, page)
-    if settings.layers is None:
-        # Settings made in code keep their path; their values now count as the file's.
-        built = dataclasses.replace(built, config_path=settings.config_path)
-    return built
+    built = build_settings(_layers_of(settings), page)
+    return dataclasses.replace(built, config_path=settings.config_path)
 
 
 def check_page_value(key: str, value: Any) -> None:

@@ -72,3 +72,16 @@ def test_themes_read_as_a_table_on_a_wide_screen_and_as_cards_on_a_phone(page: A
     page.click("#listening-filter button[type=submit]")
     expect(people.locator(".share-long .share-value")).to_have_text("100%")
     expect(page.locator('tr[data-theme="timeliness"]')).to_have_count(0)
+
+
+def test_the_tier_filter_fits_a_phone_and_keeps_to_one_tier(page: Any) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "/listening")
+    page.select_option("#tier", "silver")
+    page.click("#listening-filter button[type=submit]")
+    expect(page.locator("#themes")).to_contain_text("No answers from new or long-term silver")
+    expect(page.locator("#tier")).to_have_value("silver")
+    assert page.evaluate(OVERFLOW) <= 0
+    page.select_option("#tier", "")
+    page.click("#listening-filter button[type=submit]")
+    expect(page.locator('tr[data-theme="people"]')).to_have_count(1)

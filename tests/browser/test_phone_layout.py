@@ -46,6 +46,7 @@ PAGES = (
     "/playbook/preview?rule=thank-you-first-purchase&client=C-0005",
     "/account",
     "/users",
+    "/settings",
     "/audit",
     "/setup/business",
     "/settings/mail",

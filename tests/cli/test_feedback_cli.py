@@ -136,3 +136,18 @@ def test_ask_prints_a_link_to_hand_over_when_goodwill_cannot_mail(db: str) -> No
     assert body["mailed"] is False and body["link"].startswith("/feedback/")
     outbox = json.loads(goodwill("mail", "outbox", "--json", db=db).stdout)
     assert outbox == []  # nothing queued that could never leave
+
+
+def test_asking_is_audited_and_an_archived_client_is_not_asked(db: str) -> None:
+    done = goodwill(
+        "feedback", "ask", "--client", "N1", "--question", "benefit", "--in-person", db=db, now=NOW
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Hand this link over in person" in " ".join(done.stdout.split())
+    log = json.loads(goodwill("audit", "--action", "feedback.", "--json", db=db).stdout)
+    [entry] = log["entries"] if isinstance(log, dict) else log
+    assert entry["action"] == "feedback.asked"
+    assert goodwill("client", "archive", "L1", db=db).returncode == 0
+    refused = goodwill("feedback", "ask", "--client", "L1", "--question", "benefit", db=db, now=NOW)
+    assert refused.returncode != 0
+    assert "is archived: restore them before asking them anything" in refused.stderr

@@ -250,6 +250,49 @@ def test_an_invitation_lets_the_person_choose_name_and_password_once(client: Tes
     assert fresh(client).get(link.group(1)).status_code == 404
 
 
+def test_an_invitation_is_mailed_when_mail_is_set_up(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    log_in(client)
+    page = client.get("/users")
+    client.post(
+        "/users/invite",
+        data={"csrf_token": csrf_from(page.text), "email": "Kim@Example.com", "role": "manager"},
+    )
+    assert "Invitation mailed to kim@example.com" in client.get("/users").text
+    with seeded() as session:
+        [(recipients, body)] = session.execute(select(Outbox.recipients, Outbox.body)).all()
+    assert recipients == ["kim@example.com"]
+    assert re.search(rb"https://care\.shop\.example/invite/\S+", body)
+
+
+def test_the_owner_changes_a_role_but_never_leaves_the_business_without_an_owner(
+    client: TestClient, seeded: sessionmaker[Session]
+) -> None:
+    log_in(client)
+    with seeded() as session:
+        sam = session.execute(select(StaffUser).where(StaffUser.email == "sam@example.com"))
+        sam_id = sam.scalar_one().id
+        owner_id = session.execute(
+            select(StaffUser.id).where(StaffUser.email == "owner@example.com")
+        ).scalar_one()
+    token = csrf_from(client.get("/users").text)
+    moved = client.post(f"/users/{sam_id}/role", data={"csrf_token": token, "role": "manager"})
+    assert moved.status_code == 303
+    assert "sam@example.com is now manager." in client.get("/users").text
+    with seeded() as session:
+        assert session.get(StaffUser, sam_id).role == "manager"  # type: ignore[union-attr]
+        [entry] = entries(session, action="user.role")
+        assert (entry.before, entry.after) == ({"role": "staff"}, {"role": "manager"})
+    wrong = client.post(f"/users/{sam_id}/role", data={"csrf_token": token, "role": "boss"})
+    assert wrong.status_code == 422 and "not a role" in wrong.text
+    # The only owner cannot be demoted (the owner's own row has no role form; the route refuses).
+    alone = client.post(f"/users/{owner_id}/role", data={"csrf_token": token, "role": "staff"})
+    assert alone.status_code == 422 and "the only owner" in alone.text
+    with seeded() as session:
+        assert session.get(StaffUser, owner_id).role == "owner"  # type: ignore[union-attr]
+
+
 def test_staff_cannot_reach_the_users_page(client: TestClient) -> None:
     log_in(client, "sam@example.com")
     assert client.get("/users").status_code == 403

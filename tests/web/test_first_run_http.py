@@ -1,13 +1,11 @@
 """The first run over HTTP: a new database sends the login form to /setup, where the owner's
 account is made from the machine goodwill runs on or with the one-time setup code, once only;
-then the business's first settings come back as lines for the settings file."""
+then the business is said once and saved, as the settings page saves."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.engine.configuration import calendar_for
-from goodwill.settings import Settings, load_settings
+from goodwill.settings import Settings
 from goodwill.store.audit import entries
 from goodwill.store.first_run import new_setup_code, spend_setup_code
 from goodwill.store.models import StaffUser
@@ -207,59 +205,78 @@ def test_the_owner_s_password_follows_the_rules_of_every_account(
     assert _owners(store) == []
 
 
-def _business(http: TestClient, **fields: str) -> tuple[int, str]:
+def _business(http: TestClient, **fields: str) -> tuple[int, str, str]:
     page = http.get("/setup/business")
     form = {
         "business_name": "Kade Koffie",
+        "business_kind": "shop",
         "timezone": "Europe/Amsterdam",
         "currency": "eur",
-        "country": "nl",
+        "calendar__country": "nl",
+        "calendar__hours__mon": "08:00-18:00",
+        "calendar__hours__sat": "10:00-16:00",
         **fields,
         "csrf_token": csrf_from(page.text),
     }
     response = http.post("/setup/business", data=form)
-    return response.status_code, response.text
+    return response.status_code, response.headers.get("location", ""), response.text
 
 
-def test_the_business_page_gives_lines_that_goodwill_reads_back(
-    here: TestClient, tmp_path: Path
+def test_the_business_page_saves_what_goodwill_then_runs_on(
+    here: TestClient, store: sessionmaker[Session]
 ) -> None:
     _set_up(here)
     page = here.get("/setup/business")
-    assert 'data-propose="browser"' in page.text  # the browser proposes its zone over UTC
+    assert "data-propose-zone" in page.text  # the browser proposes its zone over UTC
     assert "/static/timezone.js" in page.text
-    status, text = _business(here, business_name='Kade "Koffie" & Co')
-    assert status == 200 and "Put these lines in your settings file" in text
-    assert "goodwill.toml" in text and "restart" in text
-    start = text.index('<pre class="setup-toml">') + len('<pre class="setup-toml">')
-    lines = text[start : text.index("</pre>", start)]
-    for escaped, plain in (("&#34;", '"'), ("&quot;", '"'), ("&amp;", "&"), ("&#39;", "'")):
-        lines = lines.replace(escaped, plain)
-    file = tmp_path / "goodwill.toml"
-    file.write_text(lines, encoding="utf-8")
-    assert tomllib.loads(lines)["calendar"]["country"] == "NL"
-    settings = load_settings(config_path=file, database_url="sqlite://", environ={})
+    assert 'value="09:00-17:00"' in page.text  # the hours in force, to start from
+    status, location, _ = _business(here, business_name='Kade "Koffie" & Co', business_kind="cafe")
+    assert (status, location) == (303, "/settings/mail?first=1")
+    settings = here.app.state.goodwill.settings  # type: ignore[attr-defined]
     assert (settings.business_name, settings.timezone, settings.currency) == (
         'Kade "Koffie" & Co',
         "Europe/Amsterdam",
         "EUR",
     )
-    calendar = calendar_for(settings)  # the country's table keeps the shop open on weekdays
-    assert calendar.is_open(NOW.replace(hour=10))  # a Monday, 11:00 in Amsterdam
+    assert settings.business_kind == "cafe"
+    calendar = calendar_for(settings)
+    assert calendar.is_open(NOW.replace(hour=7, minute=30))  # a Monday, 08:30 in Amsterdam
+    assert calendar.is_open(datetime(2026, 3, 7, 10, tzinfo=UTC))  # a Saturday, 11:00
+    assert not calendar.is_open(datetime(2026, 3, 8, 10, tzinfo=UTC))  # Sunday: left empty
     assert calendar.is_holiday(date(2026, 12, 25))
+    with store() as session:
+        changes = entries(session, action="settings.change")
+    assert {entry.object_id for entry in changes} == {
+        "business_name",
+        "business_kind",
+        "timezone",
+        "currency",
+        "calendar",
+    }
+    assert all(entry.actor == "anna@kade.example" for entry in changes)
 
 
-def test_the_business_page_says_what_is_wrong_with_each_answer(here: TestClient) -> None:
+def test_the_business_page_says_what_is_wrong_with_each_answer(
+    here: TestClient, store: sessionmaker[Session]
+) -> None:
     _set_up(here)
-    status, text = _business(
-        here, business_name=" ", timezone="Europe/Amsterdm", currency="euro", country="XX"
+    status, _, text = _business(
+        here,
+        business_name=" ",
+        timezone="Europe/Amsterdm",
+        currency="euro",
+        calendar__country="XX",
+        calendar__hours__tue="9 till 5",
     )
     assert status == 422
     assert "Write the business&#39;s name as clients know it." in text
-    assert "Europe/Amsterdm is not a time zone" in text
+    assert "&#39;Europe/Amsterdm&#39; is not an IANA zone" in text
     assert "three-letter code" in text
-    assert "XX is not a country code goodwill knows holidays for" in text
-    assert "Put these lines" not in text
+    assert 'value="9 till 5"' in text  # what was typed stays
+    with store() as session:
+        assert entries(session, action="settings.change") == []
+    status, _, text = _business(here, calendar__country="XX")
+    assert status == 422 and "XX" in text and "country" in text
 
 
 def test_staff_cannot_open_the_business_setup(

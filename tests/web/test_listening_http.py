@@ -19,7 +19,7 @@ from goodwill.store.models import Client
 from goodwill.web import create_app
 from tests.conftest import NOW
 from tests.web.conftest import log_in
-from tests.web.sample import LONG_CLIENT
+from tests.web.sample import LONG_CLIENT, add_purchase
 
 
 @pytest.fixture
@@ -152,3 +152,38 @@ def test_before_any_answer_the_page_says_where_answers_come_from(logged_in: Test
     assert "No answers from new or long-term clients yet." in page.text
     assert "No questions asked yet." in page.text
     assert "<table" not in page.text
+
+
+def test_the_tier_filter_keeps_to_the_clients_of_one_tier(
+    site: TestClient, answered: sessionmaker[Session]
+) -> None:
+    with answered.begin() as session:
+        new = session.execute(
+            select(Client).where(Client.email == "priya@example.com")
+        ).scalar_one()
+        add_purchase(
+            session,
+            new,
+            order_id="P-1",
+            at=NOW - timedelta(days=80),
+            amount_minor=4500,
+            product="Pour-over kettle",
+        )
+    tiers = site.get("/listening").text
+    assert '<option value="gold">gold</option>' in tiers
+    assert '<option value="bronze">bronze</option>' in tiers
+    gold = site.get("/listening", params={"tier": "gold"})
+    assert gold.status_code == 200
+    assert "gold clients only" in gold.text and '<option value="gold" selected>' in gold.text
+    assert shares(gold.text, "people") == ["0%", "50%"]  # the new client is not gold
+    assert "0 answers from new clients, 2 from long-term clients." in gold.text
+    assert "The staff remember my name." not in gold.text
+    assert "asked 1, answered 1 (100%)" in row(gold.text, "data-question", "miss-us")
+    bronze = site.get("/listening", params={"tier": "bronze"})
+    assert shares(bronze.text, "people") == ["100%", "0%"]
+    assert "The staff remember my name." in row(bronze.text, "data-theme", "people")
+    assert 'data-theme="timeliness"' not in bronze.text  # only the long-term client spoke of it
+    silver = site.get("/listening", params={"tier": "silver"})
+    assert "No answers from new or long-term silver clients yet." in silver.text
+    unknown = site.get("/listening", params={"tier": "platinum"})
+    assert unknown.status_code == 422 and 'id="tier-error"' in unknown.text

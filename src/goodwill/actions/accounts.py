@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from goodwill.domain.access import ROLES
 from goodwill.domain.audit import Actor
 from goodwill.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from goodwill.store import accounts as store
@@ -75,6 +77,42 @@ def do_set_active(
         object_id=user.id,
         before={"active": before},
         after={"active": active},
+    )
+    return user
+
+
+def do_set_role(
+    session: Session, actor: Actor, role: str, user_id: int, new_role: str, *, now: datetime
+) -> StaffUser:
+    """Give a user another role; owner only, and the business always keeps an active owner."""
+    check_owner(role, "change roles")
+    if new_role not in ROLES:
+        raise InvalidInput(f"{new_role!r} is not a role: owner, manager or staff", field="role")
+    user = _user(session, user_id)
+    before = user.role
+    if before == "owner" and new_role != "owner":
+        owners = session.execute(
+            select(func.count())
+            .select_from(StaffUser)
+            .where(StaffUser.role == "owner", StaffUser.active)
+        ).scalar_one()
+        if owners <= 1 and user.active:
+            raise Conflict(
+                f"{user.email} is the only owner: make someone else owner first", field="role"
+            )
+    if before == new_role:
+        return user
+    user.role = new_role
+    session.flush()
+    record(
+        session,
+        actor,
+        "user.role",
+        at=now,
+        object_type="user",
+        object_id=user.id,
+        before={"role": before},
+        after={"role": new_role},
     )
     return user
 

@@ -22,15 +22,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from goodwill.domain.audit import Actor
 from goodwill.domain.questions import Question, parse_questions
 from goodwill.domain.themes import Tag, Theme, parse_themes, tag_answer
-from goodwill.errors import ConfigError, InvalidInput, NotFound
+from goodwill.errors import ConfigError, Conflict, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store import feedback as stored
+from goodwill.store.audit import record
 from goodwill.store.ingest import insert_new
+from goodwill.store.insights import tier_bounds
 from goodwill.store.models import Client, Outbox
+from goodwill.store.queries import figures_currency
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +204,73 @@ def ask(
     return Asked(made.id, link, leaves, expires)
 
 
+@dataclass(frozen=True)
+class AskedClient:
+    """A question put to one client by a person: the request, and why it was not mailed
+    (None when it was)."""
+
+    asked: Asked
+    unmailed: str | None
+
+
+def ask_client(
+    session: Session,
+    settings: Settings,
+    client: Client,
+    asked: Question,
+    *,
+    actor: Actor,
+    in_person: bool = False,
+    now: datetime,
+) -> AskedClient:
+    """A person asks ``client`` now, from the terminal or the client's page: by mail when
+    goodwill can mail them, otherwise (or ``in_person``) a link to hand over; audited.
+
+    Refused for an archived client (restore them first), and by mail for a client who said no
+    to mail from the business (the link can still be handed over in person).
+    """
+    ref = stored.client_ref(client)
+    if client.archived_at is not None:
+        raise InvalidInput(
+            f"client {ref} is archived: restore them before asking them anything", field="client"
+        )
+    unmailed = (
+        "handed over in person"
+        if in_person
+        else can_mail(settings) or (None if client.email else "the client has no email address")
+    )
+    if unmailed is None and client.marketing_consent is False:
+        when = f" on {client.consent_at.date().isoformat()}" if client.consent_at else ""
+        raise InvalidInput(
+            f"client {ref} said no to mail from us{when}: hand the question over in person",
+            field="how",
+        )
+    made = ask(
+        session,
+        settings,
+        client,
+        asked,
+        key=f"{actor.kind}:{client.id}/{asked.key}/{now.isoformat()}",
+        created_by=actor.label,
+        now=now,
+        in_person=unmailed is not None,
+    )
+    if made is None:  # the key holds the instant: only a double submit meets it
+        raise Conflict("this question was just asked; look at the client's page", field="form")
+    record(
+        session,
+        actor,
+        "feedback.asked",
+        at=now,
+        object_type="feedback_request",
+        object_id=made.request_id,
+        client_id=client.id,
+        after={"question": asked.key, "mailed": unmailed is None},
+        detail=unmailed,
+    )
+    return AskedClient(made, unmailed)
+
+
 def _question_mail(
     settings: Settings,
     client: Client,
@@ -279,10 +351,26 @@ def add_answer(
     )
 
 
+def tier_clients(session: Session, settings: Settings, tier: str | None) -> Select[Any] | None:
+    """The ids of the clients in ``tier`` now (by lifetime spend, as the client list shows
+    it), as a select; None for every client. An unknown tier is refused, naming the known."""
+    if not tier:
+        return None
+    currency = figures_currency(session, settings)
+    low, high = tier_bounds(settings, tier, currency)
+    return stored.clients_spending(currency, low, high)
+
+
 def compare_themes(
-    session: Session, settings: Settings, *, until: datetime | None, quotes: int = 2
+    session: Session,
+    settings: Settings,
+    *,
+    until: datetime | None,
+    quotes: int = 2,
+    tier: str | None = None,
 ) -> dict[str, Any]:
-    """What new and long-term clients talk about, theme by theme (configured order first).
+    """What new and long-term clients talk about, theme by theme (configured order first),
+    of the clients in ``tier`` only when given.
 
     ``new_share`` is the share of new clients' answers that carry the theme (0 when there are
     none); likewise ``long_term_share``. ``quotes`` holds up to ``quotes`` short verbatim
@@ -290,7 +378,12 @@ def compare_themes(
     """
     new_days, long_days = group_days(settings)
     found = stored.compare_groups(
-        session, new_days=new_days, long_term_days=long_days, until=until, quotes=quotes
+        session,
+        new_days=new_days,
+        long_term_days=long_days,
+        until=until,
+        quotes=quotes,
+        clients=tier_clients(session, settings, tier),
     )
     by_theme = {t.theme: t for t in found.themes}
     order = [t.key for t in load_themes(settings)]

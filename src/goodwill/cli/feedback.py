@@ -202,16 +202,21 @@ def ask_command(
     question_key: Annotated[
         str, typer.Option("--question", metavar="KEY", help="The question's key.")
     ],
+    in_person: Annotated[
+        bool, typer.Option("--in-person", help="Only print the link, to hand over in person.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Ask a client a question now: a personal link by mail (queued in the outbox); print it.
 
-    Without mail settings, or for a client without an email address, the link is only printed,
-    to hand over in person (on a card, on the shop's tablet).
+    Without mail settings, for a client without an email address, or with --in-person, the
+    link is only printed, to hand over in person (on a card, on the shop's tablet). An archived
+    client is not asked, and one who said no to mail from us only in person.
 
     Example: goodwill feedback ask --client C-1042 --question benefit
     """
-    from goodwill.actions.feedback import ask, can_mail, question
+    from goodwill.actions.feedback import ask_client, question
+    from goodwill.domain.audit import Actor
     from goodwill.store.queries import find_client
 
     st = state(ctx)
@@ -219,18 +224,16 @@ def ask_command(
     asked_question = question(st.settings, question_key)
     with st.store.begin() as session:
         found = find_client(session, client)
-        unmailed = can_mail(st.settings) or (None if found.email else "the client has no email")
-        made = ask(
+        done = ask_client(
             session,
             st.settings,
             found,
             asked_question,
-            key=f"cli:{found.id}/{question_key}/{now.isoformat()}",
-            created_by="cli",
+            actor=Actor.cli(),
+            in_person=in_person,
             now=now,
-            in_person=unmailed is not None,
         )
-    assert made is not None  # the key holds the instant: a new request every time
+    made, unmailed = done.asked, done.unmailed
     if as_json:
         out.print_json(
             json.dumps(
@@ -247,10 +250,8 @@ def ask_command(
     out.print(shown(made.link), highlight=False, soft_wrap=True)
     if unmailed is not None:
         hint = "" if st.settings.public_url else " (set public_url to make it a whole address)"
-        out.print(
-            f"Not mailed ({shown(unmailed)}): hand this link over in person{hint}.",
-            highlight=False,
-        )
+        why = "H" if in_person else f"Not mailed ({shown(unmailed)}): h"
+        out.print(f"{why}and this link over in person{hint}.", highlight=False)
 
 
 @app.command("evaluate")

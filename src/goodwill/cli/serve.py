@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from goodwill.settings import Settings, data_dir
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+
+    from goodwill.demo import DemoFiles
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")]
 PortOption = Annotated[int, typer.Option(help="TCP port.")]
@@ -54,6 +57,32 @@ def serve(
         out.print(shown(line), highlight=False)
     out.print(shown(f"goodwill is serving on {url}/ (Ctrl+C to stop)"))
     run_server(st.settings, host=host, port=port, workers=workers)
+
+
+def demo_database(folder: Path, *, pid: int) -> Path:
+    """This run's own demo database, ``demo-PID.db`` in ``folder``. The files of demos whose
+    process has stopped are removed; a demo still running keeps its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for found in folder.glob("demo-*.db"):
+        other = found.stem.removeprefix("demo-")
+        if other.isdigit() and (int(other) == pid or not _running(int(other))):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{found}{suffix}").unlink(missing_ok=True)
+    return folder / f"demo-{pid}.db"
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with ``pid`` runs on this machine (assumed so where one cannot ask
+    without harm: on Windows, signal 0 would end the process)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def setup_code_lines(store: sessionmaker[Session], *, url: str, now: datetime) -> list[str]:
@@ -99,7 +128,9 @@ def demo(
 ) -> None:
     """Build a sample business (several years of clients, purchases, payments) and serve it.
 
-    Without --db the demo uses its own SQLite file, rebuilt on every run.
+    Without --db each run builds its own SQLite file in the data directory (demo-PID.db, named
+    in the output), so two demos at once never touch each other's; the files of demos that have
+    stopped are removed by the next run.
 
     Example: goodwill demo --port 8080
     """
@@ -109,10 +140,9 @@ def demo(
     from goodwill.engine.configuration import run_pass
 
     st = state(ctx)
-    if st.db is None:
-        path = data_dir() / "demo.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    own = st.db is None
+    if own:
+        path = demo_database(data_dir(), pid=os.getpid())
         st = State(db=f"sqlite:///{path}", config=st.config, now_text=st.now_text)
         ctx.find_root().obj = st
     # A Dutch roaster keeps Dutch time and sells in euros, unless the settings say otherwise.
@@ -147,14 +177,14 @@ def demo(
                 )
                 if summary.errors:
                     raise AssertionError(f"demo data rejected: {summary.errors[:3]}")
-        settings = _demo_inbox(st, files.clients)
+        settings = _demo_inbox(st, files)
         # The demo's lost parcels make a systemic failure on purpose: a story, not a fault, so
         # its warning stays out of the build's output (the incidents page shows it).
         told = logging.getLogger("goodwill.actions.incidents")
         level = told.level
         told.setLevel(logging.ERROR)
         try:
-            _demo_incidents(st, settings, files.clients)
+            _demo_incidents(st, settings, files)
         finally:
             told.setLevel(level)
         demo_answers(st.store, settings, seed=seed, now=st.now())  # listening (demo_feedback.py)
@@ -163,6 +193,12 @@ def demo(
     report = run_pass(st.store, settings, now=st.now())
     email, password = DEMO_STAFF[0][0], DEMO_PASSWORD
     out.print(f"demo business ready in {shown(settings.database_url)}: {report.created} follow-ups")
+    if own:
+        out.print(
+            "(this demo's own file: another demo keeps its own, and the first goodwill demo "
+            "after this one stops removes it; pass --db to keep a demo)",
+            highlight=False,
+        )
     if no_serve:
         return
     out.print(shown(f"open http://{host}:{port}/ and log in as {email} / {password}"))
@@ -195,7 +231,7 @@ def _demo_touches(st: State, settings: Settings) -> None:
                 )
 
 
-def _demo_inbox(st: State, clients_csv: Path) -> Settings:
+def _demo_inbox(st: State, files: DemoFiles) -> Settings:
     """The demo's mail, received as it would have arrived, with response targets to show."""
     from goodwill.actions.inbox import receive, reply
     from goodwill.demo import DEMO_STAFF
@@ -212,7 +248,7 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
         business_kind=st.settings.business_kind if st.settings.business_kind != "other" else "shop",
         contact_form={**st.settings.contact_form, "enabled": True},  # docs/contact-form.md
     )
-    for message in demo_mail(clients_csv, now=st.now()):
+    for message in demo_mail(files, now=st.now()):
         got = receive(st.store, settings, message.raw, source="smtp", now=message.at)
         if message.answer and got.conversation_id:
             with st.store.begin() as session:
@@ -228,7 +264,7 @@ def _demo_inbox(st: State, clients_csv: Path) -> Settings:
     return settings
 
 
-def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
+def _demo_incidents(st: State, settings: Settings, files: DemoFiles) -> None:
     """The demo's incidents, opened, worked and ended at their own times."""
     from goodwill.actions import incidents
     from goodwill.demo import DEMO_STAFF
@@ -236,7 +272,7 @@ def _demo_incidents(st: State, settings: Settings, clients_csv: Path) -> None:
     from goodwill.store.incidents import get_incident
 
     by = DEMO_STAFF[1][0]
-    for spec in demo_incidents(clients_csv, now=st.now()):
+    for spec in demo_incidents(files, now=st.now()):
         with st.store.begin() as session:
             at = st.now() - timedelta(days=spec.days)
             made = incidents.open_incident(

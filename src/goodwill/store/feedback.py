@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, true, update
+from sqlalchemy import ColumnElement, Select, case, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -354,6 +354,24 @@ class Comparison:
     themes: tuple[ThemeCounts, ...]
 
 
+def clients_spending(currency: str, low: int | None, high: int | None) -> Select[Any]:
+    """The ids of clients whose lifetime spend in ``currency`` (minor units) is in [low, high)
+    (None: open), as the tiers count it; clients without orders in it are not among them."""
+    spend = func.sum(Order.amount_minor)
+    having = [spend >= low] if low is not None else []
+    having += [spend < high] if high is not None else []
+    return (
+        select(Order.client_id)
+        .where(Order.currency == currency)
+        .group_by(Order.client_id)
+        .having(true(), *having)
+    )
+
+
+def _among(column: Any, clients: Select[Any] | None) -> ColumnElement[bool]:
+    return column.in_(clients) if clients is not None else true()
+
+
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     """The instant a day ends in ``zone`` (the next day's midnight), in UTC."""
     nxt = date.fromordinal(day.toordinal() + 1)
@@ -367,11 +385,15 @@ def compare_groups(
     long_term_days: int,
     until: datetime | None = None,
     quotes: int = 2,
+    clients: Select[Any] | None = None,
 ) -> Comparison:
     """Count, per theme, the answers of new clients (tenure below ``new_days``) and of
-    long-term ones (``long_term_days`` or more), answered before ``until``; and pick each
-    group's ``quotes`` shortest different sentences that carry the theme."""
-    answered = FeedbackAnswer.answered_at < until if until is not None else true()
+    long-term ones (``long_term_days`` or more), answered before ``until``, of ``clients`` only
+    when given (a select of client ids); and pick each group's ``quotes`` shortest different
+    sentences that carry the theme."""
+    answered = (FeedbackAnswer.answered_at < until if until is not None else true()) & _among(
+        FeedbackAnswer.client_id, clients
+    )
     is_new = FeedbackAnswer.tenure_days < new_days
     is_long = FeedbackAnswer.tenure_days >= long_term_days
     group = case((is_new, "new"), (is_long, "long_term"), else_=None)
@@ -471,10 +493,15 @@ class AnswerRate:
         return self.answered / self.asked if self.asked else 0.0
 
 
-def answer_rates(session: Session, *, until: datetime | None = None) -> list[AnswerRate]:
+def answer_rates(
+    session: Session, *, until: datetime | None = None, clients: Select[Any] | None = None
+) -> list[AnswerRate]:
     """Per question key, links made before ``until`` and those answered before it (most asked
-    first), so the business sees which questions clients take the time to answer."""
-    made = FeedbackRequest.created_at < until if until is not None else true()
+    first), so the business sees which questions clients take the time to answer; of
+    ``clients`` only when given (a select of client ids)."""
+    made = (FeedbackRequest.created_at < until if until is not None else true()) & _among(
+        FeedbackRequest.client_id, clients
+    )
     done = (
         FeedbackRequest.answered_at < until
         if until is not None
@@ -490,7 +517,9 @@ def answer_rates(session: Session, *, until: datetime | None = None) -> list[Ans
         .where(made)
         .group_by(FeedbackRequest.question_key)
     ).all()
-    heard_at = FeedbackAnswer.answered_at < until if until is not None else true()
+    heard_at = (FeedbackAnswer.answered_at < until if until is not None else true()) & _among(
+        FeedbackAnswer.client_id, clients
+    )
     heard = dict(
         session.execute(
             select(FeedbackAnswer.question_key, func.count())

@@ -48,6 +48,7 @@ from goodwill.web.pages import listening as listening_pages
 from goodwill.web.pages import mail_settings as mail_settings_pages
 from goodwill.web.pages import playbook as playbook_pages
 from goodwill.web.pages import privacy as privacy_pages
+from goodwill.web.pages import settings as settings_pages
 from goodwill.web.pages import touch_batches as touch_batch_pages
 from goodwill.web.pages import unsubscribe as unsubscribe_pages
 from goodwill.web.secret import secret_key
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     for router in (login.router, today.router, at_risk.router, followups.router, calendar.router):
         app.include_router(router)
     app.include_router(first_run_pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(imports.router)
     app.include_router(inbox.router)
     app.include_router(incident_pages.router)

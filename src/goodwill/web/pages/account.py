@@ -19,8 +19,10 @@ from goodwill.actions.accounts import (
     do_reset_link,
     do_revoke_token,
     do_set_active,
+    do_set_role,
 )
 from goodwill.errors import GoodwillError, NotFound
+from goodwill.store.account_mail import queue_account_mail
 from goodwill.store.accounts import user_sessions
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import user_tokens
@@ -172,18 +174,57 @@ def invite(
         if exc.code == "not_allowed":
             raise
         return _users(request, db, problem=exc.message, status=422)
-    request.session["account_link"] = f"{_base(request, state)}/invite/{token}"
-    request.session[FLASH_KEY] = f"Invitation made for {email.strip().lower()}: send them the link."
+    address = email.strip().lower()
+    link = f"{_base(request, state)}/invite/{token}"
+    days = int(state.settings.accounts["invite_days"])
+    mailed = queue_account_mail(
+        db,
+        state.settings,
+        to=address,
+        subject=f"{_business(state)}: your invitation to goodwill",
+        text=(
+            f"{staff.name or staff.email} invited you to goodwill, where {_business(state)} "
+            f"keeps its clients' care.\n\nChoose your password here (the link works once, "
+            f"for {days} days):\n{link}\n"
+        ),
+        key=f"invite:{token[:16]}",
+        now=state.now(),
+    )
+    request.session["account_link"] = link
+    request.session[FLASH_KEY] = (
+        f"Invitation mailed to {address}; the link is also here to hand over:"
+        if mailed
+        else f"Invitation made for {address}: mail is not set up, so send them the link."
+    )
     return RedirectResponse("/users", status_code=303)
+
+
+def _business(state: State) -> str:
+    return state.settings.business_name or "Your business"
 
 
 @router.post("/users/{user_id}/{change}")
 def change_user(
-    request: Request, db: Db, state: State, staff: PageStaff, user_id: int, change: str
+    request: Request,
+    db: Db,
+    state: State,
+    staff: PageStaff,
+    user_id: int,
+    change: str,
+    role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     now = state.now()
     who = actor(request, staff)
-    if change in ("deactivate", "activate"):
+    if change == "role":
+        try:
+            user = do_set_role(db, who, staff.role, user_id, role, now=now)
+        except GoodwillError as exc:
+            if exc.code in ("not_allowed", "not_found"):
+                raise
+            db.rollback()
+            return _users(request, db, problem=exc.message, status=422)
+        request.session[FLASH_KEY] = f"{user.email} is now {user.role}."
+    elif change in ("deactivate", "activate"):
         user = do_set_active(db, who, staff.role, user_id, change == "activate", now=now)
         done = "reactivated" if user.active else "deactivated: every session of theirs ended"
         request.session[FLASH_KEY] = f"{user.email} {done}."

@@ -122,7 +122,7 @@ def client_page(
             "ref": ref,
             **timeline_context(db, client, ref, kind=kind, before=before),
             "long_tenure": profile.overview.tenure_years >= LONG_TENURE_YEARS,
-            **client_feedback(db, state, client.id),
+            **client_feedback(db, state, client),
             **client_privacy(db, staff, client.id),
             **client_memory(db, state, staff, client),
             "incidents": list_incidents(db, client_id=client.id, limit=20),

@@ -6,8 +6,10 @@ else of the client. A link takes one answer; a link already answered or past its
 410 Gone with a page that says so, an unknown one 404. Its pages are never cached and never
 indexed, and the referrer policy keeps the address from leaking to other sites.
 
-Staff record an answer heard on a call or a visit from the client's page; the page shows the
-client's answers and what they value (their themes, most frequent first).
+Staff record an answer heard on a call or a visit from the client's page, and ask a client one
+of the configured questions there (by mail as ``goodwill feedback ask`` does, or a link to hand
+over in person); the page shows the client's answers and what they value (their themes, most
+frequent first).
 """
 
 from __future__ import annotations
@@ -20,13 +22,22 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from goodwill.actions.feedback import add_answer, answer_link, load_questions, load_themes
-from goodwill.errors import Conflict, GoodwillError, InvalidInput, NotFound
+from goodwill.actions.feedback import (
+    add_answer,
+    answer_link,
+    ask_client,
+    can_mail,
+    load_questions,
+    load_themes,
+    question,
+)
+from goodwill.errors import Conflict, GoodwillError, InvalidInput, NotAllowed, NotFound
 from goodwill.store.feedback import MAX_ANSWER, client_themes, list_answers, request_for_token
+from goodwill.store.models import Client
 from goodwill.store.queries import find_client
-from goodwill.web.auth import PageStaff
+from goodwill.web.auth import PageStaff, actor
 from goodwill.web.pages.followups import FLASH_KEY
-from goodwill.web.rendering import client_url, templates
+from goodwill.web.rendering import client_url, render, templates
 from goodwill.web.state import Db, State, WebState
 
 log = logging.getLogger(__name__)
@@ -108,8 +119,9 @@ def feedback_answer(
 # -- on the client page ----------------------------------------------------------------------
 
 
-def client_feedback(db: Session, state: WebState, client_id: int) -> dict[str, Any]:
-    """What the client page shows of listening: answers, what they value, the staff form."""
+def client_feedback(db: Session, state: WebState, client: Client) -> dict[str, Any]:
+    """What the client page shows of listening: answers, what they value, the staff forms."""
+    client_id = client.id
     labels = {t.key: t.label for t in load_themes(state.settings)}
     return {
         "feedback_answers": list_answers(db, client_id=client_id),
@@ -120,6 +132,9 @@ def client_feedback(db: Session, state: WebState, client_id: int) -> dict[str, A
         "feedback_questions": list(load_questions(state.settings).values()),
         "feedback_channels": STAFF_CHANNELS,
         "feedback_today": state.today().isoformat(),
+        "feedback_unmailed": can_mail(state.settings)
+        or (None if client.email else "the client has no email address"),
+        "feedback_archived": client.archived_at is not None,
     }
 
 
@@ -163,3 +178,55 @@ def record_answer(
     log.info("feedback answer %s recorded by staff user %s", answer_id, staff.id)
     request.session[FLASH_KEY] = "Answer kept."
     return RedirectResponse(client_url(ref) + "#listening", status_code=303)
+
+
+@router.post("/clients/{ref:path}/ask")
+def ask_question(
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    ref: str,
+    key: Annotated[str, Form(alias="question", max_length=200)] = "",
+    how: Annotated[str, Form(max_length=20)] = "mail",
+) -> Response:
+    """Ask the client one of the configured questions now; the page that answers shows the
+    link to hand over when it was not mailed, or why nothing was asked."""
+    if not staff.may("feedback.record"):
+        raise NotAllowed("you may not ask clients questions")
+    client = find_client(db, ref)
+    context: dict[str, Any] = {"section": "clients", "client": client, "ref": ref}
+    try:
+        asked = question(state.settings, key)
+        done = ask_client(
+            db,
+            state.settings,
+            client,
+            asked,
+            actor=actor(request, staff),
+            in_person=how == "in_person",
+            now=state.now(),
+        )
+    except (InvalidInput, NotFound, Conflict) as error:
+        db.rollback()
+        status = 409 if isinstance(error, Conflict) else 422
+        refused = context | {"error": error.message}
+        return render(request, "feedback_asked.html", refused, status=status, headers=PRIVATE)
+    link = done.asked.link
+    if link.startswith("/"):  # no public_url: the address this page was reached at
+        link = str(request.base_url).rstrip("/") + link
+    log.info("feedback request %s made by staff user %s", done.asked.request_id, staff.id)
+    return render(
+        request,
+        "feedback_asked.html",
+        context
+        | {
+            "error": None,
+            "question": asked,
+            "link": link,
+            "unmailed": done.unmailed,
+            "why": None if how == "in_person" else done.unmailed,  # chosen: no reason to give
+            "until": done.asked.expires_at.astimezone(state.settings.zone).date(),
+        },
+        headers=PRIVATE,  # the page holds a personal link: never cached
+    )

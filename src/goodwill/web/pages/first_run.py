@@ -1,5 +1,6 @@
 """The first run in the browser: the owner makes their account on a database nobody has one on
-(``/setup``), then says what the business is (``/setup/business``).
+(``/setup``), then says what the business is (``/setup/business``, saved as the settings
+page saves), then how mail reaches it (``/settings/mail``).
 
 ``/setup`` is open only while no account exists, and then only to a browser on the machine
 goodwill runs on or to one that brings the setup code ``goodwill serve`` printed. "On this
@@ -15,20 +16,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from goodwill.actions.first_run import ALREADY_SET_UP, HOW_TO_GET_A_CODE, do_create_owner
 from goodwill.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from goodwill.first_settings import (
-    FirstSettings,
-    check_first_settings,
-    current,
-    settings_file,
-    toml_lines,
-)
+from goodwill.settings_form import FIRST_RUN
 from goodwill.store.first_run import needs_owner
 from goodwill.web.auth import PageStaff, address_of, log_in
+from goodwill.web.pages.settings import MAX_ANSWER, save_answers, setting_rows
 from goodwill.web.rendering import render
-from goodwill.web.state import Db, State
+from goodwill.web.state import Db, State, WebState
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,22 +112,20 @@ def setup(
 
 def _business_page(
     request: Request,
-    state: State,
-    first: FirstSettings,
+    db: Session,
+    state: WebState,
     *,
+    answers: dict[str, str] | None = None,
     problems: dict[str, str] | None = None,
-    lines: str | None = None,
     status: int = 200,
 ) -> Response:
     settings = state.settings
     context = {
-        "first": first,
+        "rows": setting_rows(db, settings, FIRST_RUN, answers),
         "problems": problems or {},
-        "lines": lines,
-        "file": settings_file(settings),
-        "file_exists": settings.config_path is not None,
+        "intro": FIRST_RUN.intro,
         "calendar_file": settings.calendar if not isinstance(settings.calendar, dict) else None,
-        "propose_zone": settings.timezone == "UTC",
+        "propose_zone": settings.timezone == "UTC" and answers is None,
         "section": "setup",
     }
     return render(request, "setup_business.html", context, status=status)
@@ -142,26 +137,19 @@ def _owner(staff: PageStaff) -> None:
 
 
 @router.get("/setup/business")
-def business_form(request: Request, state: State, staff: PageStaff) -> Response:
+def business_form(request: Request, db: Db, state: State, staff: PageStaff) -> Response:
     _owner(staff)
-    return _business_page(request, state, current(state.settings))
+    return _business_page(request, db, state)
 
 
 @router.post("/setup/business")
-def business(
-    request: Request,
-    state: State,
-    staff: PageStaff,
-    business_name: Annotated[str, Form(max_length=200)] = "",
-    timezone: Annotated[str, Form(max_length=100)] = "",
-    currency: Annotated[str, Form(max_length=10)] = "",
-    country: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    """The lines that hold these answers in the settings file (nothing is written here)."""
+async def business(request: Request, db: Db, state: State, staff: PageStaff) -> Response:
+    """Save what the business is; then on to how mail reaches it."""
     _owner(staff)
-    first, problems = check_first_settings(
-        business_name=business_name, timezone=timezone, currency=currency, country=country
-    )
+    form = await request.form()
+    answers = {f.name: str(form.get(f.name) or "")[:MAX_ANSWER] for f in FIRST_RUN.fields}
+    required = {"business_name": "Write the business's name as clients know it."}
+    problems = save_answers(request, db, state, staff, FIRST_RUN, answers, required=required)
     if problems:
-        return _business_page(request, state, first, problems=problems, status=422)
-    return _business_page(request, state, first, lines=toml_lines(first, state.settings))
+        return _business_page(request, db, state, answers=answers, problems=problems, status=422)
+    return RedirectResponse("/settings/mail?first=1", status_code=303)

@@ -2,7 +2,8 @@
 words, and how often each question gets an answer.
 
 It shows what ``goodwill feedback themes`` prints (:func:`goodwill.actions.feedback.compare_themes`)
-so that the owner sees it without a terminal; ``?until=`` looks back to a given day.
+so that the owner sees it without a terminal; ``?until=`` looks back to a given day, and
+``?tier=`` keeps to the clients of one value tier (as the client list shows it, by lifetime spend).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from goodwill.actions.feedback import compare_themes, load_themes
+from goodwill.actions.feedback import compare_themes, load_themes, tier_clients
 from goodwill.domain.dates import DateError, parse_date
+from goodwill.settings import Settings
 from goodwill.store.feedback import answer_rates, end_of_day
 from goodwill.web.auth import PageStaff
 from goodwill.web.rendering import render
@@ -30,7 +32,12 @@ def percent(share: float) -> str:
 
 @router.get("/listening")
 def listening_page(
-    request: Request, staff: PageStaff, db: Db, state: State, until: str | None = None
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    until: str | None = None,
+    tier: str | None = None,
 ) -> Response:
     typed = (until or "").strip()
     day: date | None = None
@@ -40,8 +47,14 @@ def listening_page(
             day = parse_date(typed, date_order=state.settings.date_order)
         except DateError as exc:
             error = f"Not a date: {exc}"
+    tiers = tier_names(state.settings)
+    chosen = (tier or "").strip()
+    tier_error = ""
+    if chosen and chosen not in tiers:
+        tier_error = f"No tier {chosen!r}: choose one of {', '.join(tiers)}, or all clients"
+        chosen = ""
     cutoff = end_of_day(day, state.settings.zone) if day else None
-    found = compare_themes(db, state.settings, until=cutoff)
+    found = compare_themes(db, state.settings, until=cutoff, tier=chosen or None)
     labels = {t.key: t.label for t in load_themes(settings=state.settings)}
     themes: list[dict[str, Any]] = [
         {**t, "label": labels.get(t["theme"], t["theme"])}
@@ -55,11 +68,21 @@ def listening_page(
             "section": "listening",
             "themes": themes,
             "groups": found["groups"],
-            "rates": answer_rates(db, until=cutoff),
+            "rates": answer_rates(
+                db, until=cutoff, clients=tier_clients(db, state.settings, chosen or None)
+            ),
             "until": day,
             "typed": typed,
             "error": error,
+            "tiers": tiers,
+            "tier": chosen,
+            "tier_error": tier_error,
             "percent": percent,
         },
-        status=422 if error else 200,
+        status=422 if error or tier_error else 200,
     )
+
+
+def tier_names(settings: Settings) -> list[str]:
+    """The value tiers, highest first, with "bronze" (below every threshold) last."""
+    return [*sorted(settings.tiers, key=lambda t: -settings.tiers[t]), "bronze"]

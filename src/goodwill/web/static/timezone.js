@@ -4,7 +4,7 @@
   "use strict";
 
   function start() {
-    var field = document.querySelector("input[data-propose=browser]");
+    var field = document.querySelector("form[data-propose-zone] input#timezone");
     if (!field || !window.Intl) { return; }
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (!zone) { return; }
