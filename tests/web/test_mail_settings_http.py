@@ -75,6 +75,10 @@ def test_the_owner_sees_the_settings_in_force_and_never_a_password(
         assert "Mailbox ( mail.imap_mailbox ) INBOX default" in shown
         assert "the SMTP listener (goodwill smtpd) or the API" in shown
         assert 'name="to" type="email" value="owner@example.com"' in page.text
+        assert "Last step of the setup" not in page.text
+        first = http.get("/settings/mail?first=1")
+        assert "Last step of the setup: mail." in text(first.text)
+        assert 'href="/today"' in first.text
 
 
 def test_a_test_message_reaches_the_server_and_the_page_says_so_with_and_without_htmx(

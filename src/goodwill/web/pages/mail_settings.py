@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -200,6 +200,7 @@ def _page(
     checked: MailCheck | None = None,
     problems: Mapping[str, str] | None = None,
     status: int = 200,
+    first: bool = False,
 ) -> Response:
     settings = state.settings
     context = {
@@ -214,6 +215,7 @@ def _page(
         "sent": sent,
         "checked": checked,
         "doing": DOING,
+        "first": first,
     }
     return render(request, "settings_mail.html", context, status=status)
 
@@ -227,9 +229,14 @@ def _result(request: Request, name: str, report: MailCheck) -> Response | None:
 
 
 @router.get(PATH)
-def mail_page(request: Request, state: State, staff: PageStaff) -> Response:
+def mail_page(
+    request: Request,
+    state: State,
+    staff: PageStaff,
+    first: Annotated[bool, Query(description="Reached from the first-run setup.")] = False,
+) -> Response:
     check(staff.role, "settings.change", "see and change the mail settings")
-    return _page(request, state, staff)
+    return _page(request, state, staff, first=first)
 
 
 @router.post(PATH + "/test")
