@@ -127,6 +127,23 @@ def test_starttls_asked_of_a_server_without_it_stops_at_tls(
     assert "does not offer STARTTLS: set mail.smtp_security to tls" in report.message
 
 
+def test_tls_asked_of_a_plain_port_stops_at_tls_for_smtp_and_imap(
+    smtp_server: tuple[Recorder, int], imap: Dovecot
+) -> None:
+    _, port = smtp_server
+    report = send_test(smtp(port, smtp_security="tls"), "o@shop.example", now=NOW, timeout=5)
+    assert (report.ok, report.stage, report.setting) == (False, "tls", "mail.smtp_security")
+    assert report.message.startswith(f"The TLS handshake with 127.0.0.1:{port} failed: ")
+    mail = {
+        "imap_host": "127.0.0.1",
+        "imap_port": imap.port,
+        "imap_user": "u",
+        "imap_password": "p",
+    }
+    report = check_mailbox(mail, timeout=5)  # imap_tls is on unless set off
+    assert (report.way, report.stage, report.setting) == ("imap", "tls", "mail.imap_tls")
+
+
 def test_an_unknown_host_stops_at_resolve() -> None:
     mail = smtp(25, smtp_host="no-such-host.invalid")
     report = send_test(mail, "owner@shop.example", now=NOW, timeout=5)

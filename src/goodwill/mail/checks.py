@@ -210,12 +210,13 @@ def _network_trouble(
         message = f"goodwill cannot find the server {server} ({prefix}_host): {reason}."
         return _stopped(way, "resolve", message, f"{prefix}_host")
     if isinstance(exc, ssl.SSLError):
+        tls_setting = "mail.smtp_security" if way == "smtp" else "mail.imap_tls"
         reason = exc.reason or str(exc)
         message = f"The TLS handshake with {server} failed: {reason}"
         if "WRONG_VERSION_NUMBER" in str(exc):
             message += " (the port does not speak TLS from the start: check the port and "
-            message += "mail.smtp_security)" if way == "smtp" else "mail.imap_tls)"
-        return _stopped(way, "tls", message + ".", setting or f"{prefix}_security")
+            message += f"{tls_setting})"
+        return _stopped(way, "tls", message + ".", tls_setting)
     if isinstance(exc, TimeoutError):
         message = (
             f"{server} did not answer within {timeout:g} seconds while goodwill was "
@@ -303,8 +304,7 @@ def _check_imap(mail: Mapping[str, Any], timeout: float) -> MailCheck:
             "imap", stage, f"{server} answered {said!r} while goodwill was {DOING[stage]}."
         )
     except (OSError, UnicodeError) as exc:
-        setting = "mail.imap_tls" if stage == "connect" and account.tls else None
-        return _network_trouble("imap", exc, stage, server, timeout, setting)
+        return _network_trouble("imap", exc, stage, server, timeout, None)
     finally:
         if conn is not None:
             _log_out(conn)
