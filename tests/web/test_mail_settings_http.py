@@ -212,6 +212,18 @@ def test_the_owner_changes_the_mail_settings_and_they_are_in_force_at_once(
         held = stored(session)["mail"]
     assert held["smtp_password"] == SECRET and held["smtp_port"] == port
     assert "smtp_user" not in held
+    for http in mail_app(web_settings, seeded):
+        page = http.get("/settings/mail")
+        assert 'name="forget_smtp_password"' in page.text
+        forget = form(page.text, forget_smtp_password="1", smtp_port="")
+        assert http.post("/settings/mail", data=forget).status_code == 303
+        shown = text(http.get("/settings/mail").text)
+        print(shown[shown.find("Sending") :][:900])
+        assert "Password ( mail.smtp_password ) not set" in shown
+    with seeded() as session:
+        held = stored(session)["mail"]
+    assert "smtp_password" not in held and "smtp_port" not in held  # emptied: unset
+    assert held["smtp_host"] == "127.0.0.1"
 
 
 def test_a_wrong_value_is_shown_beside_its_field_and_nothing_is_saved(

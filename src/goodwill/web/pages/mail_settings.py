@@ -5,7 +5,7 @@ message to send and a mailbox to check, each answering with the step that failed
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -116,8 +116,7 @@ def way_in(mail: Mapping[str, Any]) -> str:
 
 
 class MailForm(BaseModel):
-    """The edit form as posted; a field left out (shown but not editable, because the file or
-    the environment sets it) is None and keeps what the page held."""
+    """The edit form as posted (an empty field arrives as None)."""
 
     from_address: str | None = None
     smtp_host: str | None = None
@@ -141,16 +140,20 @@ EDITABLE = tuple(key for key, _ in SENDING + RECEIVING)
 PORTS = ("smtp_port", "imap_port")
 
 
-def page_mail(held: Mapping[str, Any], form: MailForm) -> dict[str, Any]:
-    """The page's new ``mail`` table: ``held`` with the form's fields laid over it. An empty
-    field unsets its key; an empty password keeps the stored one unless asked to forget it; a
-    port of digits becomes a number (anything else goes on, for the file's check to refuse)."""
+def fixed(settings: Settings, key: str) -> bool:
+    """Whether the file or the environment sets ``mail.key``: it wins, so the page shows it
+    without offering to change it."""
+    return source_of(settings, f"mail.{key}") in ("file", "environment")
+
+
+def page_mail(held: Mapping[str, Any], form: MailForm, offered: Iterable[str]) -> dict[str, Any]:
+    """The page's new ``mail`` table: ``held`` with the ``offered`` fields of the form laid over
+    it (the others, fixed by the file, keep what the page held). An empty field unsets its key;
+    an empty password keeps the stored one unless asked to forget it; a port of digits becomes a
+    number (anything else goes on, for the file's check to refuse)."""
     mail = dict(held)
-    for key in EDITABLE:
-        given = getattr(form, key)
-        if given is None:
-            continue
-        given = given.strip()
+    for key in offered:
+        given = (getattr(form, key) or "").strip()
         if key in SECRETS:
             if getattr(form, f"forget_{key}"):
                 mail.pop(key, None)
@@ -171,9 +174,8 @@ def _fields(settings: Settings) -> list[dict[str, Any]]:
     held = settings.page.get("mail") or {}
     fields = []
     for key, label in SENDING + RECEIVING:
-        source = source_of(settings, f"mail.{key}")
-        fixed = source in ("file", "environment")
-        value = settings.mail.get(key) if fixed else held.get(key)
+        from_file = fixed(settings, key)
+        value = settings.mail.get(key) if from_file else held.get(key)
         if key in SECRETS:
             value = ""
         elif isinstance(value, bool):
@@ -183,7 +185,7 @@ def _fields(settings: Settings) -> list[dict[str, Any]]:
                 "key": key,
                 "label": label,
                 "value": "" if value is None else str(value),
-                "fixed": _origin(settings, key, has_default=False) if fixed else "",
+                "fixed": _origin(settings, key, has_default=False) if from_file else "",
                 "stored": key in SECRETS and bool(held.get(key)),
             }
         )
@@ -272,7 +274,8 @@ def save(
     its field and nothing is saved."""
     check(staff.role, "settings.change", "change the mail settings")
     settings = state.settings
-    mail = page_mail(settings.page.get("mail") or {}, form)
+    offered = [key for key in EDITABLE if not fixed(settings, key)]
+    mail = page_mail(settings.page.get("mail") or {}, form, offered)
     try:
         page_settings.change(
             db, settings, "mail", mail or None, actor=actor(request, staff), now=state.now()
