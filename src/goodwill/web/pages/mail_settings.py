@@ -30,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 PATH = "/settings/mail"
 #: Seconds each network step of a check may take while the owner waits for the page.
 TIMEOUT_S = 10.0
-SECRETS = ("smtp_password", "imap_password")
+SECRETS = page_settings.SECRETS
 
 
 @dataclass(frozen=True)
