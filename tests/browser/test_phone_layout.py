@@ -44,12 +44,16 @@ PAGES = (
     "/playbook",
     "/playbook?rule=thank-you-first-purchase",
     "/playbook/preview?rule=thank-you-first-purchase&client=C-0005",
+    "/playbook/rules/thank-you-first-purchase/edit",
+    "/playbook/rules/new",
     "/account",
     "/users",
     "/settings",
     "/audit",
     "/setup/business",
     "/settings/mail",
+    "/settings/sla",
+    "/settings/rota",
 )
 #: Document-wide width beyond the window (0 or less: nothing scrolls sideways).
 OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.touches import preview_sends, switch_touches
 from goodwill.domain.audit import Actor
+from goodwill.domain.playbook_edits import with_enabled
 from goodwill.domain.records import FileKind
-from goodwill.engine.configuration import playbook_for
+from goodwill.engine.configuration import default_playbook_document, playbook_for
 from goodwill.errors import ConfigError, InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.followups import list_followups
@@ -133,6 +134,25 @@ def test_switching_on_hands_over_open_follow_ups_not_yet_due_and_off_gives_them_
     assert entry.object_id == "thank-you-first-purchase" and entry.after["followups_moved"] == 1
     assert switch(shop, "thank-you-first-purchase", on=False) == 1
     assert [f.rule for f in shop.followups()] == ["thank-you-first-purchase"]
+
+
+def test_a_rule_turned_off_sends_nothing_more_and_gives_its_touch_to_a_person(
+    shop: World,
+) -> None:
+    switch(shop, "thank-you-first-purchase")
+    first_order(shop, when="2026-11-23")  # due two business days later
+    shop.run(NOW)
+    assert shop.followups() == []  # the worker has it
+    document = with_enabled(default_playbook_document(), "thank-you-first-purchase", on=False)
+    shop.settings = dataclasses.replace(shop.settings, page={"playbook": document})
+    with shop.store() as session:
+        week = preview_sends(session, shop.settings, playbook_for(shop.settings), now=NOW, days=7)
+    assert week == []  # nothing is listed as if it would still be sent
+    shop.run(NOW + timedelta(days=3))
+    assert touches(shop) == []
+    [mine] = shop.followups()
+    assert (mine.rule, mine.performer) == ("thank-you-first-purchase", "person")
+    assert followup(shop, "thank-you-first-purchase").handed_over == "the rule is turned off"
 
 
 def test_only_email_and_postcard_rules_with_a_template_can_be_switched_on(shop: World) -> None:

@@ -534,16 +534,29 @@ def _client_wrote(
         _clear_clock(conversation)
         return
     conversation.sla_clock += 1
+    conversation.sla_started_at = at
+    conversation.sla_elapsed_s = 0
+    conversation.sla_running_since = at
+    put_on_target(conversation, target)
+
+
+def put_on_target(conversation: Conversation, target: Target) -> None:
+    """Run the conversation's clock against ``target``, keeping when it started and the time
+    already used (a new clock has used none)."""
+    assert conversation.sla_started_at is not None
     conversation.sla_policy = target.policy
-    conversation.sla_kind = kind
+    conversation.sla_kind = target.kind
     conversation.sla_critical = target.critical
     conversation.sla_target_s = int(target.duration.total_seconds())
     conversation.sla_calendar = "24/7" if target.calendar.name == "24/7" else "business"
     conversation.sla_warn_fraction = target.warn_fraction
-    conversation.sla_started_at = at
-    _store_clock(
-        conversation, Clock(target=target, started_at=at, elapsed=timedelta(0), running_since=at)
+    clock = Clock(
+        target=target,
+        started_at=conversation.sla_started_at,
+        elapsed=timedelta(seconds=conversation.sla_elapsed_s),
+        running_since=conversation.sla_running_since,
     )
+    _store_clock(conversation, clock)
 
 
 def _clear_clock(conversation: Conversation) -> None:
@@ -808,15 +821,27 @@ def assign(
     log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
 
 
-# -- configuration files -------------------------------------------------------------------------
+# -- configuration files and the settings page ---------------------------------------------------
+
+#: Where errors in SLA policies or a rota saved on the settings page say they come from.
+PAGE_SOURCE = "settings page"
 
 
 def policies_for(settings: Settings) -> SlaPolicies | None:
-    return _policies(settings.sla, _mtime(settings.sla)) if settings.sla else None
+    """The SLA policies in force: the ``sla`` file when set (the file wins), else the ones saved
+    on the settings page, else None (no response targets)."""
+    if settings.sla:
+        return _policies(settings.sla, _mtime(settings.sla))
+    saved = settings.page.get("sla")
+    return parse_policies(saved, source=PAGE_SOURCE) if saved is not None else None
 
 
 def rota_for(settings: Settings) -> Rota | None:
-    return _rota(settings.rota, _mtime(settings.rota)) if settings.rota else None
+    """The on-call rota in force: the ``rota`` file when set, else the page's, else None."""
+    if settings.rota:
+        return _rota(settings.rota, _mtime(settings.rota))
+    saved = settings.page.get("rota")
+    return parse_rota(saved, source=PAGE_SOURCE) if saved is not None else None
 
 
 def _mtime(path: Path | None) -> float:

@@ -442,8 +442,12 @@ def perform_touches(
             client = session.get(Client, followup.client_id)
             assert client is not None
             rule = playbook.rule(followup.rule)
-            if rule is not None and rule.name not in automated:
-                _to_person(session, followup, "automated sending of this rule is off", now)
+            if rule is not None and (rule.name not in automated or not rule.enabled):
+                # a rule turned off in the playbook sends nothing more by itself either
+                why = "automated sending of this rule is off"
+                _to_person(
+                    session, followup, why if rule.enabled else "the rule is turned off", now
+                )
                 counts["to_person"] += 1
                 continue
             verdict = judge(session, settings, rule, followup, client, calendar=calendar, now=now)
@@ -570,6 +574,8 @@ def _planned(
 ) -> Iterable[PlannedSend]:
     for followup, client in rows:
         rule = playbook.rule(followup.rule)
+        if rule is not None and not rule.enabled:
+            continue  # turned off: the worker gives it to a person, nothing is sent
         on = followup.rule in automated
         if on != (followup.performer == "machine"):
             continue  # an overdue one left with its person when the rule was switched on

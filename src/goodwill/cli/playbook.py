@@ -63,13 +63,17 @@ def show(
 
     Example: goodwill playbook show --default > my-playbook.toml
     """
-    from goodwill.engine.configuration import default_playbook_text, playbook_for
+    from goodwill.engine.configuration import (
+        default_playbook_text,
+        playbook_for,
+        playbook_source,
+    )
 
     if default:
         print(default_playbook_text(), end="")
         return
     settings = state(ctx).settings
-    _print(playbook_for(settings), shown(settings.playbook or "default playbook"))
+    _print(playbook_for(settings), shown(playbook_source(settings)))
 
 
 @app.command("preview")

@@ -47,8 +47,11 @@ from goodwill.web.pages import insights as insight_pages
 from goodwill.web.pages import listening as listening_pages
 from goodwill.web.pages import mail_settings as mail_settings_pages
 from goodwill.web.pages import playbook as playbook_pages
+from goodwill.web.pages import playbook_edit as playbook_edit_pages
 from goodwill.web.pages import privacy as privacy_pages
+from goodwill.web.pages import rota_settings as rota_settings_pages
 from goodwill.web.pages import settings as settings_pages
+from goodwill.web.pages import sla_settings as sla_settings_pages
 from goodwill.web.pages import touch_batches as touch_batch_pages
 from goodwill.web.pages import unsubscribe as unsubscribe_pages
 from goodwill.web.secret import secret_key
@@ -143,6 +146,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(listening_pages.router)
     app.include_router(mail_settings_pages.router)
     app.include_router(playbook_pages.router)
+    app.include_router(playbook_edit_pages.router)
+    app.include_router(sla_settings_pages.router)
+    app.include_router(rota_settings_pages.router)
     app.include_router(feedback_pages.router)
     app.include_router(contact_pages.router)
     app.include_router(click_pages.router)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.playbooks import Playbook
-from goodwill.engine.configuration import playbook_for
+from goodwill.engine.configuration import playbook_for, playbook_source
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store.models import Client, Event
@@ -49,13 +49,9 @@ class InForce:
         return self.playbook
 
 
-def source_of(settings: Settings) -> str:
-    return str(settings.playbook) if settings.playbook is not None else "default playbook"
-
-
 def in_force(settings: Settings) -> InForce:
     """Read the playbook the settings name and check every template its rules name."""
-    source = source_of(settings)
+    source = playbook_source(settings)
     try:
         playbook = playbook_for(settings)
     except ConfigError as exc:

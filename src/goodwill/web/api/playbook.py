@@ -59,7 +59,7 @@ class RuleOut(BaseModel):
     due: str
     by_when: str = Field(description="By when, in words.")
     template: str | None
-    enabled: bool = Field(description="False: switched off in the playbook file.")
+    enabled: bool = Field(description="False: turned off (in the file or on the page).")
     can_automate: bool = Field(description="Whether goodwill can send its touches by itself.")
     automated: bool = Field(description="Whether the owner switched it to automated sending.")
 

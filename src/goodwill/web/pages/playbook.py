@@ -17,8 +17,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from goodwill.actions.playbook_edits import file_decides
 from goodwill.actions.touches import PlannedSend, preview_sends, switch_touches
 from goodwill.domain.access import check
+from goodwill.domain.playbook_edits import PAGE_SOURCE
 from goodwill.domain.playbooks import Playbook
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.store.touch_switches import automated_rules
@@ -100,6 +102,8 @@ def page_context(
         "days": DEFAULT_DAYS,
         "zone": state.settings.zone.key,
         "may_switch": staff.may("settings.change"),
+        "file_decides": file_decides(state.settings),
+        "from_page": found.source == PAGE_SOURCE,
         "page_flash": pop_flash(request),
         "words": rule_words,
         "verdict_words": verdict_words,
