@@ -51,6 +51,7 @@ PAGES = (
     "/settings",
     "/audit",
     "/setup/business",
+    "/settings/mail",
     "/settings/sla",
     "/settings/rota",
 )
