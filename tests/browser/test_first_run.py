@@ -11,13 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
 from tests.browser.conftest import expect, serve
-from tests.mail.test_outbound import Recorder
-from tests.pgserver import free_port
+from tests.mail.recorder import Recorder, recording_server
 
 pytestmark = pytest.mark.browser
 
@@ -47,13 +45,8 @@ def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
+    with recording_server() as server:
+        yield server
 
 
 def _tab(browser: Any, base: str, width: int = 1280, height: int = 800) -> tuple[Any, Any]:
@@ -135,7 +128,9 @@ def test_a_new_owner_sets_up_the_business_invites_staff_and_changes_how_it_runs(
         _say_what_the_business_is(tab)
         # The café's own words, at once: its incident examples, not a travel agency's.
         tab.goto("/incidents/new")
-        expect(tab.locator("main")).to_contain_text("birthday cake")
+        expect(tab.get_by_label("What went wrong")).to_have_attribute(
+            "placeholder", re.compile("birthday cake")
+        )
 
         # Mail: saved on the page, then a test message reaches the SMTP server.
         tab.goto("/settings/mail")
