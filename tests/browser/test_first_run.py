@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
-from tests.browser.conftest import expect, serve
+from tests.browser.conftest import expect, repository_root, serve
 from tests.mail.recorder import Recorder, recording_server
 
 pytestmark = pytest.mark.browser
@@ -64,6 +64,13 @@ def _tab(browser: Any, base: str, width: int = 1280, height: int = 800) -> tuple
     return context, tab
 
 
+def _capture(tab: Any, name: str, *, whole: bool = True) -> None:
+    """A picture of the page for the README, as a new owner sees it."""
+    target = repository_root() / "docs" / name
+    tab.screenshot(path=str(target), full_page=whole)
+    assert target.stat().st_size > 10_000
+
+
 def _make_owner(tab: Any) -> None:
     tab.goto("/")
     tab.wait_for_url("**/setup")
@@ -84,13 +91,15 @@ def _make_owner(tab: Any) -> None:
     expect(tab.locator("#timezone-hint")).to_contain_text("Proposed from this browser")
 
 
-def _say_what_the_business_is(tab: Any) -> None:
+def _say_what_the_business_is(tab: Any, *, capture: bool = False) -> None:
     tab.fill("#business_name", "Kade Koffie")
     tab.select_option("#business_kind", "cafe")
     tab.fill("#currency", "eur")
     tab.fill("#calendar__country", "NL")
     tab.fill("#calendar__hours__sat", "10:00-16:00")
     tab.fill("#calendar__hours__mon", "9 till 5")
+    if capture:
+        _capture(tab, "screenshot-first-run.png")
     tab.click("form[action='/setup/business'] button[type=submit]")
     expect(tab.locator("#calendar__hours__mon-error")).to_contain_text("9 till 5")
     expect(tab.locator("#calendar__hours__sat")).to_have_value("10:00-16:00")  # kept
@@ -125,7 +134,7 @@ def test_a_new_owner_sets_up_the_business_invites_staff_and_changes_how_it_runs(
     staff_context = None
     try:
         _make_owner(tab)
-        _say_what_the_business_is(tab)
+        _say_what_the_business_is(tab, capture=True)
         # The café's own words, at once: its incident examples, not a travel agency's.
         tab.goto("/incidents/new")
         expect(tab.get_by_label("What went wrong")).to_have_attribute(
@@ -180,6 +189,10 @@ def test_a_new_owner_sets_up_the_business_invites_staff_and_changes_how_it_runs(
         tab.click("#add-policy button[type=submit]")
         expect(tab.locator(".flash")).to_have_text("Added the policy standard.")
         expect(tab.locator("#policy-0 .first-answer")).to_have_text("within 1 hour")
+
+        tab.goto("/settings")
+        expect(tab.locator("#business_kind")).to_have_value("cafe")
+        _capture(tab, "screenshot-settings.png", whole=False)
 
         # Every change is in the audit log, under the owner's name.
         tab.goto("/audit")
