@@ -16,6 +16,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from goodwill.mail.checks import check_mailbox, check_maildir, send_test
+from goodwill.store import page_settings
+from goodwill.store.database import open_store
 from tests.cli.test_cli import goodwill
 from tests.conftest import NOW
 from tests.mail.dovecot import PASSWORD, Dovecot
@@ -281,3 +283,15 @@ def test_mail_test_and_mail_check_from_the_terminal(
     checked = goodwill("mail", "check", db=db, config=config)
     assert checked.returncode == 0, checked.stdout
     assert "holds 1 message, 1 to file at the next poll" in checked.stdout
+
+
+def test_a_command_uses_the_mail_settings_saved_on_the_page(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'goodwill.db'}"
+    with open_store(db).begin() as session:
+        page_settings.put(
+            session, "mail", {"maildir": str(tmp_path / "Maildir")}, by="owner", at=NOW
+        )
+    maildir(tmp_path / "Maildir", new=2)
+    checked = goodwill("mail", "check", db=db, config=None)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "holds 2 messages, 2 to file at the next poll" in checked.stdout
