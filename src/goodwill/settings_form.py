@@ -100,7 +100,10 @@ SECTIONS: tuple[Section, ...] = (
                     f"calendar.hours.{day}",
                     DAY_NAMES[day],
                     "hours",
-                    "e.g. 09:00-17:00, or 09:00-12:30, 13:30-18:00; empty is closed.",
+                    # said once, under Monday, for the whole week
+                    "e.g. 09:00-17:00, or 09:00-12:30, 13:30-18:00; empty is closed."
+                    if day == "mon"
+                    else "",
                 )
                 for day in DAYS
             ),

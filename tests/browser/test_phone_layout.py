@@ -53,6 +53,7 @@ PAGES = (
     "/settings/listening",
     "/audit",
     "/setup/business",
+    "/settings/mail",
     "/settings/sla",
     "/settings/rota",
 )

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from goodwill.settings import load_settings
 from goodwill.web import create_app
 from tests.cli.test_cli import goodwill
-from tests.mail.test_outbound import Recorder, smtp_server  # noqa: F401 - the fixture
+from tests.mail.recorder import Recorder
 
 MONDAY = "2026-11-23T10:00:00+00:00"
 PLAYBOOK = """
@@ -76,7 +76,7 @@ def parsed(raw: bytes) -> EmailMessage:
 
 def test_automated_touches_reach_a_real_mail_server_once_and_respect_consent(
     tmp_path: Path,
-    smtp_server: tuple[Recorder, int],  # noqa: F811
+    smtp_server: tuple[Recorder, int],
 ) -> None:
     recorder, port = smtp_server
     folder = tmp_path / "Maildir"

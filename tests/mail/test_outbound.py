@@ -3,7 +3,6 @@ given, and an http.server that records webhook POSTs; failures injected through 
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import json
@@ -18,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SmtpSession
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,48 +27,7 @@ from goodwill.settings import Settings
 from goodwill.store.models import Message, Outbox
 from goodwill.store.staff import add_user
 from tests.conftest import NOW
-from tests.pgserver import free_port
-
-
-@dataclass
-class Recorder:
-    """An SMTP server's handler that keeps every envelope; refuses recipients at ``refuse``."""
-
-    received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    refuse: str = "nobody@client.example"
-    delay_s: float = 0.0
-
-    async def handle_RCPT(
-        self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address == self.refuse:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
-        await asyncio.sleep(self.delay_s)  # holds the sender, so that two workers overlap
-        self.received.append(
-            (str(envelope.mail_from), list(envelope.rcpt_tos), envelope.original_content or b"")
-        )
-        return "250 OK"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(raw, policy=email.policy.default)
-            for _, _, raw in self.received
-        ]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield recorder, controller.port
-    finally:
-        controller.stop()
+from tests.mail.recorder import Recorder
 
 
 @pytest.fixture

@@ -9,14 +9,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from tests.cli.test_cli import goodwill
-from tests.mail.test_outbound import Recorder, smtp_server  # noqa: F401 - the fixture
+from tests.mail.recorder import Recorder
 
 NOW = "2026-11-23T10:00:00+00:00"
 
 
 def test_the_worker_reads_the_maildir_and_sends_the_outbox(
     tmp_path: Path,
-    smtp_server: tuple[Recorder, int],  # noqa: F811
+    smtp_server: tuple[Recorder, int],
 ) -> None:
     recorder, port = smtp_server
     folder = tmp_path / "Maildir"

@@ -84,6 +84,10 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/settings/listening/{part}/reset"): "owner",
     ("POST", "/users/invite"): "owner",
     ("POST", "/users/{user_id}/{change}"): "owner",
+    ("GET", "/settings/mail"): "owner",
+    ("POST", "/settings/mail"): "owner",
+    ("POST", "/settings/mail/test"): "owner",
+    ("POST", "/settings/mail/check"): "owner",
     ("GET", "/audit"): "owner",
     ("POST", "/clients/{ref:path}/export"): "owner",
     ("POST", "/clients/{ref:path}/erase"): "owner",
@@ -241,6 +245,7 @@ BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/playbook/{rule}/automation"): {"data": {"on": "0"}},
     ("POST", "/playbook/rules/{rule}/enabled"): {"data": {"on": "1"}},
     ("POST", "/api/v1/playbook/rules/{rule}/automation"): {"json": {"on": False}},
+    ("POST", "/settings/mail/test"): {"data": {"to": "owner@example.com"}},
     ("POST", "/setup/business"): {
         "data": {"business_name": "Shop", "timezone": "UTC", "currency": "EUR", "country": ""}
     },

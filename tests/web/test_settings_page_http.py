@@ -39,6 +39,7 @@ def test_the_owner_sees_every_section_with_where_each_value_comes_from(
     for title in ("Your business", "Opening hours and holidays", "Clients", "Weekly digest"):
         assert title in page.text
     assert page.text.count('data-source="default"') > 10
+    assert "Saved here" not in page.text and "Set in the settings file" not in page.text
     assert 'href="/settings/mail"' in page.text and 'href="/users"' in page.text
     assert 'href="/settings"' in page.text  # in the menu
 

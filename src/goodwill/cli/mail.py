@@ -1,4 +1,5 @@
-"""`goodwill smtpd` (the SMTP listener) and `goodwill mail` (poll, send, outbox, failed, retry)."""
+"""`goodwill smtpd` (the SMTP listener) and `goodwill mail` (poll, send, outbox, failed, retry,
+and test and check, which say whether mail works)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,6 +19,9 @@ from goodwill.cli.context import err, out, state
 from goodwill.cli.terminal import shown
 from goodwill.errors import GoodwillError, InvalidInput
 from goodwill.mail.poll import PollReport
+
+if TYPE_CHECKING:
+    from goodwill.mail.checks import MailCheck
 
 # goodwill.mail.smtpd.WORKERS, written out so that --help does not load the store (a test holds
 # them equal).
@@ -255,6 +259,60 @@ def retry(
     if not done:
         out.print("No failed messages.")
     if still:
+        raise typer.Exit(1)
+
+
+@app.command("test")
+def test(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", metavar="ADDRESS", help="Where the test goes.")],
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, max=300, help="Seconds each step may take.")
+    ] = 15,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Send one test message through the [mail] SMTP server from mail.from_address; say exactly
+    which step failed (finding the server, connecting, TLS, login, sender, recipient) and why.
+
+    Exits 1 when the message did not go out.
+
+    Example: goodwill mail test --to owner@example.com
+    """
+    from goodwill.mail.checks import send_test
+
+    st = state(ctx)
+    _report(send_test(st.settings.mail, to, now=st.now(), timeout=timeout), as_json=as_json)
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, max=300, help="Seconds each step may take.")
+    ] = 15,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check that mail can come in: log in to the IMAP mailbox and count it, or look at the
+    Maildir; with neither set, say how to start the SMTP listener.
+
+    Exits 1 when the mailbox cannot be read.
+
+    Example: goodwill mail check
+    """
+    from goodwill.mail.checks import check_mailbox
+
+    st = state(ctx)
+    _report(check_mailbox(st.settings.mail, timeout=timeout), as_json=as_json)
+
+
+def _report(report: MailCheck, *, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(report.as_dict()))
+    elif report.ok:
+        out.print(f"[green]ok[/green] {shown(report.message)}")
+    else:
+        out.print(f"[red]failed at {report.stage}[/red] {shown(report.message)}")
+    if not report.ok:
         raise typer.Exit(1)
 
 

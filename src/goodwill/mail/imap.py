@@ -67,18 +67,20 @@ class ImapAccount:
         )
 
 
+def dial(account: ImapAccount, *, timeout: float = TIMEOUT_S) -> imaplib.IMAP4:
+    """A connection that has read the server's greeting, not yet logged in (TLS from the start
+    when ``imap_tls``, the default); ``timeout`` bounds each network step, in seconds."""
+    if account.tls:
+        return imaplib.IMAP4_SSL(
+            account.host, account.port, ssl_context=ssl.create_default_context(), timeout=timeout
+        )
+    return imaplib.IMAP4(account.host, account.port, timeout=timeout)
+
+
 def connect(account: ImapAccount) -> imaplib.IMAP4:
     """A logged-in connection (TLS from the start when ``imap_tls``, the default)."""
     try:
-        if account.tls:
-            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                account.host,
-                account.port,
-                ssl_context=ssl.create_default_context(),
-                timeout=TIMEOUT_S,
-            )
-        else:
-            conn = imaplib.IMAP4(account.host, account.port, timeout=TIMEOUT_S)
+        conn = dial(account)
         conn.login(account.user, account.password)
     except (OSError, imaplib.IMAP4.error) as exc:
         raise GoodwillError(f"IMAP {account.host}:{account.port}: {exc}") from exc
@@ -113,7 +115,7 @@ def _poll(
     account: ImapAccount,
     clock: Callable[[], datetime],
 ) -> PollReport:
-    kind, data = conn.select(_quoted(account.mailbox), readonly=True)
+    kind, data = conn.select(quoted_mailbox(account.mailbox), readonly=True)
     if kind != "OK":
         raise GoodwillError(f"IMAP {account.key}: cannot open the mailbox: {data!r}")
     uidvalidity = _uidvalidity(conn, account.mailbox)
@@ -146,7 +148,7 @@ def _uidvalidity(conn: imaplib.IMAP4, mailbox: str) -> int:
     _, data = conn.response("UIDVALIDITY")
     if data and data[0]:
         return int(data[0])
-    kind, data = conn.status(_quoted(mailbox), "(UIDVALIDITY)")
+    kind, data = conn.status(quoted_mailbox(mailbox), "(UIDVALIDITY)")
     found = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"") if kind == "OK" and data else None
     if found is None:
         raise GoodwillError(f"IMAP {mailbox}: the server gave no UIDVALIDITY")
@@ -199,5 +201,6 @@ def _fetch(conn: imaplib.IMAP4, uids: Sequence[int]) -> Iterator[tuple[int, byte
                 yield uid, found[uid]
 
 
-def _quoted(mailbox: str) -> str:
+def quoted_mailbox(mailbox: str) -> str:
+    """``mailbox`` as an IMAP quoted string (a name may hold spaces)."""
     return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'

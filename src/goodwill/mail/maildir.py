@@ -49,7 +49,7 @@ def poll_maildir(
 ) -> PollReport:
     """Store the Maildir's unseen messages, oldest first, and mark each seen once stored."""
     report = PollReport()
-    for file in _unseen(path):
+    for file in unseen(path):
         try:
             raw = file.read_bytes()
         except FileNotFoundError:  # another reader moved it meanwhile
@@ -66,7 +66,8 @@ def poll_maildir(
     return report
 
 
-def _unseen(path: Path) -> Iterator[Path]:
+def unseen(path: Path) -> Iterator[Path]:
+    """The messages the next poll files: those in ``new/``, and those in ``cur/`` not seen."""
     for sub in ("new", "cur"):
         # Unique names start with the delivery time in seconds: sorting keeps arrival order.
         for name in sorted(os.listdir(path / sub)):

@@ -99,18 +99,28 @@ class SmtpTransport:
         self.user = mail.get("smtp_user")
         self.password = mail.get("smtp_password")
 
-    def __call__(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
-        context = ssl.create_default_context()
-        client: smtplib.SMTP
+    def connect(self, *, timeout: float = SMTP_TIMEOUT_S) -> smtplib.SMTP:
+        """A connection that has read the server's greeting (over TLS from the start for
+        ``tls``); ``timeout`` bounds each network step, in seconds."""
         if self.security == "tls":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=SMTP_TIMEOUT_S, context=context)
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_S)
-        with client:
-            if self.security == "starttls":
-                client.starttls(context=context)
-            if self.user:
-                client.login(str(self.user), str(self.password or ""))
+            context = ssl.create_default_context()
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=context)
+        return smtplib.SMTP(self.host, self.port, timeout=timeout)
+
+    def secure(self, client: smtplib.SMTP) -> None:
+        """Switch to TLS with STARTTLS when ``smtp_security`` says starttls."""
+        if self.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+
+    def log_in(self, client: smtplib.SMTP) -> None:
+        """Log in when ``smtp_user`` is set."""
+        if self.user:
+            client.login(str(self.user), str(self.password or ""))
+
+    def __call__(self, sender: str, recipients: Sequence[str], message: bytes) -> None:
+        with self.connect() as client:
+            self.secure(client)
+            self.log_in(client)
             refused = client.sendmail(sender, list(recipients), on_the_wire(message))
         if refused:  # some recipients took it: the row is sent; the refusals are logged
             log.warning("smtp: %d recipient(s) refused: %s", len(refused), sorted(refused))

@@ -46,6 +46,7 @@ from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
 from goodwill.web.pages import listening as listening_pages
 from goodwill.web.pages import listening_settings as listening_settings_pages
+from goodwill.web.pages import mail_settings as mail_settings_pages
 from goodwill.web.pages import playbook as playbook_pages
 from goodwill.web.pages import playbook_edit as playbook_edit_pages
 from goodwill.web.pages import privacy as privacy_pages
@@ -147,6 +148,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     app.include_router(incident_pages.router)
     app.include_router(insight_pages.router)
     app.include_router(listening_pages.router)
+    app.include_router(mail_settings_pages.router)
     app.include_router(playbook_pages.router)
     app.include_router(playbook_edit_pages.router)
     app.include_router(sla_settings_pages.router)
