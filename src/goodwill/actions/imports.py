@@ -68,8 +68,9 @@ from goodwill.errors import ConfigError, GoodwillError, InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.audit import record as audit_record
 from goodwill.store.consent import import_consent
+from goodwill.store.import_ledger import Ledger
 from goodwill.store.imports_log import running_mark
-from goodwill.store.ingest import Ingest, Ledger, LineRow, Outcome, RefundRow, line_key
+from goodwill.store.ingest import Ingest, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
 from goodwill.store.queries import business_currency
 
