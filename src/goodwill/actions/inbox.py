@@ -760,6 +760,3 @@ def assign(
     moved = {"assignee": was.email if was else None}, {"assignee": user.email}
     _audit(session, actor, "conversation.assigned", conversation, now, *moved)
     log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
-
-
-# -- configuration files and the settings page ---------------------------------------------------
