@@ -167,7 +167,7 @@ def read_context(
         yearly = Decimal(str(round(value.expected_purchases_year * value.expected_spend, 2)))
     elif spent > 0:
         yearly = (spent / Decimal(str(max(1.0, overview.tenure_years)))).quantize(Decimal("0.01"))
-    from goodwill.recovery_dates import deadline_from  # dateparser loads slowly; only here
+    from goodwill.domain.recovery_dates import deadline_from  # dateparser loads slowly; only here
 
     found: datetime | None = None
     if deadline is not None:
