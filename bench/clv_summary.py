@@ -2,7 +2,7 @@
 
 Writes ``--rows`` transactions (default 10,000,000) for ``--customers`` customers (default
 1,000,000: integer ids, ISO dates over two years, amounts with cents) to a temporary CSV, then
-times ``goodwill.clv_files.summarize_command`` end to end (read, summarise, write the summary
+times ``goodwill.analysis.clv_files.summarize_command`` end to end (read, summarise, write the summary
 CSV). The baseline is DuckDB computing the same per-customer summary (distinct purchase days,
 first and last day, repeat spend, holdout days) with one SQL query over the same file
 (``read_csv`` and ``GROUP BY``), writing its result to a CSV too. The two summaries' totals are
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from goodwill.clv_files import summarize_command
+from goodwill.analysis.clv_files import summarize_command
 
 CALIBRATION_END = date(2024, 6, 30)
 OBSERVATION_END = date(2024, 12, 31)

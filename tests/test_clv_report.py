@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1  # type: ignore[import-untyped]
 
-from goodwill.clv_report import (
+from goodwill.analysis.clv_report import (
     ReportSummary,
     by_frequency,
     period_ends,

@@ -14,7 +14,7 @@ from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
-# goodwill.clv_report.REPORT_MODELS, written out so that --help does not load numpy and scipy (a
+# goodwill.analysis.clv_report.REPORT_MODELS, written out so that --help does not load numpy and scipy (a
 # test holds them equal).
 REPORT_MODELS = ("bg-nbd", "pareto-nbd", "mbg-nbd")
 
@@ -53,7 +53,7 @@ def summarize(
     Example: goodwill clv summarize --transactions tx.csv --period week \\
         --calibration-end 1997-09-30 --out summary.csv
     """
-    from goodwill.clv_files import summarize_command
+    from goodwill.analysis.clv_files import summarize_command
 
     count = summarize_command(
         transactions,
@@ -75,7 +75,7 @@ def fit(
 
     Example: goodwill clv fit --model bg-nbd --summary summary.csv --json
     """
-    from goodwill.clv_files import fit_command
+    from goodwill.analysis.clv_files import fit_command
 
     result = fit_command(_model(model), summary)
     if as_json:
@@ -102,7 +102,7 @@ def predict(
 
     Example: goodwill clv predict --model bg-nbd --summary summary.csv --t 52 --out predictions.csv
     """
-    from goodwill.clv_files import predict_command
+    from goodwill.analysis.clv_files import predict_command
 
     count = predict_command(_model(model), summary, t, out_file, discount_rate=discount_rate)
     out.print(f"{count} predictions written to {shown(out_file)}")
@@ -122,7 +122,7 @@ def report(
     Example: goodwill clv report --transactions tx.csv --calibration-end 1997-09-30 \\
         --observation-end 1998-06-30 --out report.html
     """
-    from goodwill.clv_report import write_report
+    from goodwill.analysis.clv_report import write_report
 
     if model not in REPORT_MODELS:
         raise InvalidInput(f"--model must be one of {', '.join(REPORT_MODELS)}", option="--model")

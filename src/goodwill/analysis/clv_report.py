@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import roots_jacobi  # type: ignore[import-untyped]
 
-from goodwill.clv_files import read_transactions
+from goodwill.analysis.clv_files import read_transactions
 from goodwill.domain.btyd.clv import Params, count_model
 from goodwill.domain.btyd.fit import FitResult, FloatArray, param_values
 from goodwill.domain.btyd.summary import period_days, summarize
