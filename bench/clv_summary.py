@@ -2,8 +2,8 @@
 
 Writes ``--rows`` transactions (default 10,000,000) for ``--customers`` customers (default
 1,000,000: integer ids, ISO dates over two years, amounts with cents) to a temporary CSV, then
-times ``goodwill.analysis.clv_files.summarize_command`` end to end (read, summarise, write the summary
-CSV). The baseline is DuckDB computing the same per-customer summary (distinct purchase days,
+times ``goodwill.analysis.clv_files.summarize_command`` end to end (read, summarise, write the
+summary CSV). The baseline is DuckDB computing the same per-customer summary (distinct purchase days,
 first and last day, repeat spend, holdout days) with one SQL query over the same file
 (``read_csv`` and ``GROUP BY``), writing its result to a CSV too. The two summaries' totals are
 compared so that "the same summary" is checked, not assumed.

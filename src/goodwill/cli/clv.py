@@ -14,8 +14,8 @@ from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
-# goodwill.analysis.clv_report.REPORT_MODELS, written out so that --help does not load numpy and scipy (a
-# test holds them equal).
+# goodwill.analysis.clv_report.REPORT_MODELS, written out so that --help does not load numpy
+# and scipy (a test holds them equal).
 REPORT_MODELS = ("bg-nbd", "pareto-nbd", "mbg-nbd")
 
 app = typer.Typer(
