@@ -88,6 +88,9 @@ def fit(
         f"{result['model']}: {named}; log-likelihood {result['log_likelihood']:.1f} "
         f"over {result['n_customers']} customers"
     )
+    notes = result.get("notes")
+    for note in notes if isinstance(notes, list) else []:
+        out.print(f"note: {note}")
 
 
 @app.command("predict")
