@@ -70,24 +70,34 @@ def compare(
     return out
 
 
-def choose(candidates: list[Candidate]) -> Candidate | None:
-    """The usable candidate with the smallest holdout error (ties: higher log-likelihood), or
-    the highest log-likelihood when there is no holdout; None when none is usable."""
+def choose(candidates: list[Candidate], holdout: list[Candidate] | None = None) -> Candidate | None:
+    """The usable candidate to adopt, or None when none is usable.
+
+    ``holdout`` holds the same models fitted on a calibration period with their holdout errors
+    (by default the candidates' own); when every usable model has one, the smallest error wins,
+    ties (within ``TIE``) going to the higher log-likelihood; otherwise the highest
+    log-likelihood wins.
+    """
     usable = [c for c in candidates if c.fit is not None and c.reason is None]
     if not usable:
         return None
-    errors = [c.holdout_error for c in usable]
-    if all(e is not None for e in errors):
-        best = min(abs(e) for e in errors if e is not None)
+    errors = {c.model: c.holdout_error for c in (candidates if holdout is None else holdout)}
+    known = [errors.get(c.model) for c in usable]
+    if all(e is not None for e in known):
+        best = min(abs(e) for e in known if e is not None)
         usable = [
-            c for c in usable if c.holdout_error is not None and abs(c.holdout_error) <= best + TIE
+            c for c, e in zip(usable, known, strict=True) if e is not None and abs(e) <= best + TIE
         ]
     return max(usable, key=lambda c: c.fit.log_likelihood if c.fit is not None else -np.inf)
 
 
 def refusal(candidates: list[Candidate]) -> str:
     """One line saying why no count model could be used."""
-    return "; ".join(f"{c.model}: {c.reason}" for c in candidates if c.reason)
+    return "; ".join(
+        c.reason if c.reason.startswith(c.model) else f"{c.model}: {c.reason}"
+        for c in candidates
+        if c.reason
+    )
 
 
 __all__ = ["COUNT_MODELS", "Candidate", "choose", "compare", "refusal"]

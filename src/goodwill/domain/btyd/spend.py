@@ -29,7 +29,7 @@ class SpendModel:
     model: str
     params: dict[str, float]
     n_customers: int
-    log_likelihood: float
+    log_likelihood: float | None  # None for the mean spend: nothing was fitted
     notes: tuple[str, ...] = ()
 
 
@@ -75,7 +75,7 @@ def fit_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> SpendModel:
                 )
             fallback = f"{edge}; the mean spend is used instead"
     notes.append(fallback)
-    return SpendModel(MEAN_SPEND, {"mean": mean}, n, float("nan"), tuple(notes))
+    return SpendModel(MEAN_SPEND, {"mean": mean}, n, None, tuple(notes))
 
 
 def expected_spend(
