@@ -310,3 +310,17 @@ def test_a_missing_date_column_names_the_file_and_the_column(tmp_path: Path) -> 
             calibration_end=CALIBRATION_END,
             observation_end=OBSERVATION_END,
         )
+
+
+def test_the_report_compares_every_count_model_on_the_same_holdout(
+    written: tuple[ReportSummary, str],
+) -> None:
+    summary, html = written
+    models = [c.model for c in summary.comparison]
+    assert models == ["bg-nbd", "pareto-nbd", "mbg-nbd"]
+    bg = summary.comparison[0]
+    assert bg.fit is not None and bg.fit.log_likelihood == pytest.approx(-9582.4, abs=0.05)
+    assert bg.actual_holdout == 1882 and bg.predicted_holdout == pytest.approx(
+        summary.predicted_holdout
+    )
+    assert "<h2>The models compared</h2>" in html and html.count("(best)") == 1

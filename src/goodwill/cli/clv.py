@@ -143,3 +143,7 @@ def report(
         f"report written to {shown(out_file)}: {summary.predicted_holdout:,.0f} holdout repeat "
         f"purchases predicted, {summary.actual_holdout:,} happened{off}"
     )
+    from goodwill.analysis.clv_comparison import comparison_lines
+
+    for line in comparison_lines(summary.comparison):
+        out.print(f"  {line}")
