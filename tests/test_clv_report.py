@@ -258,7 +258,8 @@ def test_the_page_is_well_formed_self_contained_and_has_both_charts_and_tables(
     page = parse(html)
     assert page.errors == [] and page.stack == []
     assert page.tags.count("svg") == 2
-    assert page.tags.count("table") == 3  # tracking totals, every week, by frequency
+    # Tracking totals, every week, by frequency, and the models compared.
+    assert page.tags.count("table") == 4
     assert "http" not in html and "<script" not in html and "src=" not in html
     text = " ".join(page.text)
     assert "BG/NBD predicts 1,653 repeat purchases" in text

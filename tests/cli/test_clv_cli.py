@@ -76,3 +76,22 @@ def test_cdnow_from_transactions_to_the_published_bg_nbd_estimates(tmp_path: Pat
 def test_a_model_name_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     done = goodwill("clv", "fit", "--model", "bg/nbd", "--summary", str(tmp_path / "s.csv"))
     assert done.returncode == 2 and "--model must be one of" in done.stderr
+
+
+def test_a_horizon_below_zero_is_one_clear_line_naming_the_option(tmp_path: Path) -> None:
+    summary = tmp_path / "s.csv"
+    summary.write_text("customer_id,frequency,recency,T\n1,1,2.0,5.0\n")
+    done = goodwill(
+        "clv",
+        "predict",
+        "--model",
+        "bg-nbd",
+        "--summary",
+        str(summary),
+        "--t",
+        "-1",
+        "--out",
+        str(tmp_path / "p.csv"),
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--t must be a number of periods above 0" in done.stderr
