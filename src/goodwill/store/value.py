@@ -1,8 +1,8 @@
 """Client value from the population models fitted to the business's own history.
 
-A purchase-count model (BG/NBD, or the next one the history identifies; P(alive)) and
-Gamma-Gamma (spend) are fitted in weekly periods once a day by the engine and kept in
-``model_fits``; a client page then needs only that client's summary. CLV is three years ahead,
+A purchase-count model (the one of BG/NBD, MBG/NBD and Pareto/NBD that predicts the business's
+recent weeks best; P(alive)) and Gamma-Gamma (spend; the mean spend where spend does not vary)
+are fitted in weekly periods once a day by the engine and kept in ``model_fits``; a client page then needs only that client's summary. CLV is three years ahead,
 discounted at 10% a year.
 """
 
