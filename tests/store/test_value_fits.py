@@ -126,3 +126,31 @@ def test_the_model_closest_on_the_holdout_is_chosen_ties_by_likelihood() -> None
     refused = [Candidate("bg-nbd", fitted("bg-nbd", -1.0), reason="a = 6e-08 at the edge")]
     assert choose(refused) is None
     assert np.isfinite(full[0].fit.log_likelihood if full[0].fit else 0.0)
+
+
+def test_an_edge_refit_keeps_the_previous_sound_fit_and_notes_why(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    previous = {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}
+    with store.begin() as session:
+        client_id = business(session, last_on_today=True).id
+        session.add(
+            ModelFit(
+                name="counts",
+                model="bg-nbd",
+                params=previous,
+                log_likelihood=-1000.0,
+                n_customers=200,
+                period="week",
+                as_of=NOW.date() - timedelta(days=1),
+                fitted_at=NOW - timedelta(days=1),
+            )
+        )
+    fits = refit(store, settings)
+    assert fits["counts"].params == previous and REFUSED in fits
+    with store() as session:
+        value = client_value(session, settings, client_id, today=NOW.date())
+    assert value.p_alive is not None and value.missing is None
+    assert value.fit_note == fits[REFUSED].params["reason"]
+    with store.begin() as session:  # the refusal holds for the day: no refit on the next pass
+        assert refresh_fits(session, settings, today=NOW.date(), now=NOW) is False

@@ -2,8 +2,8 @@
 
 A purchase-count model (the one of BG/NBD, MBG/NBD and Pareto/NBD that predicts the business's
 recent weeks best; P(alive)) and Gamma-Gamma (spend; the mean spend where spend does not vary)
-are fitted in weekly periods once a day by the engine and kept in ``model_fits``; a client page then needs only that client's summary. CLV is three years ahead,
-discounted at 10% a year.
+are fitted in weekly periods once a day by the engine and kept in ``model_fits``; a client page
+then needs only that client's summary. CLV is three years ahead, discounted at 10% a year.
 """
 
 from __future__ import annotations
@@ -85,9 +85,10 @@ def refresh_fits(session: Session, settings: Settings, *, today: date, now: date
     ``counts-refused`` row for the value panel. Spend: Gamma-Gamma on the repeat buyers with a
     positive mean spend, or their mean spend when Gamma-Gamma cannot be estimated.
     """
-    stored = session.get(ModelFit, "counts")
-    if stored is not None and stored.as_of >= today:
-        return False
+    for name in ("counts", REFUSED):  # refitted today, or refused today: once a day either way
+        stored = session.get(ModelFit, name)
+        if stored is not None and stored.as_of >= today:
+            return False
     history = purchase_history(session, settings)
     if history.client.size == 0:
         return False
