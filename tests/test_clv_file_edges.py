@@ -151,3 +151,12 @@ def test_identical_customers_are_flagged_as_an_edge_fit_for_mbg_nbd(tmp_path: Pa
     rows = [(i, 3, 30.0, 39.0) for i in range(1, 1001)]
     result = fit_command("mbg-nbd", summary_file(tmp_path / "s.csv", rows, money=False))
     assert "edge solution" in str(result["edge"])
+
+
+def test_a_blank_amount_is_refused_not_summed_as_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,date,amount\n1,2024-01-01,5\n1,2024-01-08,\n")
+    with pytest.raises(InvalidInput):
+        summarize_command(
+            path, period="day", calibration_end=date(2024, 1, 31), out=tmp_path / "s.csv"
+        )
