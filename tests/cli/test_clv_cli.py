@@ -95,3 +95,13 @@ def test_a_horizon_below_zero_is_one_clear_line_naming_the_option(tmp_path: Path
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--t must be a number of periods above 0" in done.stderr
+
+
+def test_flat_spend_prints_the_mean_and_why(tmp_path: Path) -> None:
+    summary = tmp_path / "s.csv"
+    rows = [f"{i},{1 + i % 3},{2.0 + i % 5},{20.0 + i % 7},12.5" for i in range(1, 41)]
+    summary.write_text("customer_id,frequency,recency,T,monetary_value\n" + "\n".join(rows) + "\n")
+    done = goodwill("clv", "fit", "--model", "gamma-gamma", "--summary", str(summary))
+    assert done.returncode == 0, done.stderr
+    assert "mean-spend: mean = 12.5 over 40 customers" in done.stdout
+    assert "note: every repeat buyer's mean spend is 12.50" in done.stdout

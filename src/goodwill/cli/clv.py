@@ -84,10 +84,9 @@ def fit(
     params = result["params"]
     assert isinstance(params, dict)
     named = ", ".join(f"{k} = {v:.4g}" for k, v in params.items())
-    out.print(
-        f"{result['model']}: {named}; log-likelihood {result['log_likelihood']:.1f} "
-        f"over {result['n_customers']} customers"
-    )
+    likelihood = result["log_likelihood"]
+    fitted = "" if likelihood is None else f"; log-likelihood {likelihood:.1f}"
+    out.print(f"{result['model']}: {named}{fitted} over {result['n_customers']} customers")
     notes = result.get("notes")
     for note in notes if isinstance(notes, list) else []:
         out.print(f"note: {note}")
