@@ -4,7 +4,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from goodwill.calendar_files import KEYS, add_hours_command, calendar_from_mapping, load_calendar
+from goodwill.analysis.calendar_files import (
+    KEYS,
+    add_hours_command,
+    calendar_from_mapping,
+    load_calendar,
+)
 from goodwill.domain.calendars import Interval
 from goodwill.errors import ConfigError, InvalidInput
 

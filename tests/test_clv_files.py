@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from goodwill.clv_files import fit_command, predict_command, summarize_command
+from goodwill.analysis.clv_files import fit_command, predict_command, summarize_command
 from goodwill.errors import InvalidInput
 from tests.domain.btyd.conftest import lifetimes_datasets
 

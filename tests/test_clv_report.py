@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1  # type: ignore[import-untyped]
 
-from goodwill.clv_report import (
+from goodwill.analysis.clv_report import (
     ReportSummary,
     by_frequency,
     period_ends,
@@ -258,7 +258,8 @@ def test_the_page_is_well_formed_self_contained_and_has_both_charts_and_tables(
     page = parse(html)
     assert page.errors == [] and page.stack == []
     assert page.tags.count("svg") == 2
-    assert page.tags.count("table") == 3  # tracking totals, every week, by frequency
+    # Tracking totals, every week, by frequency, and the models compared.
+    assert page.tags.count("table") == 4
     assert "http" not in html and "<script" not in html and "src=" not in html
     text = " ".join(page.text)
     assert "BG/NBD predicts 1,653 repeat purchases" in text
@@ -310,3 +311,17 @@ def test_a_missing_date_column_names_the_file_and_the_column(tmp_path: Path) -> 
             calibration_end=CALIBRATION_END,
             observation_end=OBSERVATION_END,
         )
+
+
+def test_the_report_compares_every_count_model_on_the_same_holdout(
+    written: tuple[ReportSummary, str],
+) -> None:
+    summary, html = written
+    models = [c.model for c in summary.comparison]
+    assert models == ["bg-nbd", "pareto-nbd", "mbg-nbd"]
+    bg = summary.comparison[0]
+    assert bg.fit is not None and bg.fit.log_likelihood == pytest.approx(-9582.4, abs=0.05)
+    assert bg.actual_holdout == 1882 and bg.predicted_holdout == pytest.approx(
+        summary.predicted_holdout
+    )
+    assert "<h2>The models compared</h2>" in html and html.count("(best)") == 1

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from goodwill.calendar_files import calendar_from_mapping
+from goodwill.analysis.calendar_files import calendar_from_mapping
 from goodwill.domain.trades import KIND_NAMES
 from goodwill.errors import ConfigError
 from goodwill.setting_tables import WEEKDAYS

@@ -76,3 +76,32 @@ def test_cdnow_from_transactions_to_the_published_bg_nbd_estimates(tmp_path: Pat
 def test_a_model_name_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     done = goodwill("clv", "fit", "--model", "bg/nbd", "--summary", str(tmp_path / "s.csv"))
     assert done.returncode == 2 and "--model must be one of" in done.stderr
+
+
+def test_a_horizon_below_zero_is_one_clear_line_naming_the_option(tmp_path: Path) -> None:
+    summary = tmp_path / "s.csv"
+    summary.write_text("customer_id,frequency,recency,T\n1,1,2.0,5.0\n")
+    done = goodwill(
+        "clv",
+        "predict",
+        "--model",
+        "bg-nbd",
+        "--summary",
+        str(summary),
+        "--t",
+        "-1",
+        "--out",
+        str(tmp_path / "p.csv"),
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--t must be a number of periods above 0" in done.stderr
+
+
+def test_flat_spend_prints_the_mean_and_why(tmp_path: Path) -> None:
+    summary = tmp_path / "s.csv"
+    rows = [f"{i},{1 + i % 3},{2.0 + i % 5},{20.0 + i % 7},12.5" for i in range(1, 41)]
+    summary.write_text("customer_id,frequency,recency,T,monetary_value\n" + "\n".join(rows) + "\n")
+    done = goodwill("clv", "fit", "--model", "gamma-gamma", "--summary", str(summary))
+    assert done.returncode == 0, done.stderr
+    assert "mean-spend: mean = 12.5 over 40 customers" in done.stdout
+    assert "note: every repeat buyer's mean spend is 12.50" in done.stdout

@@ -159,8 +159,8 @@ def test_no_command_has_an_option_named_like_a_global_one() -> None:
 
 
 def test_the_choices_written_out_for_help_are_the_stores() -> None:
+    from goodwill.analysis.clv_report import REPORT_MODELS
     from goodwill.cli import clv, feedback, insights, mail, users
-    from goodwill.clv_report import REPORT_MODELS
     from goodwill.mail.smtpd import WORKERS
     from goodwill.store.feedback import CHANNELS
     from goodwill.store.insights import DEFAULT_WEEKS

@@ -24,6 +24,6 @@ def add(
 
     Example: goodwill calendar add --calendar office.toml --start 2026-12-24T16:00-07:00 --hours 4
     """
-    from goodwill.calendar_files import add_hours_command
+    from goodwill.analysis.calendar_files import add_hours_command
 
     out.print(add_hours_command(calendar, start, hours), highlight=False)

@@ -14,8 +14,8 @@ from goodwill.cli.terminal import shown
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 
-# goodwill.clv_report.REPORT_MODELS, written out so that --help does not load numpy and scipy (a
-# test holds them equal).
+# goodwill.analysis.clv_report.REPORT_MODELS, written out so that --help does not load numpy
+# and scipy (a test holds them equal).
 REPORT_MODELS = ("bg-nbd", "pareto-nbd", "mbg-nbd")
 
 app = typer.Typer(
@@ -53,7 +53,7 @@ def summarize(
     Example: goodwill clv summarize --transactions tx.csv --period week \\
         --calibration-end 1997-09-30 --out summary.csv
     """
-    from goodwill.clv_files import summarize_command
+    from goodwill.analysis.clv_files import summarize_command
 
     count = summarize_command(
         transactions,
@@ -75,7 +75,7 @@ def fit(
 
     Example: goodwill clv fit --model bg-nbd --summary summary.csv --json
     """
-    from goodwill.clv_files import fit_command
+    from goodwill.analysis.clv_files import fit_command
 
     result = fit_command(_model(model), summary)
     if as_json:
@@ -84,10 +84,12 @@ def fit(
     params = result["params"]
     assert isinstance(params, dict)
     named = ", ".join(f"{k} = {v:.4g}" for k, v in params.items())
-    out.print(
-        f"{result['model']}: {named}; log-likelihood {result['log_likelihood']:.1f} "
-        f"over {result['n_customers']} customers"
-    )
+    likelihood = result["log_likelihood"]
+    fitted = "" if likelihood is None else f"; log-likelihood {likelihood:.1f}"
+    out.print(f"{result['model']}: {named}{fitted} over {result['n_customers']} customers")
+    notes = result.get("notes")
+    for note in notes if isinstance(notes, list) else []:
+        out.print(f"note: {note}")
 
 
 @app.command("predict")
@@ -102,7 +104,7 @@ def predict(
 
     Example: goodwill clv predict --model bg-nbd --summary summary.csv --t 52 --out predictions.csv
     """
-    from goodwill.clv_files import predict_command
+    from goodwill.analysis.clv_files import predict_command
 
     count = predict_command(_model(model), summary, t, out_file, discount_rate=discount_rate)
     out.print(f"{count} predictions written to {shown(out_file)}")
@@ -122,7 +124,7 @@ def report(
     Example: goodwill clv report --transactions tx.csv --calibration-end 1997-09-30 \\
         --observation-end 1998-06-30 --out report.html
     """
-    from goodwill.clv_report import write_report
+    from goodwill.analysis.clv_report import write_report
 
     if model not in REPORT_MODELS:
         raise InvalidInput(f"--model must be one of {', '.join(REPORT_MODELS)}", option="--model")
@@ -140,3 +142,7 @@ def report(
         f"report written to {shown(out_file)}: {summary.predicted_holdout:,.0f} holdout repeat "
         f"purchases predicted, {summary.actual_holdout:,} happened{off}"
     )
+    from goodwill.analysis.clv_comparison import comparison_lines
+
+    for line in comparison_lines(summary.comparison):
+        out.print(f"  {line}")

@@ -62,7 +62,7 @@ def due(
     Example: goodwill sla due --calendar office.toml --policy sla.toml --client C-1042 \\
         --received 2026-03-10T08:20-05:00
     """
-    from goodwill.calendar_files import load_calendar
+    from goodwill.analysis.calendar_files import load_calendar
 
     business = load_calendar(calendar)
     policies = load_policies(policy)

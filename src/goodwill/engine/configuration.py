@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.calendar_files import calendar_from_mapping, load_calendar
+from goodwill.analysis.calendar_files import calendar_from_mapping, load_calendar
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.playbook_edits import PAGE_SOURCE
 from goodwill.domain.playbooks import Playbook, parse_playbook

@@ -1,35 +1,39 @@
 """Client value from the population models fitted to the business's own history.
 
-A purchase-count model (BG/NBD, or the next one the history identifies; P(alive)) and
-Gamma-Gamma (spend) are fitted in weekly periods once a day by the engine and kept in
-``model_fits``; a client page then needs only that client's summary. CLV is three years ahead,
-discounted at 10% a year.
+A purchase-count model (the one of BG/NBD, MBG/NBD and Pareto/NBD that predicts the business's
+recent weeks best; P(alive)) and Gamma-Gamma (spend; the mean spend where spend does not vary)
+are fitted in weekly periods once a day by the engine and kept in ``model_fits``; a client page
+then needs only that client's summary. CLV is three years ahead, discounted at 10% a year.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from goodwill.domain.btyd import gammagamma
+from goodwill.domain.btyd.choice import Candidate, choose, compare, refusal
 from goodwill.domain.btyd.clv import count_model, lifetime_value
+from goodwill.domain.btyd.spend import expected_spend, fit_spend
 from goodwill.domain.btyd.summary import Summary, summarize
 from goodwill.domain.cadence import Prior, learn
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.cadence import cadence_settings
-from goodwill.store.history import purchase_history
+from goodwill.store.history import PurchaseHistory, purchase_history
 from goodwill.store.models import ModelFit, Order
 
 log = logging.getLogger(__name__)
 PERIOD = "week"
-COUNT_FALLBACKS = ("bg-nbd", "mbg-nbd", "pareto-nbd")
+#: The weeks held out to compare the count models' predictions with what happened.
+HOLDOUT_WEEKS = 13
+#: The model_fits row saying why the latest refit of the count model was not adopted.
+REFUSED = "counts-refused"
 HORIZON_WEEKS = 156.0
 WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
 
@@ -48,6 +52,10 @@ class ClientValue:
     #: today: the models read a client from the day after their first purchase), "no_fit" (the
     #: engine has not fitted the models yet); None when they are known.
     missing: str | None = None
+    #: Why the latest refit of the count model was not adopted (an edge fit, or none fitted):
+    #: with ``missing`` "no_good_fit" there is no fit at all; otherwise the figures come from
+    #: the last fit that was sound.
+    fit_note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def rounded(value: float | None, places: int = 2) -> float | None:
@@ -63,57 +71,116 @@ class ClientValue:
             "clv": rounded(self.clv),
             "currency": self.currency,
             "value_missing": self.missing,
+            "fit_note": self.fit_note,
         }
 
 
 def refresh_fits(session: Session, settings: Settings, *, today: date, now: datetime) -> bool:
     """Refit the models when the stored fit is older than a day; False when nothing changed.
 
-    Purchase counts: BG/NBD, else MBG/NBD, else Pareto/NBD — the first the history identifies
-    (a small business's history can send BG/NBD's dropout parameters to infinity). Spend:
-    Gamma-Gamma on the repeat buyers. A history no model fits keeps the old fit.
+    Purchase counts: every count model is fitted and compared (``domain.btyd.choice``): on a
+    history long enough for a holdout, the one that best predicts the last ``HOLDOUT_WEEKS``
+    from the weeks before, else the highest log-likelihood. A fit at an edge of its parameters
+    is never adopted: the previous fit is kept (or none), and the reason is stored as the
+    ``counts-refused`` row for the value panel. Spend: Gamma-Gamma on the repeat buyers with a
+    positive mean spend, or their mean spend when Gamma-Gamma cannot be estimated.
     """
-    stored = session.get(ModelFit, "counts")
-    if stored is not None and stored.as_of >= today:
-        return False
+    for name in ("counts", REFUSED):  # refitted today, or refused today: once a day either way
+        stored = session.get(ModelFit, name)
+        if stored is not None and stored.as_of >= today:
+            return False
     history = purchase_history(session, settings)
     if history.client.size == 0:
         return False
     summary = summarize(
         history.client, history.day, history.amount, period=PERIOD, calibration_end=today
     )
-    counts = None
-    for name in COUNT_FALLBACKS:
-        try:
-            counts = count_model(name).fit(summary.frequency, summary.recency, summary.T)
-            break
-        except InvalidInput as exc:
-            log.warning("%s does not fit this history: %s", name, exc)
-    if counts is None:
-        return False
-    fits = [("counts", counts)]
+    x, t_x, age = summary.frequency, summary.recency, summary.T
+    candidates = compare(x, t_x, age)
+    chosen = choose(candidates, _holdout_comparison(history, today))
+    refused = session.get(ModelFit, REFUSED)
+    if chosen is None or chosen.fit is None:
+        reason = refusal(candidates)
+        log.warning("no count model adopted: %s", reason)
+        _store(session, REFUSED, "none", {}, 0.0, x.size, today, now, reason=reason)
+        return True
+    if refused is not None:
+        session.delete(refused)
+    fit = chosen.fit
+    _store(
+        session, "counts", fit.model, fit.params, fit.log_likelihood, fit.n_customers, today, now
+    )
     money = summary.monetary_value
     if money is not None:
-        repeat = (summary.frequency > 0) & np.isfinite(money) & (money > 0)
         try:
-            fits.append(("spend", gammagamma.fit(summary.frequency[repeat], money[repeat])))
+            spend = fit_spend(x, np.where(np.isfinite(money), money, 0.0))
         except InvalidInput as exc:
-            log.warning("Gamma-Gamma not refitted: %s", exc)
-    for role, fit in fits:
-        session.merge(
-            ModelFit(
-                name=role,
-                model=fit.model,
-                params=dict(fit.params),
-                log_likelihood=float(fit.log_likelihood),
-                n_customers=int(fit.n_customers),
-                period=PERIOD,
-                as_of=today,
-                fitted_at=now,
+            log.warning("spend model not refitted: %s", exc)
+        else:
+            for note in spend.notes:
+                log.info("spend model: %s", note)
+            _store(
+                session,
+                "spend",
+                spend.model,
+                spend.params,
+                spend.log_likelihood or 0.0,
+                spend.n_customers,
+                today,
+                now,
             )
-        )
-    log.info("population models refitted on %d clients", summary.frequency.size)
+    log.info("population models refitted on %d clients: %s", x.size, fit.model)
     return True
+
+
+def _holdout_comparison(history: PurchaseHistory, today: date) -> list[Candidate] | None:
+    """The count models fitted up to ``HOLDOUT_WEEKS`` ago, each with its error on the weeks
+    since; None when the history is too short to spare them."""
+    calibration_end = today - timedelta(weeks=HOLDOUT_WEEKS)
+    first = date.fromisoformat(str(history.day.min()))
+    if (calibration_end - first).days < 2 * 7 * HOLDOUT_WEEKS:
+        return None
+    calibration = summarize(
+        history.client,
+        history.day,
+        period=PERIOD,
+        calibration_end=calibration_end,
+        observation_end=today,
+    )
+    return compare(
+        calibration.frequency,
+        calibration.recency,
+        calibration.T,
+        frequency_holdout=calibration.frequency_holdout,
+        duration_holdout=calibration.duration_holdout,
+    )
+
+
+def _store(
+    session: Session,
+    name: str,
+    model: str,
+    params: dict[str, float],
+    log_likelihood: float,
+    n_customers: int,
+    today: date,
+    now: datetime,
+    *,
+    reason: str | None = None,
+) -> None:
+    """Keep one fit (or, for ``REFUSED``, the reason no fit was adopted, in ``params``)."""
+    session.merge(
+        ModelFit(
+            name=name,
+            model=model,
+            params=dict(params) if reason is None else {"reason": reason},
+            log_likelihood=float(log_likelihood),
+            n_customers=int(n_customers),
+            period=PERIOD,
+            as_of=today,
+            fitted_at=now,
+        )
+    )
 
 
 def client_value(
@@ -150,7 +217,11 @@ def client_value(
             period=PERIOD,
             calibration_end=today,
         )
+    refused = fits.get(REFUSED)
+    note = None if refused is None else str(refused.params.get("reason", ""))
     missing = _missing(bool(mine.any()), "counts" in fits, summary)
+    if missing == "no_fit" and note is not None:
+        missing = "no_good_fit"
     if summary is not None and missing is None:
         model = count_model(fits["counts"].model)
         params = fits["counts"].params
@@ -160,7 +231,8 @@ def client_value(
         money = summary.monetary_value
         if "spend" in fits and money is not None:
             m = np.where(np.isfinite(money), money, 0.0)
-            spend = float(gammagamma.expected_spend(fits["spend"].params, x, m)[0])
+            spend_fit = fits["spend"]
+            spend = float(expected_spend(spend_fit.model, spend_fit.params, x, m)[0])
             clv = float(
                 lifetime_value(
                     model,
@@ -183,6 +255,7 @@ def client_value(
         clv,
         history.currency,
         missing,
+        note,
     )
 
 

@@ -20,8 +20,9 @@ DAYS_PER_MONTH = 365.25 / 12
 
 #: Why the panel has no figures: a lead never bought; "no_fit" means the engine has not yet
 #: fitted the population models (they are refitted on its first pass of each day);
-#: "first_day": the client's first purchase is today, and the models read them from tomorrow.
-Missing = Literal["lead", "no_rhythm", "no_fit", "first_day"]
+#: "first_day": the client's first purchase is today, and the models read them from tomorrow;
+#: "no_good_fit": the history gave only an edge fit (or none), so no model is trusted yet.
+Missing = Literal["lead", "no_rhythm", "no_fit", "first_day", "no_good_fit"]
 
 
 def rhythm_words(days: float) -> str:
@@ -74,9 +75,13 @@ def value_panel(value: ClientValue, *, purchases: int) -> ValuePanel:
         rhythm_missing = "lead" if lead else "no_rhythm"
     value_missing: Missing | None = None
     if value.p_alive is None:
-        value_missing = (
-            "lead" if lead else "first_day" if value.missing == "first_day" else "no_fit"
-        )
+        value_missing = "lead"
+        if not lead:
+            value_missing = "no_fit"
+            if value.missing == "first_day":
+                value_missing = "first_day"
+            elif value.missing == "no_good_fit":
+                value_missing = "no_good_fit"
     return ValuePanel(
         value=value,
         rhythm=rhythm,

@@ -6,8 +6,8 @@ For each customer whose first purchase falls on or before the calibration end:
   (several purchases on one day are one transaction, their amounts summed);
 - ``recency`` t_x: time from the first to the last purchase day in the calibration period;
 - ``T``: time from the first purchase day to the calibration end (both days counted as dates, so
-  a customer who first bought on the calibration end has T = 0 and is left out: the models need
-  T > 0);
+  a customer who first bought on the calibration end has T = 0; such customers are left out
+  unless ``first_day_customers`` is set, as the models need T > 0 to be fitted);
 - ``monetary_value``: mean amount of the repeat purchase days (0 when x = 0), as in Fader,
   Hardie & Lee's CDNOW summary;
 - with an observation end: ``frequency_holdout``, purchase days after the calibration end up to
@@ -66,6 +66,7 @@ def summarize(
     period: str,
     calibration_end: date,
     observation_end: date | None = None,
+    first_day_customers: bool = False,
 ) -> Summary:
     """Summarise transactions (customer, day[, amount]) into the per-customer summary.
 
@@ -127,7 +128,7 @@ def summarize(
     holdout_days = np.add.reduceat((~in_cal).astype(np.int64), starts)
     # Days are sorted inside each customer, so the last calibration day is at start + count - 1.
     last = when[np.maximum(starts + cal_days - 1, starts)]
-    present = (first < cal_end) & (cal_days > 0)
+    present = ((first <= cal_end) if first_day_customers else (first < cal_end)) & (cal_days > 0)
 
     frequency = (cal_days - 1).astype(np.float64)
     monetary: FloatArray | None = None

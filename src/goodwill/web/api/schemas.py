@@ -309,7 +309,13 @@ class ClientValueOut(BaseModel):
     value_missing: str | None = Field(
         default=None,
         description="Why the model figures are null: lead (no purchase), first_day (the first "
-        "purchase is today; the figures appear tomorrow) or no_fit (no engine pass yet).",
+        "purchase is today; the figures appear tomorrow), no_fit (no engine pass yet) or "
+        "no_good_fit (the history gave only an edge fit; fit_note says why).",
+    )
+    fit_note: str | None = Field(
+        default=None,
+        description="Why the latest model refit was not adopted; the figures then come from "
+        "the last sound fit, or are null.",
     )
 
 

@@ -33,7 +33,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import roots_jacobi  # type: ignore[import-untyped]
 
-from goodwill.clv_files import read_transactions
+from goodwill.analysis.clv_comparison import comparison_section
+from goodwill.analysis.clv_files import read_transactions
+from goodwill.domain.btyd.choice import Candidate, compare
 from goodwill.domain.btyd.clv import Params, count_model
 from goodwill.domain.btyd.fit import FitResult, FloatArray, param_values
 from goodwill.domain.btyd.summary import period_days, summarize
@@ -95,6 +97,7 @@ class ReportSummary:
     by_frequency: tuple[FrequencyRow, ...]
     tracking: tuple[TrackingPoint, ...]
     calibration_index: int  # the tracking point at the calibration end
+    comparison: tuple[Candidate, ...] = ()  # every count model on the same calibration
 
     @property
     def relative_error(self) -> float | None:
@@ -256,7 +259,15 @@ def report_data(
     if len(summary) == 0:
         raise InvalidInput("no customer made a first purchase before the calibration end")
     assert summary.frequency_holdout is not None and summary.duration_holdout is not None
-    fitted: FitResult = counts.fit(summary.frequency, summary.recency, summary.T)
+    history = (summary.frequency, summary.recency, summary.T)
+    holdout = {"frequency_holdout": summary.frequency_holdout}
+    others = tuple(m for m in REPORT_MODELS if m != model)
+    comparison = compare(
+        *history, **holdout, duration_holdout=summary.duration_holdout, models=(model, *others)
+    )
+    fitted: FitResult | None = comparison[0].fit
+    if fitted is None:
+        raise InvalidInput(str(comparison[0].reason))
     expected = counts.expected_purchases(
         fitted, summary.duration_holdout, summary.frequency, summary.recency, summary.T
     )
@@ -287,6 +298,7 @@ def report_data(
         by_frequency=by_frequency(summary.frequency, summary.frequency_holdout, expected),
         tracking=points,
         calibration_index=int(np.flatnonzero(ends == cal_end)[0]),
+        comparison=tuple(sorted(comparison, key=lambda c: REPORT_MODELS.index(c.model))),
     )
 
 
@@ -757,6 +769,7 @@ expectation given each customer's own history (frequency, recency and age).</p>
 {frequency_chart(summary)}
 {_frequency_table(summary)}
 </section>
+{comparison_section(summary.comparison)}
 <footer>
 <p>A repeat transaction is a purchase day after a customer's first; several purchases on one day
 count once. {unit.capitalize()}s are {days} days, counted back and forward from the calibration

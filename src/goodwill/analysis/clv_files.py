@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -24,8 +25,10 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from goodwill.domain.btyd import gammagamma
+from goodwill.analysis.clv_summary import read_summary_columns, summarize_csv
 from goodwill.domain.btyd.clv import count_model, lifetime_value
+from goodwill.domain.btyd.edges import edge_reason
+from goodwill.domain.btyd.spend import MEAN_SPEND, expected_spend, fit_spend
 from goodwill.domain.btyd.summary import Summary, summarize
 from goodwill.errors import InvalidInput
 
@@ -48,6 +51,19 @@ def summarize_command(
     Example: goodwill clv summarize --transactions sales.csv --period week
     --calibration-end 2025-06-30 --out summary.csv
     """
+    header = _header(transactions)
+    _require(transactions, header, ["customer_id", "date"])
+    count = summarize_csv(
+        transactions,
+        with_amounts="amount" in header,
+        period=period,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        out=out,
+    )
+    if count is not None:
+        log.info("clv summary written: %d customers from %s", count, transactions.name)
+        return count
     columns = read_transactions(transactions)
     summary = summarize(
         columns["customer_id"],
@@ -56,6 +72,7 @@ def summarize_command(
         period=period,
         calibration_end=calibration_end,
         observation_end=observation_end,
+        first_day_customers=True,
     )
     _write_summary(out, summary)
     log.info("clv summary written: %d customers from %s", len(summary), transactions.name)
@@ -63,18 +80,36 @@ def summarize_command(
 
 
 def fit_command(model: str, summary: Path) -> dict[str, object]:
-    """Fit ``model`` to a summary CSV; the JSON-ready result.
+    """Fit ``model`` to a summary CSV; the JSON-ready result, with ``notes`` saying which
+    customers were left out and why, and ``edge`` when the fit is an edge solution.
 
     Example: goodwill clv fit --model bg-nbd --summary summary.csv --json
     """
-    columns = _numbers(_read_summary(summary, need_money=model == "gamma-gamma"))
+    if model not in MODELS:
+        raise InvalidInput(f"unknown model {model!r}; expected one of {', '.join(MODELS)}")
+    columns = _numbers(_read_summary(summary, need_money=model == "gamma-gamma", with_ids=False))
     if model == "gamma-gamma":
-        repeat = columns["frequency"] > 0
-        result = gammagamma.fit(columns["frequency"][repeat], columns["monetary_value"][repeat])
-    else:
-        result = count_model(model).fit(columns["frequency"], columns["recency"], columns["T"])
+        spend = fit_spend(columns["frequency"], columns["monetary_value"])
+        log.info("clv model fitted: %s on %d customers", spend.model, spend.n_customers)
+        return {
+            "model": spend.model,
+            "params": dict(spend.params),
+            "log_likelihood": spend.log_likelihood,
+            "n_customers": spend.n_customers,
+            "converged": spend.model != MEAN_SPEND,
+            "notes": list(spend.notes),
+        }
+    x, t_x, age = columns["frequency"], columns["recency"], columns["T"]
+    aged, notes = _aged(age)
+    result = count_model(model).fit(x[aged], t_x[aged], age[aged])
     log.info("clv model fitted: %s on %d customers", model, result.n_customers)
-    return result.as_dict()
+    shown = result.as_dict()
+    edge = edge_reason(result)
+    if edge is not None:
+        shown["edge"] = edge
+        notes.append(f"not an estimate: {edge}")
+    shown["notes"] = notes
+    return shown
 
 
 def predict_command(
@@ -83,14 +118,20 @@ def predict_command(
     """Fit and write per-customer predictions for the next ``t`` periods; returns the row count.
 
     Columns: customer_id, p_alive, expected_purchases, and, when the summary has monetary
-    values, expected_spend (Gamma-Gamma) and clv (over t periods at ``discount_rate`` per
-    period). For ``--model gamma-gamma``: customer_id and expected_spend.
+    values, expected_spend (Gamma-Gamma, or the mean spend where Gamma-Gamma cannot be
+    estimated) and clv (over t periods at ``discount_rate`` per period). For ``--model
+    gamma-gamma``: customer_id and expected_spend. Customers first seen on the calibration end
+    (T = 0) are predicted as new customers: the limit as T goes to 0.
 
     Example: goodwill clv predict --model bg-nbd --summary summary.csv --t 52 --out predictions.csv
     """
     if model not in MODELS:
         raise InvalidInput(f"unknown model {model!r}; expected one of {', '.join(MODELS)}")
-    raw = _read_summary(summary, need_money=model == "gamma-gamma")
+    if not (math.isfinite(t) and t > 0):
+        raise InvalidInput(f"--t must be a number of periods above 0; got {t:g}", option="--t")
+    if not (math.isfinite(discount_rate) and discount_rate >= 0):
+        raise InvalidInput("--discount-rate must be 0 or more", option="--discount-rate")
+    raw = _read_summary(summary, need_money=model == "gamma-gamma", with_ids=True)
     ids = raw["customer_id"]
     columns = _numbers(raw)
     x = columns["frequency"]
@@ -98,27 +139,26 @@ def predict_command(
     money = columns.get("monetary_value")
     spend = None
     if money is not None:
-        repeat = x > 0
-        spend_fit = gammagamma.fit(x[repeat], money[repeat])
-        spend = gammagamma.expected_spend(spend_fit, x, money)
+        spend_model = fit_spend(x, money)
+        for note in spend_model.notes:
+            log.warning("%s", note)
+        spend = expected_spend(spend_model.model, spend_model.params, x, money)
     if model != "gamma-gamma":
         counts = count_model(model)
-        params = counts.fit(x, columns["recency"], columns["T"])
-        table["p_alive"] = counts.probability_alive(params, x, columns["recency"], columns["T"])
-        table["expected_purchases"] = counts.expected_purchases(
-            params, t, x, columns["recency"], columns["T"]
-        )
+        aged, _ = _aged(columns["T"])
+        params = counts.fit(x[aged], columns["recency"][aged], columns["T"][aged])
+        edge = edge_reason(params)
+        if edge is not None:
+            raise InvalidInput(f"no predictions: the fit is not an estimate: {edge}")
+        # T = 0 (first seen on the calibration end): the new-customer limit, T -> 0.
+        age = np.maximum(columns["T"], _NEW_CUSTOMER_T)
+        history = (x, columns["recency"], age)
+        table["p_alive"] = counts.probability_alive(params, *history)
+        table["expected_purchases"] = counts.expected_purchases(params, t, *history)
         if spend is not None:
             table["expected_spend"] = spend
             table["clv"] = lifetime_value(
-                counts,
-                params,
-                x,
-                columns["recency"],
-                columns["T"],
-                spend,
-                horizon=t,
-                discount_rate=discount_rate,
+                counts, params, *history, spend, horizon=t, discount_rate=discount_rate
             )
     else:
         assert spend is not None
@@ -126,6 +166,24 @@ def predict_command(
     _write_table(out, table)
     log.info("clv predictions written: %s for %d customers", model, ids.size)
     return int(ids.size)
+
+
+# T for customers first seen on the calibration end: small enough that the predictions equal
+# the T -> 0 limit to about 1e-9 relative, large enough to keep the models' T > 0 contract.
+_NEW_CUSTOMER_T = 1e-9
+
+
+def _aged(age: NDArray[np.float64]) -> tuple[NDArray[np.bool_], list[str]]:
+    """Customers with T > 0 (the fits need it) and a note on those left out."""
+    aged = age > 0
+    new = int(aged.size - np.count_nonzero(aged))
+    notes = []
+    if new:
+        notes.append(
+            f"{new} customer{'s' if new != 1 else ''} first seen on the calibration end "
+            "(T = 0) left out of the fit: there is no time yet to learn from"
+        )
+    return aged, notes
 
 
 def read_transactions(path: Path) -> dict[str, NDArray[np.generic]]:
@@ -207,14 +265,7 @@ def _read_columns(
     path: Path, header: list[str], names: Sequence[str], types: dict[str, str]
 ) -> dict[str, NDArray[np.generic]]:
     """The named columns, parsed by np.loadtxt; ids as strings wide enough for any line."""
-    missing = [n for n in names if n not in header]
-    if missing:
-        raise InvalidInput(
-            f"{path}, line 1: missing column {', '.join(missing)} (found {', '.join(header)})",
-            file=str(path),
-            line=1,
-            column=missing[0],
-        )
+    _require(path, header, names)
     longest, quoted = _scan(path)
 
     def dtype_of(name: str) -> str:
@@ -238,6 +289,17 @@ def _read_columns(
     except ValueError as error:
         raise _located(path, header, error) from None
     return {n: np.ascontiguousarray(data[n]) for n in names}
+
+
+def _require(path: Path, header: list[str], names: Sequence[str]) -> None:
+    missing = [n for n in names if n not in header]
+    if missing:
+        raise InvalidInput(
+            f"{path}, line 1: missing column {', '.join(missing)} (found {', '.join(header)})",
+            file=str(path),
+            line=1,
+            column=missing[0],
+        )
 
 
 def _located(path: Path, header: list[str], error: ValueError) -> InvalidInput:
@@ -323,12 +385,18 @@ def _byte_integers(column: NDArray[np.generic]) -> NDArray[np.int64] | None:
     return value
 
 
-def _read_summary(path: Path, *, need_money: bool) -> dict[str, NDArray[np.generic]]:
+def _read_summary(
+    path: Path, *, need_money: bool, with_ids: bool
+) -> dict[str, NDArray[np.generic]]:
     header = _header(path)
-    names = ["customer_id", "frequency", "recency", "T"]
+    names = ["frequency", "recency", "T"]
     if "monetary_value" in header or need_money:
         names.append("monetary_value")
-    columns = _read_columns(path, header, names, dict.fromkeys(names[1:], "f8"))
+    _require(path, header, (["customer_id"] if with_ids else []) + names)
+    columns = read_summary_columns(path, names, with_ids=with_ids)
+    if columns is None:
+        ids = ["customer_id"] if with_ids else []
+        columns = _read_columns(path, header, ids + names, dict.fromkeys(names, "f8"))
     x = columns["frequency"].astype(np.float64)
     bad = np.flatnonzero((x < 0) | (x != np.floor(x)))
     if bad.size:

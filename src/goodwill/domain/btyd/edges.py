@@ -1,0 +1,42 @@
+"""Fits that converged to the edge of the parameter space: numbers, but not estimates.
+
+When the data cannot tell two explanations apart (every customer's last purchase on the last day,
+or a thousand identical customers), the likelihood keeps rising towards a limit and the optimiser
+stops at a shape parameter of 1e-8 or 1e6 and says "converged". Such a fit predicts nonsense (no
+one ever drops out, or everyone buys at one rate), so it is flagged with the reason and not used.
+"""
+
+from __future__ import annotations
+
+import math
+
+from goodwill.domain.btyd.fit import LOG_BOUND, FitResult
+
+#: Shape parameters outside this range mean the data could not identify the model. Scale
+#: parameters (alpha, beta, gamma) follow the units of time and money, so only the optimiser's
+#: own bound applies to them.
+SHAPE_LIMITS = (1e-4, 1e4)
+SCALE_PARAMETERS = frozenset({"alpha", "beta", "gamma"})
+
+
+def edge_reason(fit: FitResult) -> str | None:
+    """Why ``fit`` is an edge solution and not an estimate, or None when it is a sound fit."""
+    low, high = SHAPE_LIMITS
+    for name, value in fit.params.items():
+        if not math.isfinite(value) or value <= 0:
+            return f"{fit.model}: {name} = {value} is not a usable value"
+        if abs(math.log(value)) > LOG_BOUND - 1.0:
+            return (
+                f"{fit.model}: {name} = {value:.3g} ran to the limit of the search, so the "
+                "history cannot identify the model"
+            )
+        if name not in SCALE_PARAMETERS and not low <= value <= high:
+            return (
+                f"{fit.model}: {name} = {value:.3g} is outside {low:g} to {high:g}, an edge "
+                "solution: the history cannot tell the model's explanations apart (for example "
+                "every customer's last purchase on the last day, or many identical customers)"
+            )
+    return None
+
+
+__all__ = ["SHAPE_LIMITS", "edge_reason"]
