@@ -36,6 +36,7 @@ from goodwill.domain.btyd.fit import (
     Objective,
     check_counts,
     check_identifiable,
+    dot,
     maximise_counts,
     param_values,
 )
@@ -70,27 +71,25 @@ def family_objective(counts: Counts, shift: int) -> tuple[Objective, int]:
         w2 = np.exp(ln_a2 - mix)
         w1 = 1.0 - w2
         g_x = gammaln(r + xs) - gammaln(r)
-        ll = float(weight_by_x @ g_x) + total * r * np.log(alpha) + float(weight @ mix)
+        ll = dot(weight_by_x, g_x) + total * r * np.log(alpha) + dot(weight, mix)
 
         psi_rx = digamma(r + xs) - digamma(r)
         psi_abx = digamma(a + b + xs + shift)
         psi_bx = digamma(b + xs + shift)
         psi_ab = digamma(a + b)
         d_r = (
-            float(weight_by_x @ psi_rx)
+            dot(weight_by_x, psi_rx)
             + total * np.log(alpha)
-            - float(weight @ (w1 * log_at + w2 * log_atx))
+            - dot(weight, (w1 * log_at + w2 * log_atx))
         )
-        d_alpha = total * r / alpha - float(
-            weight @ (rx * (w1 / (alpha + age) + w2 / (alpha + t_x)))
-        )
-        sum_w2 = float(weight @ w2)
-        d_a = total * psi_ab - float(weight_by_x @ psi_abx) + sum_w2 / a
+        d_alpha = total * r / alpha - dot(weight, (rx * (w1 / (alpha + age) + w2 / (alpha + t_x))))
+        sum_w2 = dot(weight, w2)
+        d_a = total * psi_ab - dot(weight_by_x, psi_abx) + sum_w2 / a
         inv_c2 = np.where(has_second, 1.0 / c2, 0.0)
         d_b = (
             total * (psi_ab - digamma(b))
-            + float(weight_by_x @ (psi_bx - psi_abx))
-            - float(weight @ (w2 * inv_c2[inv]))
+            + dot(weight_by_x, (psi_bx - psi_abx))
+            - dot(weight, (w2 * inv_c2[inv]))
         )
         grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         return -ll, -grad
@@ -150,9 +149,10 @@ def family_p_alive(
     xv = counts.x
     has_second = xv + shift > 0
     c2 = np.where(has_second, b + xv + shift - 1, 1.0)
-    # ln of the odds dead:alive = ln(a / (b+x+shift-1)) + (r+x) ln((alpha+T)/(alpha+t_x)).
-    log_odds_dead = (
-        np.log(a) - np.log(c2) + (r + xv) * (np.log(alpha + counts.T) - np.log(alpha + counts.t_x))
+    # ln of the odds dead:alive = ln(a / (b+x+shift-1)) + (r+x) ln(1 + (T-t_x)/(alpha+t_x)):
+    # two logarithms a row, and no cancellation when t_x is close to T.
+    log_odds_dead = np.log(a / c2) + (r + xv) * np.log1p(
+        (counts.T - counts.t_x) / (alpha + counts.t_x)
     )
     out: FloatArray = np.where(has_second, expit(-log_odds_dead), 1.0)
     return out

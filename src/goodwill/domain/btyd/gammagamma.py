@@ -26,6 +26,7 @@ from goodwill.domain.btyd.fit import (
     FloatArray,
     as_array,
     compress,
+    dot,
     maximise,
     param_values,
 )
@@ -76,14 +77,14 @@ def fit(
         px = p * x
         log_gxm = np.log(gamma + xm)
         ll = (
-            float(w @ (gammaln(px + q) - gammaln(px) + (px - 1) * log_m + px * log_x))
+            dot(w, (gammaln(px + q) - gammaln(px) + (px - 1) * log_m + px * log_x))
             + total * (q * np.log(gamma) - gammaln(q))
-            - float(w @ ((px + q) * log_gxm))
+            - dot(w, ((px + q) * log_gxm))
         )
         psi_pxq = digamma(p * xs + q)[inv]
-        d_p = float(w @ (x * (psi_pxq - digamma(p * xs)[inv] + log_m + log_x - log_gxm)))
-        d_q = float(w @ (psi_pxq - log_gxm)) + total * (np.log(gamma) - digamma(q))
-        d_gamma = total * q / gamma - float(w @ ((px + q) / (gamma + xm)))
+        d_p = dot(w, (x * (psi_pxq - digamma(p * xs)[inv] + log_m + log_x - log_gxm)))
+        d_q = dot(w, (psi_pxq - log_gxm)) + total * (np.log(gamma) - digamma(q))
+        d_gamma = total * q / gamma - dot(w, ((px + q) / (gamma + xm)))
         return -ll, -np.array([d_p * p, d_q * q, d_gamma * gamma])
 
     # Moment-style start: p from the spread of the means, q = 2 (finite mean), gamma to match.
