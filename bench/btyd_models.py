@@ -22,6 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from goodwill.domain.btyd import bgnbd, gammagamma, mbgnbd, paretonbd
+from goodwill.domain.btyd.clv import count_model, lifetime_value
 
 Arrays = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 BG_TRUTH = {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}
@@ -81,19 +82,22 @@ def line(label: str, ours: tuple[float, float, float], theirs: tuple[float, floa
     )
 
 
-def run(size: int, pareto_size: int, repeats: int) -> None:
-    from lifetimes import (
-        BetaGeoFitter,
-        GammaGammaFitter,
-        ModifiedBetaGeoFitter,
-        ParetoNBDFitter,
-    )
-
-    rng = np.random.default_rng(20260101)
+def run(size: int, pareto_size: int, repeats: int, parts: list[str]) -> None:
     print(
         f"{size:,} clients (Pareto/NBD: {pareto_size:,}), continuous T and t_x, "
         f"medians of {repeats}"
     )
+    if "fits" in parts:
+        fits(np.random.default_rng(20260101), size, pareto_size, repeats)
+    if "predictions" in parts:
+        predictions(np.random.default_rng(20260102), size, repeats)
+    if "clv" in parts:
+        lifetime_values(np.random.default_rng(20260103), size, repeats)
+
+
+def fits(rng: np.random.Generator, size: int, pareto_size: int, repeats: int) -> None:
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
+
     for label, module, fitter, data, reps in (
         ("BG/NBD fit", bgnbd, BetaGeoFitter, bg_clients(rng, size, at_first=False), repeats),
         (
@@ -118,9 +122,7 @@ def run(size: int, pareto_size: int, repeats: int) -> None:
             flush=True,
         )
 
-    x, m = 1.0 + rng.poisson(3.0, size), np.empty(0)
-    nu = rng.gamma(SPEND_TRUTH["q"], 1.0 / SPEND_TRUTH["gamma"], size)
-    m = rng.gamma(SPEND_TRUTH["p"] * x, 1.0 / (nu * x))
+    x, m = spenders(rng, size)
     *ours, gg = timed(lambda: gammagamma.fit(x, m), repeats)
     *theirs, other = timed(lambda: GammaGammaFitter().fit(x, m), repeats)
     their_gg = {"p": other.params_["p"], "q": other.params_["q"], "gamma": other.params_["v"]}  # type: ignore[attr-defined]
@@ -130,6 +132,17 @@ def run(size: int, pareto_size: int, repeats: int) -> None:
         + f" | LL {gg.log_likelihood:,.3f} vs {their_ll:,.3f}",  # type: ignore[attr-defined]
         flush=True,
     )
+
+
+def spenders(rng: np.random.Generator, n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Repeat counts x >= 1 and mean spends under Gamma-Gamma."""
+    x = 1.0 + rng.poisson(3.0, n)
+    nu = rng.gamma(SPEND_TRUTH["q"], 1.0 / SPEND_TRUTH["gamma"], n)
+    return x, rng.gamma(SPEND_TRUTH["p"] * x, 1.0 / (nu * x))
+
+
+def predictions(rng: np.random.Generator, size: int, repeats: int) -> None:
+    from lifetimes import BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter
 
     for label, module, fitter_type, data, params in (
         (
@@ -179,14 +192,62 @@ def run(size: int, pareto_size: int, repeats: int) -> None:
         )
 
 
+def lifetime_values(rng: np.random.Generator, size: int, repeats: int) -> None:
+    """CLV over 12 periods at 1% a period: BG/NBD purchases times Gamma-Gamma spend."""
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+    x, t_x, T = bg_clients(rng, size, at_first=False)
+    spend = np.where(x > 0, spenders(rng, size)[1], 0.0)
+    bg, gg = BetaGeoFitter(), GammaGammaFitter()
+    bg.params_ = pd.Series(BG_TRUTH)
+    bg.predict = bg.conditional_expected_number_of_purchases_up_to_time  # as fit() sets it
+    gg.params_ = pd.Series(
+        {"p": SPEND_TRUTH["p"], "q": SPEND_TRUTH["q"], "v": SPEND_TRUTH["gamma"]}
+    )
+    model = count_model(bgnbd.MODEL)
+
+    def ours_fn() -> NDArray[np.float64]:
+        mean = gammagamma.expected_spend(SPEND_TRUTH, x, spend)
+        return lifetime_value(model, BG_TRUTH, x, t_x, T, mean, horizon=12.0, discount_rate=0.01)
+
+    def theirs_fn() -> NDArray[np.float64]:
+        frame = pd.DataFrame({"x": x, "t_x": t_x, "T": T, "m": spend})
+        value = gg.customer_lifetime_value(
+            bg,
+            frame["x"],
+            frame["t_x"],
+            frame["T"],
+            frame["m"],
+            time=12,
+            discount_rate=0.01,
+            freq="M",
+        )
+        return np.asarray(value, dtype=np.float64)
+
+    *ours, mine = timed(ours_fn, repeats)
+    *theirs, their = timed(theirs_fn, repeats)
+    gap = float(np.max(np.abs(mine - their) / np.maximum(np.abs(their), 1e-300)))  # type: ignore[operator]
+    print(
+        line("BG/NBD + Gamma-Gamma CLV, 12 periods", ours, theirs)  # type: ignore[arg-type]
+        + f" | largest relative gap {gap:.1e}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--pareto-size", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["fits", "predictions", "clv"],
+        choices=["fits", "predictions", "clv"],
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    run(args.size, args.pareto_size, args.repeats)
+    run(args.size, args.pareto_size, args.repeats, args.parts)
 
 
 if __name__ == "__main__":

@@ -182,18 +182,27 @@ def _merged(
     return [c[starts][keep] for c in sorted_cols], summed[keep]
 
 
+def mostly_distinct(columns: Sequence[FloatArray]) -> bool:
+    """Whether 10,000 evenly spaced rows of large data show almost no repeats.
+
+    Then (times measured continuously, spend to the cent) merging identical rows would cost a
+    sort of every row and save nothing.
+    """
+    n = columns[0].size
+    if n < _PROBE * 20:
+        return False
+    step = n // _PROBE
+    probe = np.stack([c[::step] for c in columns], axis=1)
+    return bool(np.unique(probe, axis=0).shape[0] > 0.98 * probe.shape[0])
+
+
 def compressed(counts: Counts) -> Counts:
     """The same counts with identical rows merged (an exactly equivalent likelihood).
 
-    On large data, a look at 10,000 evenly spaced rows first: when they show
-    almost no repeated rows (times measured continuously, not in whole days), merging would
-    cost a sort of every row and save nothing, so the rows are used as they are.
+    Rows that are ``mostly_distinct`` are used as they are.
     """
-    if counts.x.size >= _PROBE * 20:
-        step = counts.x.size // _PROBE
-        probe = np.stack([counts.x[::step], counts.t_x[::step], counts.T[::step]], axis=1)
-        if np.unique(probe, axis=0).shape[0] > 0.98 * probe.shape[0]:
-            return counts
+    if mostly_distinct([counts.x, counts.t_x, counts.T]):
+        return counts
     (x, t_x, age), weight = compress([counts.x, counts.t_x, counts.T], counts.weight)
     return Counts(x=x, t_x=t_x, T=age, weight=weight)
 
