@@ -118,3 +118,18 @@ def test_the_warm_start_polish_reaches_the_maximum_in_a_few_full_passes(shift, m
     assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-12)
     for name in bgnbd.NAMES:
         assert warm.params[name] == pytest.approx(cold.params[name], rel=1e-6), name
+
+
+def test_rows_measured_continuously_are_fitted_without_merging() -> None:
+    from goodwill.domain.btyd.fit import check_counts, compressed, mostly_distinct
+
+    rng = np.random.default_rng(15)
+    x, t_x, T = simulate.bg_family(rng, 250_000, 0.5, 6.0, 0.8, 2.5, at_first=False)
+    # Ages on whole days repeat (every one-time buyer of a day shares a row): merged.
+    assert not mostly_distinct([x, t_x, T])
+    assert compressed(check_counts(x, t_x, T)).x.size < 150_000
+    # Ages to the second do not: the rows are used as they are, weights all 1.
+    T = T + rng.uniform(0.0, 1.0 / 7.0, T.size)
+    assert mostly_distinct([x, t_x, T])
+    counts = compressed(check_counts(x, t_x, T))
+    assert counts.x.size == 250_000 and np.all(counts.weight == 1.0)
