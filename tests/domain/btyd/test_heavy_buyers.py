@@ -7,8 +7,6 @@ import pytest
 
 from goodwill.domain.btyd import bgnbd, mbgnbd
 
-mp = pytest.importorskip("mpmath")
-
 BG = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 MBG = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
 XS = [0, 1, 2, 10, 100, 1_100, 5_000, 10_000]
@@ -21,6 +19,7 @@ def reference(params: dict[str, float], shift: int, t: float, x: int, t_x: float
     E[X(t) | alive] = E_p[(1 - (1 + p t/(alpha+T))^-(r+x)) / p], p ~ Beta(a, b+x+shift):
     the model's definition, not the hypergeometric closed form the code uses.
     """
+    mp = pytest.importorskip("mpmath")
     mp.mp.dps = 30
     r, alpha, a, b = (mp.mpf(params[k]) for k in ("r", "alpha", "a", "b"))
     t, x, t_x, T = mp.mpf(t), mp.mpf(x), mp.mpf(t_x), mp.mpf(T)
