@@ -84,3 +84,52 @@ def test_merging_rows_survives_a_hash_collision_check() -> None:
     keys = set(zip(x.tolist(), t.tolist(), strict=True))
     assert len(cx) == len(keys) and w.sum() == x.size
     assert sorted(zip(cx.tolist(), ct.tolist(), strict=True)) == sorted(keys)
+
+
+@pytest.mark.parametrize("shift", [0, 1])
+def test_the_warm_start_polish_reaches_the_maximum_in_a_few_full_passes(shift, monkeypatch) -> None:
+    from goodwill.domain.btyd import fit as fitting
+
+    rng = np.random.default_rng(14)
+    x, t_x, T = simulate.bg_family(rng, 40_000, 0.5, 6.0, 0.8, 2.5, at_first=bool(shift))
+    # Continuous ages: no two rows alike, as with times measured to the second.
+    T = T + rng.uniform(0.0, 1.0 / 7.0, T.size)
+    counts = fitting.check_counts(x, t_x, T)
+    full_passes = []
+
+    def build(c: fitting.Counts) -> fitting.Objective:
+        objective, _ = bgnbd.family_objective(c, shift)
+        if c.x.size < counts.x.size:
+            return objective
+
+        def counted(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            full_passes.append(1)
+            return objective(theta)
+
+        return counted
+
+    monkeypatch.setattr(fitting, "SUBSAMPLE", 2_000)
+    start = [1.0, 5.0, 1.0, 2.0]
+    warm = fitting.maximise_counts("bg", bgnbd.NAMES, build, counts, start)
+    polish_passes = len(full_passes)
+    cold = fitting.maximise("bg", bgnbd.NAMES, build(counts), start, n_customers=40_000)
+    # The polish neither stalls nor falls back to L-BFGS-B (about 20 passes).
+    assert polish_passes <= 8
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-12)
+    for name in bgnbd.NAMES:
+        assert warm.params[name] == pytest.approx(cold.params[name], rel=1e-6), name
+
+
+def test_rows_measured_continuously_are_fitted_without_merging() -> None:
+    from goodwill.domain.btyd.fit import check_counts, compressed, mostly_distinct
+
+    rng = np.random.default_rng(15)
+    x, t_x, T = simulate.bg_family(rng, 250_000, 0.5, 6.0, 0.8, 2.5, at_first=False)
+    # Ages on whole days repeat (every one-time buyer of a day shares a row): merged.
+    assert not mostly_distinct([x, t_x, T])
+    assert compressed(check_counts(x, t_x, T)).x.size < 150_000
+    # Ages to the second do not: the rows are used as they are, weights all 1.
+    T = T + rng.uniform(0.0, 1.0 / 7.0, T.size)
+    assert mostly_distinct([x, t_x, T])
+    counts = compressed(check_counts(x, t_x, T))
+    assert counts.x.size == 250_000 and np.all(counts.weight == 1.0)

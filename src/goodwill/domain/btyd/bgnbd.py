@@ -17,12 +17,17 @@ share the implementation here with a ``shift`` of 0 (BG/NBD) or 1 (MBG/NBD).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import betaln, digamma, expit, gammaln, roots_jacobi  # type: ignore[import-untyped]
+from scipy.special import (  # type: ignore[import-untyped]
+    betaln,
+    digamma,
+    expit,
+    gammaln,
+    hyp2f1,
+)
 
 from goodwill.domain.btyd.fit import (
     Counts,
@@ -31,16 +36,13 @@ from goodwill.domain.btyd.fit import (
     Objective,
     check_counts,
     check_identifiable,
+    dot,
     maximise_counts,
     param_values,
 )
 
 MODEL = "bg-nbd"
 NAMES = ("r", "alpha", "a", "b")
-
-# Gauss-Jacobi nodes for expectations over the beta posterior of the dropout probability.
-_JACOBI_NODES = 48
-_CHUNK = 1 << 15
 
 
 def family_objective(counts: Counts, shift: int) -> tuple[Objective, int]:
@@ -69,27 +71,25 @@ def family_objective(counts: Counts, shift: int) -> tuple[Objective, int]:
         w2 = np.exp(ln_a2 - mix)
         w1 = 1.0 - w2
         g_x = gammaln(r + xs) - gammaln(r)
-        ll = float(weight_by_x @ g_x) + total * r * np.log(alpha) + float(weight @ mix)
+        ll = dot(weight_by_x, g_x) + total * r * np.log(alpha) + dot(weight, mix)
 
         psi_rx = digamma(r + xs) - digamma(r)
         psi_abx = digamma(a + b + xs + shift)
         psi_bx = digamma(b + xs + shift)
         psi_ab = digamma(a + b)
         d_r = (
-            float(weight_by_x @ psi_rx)
+            dot(weight_by_x, psi_rx)
             + total * np.log(alpha)
-            - float(weight @ (w1 * log_at + w2 * log_atx))
+            - dot(weight, (w1 * log_at + w2 * log_atx))
         )
-        d_alpha = total * r / alpha - float(
-            weight @ (rx * (w1 / (alpha + age) + w2 / (alpha + t_x)))
-        )
-        sum_w2 = float(weight @ w2)
-        d_a = total * psi_ab - float(weight_by_x @ psi_abx) + sum_w2 / a
+        d_alpha = total * r / alpha - dot(weight, (rx * (w1 / (alpha + age) + w2 / (alpha + t_x))))
+        sum_w2 = dot(weight, w2)
+        d_a = total * psi_ab - dot(weight_by_x, psi_abx) + sum_w2 / a
         inv_c2 = np.where(has_second, 1.0 / c2, 0.0)
         d_b = (
             total * (psi_ab - digamma(b))
-            + float(weight_by_x @ (psi_bx - psi_abx))
-            - float(weight @ (w2 * inv_c2[inv]))
+            + dot(weight_by_x, (psi_bx - psi_abx))
+            - dot(weight, (w2 * inv_c2[inv]))
         )
         grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         return -ll, -grad
@@ -149,26 +149,18 @@ def family_p_alive(
     xv = counts.x
     has_second = xv + shift > 0
     c2 = np.where(has_second, b + xv + shift - 1, 1.0)
-    # ln of the odds dead:alive = ln(a / (b+x+shift-1)) + (r+x) ln((alpha+T)/(alpha+t_x)).
-    log_odds_dead = (
-        np.log(a) - np.log(c2) + (r + xv) * (np.log(alpha + counts.T) - np.log(alpha + counts.t_x))
+    # ln of the odds dead:alive = ln(a / (b+x+shift-1)) + (r+x) ln(1 + (T-t_x)/(alpha+t_x)):
+    # two logarithms a row, and no cancellation when t_x is close to T.
+    log_odds_dead = np.log(a / c2) + (r + xv) * np.log1p(
+        (counts.T - counts.t_x) / (alpha + counts.t_x)
     )
     out: FloatArray = np.where(has_second, expit(-log_odds_dead), 1.0)
     return out
 
 
-@functools.lru_cache(maxsize=4096)
-def _beta_rule(c: float, a: float) -> tuple[FloatArray, FloatArray]:
-    """Gauss-Jacobi nodes on (0, 1) and normalised weights for Beta(a, c); the same (a, c)
-    recurs for every period of a CLV sum, so the rule is built once (callers copy it)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        u, w = roots_jacobi(_JACOBI_NODES, c - 1.0, a - 1.0)
-        w = w / w.sum()
-    if np.all(np.isfinite(u)) and np.all(np.isfinite(w)):
-        return (1.0 + u) / 2.0, w
-    # a and b so large that the rule overflows: Beta(a, c) is then all but a point mass at its
-    # mean (its standard deviation is below 1/sqrt(a + c)), so use that point.
-    return np.full(_JACOBI_NODES, a / (a + c)), np.full(_JACOBI_NODES, 1.0 / _JACOBI_NODES)
+# Within this distance of a = 1 the closed form divides a vanishing bracket by a - 1; there the
+# expectation (smooth in a) is interpolated between a = 1 -/+ this distance instead.
+_NEAR_ONE = 1e-4
 
 
 def beta_posterior_purchases(
@@ -182,27 +174,87 @@ def beta_posterior_purchases(
 ) -> FloatArray:
     """E[purchases in (T, T+t] | alive] = E_p[(1 - (1 + p t/(alpha+T))^-(r+x)) / p].
 
-    p follows its posterior Beta(a, b_post) given survival; lambda's posterior Gamma(r+x,
-    alpha+T) is integrated in closed form. The remaining integral over p is a Gauss-Jacobi rule
-    built per distinct b_post; its integrand is bounded (it tends to (r+x) t/(alpha+T) as p -> 0),
-    so this stays finite where the hypergeometric form of FHL eq. 10 overflows for large x.
+    p follows its posterior Beta(a, c), c = b_post, given survival; lambda's posterior
+    Gamma(r+x, alpha+T) is integrated in closed form. FHL 2005 eq. 10 writes the result as
+    (a+c-1)/(a-1) [1 - (1-z)^(r+x) 2F1(r+x, c; a+c-1; z)], z = t/(alpha+T+t), whose 2F1 grows
+    like (1-z)^-x and cancels every digit for heavy buyers. Euler's transformation turns it into
+    (a+c-1)/(a-1) [1 - (1-z)^(a-1) 2F1(a+c-1-r-x, a-1; a+c-1; z)]: the first two parameters no
+    longer grow with x (c - x is b or b+1), the function stays near 1, and the bracket is taken
+    as -expm1((a-1) ln(1-z)) - (1-z)^(a-1) (2F1 - 1), with no cancellation at any x or t.
     """
-    out = np.empty_like(x)
-    if x.size == 0 or t == 0:
-        out[:] = 0.0
+    if abs(a - 1.0) < _NEAR_ONE:
+        lo = _posterior_purchases(r, alpha, 1.0 - _NEAR_ONE, (b_post, x, age), t)
+        hi = _posterior_purchases(r, alpha, 1.0 + _NEAR_ONE, (b_post, x, age), t)
+        out: FloatArray = lo + (hi - lo) * ((a - 1.0 + _NEAR_ONE) / (2 * _NEAR_ONE))
         return out
-    bs, inv = np.unique(b_post, return_inverse=True)
-    nodes = np.empty((bs.size, _JACOBI_NODES))
-    weights = np.empty((bs.size, _JACOBI_NODES))
-    for i, c in enumerate(bs):
-        nodes[i], weights[i] = _beta_rule(float(c), float(a))
-    for start in range(0, x.size, _CHUNK):
-        sl = slice(start, start + _CHUNK)
-        p = nodes[inv[sl]]
-        scale = (t / (alpha + age[sl]))[:, None]
-        shape = (r + x[sl])[:, None]
-        g = -np.expm1(-shape * np.log1p(p * scale)) / p
-        out[sl] = np.einsum("ij,ij->i", g, weights[inv[sl]])
+    return _posterior_purchases(r, alpha, a, (b_post, x, age), t)
+
+
+def _posterior_purchases(
+    r: float, alpha: float, a: float, rows: tuple[FloatArray, FloatArray, FloatArray], t: float
+) -> FloatArray:
+    b_post, x, age = rows
+    c_sum = a - 1.0 + b_post
+    shape = r + x
+    log_rest = -np.log1p(t / (alpha + age))  # ln(1 - z)
+    z = -np.expm1(log_rest)
+    # Euler's form unless its first two parameters are the larger pair (a and b in the
+    # thousands or more, a nearly deterministic dropout): then FHL's own form converges faster.
+    euler = np.abs((a - 1.0) * (c_sum - shape)) <= shape * b_post
+    out: FloatArray
+    if np.all(euler):
+        out = c_sum / (a - 1.0) * _bracket(c_sum - shape, a - 1.0, c_sum, z, log_rest)
+    else:
+        out = np.empty_like(x)
+        e, f = euler, ~euler
+        out[e] = _bracket(c_sum[e] - shape[e], a - 1.0, c_sum[e], z[e], log_rest[e])
+        # FHL's form: the same bracket with (r+x, c) as parameters and (1-z)^(r+x) outside.
+        out[f] = _bracket(shape[f], b_post[f], c_sum[f], z[f], log_rest[f], shape[f])
+        out *= c_sum / (a - 1.0)
+    lost = np.flatnonzero(~np.isfinite(out))
+    if lost.size:
+        scale = t / (alpha + age[lost])
+        out[lost] = _sharp_posterior_purchases(shape[lost], a, b_post[lost], scale)
+    return out
+
+
+_HERMITE = np.polynomial.hermite.hermgauss(64)
+
+
+def _sharp_posterior_purchases(
+    shape: FloatArray, a: float, c: FloatArray, scale: FloatArray
+) -> FloatArray:
+    """E_p[(1 - (1 + p scale)^-shape) / p] over p ~ Beta(a, c) when a and c are both large.
+
+    Where both hypergeometric forms overflow (a and x in the thousands), the posterior of p is
+    sharp and close to normal in logit(p): Gauss-Hermite nodes around its mode ln(a/c), with
+    the exact density at each node, integrate it to near machine precision.
+    """
+    u, w = _HERMITE
+    sigma = np.sqrt(1.0 / a + 1.0 / c)[:, None]
+    y = np.log(a / c)[:, None] + np.sqrt(2.0) * sigma * u[None, :]
+    log_p, log_q = -np.logaddexp(0.0, -y), -np.logaddexp(0.0, y)
+    log_density = a * log_p + c[:, None] * log_q - betaln(a, c)[:, None]
+    p = np.exp(log_p)
+    g = -np.expm1(-shape[:, None] * np.log1p(p * scale[:, None])) / p
+    weights = np.log(w)[None, :] + u[None, :] ** 2 + log_density
+    out: FloatArray = np.sqrt(2.0) * sigma[:, 0] * np.einsum("ij,ij->i", g, np.exp(weights))
+    return out
+
+
+def _bracket(
+    first: FloatArray,
+    second: FloatArray | float,
+    c_sum: FloatArray,
+    z: FloatArray,
+    log_rest: FloatArray,
+    power: FloatArray | float | None = None,
+) -> FloatArray:
+    """1 - (1-z)^power 2F1(first, second; c_sum; z) (power: second unless given), no cancelling."""
+    power = second if power is None else power
+    with np.errstate(over="ignore", invalid="ignore"):
+        series = hyp2f1(first, second, c_sum, z) - 1.0
+        out: FloatArray = -np.expm1(power * log_rest) - np.exp(power * log_rest) * series
     return out
 
 

@@ -26,7 +26,9 @@ from goodwill.domain.btyd.fit import (
     FloatArray,
     as_array,
     compress,
+    dot,
     maximise,
+    mostly_distinct,
     param_values,
 )
 from goodwill.errors import InvalidInput
@@ -65,25 +67,39 @@ def fit(
         raise InvalidInput(
             f"{MODEL} cannot be estimated: every repeat buyer has the same mean spend"
         )
-    (x, m), w = compress([x, m], w)
+    if not mostly_distinct([x, m]):
+        (x, m), w = compress([x, m], w)
     xs, inv = np.unique(x, return_inverse=True)
-    log_m, log_x = np.log(m), np.log(x)
+    w_by_x = np.bincount(inv, weights=w, minlength=xs.size)
+    log_m = np.log(m)
     total = float(w.sum())
+    wx = w * x
     xm = x * m
+    # Row sums that do not depend on the parameters, taken once.
+    sum_wx_log_m, sum_w_log_m = dot(wx, log_m), dot(w, log_m)
+    sum_wx_log_x = dot(w_by_x * xs, np.log(xs))
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        # Terms in p x alone are summed per distinct x; only ln(gamma + x m) is per row.
         p, q, gamma = np.exp(theta)
-        px = p * x
         log_gxm = np.log(gamma + xm)
+        inv_gxm = 1.0 / (gamma + xm)
+        sum_wx_log_gxm, sum_w_log_gxm = dot(wx, log_gxm), dot(w, log_gxm)
+        pxs = p * xs
         ll = (
-            float(w @ (gammaln(px + q) - gammaln(px) + (px - 1) * log_m + px * log_x))
+            dot(w_by_x, gammaln(pxs + q) - gammaln(pxs))
+            + p * (sum_wx_log_m + sum_wx_log_x)
+            - sum_w_log_m
             + total * (q * np.log(gamma) - gammaln(q))
-            - float(w @ ((px + q) * log_gxm))
+            - p * sum_wx_log_gxm
+            - q * sum_w_log_gxm
         )
-        psi_pxq = digamma(p * xs + q)[inv]
-        d_p = float(w @ (x * (psi_pxq - digamma(p * xs)[inv] + log_m + log_x - log_gxm)))
-        d_q = float(w @ (psi_pxq - log_gxm)) + total * (np.log(gamma) - digamma(q))
-        d_gamma = total * q / gamma - float(w @ ((px + q) / (gamma + xm)))
+        psi_pxq = digamma(pxs + q)
+        d_p = (
+            dot(w_by_x * xs, psi_pxq - digamma(pxs)) + sum_wx_log_m + sum_wx_log_x - sum_wx_log_gxm
+        )
+        d_q = dot(w_by_x, psi_pxq) - sum_w_log_gxm + total * (np.log(gamma) - digamma(q))
+        d_gamma = total * q / gamma - p * dot(wx, inv_gxm) - q * dot(w, inv_gxm)
         return -ll, -np.array([d_p * p, d_q * q, d_gamma * gamma])
 
     # Moment-style start: p from the spread of the means, q = 2 (finite mean), gamma to match.

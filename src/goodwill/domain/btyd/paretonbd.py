@@ -34,6 +34,7 @@ from goodwill.domain.btyd.fit import (
     Objective,
     check_counts,
     check_identifiable,
+    dot,
     maximise_counts,
     param_values,
 )
@@ -241,25 +242,25 @@ def _objective(counts: Counts) -> Objective:
         w2 = np.exp(log_si - mix)
         w1 = 1.0 - w2
         ll = (
-            float(weight_by_x @ (gammaln(r + xs) - gammaln(r)))
+            dot(weight_by_x, (gammaln(r + xs) - gammaln(r)))
             + total * (r * np.log(alpha) + s * np.log(beta))
-            + float(weight @ mix)
+            + dot(weight, mix)
         )
         wo = (weight * w2)[open_rows]
         d_r = (
-            float(weight_by_x @ (digamma(r + xs) - digamma(r)))
+            dot(weight_by_x, (digamma(r + xs) - digamma(r)))
             + total * np.log(alpha)
-            - float(weight @ (w1 * log_at))
-            + float(wo @ d_i[0])
+            - dot(weight, (w1 * log_at))
+            + dot(wo, d_i[0])
         )
-        d_alpha = total * r / alpha - float(weight @ (w1 * rx / (alpha + age))) + float(wo @ d_i[1])
+        d_alpha = total * r / alpha - dot(weight, (w1 * rx / (alpha + age))) + dot(wo, d_i[1])
         d_s = (
             total * np.log(beta)
-            - float(weight @ (w1 * log_bt))
+            - dot(weight, (w1 * log_bt))
             + float(wo.sum()) / s
-            + float(wo @ d_i[2])
+            + dot(wo, d_i[2])
         )
-        d_beta = total * s / beta - float(weight @ (w1 * s / (beta + age))) + float(wo @ d_i[3])
+        d_beta = total * s / beta - dot(weight, (w1 * s / (beta + age))) + dot(wo, d_i[3])
         grad = np.array([d_r * r, d_alpha * alpha, d_s * s, d_beta * beta])
         return -ll, -grad
 
