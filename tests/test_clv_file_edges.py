@@ -150,7 +150,8 @@ def test_every_last_purchase_on_the_last_day_is_flagged_as_an_edge_fit(tmp_path:
 def test_identical_customers_are_flagged_as_an_edge_fit_for_mbg_nbd(tmp_path: Path) -> None:
     rows = [(i, 3, 30.0, 39.0) for i in range(1, 1001)]
     result = fit_command("mbg-nbd", summary_file(tmp_path / "s.csv", rows, money=False))
-    assert "edge solution" in str(result["edge"])
+    edge = str(result["edge"])
+    assert "edge solution" in edge or "limit of the search" in edge
 
 
 def test_a_blank_amount_is_refused_not_summed_as_nothing(tmp_path: Path) -> None:

@@ -17,6 +17,11 @@ from goodwill.domain.btyd.fit import LOG_BOUND, FitResult
 #: own bound applies to them.
 SHAPE_LIMITS = (1e-4, 1e4)
 SCALE_PARAMETERS = frozenset({"alpha", "beta", "gamma"})
+#: The two parameters of one mixing distribution. When both are large the distribution has
+#: narrowed to a point: every client shares one dropout probability (a, b) or one rate (r,
+#: alpha; s, beta; q, v). That is a sound limit of the model, predictions stay finite and
+#: sensible, so it is not an edge solution; one large beside a small partner is.
+PARTNERS = {"a": "b", "b": "a", "r": "alpha", "s": "beta", "q": "v"}
 
 
 def edge_reason(fit: FitResult) -> str | None:
@@ -30,6 +35,9 @@ def edge_reason(fit: FitResult) -> str | None:
                 f"{fit.model}: {name} = {value:.3g} ran to the limit of the search, so the "
                 "history cannot identify the model"
             )
+        partner = fit.params.get(PARTNERS.get(name, ""), 0.0)
+        if value > high and partner > high:
+            continue  # a point mass: one shared probability or rate (see PARTNERS)
         if name not in SCALE_PARAMETERS and not low <= value <= high:
             return (
                 f"{fit.model}: {name} = {value:.3g} is outside {low:g} to {high:g}, an edge "
@@ -39,4 +47,4 @@ def edge_reason(fit: FitResult) -> str | None:
     return None
 
 
-__all__ = ["SHAPE_LIMITS", "edge_reason"]
+__all__ = ["PARTNERS", "SHAPE_LIMITS", "edge_reason"]
