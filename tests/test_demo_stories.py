@@ -18,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goodwill.cli.serve import demo
-from goodwill.demo import BUSINESS_ZONE, DemoFiles, write_demo_files
-from goodwill.demo_inbox import demo_incidents, demo_mail
+from goodwill.demo import BUSINESS_ZONE, DemoFiles, demo_incidents, demo_mail, write_demo_files
 
 TODAY = date(2026, 11, 23)  # a Monday
 NOW = datetime.combine(TODAY, time(11), BUSINESS_ZONE).astimezone(UTC)

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from goodwill.actions.replies import render_template
 from goodwill.cli.main import app
 from goodwill.domain.playbooks import Rule, parse_playbook
 from goodwill.engine.configuration import default_playbook_text
 from goodwill.errors import ConfigError, NotFound
-from goodwill.replies import render_template
 from goodwill.settings import Settings, load_settings
 from goodwill.store.database import open_store
 from goodwill.store.models import Client, Event, Incident, Order, OrderLine
@@ -171,7 +171,7 @@ def test_each_shipped_template_renders_for_a_real_client_of_its_touch_point(
 
 
 def test_a_reply_box_leaves_the_subject_line_out() -> None:
-    from goodwill.replies import Placeholders
+    from goodwill.actions.replies import Placeholders
 
     text = render_template(
         Settings(database_url="sqlite://"),

@@ -1,8 +1,8 @@
 """The message a playbook rule's template makes for one client and touch point.
 
 A rule names a template (``template = "birthday"``); the template is a reply template
-(goodwill.replies) with a ``Subject:`` first line. This module checks, without rendering, that
-every template a playbook names exists and uses only placeholders the rule's touch point can
+(goodwill.actions.replies) with a ``Subject:`` first line. This module checks, without rendering,
+that every template a playbook names exists and uses only placeholders the rule's touch point can
 fill (``TEMPLATE_FIELDS`` in goodwill.domain.touchpoints), and renders a template's subject and
 body for a real client and touch point: the preview calls it, and so will automated sending.
 """
@@ -19,11 +19,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goodwill.domain.money import format_money
-from goodwill.domain.playbooks import Playbook, Rule
-from goodwill.domain.touchpoints import TEMPLATE_GROUPS, TOUCH_POINTS, template_fields
-from goodwill.errors import ConfigError, InvalidInput, NotFound
-from goodwill.replies import (
+from goodwill.actions.replies import (
     Placeholders,
     TemplateProblem,
     client_placeholders,
@@ -31,6 +27,10 @@ from goodwill.replies import (
     render_source,
     split_subject,
 )
+from goodwill.domain.money import format_money
+from goodwill.domain.playbooks import Playbook, Rule
+from goodwill.domain.touchpoints import TEMPLATE_GROUPS, TOUCH_POINTS, template_fields
+from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store.models import Client, Event, Incident, Order, OrderLine, StaffUser
 from goodwill.store.queries import overviews_for
@@ -134,7 +134,7 @@ def _uses(node: nodes.Node, guarded: frozenset[str], local: set[str]) -> Iterato
 
 def placeholder_uses(source: str, *, name: str) -> list[PlaceholderUse]:
     """Every placeholder the template text uses, read from its syntax tree (nothing runs)."""
-    from goodwill.replies import _ENV
+    from goodwill.actions.replies import _ENV
 
     try:
         tree = _ENV.parse(source)
@@ -217,7 +217,7 @@ def render_message(
     settings: Settings, template: str, context: Mapping[str, Placeholders]
 ) -> Message:
     """The template ``template`` filled from ``context``, split into subject and body."""
-    from goodwill.replies import template as find
+    from goodwill.actions.replies import template as find
 
     subject, body = split_subject(
         render_source(find(settings, template).source, context, name=template)

@@ -49,6 +49,8 @@ PAGES = (
     "/account",
     "/users",
     "/settings",
+    "/settings/recovery",
+    "/settings/listening",
     "/audit",
     "/setup/business",
     "/settings/mail",

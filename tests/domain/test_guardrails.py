@@ -9,13 +9,12 @@ import pytest
 
 from goodwill.domain.guardrails import (
     CODES,
-    DEFAULT_LEXICON,
     Finding,
     ReplyContext,
     check_reply,
     is_blocked,
-    parse_lexicon,
 )
+from goodwill.domain.reply_lexicon import DEFAULT_LEXICON, parse_lexicon
 from goodwill.errors import ConfigError
 
 REPLIES = Path(__file__).parent.parent / "data" / "replies.jsonl"

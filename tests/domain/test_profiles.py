@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from goodwill.actions.imports import PROFILES
+from goodwill.actions.import_headers import PROFILES
 from goodwill.domain.exports import Document, Layout, Problem, RefundDoc, Skipped, read_documents
 from goodwill.domain.profiles import detect, parse_profiles
 from goodwill.domain.records import Reading

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from goodwill.actions.inbox import policies_for, rota_for
+from goodwill.actions.sla_in_force import policies_for, rota_for
 from goodwill.domain.calendars import always_open
 from goodwill.domain.sla import ClientFacts, Policy
 from goodwill.errors import ConfigError

@@ -15,10 +15,10 @@ from goodwill.store.insights import (
     SERIES_KEYS,
     Filters,
     cached_insights,
-    week_grid,
     weekly_insights,
 )
 from goodwill.store.models import Client, Order
+from goodwill.store.week_grid import week_grid
 from tests.store.insights_data import AS_OF, EXPECTED, FIRST, ZONE, seed, utc
 
 

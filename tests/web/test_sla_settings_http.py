@@ -19,7 +19,8 @@ from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.actions.inbox import receive, rota_for, set_status
+from goodwill.actions.inbox import receive, set_status
+from goodwill.actions.sla_in_force import rota_for
 from goodwill.domain.audit import Actor
 from goodwill.settings import Settings
 from goodwill.store.models import AuditEntry, Conversation

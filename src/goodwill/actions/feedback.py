@@ -1,20 +1,22 @@
 """Listening: ask a client an open question by mail, keep their answer, compare what new and
 long-term clients value.
 
-The questions and themes come from TOML files (shipped defaults, or the business's own named by
-the ``feedback`` setting). Asking creates a request with a personal link and, in the same
-transaction, an outbox mail that carries the link and leaves at ``send_at``; the mail's outbox
-key is the request's, so it is queued once. Answers are tagged with themes when they are stored,
-and the phrases that matched are stored with them.
+The questions and themes come from TOML files (the business's own named by the ``feedback``
+setting), else from the settings page, else the shipped defaults. Asking creates a request with
+a personal link and, in the same transaction, an outbox mail that carries the link and leaves
+at ``send_at``; the mail's outbox key is the request's, so it is queued once. Answers are tagged
+with themes when they are stored, and the phrases that matched are stored with them.
 """
 
 from __future__ import annotations
 
 import email.utils
 import functools
+import json
 import logging
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -39,6 +41,8 @@ from goodwill.store.queries import figures_currency
 
 log = logging.getLogger(__name__)
 
+#: What page values carry in error messages, where a file's path would be.
+PAGE_SOURCE = "settings page"
 #: Days in a year of tenure, for the new / long-term boundaries.
 YEAR_DAYS = 365.25
 
@@ -78,14 +82,64 @@ def _stamp(path: Path | None) -> float:
         return -1.0
 
 
+@functools.lru_cache(maxsize=8)
+def _page_questions(text: str) -> dict[str, Question]:
+    return parse_questions(json.loads(text), source=PAGE_SOURCE)
+
+
+@functools.lru_cache(maxsize=8)
+def _page_themes(text: str) -> tuple[Theme, ...]:
+    return parse_themes(json.loads(text), source=PAGE_SOURCE)
+
+
+def page_document(settings: Settings, key: str) -> str | None:
+    """The page's saved ``questions`` or ``themes`` as canonical JSON (a cache key that changes
+    with the content), or None when the file names one or the page holds none."""
+    if settings.feedback.get(key) is not None:
+        return None
+    saved = settings.page.get(key)
+    if not isinstance(saved, Mapping) or not saved:
+        return None
+    return json.dumps(saved, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """Where the questions or the themes in force come from (``file``, ``page`` or ``shipped``),
+    and their document in the TOML file's shape."""
+
+    where: str
+    document: dict[str, Any]
+    path: Path | None = None
+
+
+def in_force(settings: Settings, key: str) -> InForce:
+    """The ``questions`` or ``themes`` in force: the file the ``feedback`` setting names, else
+    the settings page's, else the shipped ones."""
+    path = settings.feedback.get(key)
+    saved = settings.page.get(key)
+    if path is None and isinstance(saved, Mapping) and saved:
+        return InForce("page", dict(saved))
+    data, _ = _read(path, f"{key}.toml", key)
+    return InForce("shipped" if path is None else "file", data, path)
+
+
 def load_questions(settings: Settings) -> dict[str, Question]:
-    """The questions by key; errors name the file, the question and the field."""
+    """The questions by key: the ``feedback.questions`` file, else the settings page's, else
+    the shipped ones; errors name the file (or the page), the question and the field."""
+    saved = page_document(settings, "questions")
+    if saved is not None:
+        return _page_questions(saved)
     path = settings.feedback.get("questions")
     return _questions(path, _stamp(path))
 
 
 def load_themes(settings: Settings) -> tuple[Theme, ...]:
-    """The themes in their configured order; errors name the file, the theme and the field."""
+    """The themes in their configured order: the ``feedback.themes`` file, else the settings
+    page's, else the shipped ones; errors name the file (or the page), the theme and the field."""
+    saved = page_document(settings, "themes")
+    if saved is not None:
+        return _page_themes(saved)
     path = settings.feedback.get("themes")
     return _themes(path, _stamp(path))
 

@@ -21,8 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select, update
@@ -30,13 +28,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions.conversation_clock import clear_clock, clock_of, put_on_target, store_clock
+from goodwill.actions.sla_in_force import policies_for, rota_for
 from goodwill.actions.touches import hand_back_bounced
 from goodwill.domain.audit import Actor
-from goodwill.domain.calendars import BusinessCalendar, always_open
 from goodwill.domain.guardrails import Finding, check_reply
 from goodwill.domain.records import ClientRef
-from goodwill.domain.rota import Override, Rota, assignee_for_new, parse_rota
-from goodwill.domain.sla import ClientFacts, Clock, SlaPolicies, Target, parse_policies
+from goodwill.domain.rota import Override, assignee_for_new
+from goodwill.domain.sla import ClientFacts
 from goodwill.domain.threading import ThreadHeaders, find_thread, normalise_subject
 from goodwill.engine.configuration import calendar_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
@@ -512,7 +511,7 @@ def _client_wrote(
     if conversation.status == "waiting" and conversation.sla_target_s is not None:
         clock = clock_of(conversation, settings)
         if clock is not None:
-            _store_clock(conversation, clock.resume(at))
+            store_clock(conversation, clock.resume(at))
         conversation.status = "open"
         return
     if conversation.status == "open" and conversation.sla_running_since is not None:
@@ -531,71 +530,13 @@ def _client_wrote(
         else None
     )
     if target is None:
-        _clear_clock(conversation)
+        clear_clock(conversation)
         return
     conversation.sla_clock += 1
     conversation.sla_started_at = at
     conversation.sla_elapsed_s = 0
     conversation.sla_running_since = at
     put_on_target(conversation, target)
-
-
-def put_on_target(conversation: Conversation, target: Target) -> None:
-    """Run the conversation's clock against ``target``, keeping when it started and the time
-    already used (a new clock has used none)."""
-    assert conversation.sla_started_at is not None
-    conversation.sla_policy = target.policy
-    conversation.sla_kind = target.kind
-    conversation.sla_critical = target.critical
-    conversation.sla_target_s = int(target.duration.total_seconds())
-    conversation.sla_calendar = "24/7" if target.calendar.name == "24/7" else "business"
-    conversation.sla_warn_fraction = target.warn_fraction
-    clock = Clock(
-        target=target,
-        started_at=conversation.sla_started_at,
-        elapsed=timedelta(seconds=conversation.sla_elapsed_s),
-        running_since=conversation.sla_running_since,
-    )
-    _store_clock(conversation, clock)
-
-
-def _clear_clock(conversation: Conversation) -> None:
-    conversation.sla_critical = False
-    conversation.sla_running_since = None
-    conversation.sla_due_at = None
-    conversation.sla_warn_at = None
-
-
-def _store_clock(conversation: Conversation, clock: Clock) -> None:
-    conversation.sla_elapsed_s = int(clock.elapsed.total_seconds())
-    conversation.sla_running_since = clock.running_since
-    conversation.sla_due_at = clock.due_at()
-    conversation.sla_warn_at = clock.warn_at()
-
-
-def clock_of(conversation: Conversation, settings: Settings) -> Clock | None:
-    """The conversation's stored clock, rebuilt for arithmetic (None when it has none)."""
-    if conversation.sla_target_s is None or conversation.sla_started_at is None:
-        return None
-    calendar: BusinessCalendar = (
-        always_open(settings.zone)
-        if conversation.sla_calendar == "24/7"
-        else calendar_for(settings)
-    )
-    target = Target(
-        policy=conversation.sla_policy or "",
-        kind="first" if conversation.sla_kind == "first" else "next",
-        duration=timedelta(seconds=conversation.sla_target_s),
-        calendar=calendar,
-        critical=conversation.sla_critical,
-        warn_fraction=conversation.sla_warn_fraction or 0.75,
-    )
-    return Clock(
-        target=target,
-        started_at=conversation.sla_started_at,
-        elapsed=timedelta(seconds=conversation.sla_elapsed_s),
-        running_since=conversation.sla_running_since,
-    )
 
 
 # -- staff actions -------------------------------------------------------------------------------
@@ -738,7 +679,7 @@ def reply(
         conversation.first_response_at = now
     conversation.status = "answered"
     conversation.last_message_at = now
-    _clear_clock(conversation)
+    clear_clock(conversation)
     if conversation.assignee_id is None:
         conversation.assignee_id = author.id
     session.flush()
@@ -789,12 +730,12 @@ def set_status(
     clock = clock_of(conversation, settings)
     if status == "waiting":
         if clock is not None and clock.running_since is not None:
-            _store_clock(conversation, clock.pause(now))
+            store_clock(conversation, clock.pause(now))
     elif status == "closed":
-        _clear_clock(conversation)
+        clear_clock(conversation)
         conversation.sla_target_s = None
     elif conversation.status == "waiting" and clock is not None:
-        _store_clock(conversation, clock.resume(now))
+        store_clock(conversation, clock.resume(now))
     before, conversation.status = conversation.status, status
     session.flush()
     moved = {"status": before}, {"status": status}
@@ -819,54 +760,3 @@ def assign(
     moved = {"assignee": was.email if was else None}, {"assignee": user.email}
     _audit(session, actor, "conversation.assigned", conversation, now, *moved)
     log.info("conversation %s assigned to user %s at %s", conversation_id, user.id, now)
-
-
-# -- configuration files and the settings page ---------------------------------------------------
-
-#: Where errors in SLA policies or a rota saved on the settings page say they come from.
-PAGE_SOURCE = "settings page"
-
-
-def policies_for(settings: Settings) -> SlaPolicies | None:
-    """The SLA policies in force: the ``sla`` file when set (the file wins), else the ones saved
-    on the settings page, else None (no response targets)."""
-    if settings.sla:
-        return _policies(settings.sla, _mtime(settings.sla))
-    saved = settings.page.get("sla")
-    return parse_policies(saved, source=PAGE_SOURCE) if saved is not None else None
-
-
-def rota_for(settings: Settings) -> Rota | None:
-    """The on-call rota in force: the ``rota`` file when set, else the page's, else None."""
-    if settings.rota:
-        return _rota(settings.rota, _mtime(settings.rota))
-    saved = settings.page.get("rota")
-    return parse_rota(saved, source=PAGE_SOURCE) if saved is not None else None
-
-
-def _mtime(path: Path | None) -> float:
-    try:
-        return path.stat().st_mtime if path else 0.0
-    except OSError:
-        return 0.0
-
-
-@lru_cache(maxsize=8)
-def _policies(path: Path, _mtime: float) -> SlaPolicies:
-    return parse_policies(_toml(path), source=str(path))
-
-
-@lru_cache(maxsize=8)
-def _rota(path: Path, _mtime: float) -> Rota:
-    return parse_rota(_toml(path), source=str(path))
-
-
-def _toml(path: Path) -> dict[str, Any]:
-    import tomllib
-
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})", file=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}", file=str(path)) from exc

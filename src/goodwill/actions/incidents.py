@@ -20,13 +20,9 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import tomllib
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,10 +30,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill.actions.recovery_catalog import catalog_of, load_catalog, read_toml, trade_words
 from goodwill.domain.audit import Actor
 from goodwill.domain.dates import DateError, parse_instant
 from goodwill.domain.money import AmountError, from_minor, parse_amount, to_minor
-from goodwill.domain.recovery_options import Catalog, parse_catalog
+from goodwill.domain.recovery_options import Catalog
 from goodwill.domain.stakes import (
     DEFAULT_STAKES,
     IncidentContext,
@@ -45,9 +42,8 @@ from goodwill.domain.stakes import (
     assess,
     parse_weights,
 )
-from goodwill.domain.trades import DEFAULT_KIND, KINDS, TradeWords, parse_words
 from goodwill.engine.passes import Staff
-from goodwill.errors import ConfigError, Conflict, InvalidInput, NotFound
+from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store.audit import record
 from goodwill.store.incidents import (
@@ -77,69 +73,23 @@ log = logging.getLogger(__name__)
 # -- the weights and the catalog --------------------------------------------------------------
 
 
-def _toml(path: Path, kind: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"{path}: cannot read {kind} file ({exc.strerror})", file=str(path)
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", file=str(path)) from exc
-
-
 def load_weights(path: Path | None, *, base: Weights | None = None) -> Weights:
     """The weights file over ``base`` (default: the built-in weights); None: ``base`` itself."""
     if path is None:
         return base or Weights()
-    return parse_weights(_toml(path, "weights"), source=str(path), base=base)
-
-
-@cache
-def _shipped(kind: str) -> tuple[Catalog, TradeWords]:
-    if kind not in KINDS:
-        raise ConfigError(f"business_kind must be one of {', '.join(KINDS)}", key="business_kind")
-    name = f"defaults/recovery/{kind}.toml"
-    data = tomllib.loads(resources.files("goodwill").joinpath(name).read_text("utf-8"))
-    source = f"shipped {kind} recovery catalog"
-    return parse_catalog(data, source=source), parse_words(data.get("words", {}), source=source)
-
-
-def load_catalog(path: Path | None, *, kind: str = DEFAULT_KIND) -> Catalog:
-    """The options catalog file; None: the one shipped for the business kind."""
-    if path is not None:
-        return parse_catalog(_toml(path, "catalog"), source=str(path))
-    return _shipped(kind)[0]
-
-
-def trade_words(settings: Settings) -> TradeWords:
-    """The words of the business's trade: the kind's, with a catalog file's own ``[words]``
-    over them (so an owner's catalog can carry the examples and stakes words that go with it)."""
-    words = _shipped(settings.business_kind)[1]
-    path = settings.recovery.get("catalog")
-    if path is None:
-        return words
-    own = _toml(path, "catalog").get("words")
-    if not own:
-        return words
-    mine = parse_words(own, source=str(path))
-    texts = {k: getattr(mine, k) for k in ("what", "cause", "message", "restatement")}
-    return replace(
-        words,
-        stakes=mine.stakes or words.stakes,
-        **{k: v for k, v in texts.items() if k in own},
-    )
+    return parse_weights(read_toml(path, "weights"), source=str(path), base=base)
 
 
 def recovery_files(
     settings: Settings, *, weights: Path | None = None, catalog: Path | None = None
 ) -> tuple[Weights, Catalog]:
-    """The files given, else those the ``recovery`` setting names, else the ones shipped for
-    the business kind; a weights file changes the stakes words of the trade."""
+    """The files given, else those the ``recovery`` setting names, else (for the catalog) the
+    options saved on the settings page, else the ones shipped for the business kind; a weights
+    file changes the stakes words of the trade."""
     base = Weights(stakes_words=dict(trade_words(settings).stakes or DEFAULT_STAKES))
     return (
         load_weights(weights or settings.recovery.get("weights"), base=base),
-        load_catalog(catalog or settings.recovery.get("catalog"), kind=settings.business_kind),
+        catalog_of(settings, path=catalog),
     )
 
 
@@ -217,7 +167,7 @@ def read_context(
         yearly = Decimal(str(round(value.expected_purchases_year * value.expected_spend, 2)))
     elif spent > 0:
         yearly = (spent / Decimal(str(max(1.0, overview.tenure_years)))).quantize(Decimal("0.01"))
-    from goodwill.recovery_dates import deadline_from  # dateparser loads slowly; only here
+    from goodwill.domain.recovery_dates import deadline_from  # dateparser loads slowly; only here
 
     found: datetime | None = None
     if deadline is not None:

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from goodwill.actions import page_settings
-from goodwill.actions.inbox import PAGE_SOURCE, policies_for, put_on_target
+from goodwill.actions.conversation_clock import put_on_target
+from goodwill.actions.sla_in_force import PAGE_SOURCE, policies_for
 from goodwill.domain.audit import Actor
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.rota import parse_rota

@@ -96,7 +96,8 @@ def _run(
     dry_run: bool = False,
     as_json: bool = False,
 ) -> None:
-    from goodwill.actions.imports import import_file, parse_mapping
+    from goodwill.actions.import_headers import parse_mapping
+    from goodwill.actions.imports import import_file
 
     st = state(ctx)
     progress = Progress(
@@ -282,7 +283,7 @@ def profiles(
 
     Example: goodwill import profiles shopify
     """
-    from goodwill.actions.imports import load_profiles
+    from goodwill.actions.import_headers import load_profiles
 
     found = load_profiles(state(ctx).settings)
     if name is not None and name not in found:

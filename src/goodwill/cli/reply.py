@@ -11,13 +11,11 @@ import typer
 
 from goodwill.cli.context import out, state
 from goodwill.domain.guardrails import (
-    DEFAULT_LEXICON,
     Finding,
-    Lexicon,
     check_reply,
     is_blocked,
-    parse_lexicon,
 )
+from goodwill.domain.reply_lexicon import DEFAULT_LEXICON, Lexicon, parse_lexicon
 from goodwill.errors import ConfigError, InvalidInput
 
 app = typer.Typer(

@@ -135,8 +135,7 @@ def demo(
     Example: goodwill demo --port 8080
     """
     from goodwill.actions.imports import import_file
-    from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF, write_demo_files
-    from goodwill.demo_feedback import demo_answers
+    from goodwill.demo import DEMO_PASSWORD, DEMO_STAFF, demo_answers, write_demo_files
     from goodwill.engine.configuration import run_pass
 
     st = state(ctx)
@@ -187,7 +186,7 @@ def demo(
             _demo_incidents(st, settings, files)
         finally:
             told.setLevel(level)
-        demo_answers(st.store, settings, seed=seed, now=st.now())  # listening (demo_feedback.py)
+        demo_answers(st.store, settings, seed=seed, now=st.now())  # listening (demo/answers.py)
     settings = replace(settings, public_url=settings.public_url or f"http://{host}:{port}")
     _demo_touches(st, settings)
     report = run_pass(st.store, settings, now=st.now())
@@ -234,8 +233,7 @@ def _demo_touches(st: State, settings: Settings) -> None:
 def _demo_inbox(st: State, files: DemoFiles) -> Settings:
     """The demo's mail, received as it would have arrived, with response targets to show."""
     from goodwill.actions.inbox import receive, reply
-    from goodwill.demo import DEMO_STAFF
-    from goodwill.demo_inbox import SHOP, demo_mail, write_demo_sla
+    from goodwill.demo import DEMO_STAFF, SHOP, demo_mail, write_demo_sla
 
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -267,8 +265,7 @@ def _demo_inbox(st: State, files: DemoFiles) -> Settings:
 def _demo_incidents(st: State, settings: Settings, files: DemoFiles) -> None:
     """The demo's incidents, opened, worked and ended at their own times."""
     from goodwill.actions import incidents
-    from goodwill.demo import DEMO_STAFF
-    from goodwill.demo_inbox import demo_incidents
+    from goodwill.demo import DEMO_STAFF, demo_incidents
     from goodwill.store.incidents import get_incident
 
     by = DEMO_STAFF[1][0]

@@ -30,30 +30,29 @@ The lexicon can be extended from TOML (documented in ``docs/guardrails.md``)::
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from goodwill.errors import ConfigError
+from goodwill.domain.folded_text import Folded, Token, mask_quotes, name_words, word_tokens
+from goodwill.domain.reply_lexicon import (
+    DEFAULT_LEXICON,
+    Lexicon,
+    Severity,
+    normalise_phrase,
+    word_set,
+)
 
 __all__ = [
     "CODES",
-    "DEFAULT_LEXICON",
     "Code",
     "Finding",
-    "Lexicon",
-    "Phrase",
     "ReplyContext",
-    "Severity",
     "check_reply",
     "is_blocked",
-    "parse_lexicon",
 ]
 
-Severity = Literal["block", "warn"]
 Code = Literal[
     "other_client_name", "wrong_partner", "unfilled_placeholder", "deflection", "no_next_step"
 ]
@@ -107,137 +106,6 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
-class Phrase:
-    """A deflecting phrase; ``{partner}`` in it stands for any partner name or "them"."""
-
-    text: str
-    severity: Severity
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """The words the deflection and next-step rules look for."""
-
-    deflection: tuple[Phrase, ...]
-    allow: tuple[str, ...] = ()
-    next_step: tuple[str, ...] = ()
-
-
-def _phrase_list(text: str) -> tuple[str, ...]:
-    """Phrases written ``a | b | c`` over several lines, in order."""
-    return tuple(p.strip() for line in text.splitlines() for p in line.split("|") if p.strip())
-
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(_phrase_list(text))
-
-
-_STRONG = _phrase_list(
-    """
-    not affiliated | no affiliation | not our fault | not our problem | not our responsibility
-    nothing to do with us | we are not responsible | we're not responsible | we are not liable
-    we cannot be held responsible | we can't be held responsible | their fault | their problem
-    mistake, not ours | fault, not ours | error, not ours
-    """
-)
-_SOFT = _phrase_list(
-    """
-    please contact them | please contact {partner} | please reach out to {partner}
-    please get in touch with {partner} | contact them directly | contact {partner} directly
-    you will need to contact | you'll need to contact | you need to contact
-    you have to contact | you should contact | you must contact | kindly contact
-    take it up with | nothing we can do | there is nothing we can | we can't do anything
-    we cannot do anything | as per our policy | per our policy | our policy states
-    company policy | your responsibility | your own responsibility | you should have
-    out of our hands | beyond our control | out of our control | not our department
-    we cannot help | we can't help | unable to assist | as previously stated | as stated in
-    as we already said | as i already said | terms and conditions | you agreed to
-    handled by a third party | booked through a third party
-    """
-)
-_ALLOW = _phrase_list(
-    """
-    not your responsibility | isn't your responsibility | is not your responsibility
-    never your responsibility | none of this is your responsibility | we can't help but
-    we cannot help but
-    """
-)
-_NEXT_STEP = _phrase_list(
-    """
-    we will | we'll | i will | i'll | we can | i can | we could | i could | we are going to
-    we're going to | i am going to | i'm going to | would you like | would you prefer
-    do you want | shall we | shall i | let me | let us | we are sending | we're sending
-    i am sending | i'm sending | we have booked | we've booked | i have booked | i've booked
-    we have arranged | we've arranged | i have arranged | i've arranged | we have sent
-    we've sent | i have sent | i've sent | is on its way | are on their way | is on the way
-    happy to | we'd like to | we would like to | i'd like to | i would like to | will call you
-    will write to you | will update you | will get back to you | will be in touch
-    will let you know | will contact you | will email you | will text you | will send you
-    will meet you | will be there | on his way | on her way | next step
-    here is what happens next | here's what happens next
-    """
-)
-
-#: The defaults: strong deflections block, the rest warn.
-DEFAULT_LEXICON = Lexicon(
-    deflection=tuple(Phrase(p, "block") for p in _STRONG) + tuple(Phrase(p, "warn") for p in _SOFT),
-    allow=_ALLOW,
-    next_step=_NEXT_STEP,
-)
-
-_LEXICON_KEYS = ("deflection", "deflection_block", "allow", "next_step", "remove")
-
-
-def parse_lexicon(
-    data: Mapping[str, Any], *, source: str, base: Lexicon = DEFAULT_LEXICON
-) -> Lexicon:
-    """The lexicon from a TOML file's ``[guardrails]`` table, added to ``base``.
-
-    Phrases are compared case-insensitively; a phrase listed again takes its new severity;
-    ``remove`` drops phrases from every list. ConfigError names the source and the key.
-    """
-    table = data.get("guardrails", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{source}: [guardrails] must be a table", file=source, key="guardrails")
-    unknown = sorted(set(table) - set(_LEXICON_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{source}: unknown key guardrails.{unknown[0]} (known: {', '.join(_LEXICON_KEYS)})",
-            file=source,
-            key=f"guardrails.{unknown[0]}",
-        )
-    lists = {key: _phrases(table.get(key, []), key, source) for key in _LEXICON_KEYS}
-    removed = set(lists["remove"])
-    severities: dict[str, Severity] = {_norm(p.text): p.severity for p in base.deflection}
-    severities.update(dict.fromkeys(lists["deflection"], "warn"))
-    severities.update(dict.fromkeys(lists["deflection_block"], "block"))
-    return Lexicon(
-        deflection=tuple(Phrase(p, s) for p, s in severities.items() if p not in removed),
-        allow=_merge(base.allow, lists["allow"], removed),
-        next_step=_merge(base.next_step, lists["next_step"], removed),
-    )
-
-
-def _phrases(value: object, key: str, source: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(
-            f"{source}: guardrails.{key} must be a list of non-empty phrases",
-            file=source,
-            key=f"guardrails.{key}",
-        )
-    return [_norm(v) for v in value]
-
-
-def _norm(phrase: str) -> str:
-    return " ".join(_plain(phrase).split())
-
-
-def _merge(base: Sequence[str], extra: Sequence[str], removed: set[str]) -> tuple[str, ...]:
-    merged = dict.fromkeys(_norm(p) for p in (*base, *extra))
-    return tuple(p for p in merged if p not in removed)
-
-
 def is_blocked(findings: Collection[Finding]) -> bool:
     """True when any finding stops the send."""
     return any(f.severity == "block" for f in findings)
@@ -247,13 +115,13 @@ def check_reply(
     text: str, context: ReplyContext, lexicon: Lexicon = DEFAULT_LEXICON
 ) -> list[Finding]:
     """Every finding in ``text`` for this context, in text order (blocks before warns on ties)."""
-    unquoted = _mask_quotes(text)
-    placeholders = list(_placeholders(unquoted, _Folded.of(unquoted)))
+    unquoted = mask_quotes(text)
+    placeholders = list(_placeholders(unquoted, Folded.of(unquoted)))
     # What sits inside a placeholder is template syntax, not a name or a phrase.
     masked = list(unquoted)
     for f in placeholders:
         masked[f.start : f.end] = "#" * (f.end - f.start)
-    folded = _Folded.of("".join(masked))
+    folded = Folded.of("".join(masked))
     findings = [
         *placeholders,
         *_names(text, folded, context),
@@ -267,80 +135,9 @@ def check_reply(
 # -- text folding: case and accents go, offsets into the original stay -----------------------
 
 
-@dataclass(frozen=True)
-class _Folded:
-    """``text`` casefolded without accents; ``origin[j]`` is the original index of ``text[j]``."""
-
-    text: str
-    origin: tuple[int, ...]
-
-    @classmethod
-    def of(cls, original: str) -> _Folded:
-        chars, origin = _fold(original)
-        return cls(chars, origin)
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        return self.origin[start], self.origin[end - 1] + 1
-
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-
-
-def _fold(text: str) -> tuple[str, tuple[int, ...]]:
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text.translate(_APOSTROPHES)):
-        plain = "".join(
-            c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)
-        )
-        for c in plain.casefold():
-            if not unicodedata.combining(c):
-                chars.append(c)
-                origin.append(i)
-    return "".join(chars), tuple(origin)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _plain(text: str) -> str:
-    """The folded text alone; cached, as the same client names are folded on every check."""
-    if text.isascii():
-        return text.translate(_APOSTROPHES).lower()
-    return _fold(text)[0]
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _words(name: str) -> tuple[str, ...]:
-    return tuple(t.word for t in _tokens(_plain(name)))
-
-
-def _mask_quotes(text: str) -> str:
-    """Quoted lines become spaces, so offsets stay those of the original text."""
-    return re.sub(r"(?m)^[ \t]*>.*$", lambda m: " " * len(m.group()), text)
-
-
-_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
-
-
-@dataclass(frozen=True)
-class _Token:
-    word: str  # folded, possessive 's dropped
-    start: int  # in the folded text
-    end: int
-
-
-def _tokens(folded: str, start: int = 0, end: int | None = None) -> list[_Token]:
-    found = []
-    for m in _WORD.finditer(folded, start, len(folded) if end is None else end):
-        word, end = m.group(), m.end()
-        if word.endswith("'s") and len(word) > 2:
-            word, end = word[:-2], end - 2
-        found.append(_Token(word, m.start(), end))
-    return found
-
-
 def _phrase_pattern(phrase: str) -> str:
     """A folded phrase as a regex on word boundaries; spacing between words is free."""
-    words = _norm(phrase).split()
+    words = normalise_phrase(phrase).split()
     return r"(?<![\w'])" + r"\s+".join(re.escape(w) for w in words) + r"(?![\w])"
 
 
@@ -358,7 +155,7 @@ _PLACEHOLDER_WORDS = re.compile(
 )
 
 
-def _placeholders(text: str, folded: _Folded) -> Iterator[Finding]:
+def _placeholders(text: str, folded: Folded) -> Iterator[Finding]:
     for m in _PLACEHOLDERS.finditer(text):
         yield Finding(
             "unfilled_placeholder",
@@ -404,7 +201,7 @@ _SALUTATION = re.compile(
 )
 _VOCATIVE = re.compile(r"\A\s*(?P<rest>[^\W\d_][\w' -]{0,40}?)\s*,")
 _TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof")
-_GENERIC = _word_set(
+_GENERIC = word_set(
     """
     again | all | and | back | both | client | colleagues | customer | customers | everybody
     everyone | folks | friend | friends | from | guest | guests | just | madam | member
@@ -418,16 +215,16 @@ _PARTICLES = frozenset({"van", "de", "da", "von", "del", "der", "la", "le", "di"
 @dataclass(frozen=True)
 class _Greeting:
     span: tuple[int, int]  # original offsets of the whole greeting
-    names: tuple[_Token, ...]  # name tokens, folded offsets
+    names: tuple[Token, ...]  # name tokens, folded offsets
     empty: bool
     salutation: bool  # "Hi Dan," rather than "Dan,"
 
 
-def _greeting(text: str, folded: _Folded) -> _Greeting | None:
+def _greeting(text: str, folded: Folded) -> _Greeting | None:
     """The opening salutation ("Hi Dan,", "Dear Ms Okafor:") or vocative ("Dan, ...")."""
     m = _SALUTATION.match(folded.text)
     if m is not None:
-        words = _tokens(folded.text, m.start("rest"), m.end("rest"))
+        words = word_tokens(folded.text, m.start("rest"), m.end("rest"))
         ending = m.group("end")
         rest = m.group("rest")
         spaced = rest != "" and not rest.strip() and ending in ",:;!."
@@ -443,17 +240,17 @@ def _greeting(text: str, folded: _Folded) -> _Greeting | None:
         return _Greeting(folded.span(m.start("salutation"), m.end("rest")), names, False, True)
     v = _VOCATIVE.match(folded.text)
     if v is not None:
-        words = _tokens(folded.text, v.start("rest"), v.end("rest"))
+        words = word_tokens(folded.text, v.start("rest"), v.end("rest"))
         if 1 <= len(words) <= 3:
             return _Greeting(folded.span(v.start("rest"), v.end()), tuple(words), False, False)
     return None
 
 
-def _name_run(text: str, folded: _Folded, words: list[_Token]) -> tuple[_Token, ...]:
+def _name_run(text: str, folded: Folded, words: list[Token]) -> tuple[Token, ...]:
     """The words that can be names: all of a short greeting, else the capitalised run."""
     if len(words) <= 3:
         return tuple(words)
-    run: list[_Token] = []
+    run: list[Token] = []
     for w in words:
         original = text[folded.origin[w.start]]
         if not (original.isupper() or w.word in _PARTICLES or w.word in ("and", "&")):
@@ -533,14 +330,14 @@ class _Person:
 def _people(names: Collection[str]) -> list[_Person]:
     people = []
     for name in names:
-        tokens = _words(name)
+        tokens = name_words(name)
         if tokens:
             people.append(_Person(name.strip(), tokens))
     return people
 
 
 def _name_tokens(names: Collection[str | None]) -> set[str]:
-    tokens = {word for name in names if name for word in _words(name)}
+    tokens = {word for name in names if name for word in name_words(name)}
     for formal, short in _DIMINUTIVES.items():
         nicknames = set(short.split())
         if formal in tokens:
@@ -550,19 +347,21 @@ def _name_tokens(names: Collection[str | None]) -> set[str]:
     return tokens
 
 
-def _names(text: str, folded: _Folded, context: ReplyContext) -> Iterator[Finding]:
+def _names(text: str, folded: Folded, context: ReplyContext) -> Iterator[Finding]:
     recipient = _name_tokens(
         [context.recipient_name, context.recipient_first_name, *context.recipient_aliases]
     )
-    recipient_full = {_norm(n) for n in (context.recipient_name, *context.recipient_aliases)}
+    recipient_full = {
+        normalise_phrase(n) for n in (context.recipient_name, *context.recipient_aliases)
+    }
     staff = _people(context.staff_names)
     staff_first = {p.tokens[0] for p in staff}
-    tokens = _tokens(folded.text)
+    tokens = word_tokens(folded.text)
     present = {t.word for t in tokens}
     others = [
         p
         for p in _people(context.other_client_names)
-        if present.intersection(p.tokens) and _norm(p.full) not in recipient_full
+        if present.intersection(p.tokens) and normalise_phrase(p.full) not in recipient_full
     ]
     shielded = _spans_of(tokens, [p.tokens for p in staff])
     shielded |= _spans_of(tokens, _partner_sequences(context))
@@ -627,7 +426,7 @@ def _names(text: str, folded: _Folded, context: ReplyContext) -> Iterator[Findin
 
 def _greeting_names(
     text: str,
-    folded: _Folded,
+    folded: Folded,
     context: ReplyContext,
     greeting: _Greeting,
     recipient: set[str],
@@ -678,7 +477,7 @@ def _signature_start(folded: str) -> int:
     return len(folded)
 
 
-def _spans_of(tokens: Sequence[_Token], sequences: Collection[tuple[str, ...]]) -> set[int]:
+def _spans_of(tokens: Sequence[Token], sequences: Collection[tuple[str, ...]]) -> set[int]:
     """Indexes of tokens covered by any of the word sequences."""
     covered: set[int] = set()
     for seq in sequences:
@@ -695,7 +494,7 @@ _NAME_GAP = re.compile(r"\.?\s+")
 
 
 def _find_sequences(
-    folded: str, tokens: Sequence[_Token], sequences: Mapping[tuple[str, ...], _Person]
+    folded: str, tokens: Sequence[Token], sequences: Mapping[tuple[str, ...], _Person]
 ) -> dict[tuple[int, int], _Person]:
     """Token ranges ``[i, j)`` spelling one of ``sequences``, longest first, not overlapping."""
     by_first: dict[str, list[tuple[str, ...]]] = {}
@@ -725,7 +524,7 @@ def _find_sequences(
 
 # -- wrong_partner ---------------------------------------------------------------------------
 
-_GENERIC_CHANNELS = _word_set(
+_GENERIC_CHANNELS = word_set(
     """
     app | counter | direct | e-mail | email | in store | in-store | mail | n/a | none | office
     online | other | phone | post | shop | store | telephone | unknown | walk-in | web
@@ -736,15 +535,15 @@ _GENERIC_CHANNELS = _word_set(
 
 def _partner_aliases(name: str) -> list[str]:
     """``"Reseller: Northwind"`` is also ``"Northwind"``; bare channel words are no partner."""
-    aliases = [_norm(name)]
+    aliases = [normalise_phrase(name)]
     if ":" in name:
-        aliases.append(_norm(name.rsplit(":", 1)[1]))
+        aliases.append(normalise_phrase(name.rsplit(":", 1)[1]))
     return [a for a in aliases if a and a not in _GENERIC_CHANNELS]
 
 
 def _partner_sequences(context: ReplyContext) -> list[tuple[str, ...]]:
     return [
-        tuple(t.word for t in _tokens(alias))
+        tuple(t.word for t in word_tokens(alias))
         for p in context.partners
         for alias in _partner_aliases(p)
     ]
@@ -759,11 +558,13 @@ def _mentions(folded: str, aliases: Collection[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def _partners(folded: _Folded, context: ReplyContext) -> Iterator[Finding]:
+def _partners(folded: Folded, context: ReplyContext) -> Iterator[Finding]:
     own = _partner_aliases(context.partner) if context.partner else []
     own_spans = _mentions(folded.text, own)
     taken = list(own_spans)
-    others = [p for p in context.partners if _norm(p) not in {_norm(a) for a in own}]
+    others = [
+        p for p in context.partners if normalise_phrase(p) not in {normalise_phrase(a) for a in own}
+    ]
     by_alias = {a: p for p in others for a in _partner_aliases(p) if a not in own}
     for alias in sorted(by_alias, key=len, reverse=True):
         for m in re.finditer(_phrase_pattern(alias), folded.text):
@@ -795,7 +596,7 @@ def _partners(folded: _Folded, context: ReplyContext) -> Iterator[Finding]:
 
 
 def _deflections(
-    text: str, folded: _Folded, context: ReplyContext, lexicon: Lexicon
+    text: str, folded: Folded, context: ReplyContext, lexicon: Lexicon
 ) -> Iterator[Finding]:
     allowed = [
         m.span() for p in lexicon.allow for m in re.finditer(_phrase_pattern(p), folded.text)
@@ -856,7 +657,7 @@ _NEGATION = r"(?!'t|\s+(?:not|never|only\s+apologi[sz]e)(?![\w]))"
 
 
 def _next_step(
-    text: str, folded: _Folded, context: ReplyContext, lexicon: Lexicon
+    text: str, folded: Folded, context: ReplyContext, lexicon: Lexicon
 ) -> Iterator[Finding]:
     if not context.needs_next_step or not text.strip():
         return

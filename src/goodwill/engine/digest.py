@@ -25,8 +25,9 @@ from goodwill.setting_tables import WEEKDAYS
 from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.ingest import insert_new
-from goodwill.store.insights import SERIES, monday, weekly_insights
+from goodwill.store.insights import SERIES, weekly_insights
 from goodwill.store.models import Client, FollowUp, Outbox, StaffUser
+from goodwill.store.week_grid import monday
 
 log = logging.getLogger(__name__)
 #: The series the digest reports, in its order.

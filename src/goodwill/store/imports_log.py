@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from goodwill.domain.audit import Actor
 from goodwill.errors import Conflict, NotFound
 from goodwill.store.audit import record
-from goodwill.store.ingest import ENTITIES, recompute_orders
+from goodwill.store.import_ledger import ENTITIES
+from goodwill.store.ingest import recompute_orders
 from goodwill.store.models import (
     Client,
     Event,

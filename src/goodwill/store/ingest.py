@@ -8,14 +8,13 @@ twice. The caller owns the transaction: one chunk of rows is written and committ
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,8 +22,10 @@ from goodwill.domain.consent import import_how
 from goodwill.domain.money import from_minor
 from goodwill.domain.records import ClientRef, ClientRow, PaymentRow, PurchaseRow, RowError
 from goodwill.store.consent import take_from_import
+from goodwill.store.idempotent_insert import insert_new as insert_new  # most writers import it here
+from goodwill.store.idempotent_insert import table
+from goodwill.store.import_ledger import Ledger
 from goodwill.store.models import (
-    Base,
     Client,
     ClientFact,
     ClientIdentity,
@@ -67,70 +68,6 @@ class RefundRow:
     cumulative: bool = False
 
 
-#: How many first rows of each kind an import keeps to show (the dry-run preview).
-PREVIEW_ROWS = 5
-ENTITIES = ("client", "order", "line", "refund", "invoice", "payment")
-
-
-@dataclass
-class Ledger:
-    """What one import brought: every entity it created or found already stored, how each
-    client was matched, and the first rows of each kind for the preview."""
-
-    items: dict[tuple[str, int], tuple[bool, str | None]] = field(default_factory=dict)
-    created: Counter[str] = field(default_factory=Counter)
-    preview: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-    #: For a preview, whose chunks are each rolled back: what was shown of each entity created,
-    #: so one a later chunk creates again (a client in many chunks) is counted once.
-    shown_once: set[tuple[str, tuple[tuple[str, str], ...]]] | None = None
-
-    def add(
-        self,
-        entity: str,
-        entity_id: int,
-        *,
-        created: bool,
-        rule: str | None = None,
-        shown: dict[str, str] | None = None,
-    ) -> None:
-        key = (entity, entity_id)
-        before = self.items.get(key)
-        if before is not None and (before[0] or not created):
-            return
-        self.items[key] = (created, rule)
-        if created and self.shown_once is not None and shown is not None:
-            seen = (entity, tuple(sorted(shown.items())))
-            if seen in self.shown_once:
-                return
-            self.shown_once.add(seen)
-        if created:
-            self.created[entity] += 1
-            rows = self.preview.setdefault(entity, [])
-            if shown is not None and len(rows) < PREVIEW_ROWS:
-                rows.append(shown)
-
-    def flush(self, session: Session, import_id: int) -> None:
-        """Write the items gathered so far for ``import_id`` (idempotent), then forget them."""
-        rows = [
-            {
-                "import_id": import_id,
-                "entity": entity,
-                "entity_id": entity_id,
-                "created": created,
-                "rule": rule,
-            }
-            for (entity, entity_id), (created, rule) in self.items.items()
-        ]
-        for start in range(0, len(rows), 5000):
-            insert_new(
-                session,
-                ImportItem,
-                rows[start : start + 5000],
-                ["import_id", "entity", "entity_id"],
-            )
-        self.items.clear()
-
-
 def line_key(row: PurchaseRow, occurrence: int) -> str:
     basis = "|".join(
         str(part)
@@ -144,26 +81,6 @@ def line_key(row: PurchaseRow, occurrence: int) -> str:
         )
     )
     return hashlib.sha256(basis.encode()).hexdigest()[:32]
-
-
-def table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)
-
-
-def insert_new(
-    session: Session, model: type[Base], rows: Sequence[dict[str, Any]], keys: Sequence[str]
-) -> int:
-    """INSERT … ON CONFLICT DO NOTHING on the unique ``keys``: the idempotent write.
-
-    Returns how many rows were new. The statement carries RETURNING, which also lets
-    SQLAlchemy send the rows in multi-row statements instead of one round trip per row.
-    """
-    if not rows:
-        return 0
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table(model)).on_conflict_do_nothing(index_elements=list(keys))
-    returned = session.execute(stmt.returning(*table(model).primary_key.columns), list(rows))
-    return len(returned.all())
 
 
 def _event(

@@ -27,15 +27,13 @@ week, a lower bound for the ones before).
 
 from __future__ import annotations
 
-import calendar
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
@@ -46,13 +44,12 @@ from goodwill.settings import Settings
 from goodwill.store.incidents import resolved_key
 from goodwill.store.models import UTCDateTime
 from goodwill.store.queries import figures_currency
+from goodwill.store.week_grid import Grid, WeekSql, monday, week_grid
 
-WEEK_S = 7 * 86400
 YEAR_S = 365 * 86400
 #: A client is overdue once the time since their latest order passes this many mean intervals.
 OVERDUE_NUM, OVERDUE_DEN = 3, 2
 DEFAULT_WEEKS = 26
-MAX_WEEKS = 520
 
 
 @dataclass(frozen=True)
@@ -142,138 +139,6 @@ class Insights:
     def latest(self, key: str) -> Value:
         values = self.series[key]
         return values[-1] if values else None
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The weeks as numbers the SQL can use: epoch seconds of the range, the local origin, and
-    the UTC offsets in force over the range (``shifts``: (instant, offset after it))."""
-
-    weeks: tuple[date, ...]
-    start: datetime  # the first Monday's midnight, UTC
-    cutoff: datetime  # the end of the as-of day (or of the last week if earlier), UTC
-    start_s: int
-    cutoff_s: int
-    origin_s: int  # the first Monday's midnight as local wall-clock seconds
-    first_offset: int
-    shifts: tuple[tuple[int, int], ...]
-    week_ends_s: tuple[int, ...]
-
-
-def monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def week_grid(zone: ZoneInfo, *, first: date, last: date, as_of: date) -> Grid:
-    """Weeks from the one containing ``first`` to the one containing ``last``, cut at the end of
-    ``as_of`` (local midnight after it)."""
-    first, last = monday(first), monday(last)
-    if last < first:
-        raise InvalidInput("the date range ends before it starts", field="until")
-    count = (last - first).days // 7 + 1
-    if count > MAX_WEEKS:
-        raise InvalidInput(f"at most {MAX_WEEKS} weeks at a time", field="weeks")
-    weeks = tuple(first + timedelta(weeks=k) for k in range(count))
-
-    def instant(day: date) -> datetime:
-        return datetime.combine(day, time(), zone).astimezone(UTC)
-
-    start = instant(first)
-    end = instant(last + timedelta(weeks=1))
-    cutoff = min(end, instant(as_of + timedelta(days=1)))
-    start_s, cutoff_s = _epoch(start), _epoch(cutoff)
-    ends = [min(_epoch(instant(w + timedelta(weeks=1))), cutoff_s) for w in weeks]
-    return Grid(
-        weeks=weeks,
-        start=start,
-        cutoff=cutoff,
-        start_s=start_s,
-        cutoff_s=cutoff_s,
-        origin_s=calendar.timegm(first.timetuple()),
-        first_offset=_offset(zone, start_s),
-        shifts=_shifts(zone, start_s, _epoch(end)),
-        week_ends_s=tuple(ends),
-    )
-
-
-def _epoch(moment: datetime) -> int:
-    return calendar.timegm(moment.astimezone(UTC).timetuple())
-
-
-def _offset(zone: ZoneInfo, at: int) -> int:
-    offset = datetime.fromtimestamp(at, zone).utcoffset()
-    return int(offset.total_seconds()) if offset else 0
-
-
-def _shifts(zone: ZoneInfo, since: int, until: int) -> tuple[tuple[int, int], ...]:
-    """The instants in [since, until] where the zone's UTC offset changes: a daily scan, then a
-    bisection to the second."""
-    out: list[tuple[int, int]] = []
-    at, current = since, _offset(zone, since)
-    while at < until:
-        step = min(at + 86400, until)
-        after = _offset(zone, step)
-        if after != current:
-            low, high = at, step  # offset(low) == current, offset(high) != current
-            while high - low > 1:
-                middle = (low + high) // 2
-                if _offset(zone, middle) == current:
-                    low = middle
-                else:
-                    high = middle
-            out.append((high, after))
-            current = after
-        at = step
-    return tuple(out)
-
-
-class _Sql:
-    """The dialect's spelling of the few things SQLite and PostgreSQL write differently."""
-
-    def __init__(self, session: Session, grid: Grid) -> None:
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        self.grid = grid
-
-    def epoch(self, column: str) -> str:
-        """Whole seconds since 1970 of a stored instant (UTC on both stores).
-
-        date_part gives a double where EXTRACT gives a numeric (PostgreSQL 14+), several times
-        slower to compute; the double's floor is exact for instants before the year 2500.
-        """
-        if self.postgres:
-            return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
-        return f"CAST(strftime('%s', {column}) AS INTEGER)"
-
-    def later(self, first: str, second: str) -> str:
-        """The later of two non-null instants."""
-        return f"{'GREATEST' if self.postgres else 'MAX'}({first}, {second})"
-
-    def days(self, column: str) -> str:
-        """Whole days since 1970 of a stored date."""
-        if self.postgres:
-            return f"({column} - DATE '1970-01-01')"
-        return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
-
-    def bucket(self, seconds: str) -> str:
-        """The week number (0 = the first week) of an epoch-seconds expression; -1 before the
-        range. The caller keeps values below the cutoff."""
-        grid = self.grid
-        offset = str(grid.first_offset)
-        if grid.shifts:
-            whens = " ".join(f"WHEN {seconds} < {at} THEN {before}" for at, before in self._pairs())
-            offset = f"CASE {whens} ELSE {grid.shifts[-1][1]} END"
-        return (
-            f"CASE WHEN {seconds} < {grid.start_s} THEN -1 "
-            f"ELSE ({seconds} + {offset} - {grid.origin_s}) / {WEEK_S} END"
-        )
-
-    def _pairs(self) -> list[tuple[int, int]]:
-        before = self.grid.first_offset
-        pairs = []
-        for at, after in self.grid.shifts:
-            pairs.append((at, before))
-            before = after
-        return pairs
 
 
 @dataclass(frozen=True)
@@ -428,7 +293,7 @@ def weekly_insights(
         else figures_currency(session, settings)
     )
     scope = _scope(session, settings, filters, currency)
-    sql = _Sql(session, grid)
+    sql = WeekSql(session, grid)
     n = len(grid.weeks)
     series: dict[str, list[Value]] = {key: [0] * n for key in SERIES_KEYS}
     present: dict[str, bool] = {}
@@ -530,7 +395,7 @@ def _running(deltas: Sequence[Any], n: int) -> list[Value]:
 def _clients(
     session: Session,
     settings: Settings,
-    sql: _Sql,
+    sql: WeekSql,
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
@@ -598,7 +463,7 @@ SELECT came, aged, lost, late, COUNT(*), SUM(yearly) FROM k GROUP BY came, aged,
 
 def _purchases(
     session: Session,
-    sql: _Sql,
+    sql: WeekSql,
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
@@ -629,7 +494,7 @@ GROUP BY w.k""",
 
 def _followups(
     session: Session,
-    sql: _Sql,
+    sql: WeekSql,
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
@@ -677,7 +542,7 @@ SELECT 'any', 0, {_exists(f"SELECT 1 FROM followups f WHERE 1 = 1{where}")}
 
 
 def _late_payments(
-    session: Session, sql: _Sql, scope: _Scope, as_of: date, series: dict[str, list[Value]]
+    session: Session, sql: WeekSql, scope: _Scope, as_of: date, series: dict[str, list[Value]]
 ) -> bool:
     """Invoices that became late in the week: the day after the due date, for those paid after
     it or still unpaid past it (by the as-of day). The late day falls from the first Monday to
@@ -709,7 +574,7 @@ SELECT -1, {_exists(f"SELECT 1 FROM invoices i WHERE 1 = 1{where}")}
 
 def _responses(
     session: Session,
-    sql: _Sql,
+    sql: WeekSql,
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
@@ -792,7 +657,7 @@ def _interpolate(count: int, tenths: int, low: Any, high: Any) -> float | None:
 
 def _incidents(
     session: Session,
-    sql: _Sql,
+    sql: WeekSql,
     scope: _Scope,
     base: dict[str, Any],
     series: dict[str, list[Value]],
@@ -851,7 +716,6 @@ __all__ = [
     "SERIES",
     "SERIES_KEYS",
     "Filters",
-    "Grid",
     "Insights",
     "SeriesInfo",
     "cached_insights",
@@ -859,6 +723,5 @@ __all__ = [
     "partner_names",
     "tier_bounds",
     "value_text",
-    "week_grid",
     "weekly_insights",
 ]

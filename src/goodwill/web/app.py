@@ -45,10 +45,12 @@ from goodwill.web.pages import first_run as first_run_pages
 from goodwill.web.pages import incidents as incident_pages
 from goodwill.web.pages import insights as insight_pages
 from goodwill.web.pages import listening as listening_pages
+from goodwill.web.pages import listening_settings as listening_settings_pages
 from goodwill.web.pages import mail_settings as mail_settings_pages
 from goodwill.web.pages import playbook as playbook_pages
 from goodwill.web.pages import playbook_edit as playbook_edit_pages
 from goodwill.web.pages import privacy as privacy_pages
+from goodwill.web.pages import recovery_settings as recovery_settings_pages
 from goodwill.web.pages import rota_settings as rota_settings_pages
 from goodwill.web.pages import settings as settings_pages
 from goodwill.web.pages import sla_settings as sla_settings_pages
@@ -139,6 +141,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         app.include_router(router)
     app.include_router(first_run_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(recovery_settings_pages.router)
+    app.include_router(listening_settings_pages.router)
     app.include_router(imports.router)
     app.include_router(inbox.router)
     app.include_router(incident_pages.router)

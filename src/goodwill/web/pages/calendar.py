@@ -15,11 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from goodwill.errors import NotFound
-from goodwill.feeds import followups_calendar
 from goodwill.store.followups import list_followups
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import new_calendar_token, user_for_calendar_token
 from goodwill.web.auth import PageStaff
+from goodwill.web.calendar_feed import followups_calendar
 from goodwill.web.pages.followups import FLASH_KEY
 from goodwill.web.state import Db, State
 

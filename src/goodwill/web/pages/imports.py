@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from goodwill.actions.imports import detect_file, load_profiles
+from goodwill.actions.import_headers import detect_file, load_profiles
 from goodwill.domain.access import Ability, check
 from goodwill.domain.records import FileKind
 from goodwill.errors import InvalidInput

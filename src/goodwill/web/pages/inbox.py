@@ -22,8 +22,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from goodwill import replies
-from goodwill.actions.inbox import check, reply, rota_for, set_status
+from goodwill.actions import replies
+from goodwill.actions.inbox import check, reply, set_status
+from goodwill.actions.sla_in_force import rota_for
 from goodwill.actions.tracked_mail import track_reply
 from goodwill.domain.facts import FACT_KINDS
 from goodwill.domain.rota import Override, Rota, covering_override

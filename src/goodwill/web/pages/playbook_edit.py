@@ -26,6 +26,7 @@ from goodwill.actions.playbook_edits import (
     save_rule,
     switch_rule,
 )
+from goodwill.actions.replies import list_templates
 from goodwill.domain.access import check
 from goodwill.domain.playbook_edits import (
     ASSIGNEE_KINDS,
@@ -42,7 +43,6 @@ from goodwill.domain.touchpoints import TOUCH_POINTS
 from goodwill.engine.configuration import calendar_for, playbook_document
 from goodwill.engine.rule_preview import preview_rule_events
 from goodwill.errors import ConfigError, Conflict, InvalidInput, NotFound
-from goodwill.replies import list_templates
 from goodwill.web.auth import PageStaff, Staff, actor
 from goodwill.web.followup_words import channel_label, event_words
 from goodwill.web.pages.followups import FLASH_KEY

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from goodwill.actions.inbox import rota_for
+from goodwill.actions.sla_in_force import rota_for
 from goodwill.actions.sla_settings import clear_rota, origin, save_rota, saved_document
 from goodwill.domain.access import check
 from goodwill.domain.rota import Rota

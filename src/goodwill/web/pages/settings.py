@@ -46,6 +46,12 @@ ELSEWHERE = (
     ("/settings/mail", "Mail", "How mail reaches clients and reaches you; send a test."),
     ("/settings/sla", "Response targets", "How soon each kind of client gets an answer."),
     ("/settings/rota", "On-call rota", "Who answers out of hours."),
+    ("/settings/recovery", "Recovery options", "What staff may offer to make things right."),
+    (
+        "/settings/listening",
+        "Questions and themes",
+        "What clients are asked, and the words that find what they value.",
+    ),
     ("/playbook", "Playbook", "Which touch points make which follow-ups; automated sending."),
     ("/users", "Staff", "Invite people, change roles, switch accounts off."),
 )

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from goodwill.actions.inbox import policies_for
+from goodwill.actions.sla_in_force import policies_for
 from goodwill.actions.sla_settings import origin, save_sla, saved_document
 from goodwill.domain.access import check
 from goodwill.domain.sla import DEFAULT_WARN_FRACTION, SlaPolicies

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from goodwill.errors import ConfigError, InvalidInput
-from goodwill.replies import (
+from goodwill.actions.replies import (
     Placeholders,
     TemplateProblem,
     list_templates,
@@ -16,6 +15,7 @@ from goodwill.replies import (
     render_template,
     save_template,
 )
+from goodwill.errors import ConfigError, InvalidInput
 from goodwill.settings import Settings
 
 SHIPPED = Settings(database_url="sqlite://")

@@ -22,7 +22,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from goodwill.demo import BUSINESS_ZONE, DemoFiles
+from goodwill.demo.business import BUSINESS_ZONE, DemoFiles
 
 DEMO_SLA = """\
 warn_at = 0.75

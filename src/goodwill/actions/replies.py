@@ -76,8 +76,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES = Path(__file__).parent / "defaults" / "templates"
-DEFAULT_RIVALRIES = Path(__file__).parent / "defaults" / "rivalries.toml"
+DEFAULT_TEMPLATES = Path(__file__).parent.parent / "defaults" / "templates"
+DEFAULT_RIVALRIES = Path(__file__).parent.parent / "defaults" / "rivalries.toml"
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 #: Largest template the dashboard accepts, in characters.
 MAX_SOURCE = 20_000

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from goodwill.recovery_dates import deadline_from
+from goodwill.domain.recovery_dates import deadline_from
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WROTE = datetime(2026, 11, 23, 10, 0, tzinfo=AMS)  # a Monday morning
