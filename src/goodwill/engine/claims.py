@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from goodwill.store.ingest import insert_new
+from goodwill.store.idempotent_insert import insert_new
 from goodwill.store.models import EngineCursor, Event
 
 #: Partitions of the clients on PostgreSQL: more than the workers one would run (16 at most on
