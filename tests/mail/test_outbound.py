@@ -222,25 +222,29 @@ def test_a_webhook_is_posted_and_a_server_error_is_retried(
     assert outbox_row(store, row_id).status == "sent"
 
 
-def test_two_workers_at_once_send_each_row_once(
-    store: sessionmaker[Session], mailing: Settings, smtp_server: tuple[Recorder, int]
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_at_once_send_each_row_once(
+    store: sessionmaker[Session],
+    mailing: Settings,
+    smtp_server: tuple[Recorder, int],
+    workers: int,
 ) -> None:
     recorder, _ = smtp_server
     recorder.delay_s = 0.02
     for i in range(30):
         queue(store, f"c{i}")
-    start = threading.Barrier(2)
+    start = threading.Barrier(workers)
     reports = []
 
     def work() -> None:
         start.wait()
         reports.append(deliver_due(store, mailing, now=NOW))
 
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     ids = sorted(str(m["Message-ID"]) for m in recorder.messages())
     assert ids == sorted(f"<c{i}@shop.example>" for i in range(30))
     assert sum(r.sent for r in reports) == 30

@@ -2,11 +2,13 @@
 
 Exactly-once comes from the writes, not from the scheduling: every derived event has a unique
 idempotency key, every follow-up a unique key (rule + the event's key), and at most one follow-up
-per client and reason may be open (a unique constraint). Workers serialise on a cursor row that
-each batch updates first (a row lock on PostgreSQL, the write lock on SQLite), and the cursor
-moves in the same transaction as the batch's effects. Each pass re-reads a few hundred events
-before its cursor, so an event whose transaction committed after a later one is still seen;
-re-reading is harmless because every effect is idempotent.
+per client and reason may be open (a unique constraint). Workers share the log through cursor
+rows (engine/claims.py): one per step on SQLite, where the write lock serialises them; one per
+step and partition of the clients on PostgreSQL, claimed with ``FOR UPDATE SKIP LOCKED``, so N
+workers handle N partitions at once. The cursor moves in the same transaction as the batch's
+effects. Each pass re-reads a few hundred events before each cursor, so an event whose
+transaction committed after a later one is still seen; re-reading is harmless because every
+effect is idempotent.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from goodwill.domain.touchpoints import (
     Derived,
     payment_touch_point,
 )
-from goodwill.engine import scans
+from goodwill.engine import claims, scans
 from goodwill.engine.asking import ask_for_rule
 from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
@@ -194,15 +196,10 @@ class EnginePass:
         return run
 
     def _derive_all(self) -> None:
-        first = True
-        while self._step("derive", BASE_FACTS, self._derive, first=first):
-            first = False
+        self._read_all("derive", BASE_FACTS, self._derive)
 
     def _apply_all(self) -> None:
-        first = True
-        relevant = self._worth_applying()
-        while self._step("apply", tuple(TOUCH_POINTS), self._apply, first=first, relevant=relevant):
-            first = False
+        self._read_all("apply", tuple(TOUCH_POINTS), self._apply, relevant=self._worth_applying())
 
     def _touches(self) -> None:
         """The automated touches: queue the due ones' mail, settle what the outbox sent
@@ -220,68 +217,86 @@ class EnginePass:
 
     def _refit(self) -> None:
         """Refit the population models (daily); a fit that fails numerically must not stop the
-        follow-ups, so it is logged and the previous fit stays."""
+        follow-ups, so it is logged and the previous fit stays. One worker refits at a time; on
+        PostgreSQL the others skip it."""
         try:
             with self.store.begin() as session:
-                self._lock(session, "fits")
+                if claims.lock(session, "fits", now=self.now, skip=True) is None:
+                    return
                 refresh_fits(session, self.settings, today=self.today, now=self.now)
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)
 
-    def _lock(self, session: Session, name: str) -> int:
-        """Take the cursor row for ``name`` (serialising workers) and return its position."""
-        insert_new(
-            session, EngineCursor, [{"name": name, "position": 0, "updated_at": self.now}], ["name"]
-        )
-        session.execute(
-            update(EngineCursor).where(EngineCursor.name == name).values(updated_at=self.now)
-        )
-        return int(
-            session.execute(
-                select(EngineCursor.position).where(EngineCursor.name == name).with_for_update()
-            ).scalar_one()
-        )
+    def _read_all(
+        self, step: str, types: Sequence[str], handle: Any, *, relevant: Any = None
+    ) -> None:
+        """Every batch of the step's events after its cursors, shared with the other workers
+        by partition of the clients on PostgreSQL (engine/claims.py)."""
+        with self.store.begin() as session:
+            partitions = claims.partitions_for(session)
+            claims.ensure_cursors(session, step, partitions, now=self.now)
+        todo, fresh = set(range(partitions)), set(range(partitions))
+        while todo:
+            with self.store.begin() as session:
+                got = claims.claim(session, step, todo, partitions, now=self.now, wait=False)
+                got = got or claims.claim(session, step, todo, partitions, now=self.now, wait=True)
+                assert got is not None, "the cursors were made above"
+                partition, position = got
+                more = self._batch(
+                    session,
+                    claims.cursor_name(step, partition, partitions),
+                    position,
+                    types,
+                    handle,
+                    first=partition in fresh,
+                    relevant=relevant,
+                    within=claims.in_partition(partition, partitions) if partitions > 1 else None,
+                )
+            fresh.discard(partition)
+            if not more:
+                todo.discard(partition)
 
-    def _step(
+    def _batch(
         self,
+        session: Session,
         name: str,
+        position: int,
         types: Sequence[str],
         handle: Any,
         *,
         first: bool,
         relevant: Any = None,
+        within: Any = None,
     ) -> bool:
-        """One batch of events after the cursor; False when the log is read to the end.
+        """One batch of events after the locked cursor ``name``; False when read to the end.
 
         The first batch of a pass also re-reads the ``OVERLAP`` events before the cursor.
-        ``relevant`` narrows which of the batch's events are read in full (the cursor still
-        moves past all of them).
+        ``within`` keeps the events of one partition; ``relevant`` narrows which of the batch's
+        events are read in full (the cursor still moves past all of them).
         """
-        with self.store.begin() as session:
-            position = self._lock(session, name)
-            start = max(0, position - OVERLAP) if first else position
-            ids = list(
-                session.execute(
-                    select(Event.id)
-                    .where(Event.id > start, Event.type.in_(types))
-                    .order_by(Event.id)
-                    .limit(self.batch + (position - start))
-                ).scalars()
-            )
-            if not ids or ids[-1] <= position:
-                return False
-            query = select(*EVENT_COLUMNS).where(
-                Event.id >= ids[0], Event.id <= ids[-1], Event.type.in_(types)
-            )
-            if relevant is not None:
-                query = query.where(relevant)
-            events: list[Any] = list(session.execute(query.order_by(Event.id)).all())
-            if events:
-                handle(session, events)
+        start = max(0, position - OVERLAP) if first else position
+        ids_query = select(Event.id).where(Event.id > start, Event.type.in_(types))
+        if within is not None:
+            ids_query = ids_query.where(within)
+        ids = list(
             session.execute(
-                update(EngineCursor).where(EngineCursor.name == name).values(position=ids[-1])
-            )
-            return sum(1 for i in ids if i > position) >= self.batch
+                ids_query.order_by(Event.id).limit(self.batch + (position - start))
+            ).scalars()
+        )
+        if not ids or ids[-1] <= position:
+            return False
+        query = select(*EVENT_COLUMNS).where(
+            Event.id >= ids[0], Event.id <= ids[-1], Event.type.in_(types)
+        )
+        if within is not None:
+            query = query.where(within)
+        if relevant is not None:
+            query = query.where(relevant)
+        events: list[Any] = list(session.execute(query.order_by(Event.id)).all())
+        if events:
+            handle(session, events)
+        claims.advance(session, name, ids[-1], now=self.now)
+        return sum(1 for i in ids if i > position) >= self.batch
 
     def _worth_applying(self) -> Any:
         """Events the playbook can act on: recent enough for some rule, or of a client with an
@@ -453,7 +468,8 @@ class EnginePass:
 
     def _scan(self) -> None:
         with self.store.begin() as session:
-            self._lock(session, "scan")
+            if claims.lock(session, "scan", now=self.now, skip=True) is None:
+                return  # another worker is scanning (PostgreSQL); the scans are idempotent
             items: list[tuple[int | None, datetime, Derived]] = []
             items += scans.birthdays(session, self.settings, today=self.today)
             items += scans.anniversaries(session, self.settings, today=self.today)
@@ -706,7 +722,8 @@ class EnginePass:
         members = staff.teams.get(rule.assignee.team or "", [])
         if not members:
             return staff.owner_id
-        position = self._lock(session, f"team:{rule.assignee.team}")
+        position = claims.lock(session, f"team:{rule.assignee.team}", now=self.now)
+        assert position is not None, "a waiting lock always returns"
         session.execute(
             update(EngineCursor)
             .where(EngineCursor.name == f"team:{rule.assignee.team}")

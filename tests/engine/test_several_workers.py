@@ -1,0 +1,194 @@
+"""Several engine workers share one pass on PostgreSQL, by partition of the clients, and still
+create each follow-up once; SQLite keeps one cursor per step and one writer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from goodwill.engine import claims
+from goodwill.engine.configuration import run_pass
+from goodwill.settings import load_settings
+from goodwill.store.database import open_store
+from goodwill.store.models import EngineCursor, Event
+from tests.engine.test_workers import build, state
+from tests.pgserver import PostgresServer
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+#: A worker that stops for good in the middle of its first batch of the apply step, holding the
+#: partition's lock with the batch's follow-ups written but not committed.
+STALLED_WORKER = """
+import sys, time
+from datetime import datetime
+from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.passes import EnginePass
+from goodwill.settings import load_settings
+from goodwill.store.database import open_store
+
+url = sys.argv[1]
+settings = load_settings(database_url=url, environ={})
+
+class Stalled(EnginePass):
+    def _apply(self, session, events):
+        super()._apply(session, events)
+        session.flush()
+        print("mid-batch", flush=True)
+        time.sleep(600)
+
+Stalled(open_store(url), settings, now=datetime.fromisoformat(sys.argv[2]),
+        playbook=playbook_for(settings), calendar=calendar_for(settings)).run()
+"""
+
+
+def twin(server: PostgresServer, tmp: Path, name: str) -> str:
+    """Another database with the same business and events."""
+    url = server.create_database(f"{name}_{uuid.uuid4().hex[:8]}")
+    (tmp / name).mkdir()
+    build(url, tmp / name)
+    return url
+
+
+def one_worker(url: str) -> tuple[int, int, int, int]:
+    run_pass(open_store(url), load_settings(database_url=url, environ={}), now=NOW)
+    return state(url)
+
+
+def together(url: str, workers: int) -> list[int]:
+    """``workers`` passes started at the same instant on their own connections; what each
+    created."""
+    start = threading.Barrier(workers)
+    created: list[int] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        store = open_store(url)
+        settings = load_settings(database_url=url, environ={})
+        start.wait()
+        try:
+            created.append(run_pass(store, settings, now=NOW).created)
+        except BaseException as exc:  # reported by the test below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    assert len(created) == workers
+    return created
+
+
+def cursors(url: str) -> dict[str, int]:
+    with open_store(url)() as session:
+        rows = session.execute(select(EngineCursor.name, EngineCursor.position)).all()
+        return {str(name): int(position) for name, position in rows}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("workers", [2, 4])
+def test_workers_sharing_a_pass_on_postgresql_create_each_follow_up_once(
+    postgres_server: PostgresServer, tmp_path: Path, workers: int
+) -> None:
+    expected = one_worker(twin(postgres_server, tmp_path, "reference"))
+    assert expected[0] == expected[1] > 0
+    url = twin(postgres_server, tmp_path, "shared")
+    created = together(url, workers)
+    assert sum(created) == expected[0]
+    assert state(url) == expected
+    # every partition's cursor stands at or past the last event of its clients
+    with open_store(url)() as session:
+        last = session.execute(select(Event.id).order_by(Event.id.desc()).limit(1)).scalar_one()
+    positions = cursors(url)
+    applied = [positions[f"apply@{k}/{claims.PARTITIONS}"] for k in range(claims.PARTITIONS)]
+    assert max(applied) == last and min(applied) > 0
+
+
+@pytest.mark.postgres
+def test_a_worker_that_dies_mid_batch_leaves_the_batch_to_the_next(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    expected = one_worker(twin(postgres_server, tmp_path, "reference"))
+    url = twin(postgres_server, tmp_path, "shared")
+    stalled = subprocess.Popen(
+        [sys.executable, "-c", STALLED_WORKER, url, NOW.isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        assert stalled.stdout is not None
+        assert stalled.stdout.readline().strip() == "mid-batch"
+        # it holds one apply partition: the others skip that row, and see none of its writes
+        with open_store(url).begin() as session:
+            free = claims.claim(
+                session, "apply", range(claims.PARTITIONS), claims.PARTITIONS, now=NOW, wait=False
+            )
+            assert free is not None
+        assert state(url)[0] < expected[0]
+    finally:
+        stalled.send_signal(signal.SIGKILL)
+        stalled.wait(timeout=30)
+    # its connection gone, its transaction is rolled back and the next pass does the batch
+    one_worker(url)
+    assert state(url) == expected
+
+
+@pytest.mark.postgres
+def test_a_held_partition_is_skipped_and_a_free_one_claimed(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    parts = claims.PARTITIONS
+    with store.begin() as session:
+        claims.ensure_cursors(session, "apply", parts, now=NOW)
+    with store.begin() as holder:
+        held = claims.claim(holder, "apply", [3, 5], parts, now=NOW, wait=False)
+        assert held is not None and held[0] in (3, 5)
+        with store.begin() as other:
+            got = claims.claim(other, "apply", [3, 5], parts, now=NOW, wait=False)
+            assert got is not None and got[0] == ({3, 5} - {held[0]}).pop()
+            with store.begin() as third:
+                assert claims.claim(third, "apply", [3, 5], parts, now=NOW, wait=False) is None
+
+
+@pytest.mark.postgres
+def test_partition_cursors_start_where_the_single_cursor_stood(postgres_url: str) -> None:
+    """A store that ran with one cursor per step does not read its whole log again."""
+    store = open_store(postgres_url)
+    with store.begin() as session:
+        session.add(EngineCursor(name="apply", position=1234, updated_at=NOW))
+    with store.begin() as session:
+        claims.ensure_cursors(session, "apply", 4, now=NOW)
+    assert cursors(postgres_url) == {
+        "apply": 1234,
+        **{f"apply@{k}/4": 1234 for k in range(4)},
+    }
+
+
+def test_sqlite_keeps_one_cursor_per_step(sqlite_url: str, tmp_path: Path) -> None:
+    build(sqlite_url, tmp_path)
+    one_worker(sqlite_url)
+    names = set(cursors(sqlite_url))
+    assert {"derive", "apply", "scan", "fits"} <= names
+    assert not any("@" in name for name in names)
+
+
+def test_two_workers_on_sqlite_take_turns_and_create_each_follow_up_once(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    (tmp_path / "ref").mkdir()
+    build(reference, tmp_path / "ref")
+    expected = one_worker(reference)
+    build(sqlite_url, tmp_path)
+    assert sum(together(sqlite_url, 2)) == expected[0]
+    assert state(sqlite_url) == expected
