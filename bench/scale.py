@@ -1,0 +1,347 @@
+"""A whole business at a size: import, the engine's passes, the refit and the pages, timed.
+
+The data is generated, seeded, and streamed to goodwill's own import files (docs/import.md):
+N clients who start buying at random over three years, each at their own purchase rate (a
+Poisson process, gamma-distributed rates, ~10 orders a client), a third of whom stop at a random
+moment; timestamps to the second (continuous, not rounded to days); one invoice a client in the
+last four months, most paid on time, some late, some still open. A fifth file holds the orders of
+the day after, for the daily pass.
+
+Measured on each store, through the code a business runs: ``import_file`` for the three files
+(rows/s), the first engine pass over everything and the next day's pass after that day's orders
+(the pass as `goodwill engine run` runs it, each step timed, the model refit among them), then
+the pages' server time in process (TestClient, no network), logged in as an owner: ~20 sampled
+client pages, each "cold" (first request) then "warm" (again), and /today, /at-risk and
+/insights, the first request "cold" and the next ones "warm".
+
+The goals (a daily pass under 5 minutes at 1M clients on PostgreSQL; pages p95 under 200 ms) are
+printed beside each figure; a pass at a smaller size is also scaled linearly to 1M, which is a
+floor, not a promise (indexes grow, caches stop fitting).
+
+Run: python -m bench.scale --clients N [--store sqlite|postgresql|both]   (scripts/bench scale)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.stores import stores
+from goodwill.actions.imports import import_file
+from goodwill.domain.records import FileKind
+from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.passes import EnginePass, PassReport
+from goodwill.engine.worker import Step
+from goodwill.settings import Settings, load_settings
+from goodwill.store.database import open_store
+from goodwill.store.staff import add_user
+from goodwill.web import create_app
+from goodwill.web.rendering import client_url
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+"""The first pass runs as of this instant; the daily pass one day later."""
+DAY = timedelta(days=1)
+SPAN_DAYS = 3 * 365
+OWNER, PASSWORD = "owner@shop.example", "a long bench password"
+PRODUCTS = ("Beans", "Grinder", "Filter papers", "Kettle", "Tasting", "Gift card")
+DAILY_GOAL_S, PAGE_GOAL_MS, GOAL_CLIENTS = 300.0, 200.0, 1_000_000
+
+
+@dataclass
+class Generated:
+    """The files written and how many rows each holds."""
+
+    clients: Path
+    purchases: Path
+    payments: Path
+    daily: Path
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def _writer(path: Path, header: list[str]) -> Iterator[Any]:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(header)
+        yield out
+
+
+def _at(days_before_now: float) -> str:
+    """An instant ``days`` before NOW, to the second, as the files carry it."""
+    moment = NOW - timedelta(seconds=round(days_before_now * 86400))
+    return moment.isoformat()
+
+
+def generate(base: Path, n: int, *, seed: int = 2026, orders_per_client: float = 10.0) -> Generated:
+    """Write the four import files for ``n`` clients, one client at a time (nothing is held)."""
+    rng = random.Random(seed)
+    files = Generated(
+        base / "clients.csv", base / "purchases.csv", base / "payments.csv", base / "daily.csv"
+    )
+    counts = dict.fromkeys(("clients", "purchases", "payments", "daily", "stopped", "late"), 0)
+    with (
+        _writer(files.clients, ["client_id", "name", "email", "city"]) as clients,
+        _writer(
+            files.purchases, ["order_id", "client_id", "occurred_at", "amount", "product"]
+        ) as purchases,
+        _writer(
+            files.daily, ["order_id", "client_id", "occurred_at", "amount", "product"]
+        ) as daily,
+        _writer(
+            files.payments,
+            ["invoice_id", "client_id", "amount", "issued_at", "due_date", "paid_at"],
+        ) as payments,
+    ):
+        order = 0
+        for i in range(1, n + 1):
+            ref = f"C{i}"
+            clients.writerow([ref, f"Client {i}", f"c{i}@mail.example", "Utrecht"])
+            counts["clients"] += 1
+            first = rng.uniform(20, SPAN_DAYS)  # days before NOW of the first purchase
+            # Purchase rate per day: gamma-distributed around ~10 orders over the client's span.
+            rate = rng.gammavariate(2.0, 0.5) * orders_per_client / first
+            stops = rng.random() < 1 / 3
+            end = first - rng.expovariate(1 / 365) if stops else -1.0  # days before NOW
+            counts["stopped"] += stops
+            spend = rng.lognormvariate(3.3, 0.6)
+            at = first
+            while at > end and at > -1.0:
+                order += 1
+                row = [
+                    f"O{order}",
+                    ref,
+                    _at(at),
+                    f"{spend * rng.uniform(0.5, 1.5):.2f}",
+                    rng.choice(PRODUCTS),
+                ]
+                if at > 0:
+                    purchases.writerow(row)
+                    counts["purchases"] += 1
+                else:
+                    daily.writerow(row)
+                    counts["daily"] += 1
+                at -= rng.expovariate(rate) if rate > 0 else math.inf
+            issued = rng.uniform(1, 120)
+            due = issued - 30
+            late = rng.random()
+            if late < 0.7:  # paid on time
+                paid: float | None = issued - rng.uniform(0, 30)
+            elif late < 0.85 and due > 0.5:  # paid after the due date
+                paid = rng.uniform(0, due)
+                counts["late"] += 1
+            else:
+                paid = None
+            payments.writerow(
+                [
+                    f"I{i}",
+                    ref,
+                    f"{rng.randint(40, 900)}.00",
+                    _at(issued),
+                    (NOW - timedelta(days=due)).date().isoformat(),
+                    "" if paid is None else _at(max(paid, 0.01)),
+                ]
+            )
+            counts["payments"] += 1
+    files.counts = counts
+    return files
+
+
+@dataclass
+class Pages:
+    """Server time of each page kind in milliseconds, cold and warm, and the answers' statuses."""
+
+    cold: dict[str, list[float]] = field(default_factory=dict)
+    warm: dict[str, list[float]] = field(default_factory=dict)
+    statuses: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Result:
+    store: str
+    clients: int
+    imports: dict[str, tuple[int, float]] = field(default_factory=dict)  # kind: (rows, s)
+    first: dict[str, float] = field(default_factory=dict)  # step: s
+    daily: dict[str, float] = field(default_factory=dict)
+    first_report: PassReport = field(default_factory=PassReport)
+    daily_report: PassReport = field(default_factory=PassReport)
+    pages: Pages = field(default_factory=Pages)
+
+
+def timed_pass(
+    store: sessionmaker[Session], settings: Settings, now: datetime
+) -> tuple[PassReport, dict[str, float]]:
+    """One pass as `goodwill engine run` makes it, each step's seconds recorded."""
+    times: dict[str, float] = {}
+    engine = EnginePass(
+        store, settings, now=now, playbook=playbook_for(settings), calendar=calendar_for(settings)
+    )
+    plain = engine.steps
+
+    def clocked(step: Step) -> Step:
+        def run() -> Any:
+            start = time.perf_counter()
+            try:
+                return step.run()
+            finally:
+                times[step.name] = time.perf_counter() - start
+
+        return Step(step.name, run)
+
+    engine.steps = lambda: [clocked(step) for step in plain()]  # type: ignore[method-assign]
+    start = time.perf_counter()
+    report = engine.run()
+    times["total"] = time.perf_counter() - start
+    return report, times
+
+
+def _ms(http: TestClient, path: str, pages: Pages) -> float:
+    start = time.perf_counter()
+    response = http.get(path)
+    took = (time.perf_counter() - start) * 1000
+    pages.statuses.add(response.status_code)
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return took
+
+
+def browse(
+    settings: Settings, now: datetime, n: int, *, sample: int = 20, repeat: int = 5
+) -> Pages:
+    """Log in as the owner and time the pages: sampled client pages, then each list page."""
+    pages = Pages()
+    rng = random.Random(7)
+    app = create_app(replace(settings, secret_key="bench-signing-key"), clock=lambda: now)
+    with TestClient(app, follow_redirects=False) as http:
+        login = http.get("/login").text
+        token = login.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        form = {"email": OWNER, "password": PASSWORD, "next": "", "csrf_token": token}
+        assert http.post("/login", data=form).status_code == 303
+        refs = [f"C{rng.randint(1, n)}" for _ in range(sample)]
+        pages.cold["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
+        pages.warm["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
+        for path in ("/today", "/at-risk", "/insights"):
+            pages.cold[path] = [_ms(http, path, pages)]
+            pages.warm[path] = [_ms(http, path, pages) for _ in range(repeat - 1)]
+    return pages
+
+
+def measure(name: str, url: str, files: Generated, n: int) -> Result:
+    """Import the files, run the first and the daily pass, browse; every step timed."""
+    result = Result(name, n)
+    settings = load_settings(database_url=url, environ={})
+    store = open_store(url)
+    with store.begin() as session:
+        add_user(session, email=OWNER, name="Owner", role="owner", password=PASSWORD, now=NOW)
+    for kind, path, key in (
+        (FileKind.CLIENTS, files.clients, "clients"),
+        (FileKind.PURCHASES, files.purchases, "purchases"),
+        (FileKind.PAYMENTS, files.payments, "payments"),
+    ):
+        start = time.perf_counter()
+        done = import_file(store, settings, kind, path, now=NOW)
+        result.imports[key] = (done.imported, time.perf_counter() - start)
+    result.first_report, result.first = timed_pass(store, settings, NOW)
+    start = time.perf_counter()
+    done = import_file(store, settings, FileKind.PURCHASES, files.daily, now=NOW + DAY)
+    result.imports["daily"] = (done.imported, time.perf_counter() - start)
+    result.daily_report, result.daily = timed_pass(store, settings, NOW + DAY)
+    result.pages = browse(settings, NOW + DAY, n)
+    store.kw["bind"].dispose()
+    return result
+
+
+def _pct(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def table(result: Result) -> list[str]:
+    """The figures beside the goals, as rows of a Markdown table."""
+    n, scale = result.clients, GOAL_CLIENTS / result.clients
+    rows = ["| measure | figure | goal | distance |", "|---|---|---|---|"]
+    for kind, (count, seconds) in result.imports.items():
+        rows.append(
+            f"| import {kind} | {count:,} rows, {seconds:.1f} s, "
+            f"{count / seconds:,.0f} rows/s | | |"
+        )
+    for label, times in (("first pass", result.first), ("daily pass", result.daily)):
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in times.items() if k != "total")
+        total = times["total"]
+        at_goal = total * scale
+        rows.append(
+            f"| {label} ({n:,} clients) | {total:.1f} s ({steps}) | "
+            f"{DAILY_GOAL_S:.0f} s at 1M | linear to 1M: {at_goal:,.0f} s "
+            f"({at_goal / DAILY_GOAL_S:.2f}x the goal) |"
+        )
+    rows.append(f"| model refit (in the first pass) | {result.first.get('refit', 0):.1f} s | | |")
+    for label, report in (("first", result.first_report), ("daily", result.daily_report)):
+        rows.append(
+            f"| {label} pass made | {report.derived:,} touch points, {report.created:,} "
+            f"follow-ups, {report.closed:,} closed | | |"
+        )
+    for label, series in (("cold", result.pages.cold), ("warm", result.pages.warm)):
+        for page, values in series.items():
+            p50, p95 = _pct(values, 50), _pct(values, 95)
+            verdict = "met" if p95 <= PAGE_GOAL_MS else f"{p95 / PAGE_GOAL_MS:.1f}x over"
+            rows.append(
+                f"| {page} page, {label} ({len(values)} requests) | p50 {p50:.0f} ms, "
+                f"p95 {p95:.0f} ms | p95 {PAGE_GOAL_MS:.0f} ms | {verdict} |"
+            )
+    return rows
+
+
+def run(
+    clients: int, which: str, base: Path, *, seed: int = 2026
+) -> tuple[Generated, list[Result]]:
+    """Generate once, then measure on each chosen store; prints as it goes."""
+    start = time.perf_counter()
+    files = generate(base, clients, seed=seed)
+    size = sum(p.stat().st_size for p in (files.clients, files.purchases, files.payments))
+    c = files.counts
+    print(
+        f"{clients:,} clients ({c['stopped']:,} stop buying), {c['purchases']:,} orders, "
+        f"{c['payments']:,} invoices ({c['late']:,} paid late), {c['daily']:,} orders the next "
+        f"day; {size / 1e6:.0f} MB written in {time.perf_counter() - start:.1f} s (seed {seed})"
+    )
+    results = []
+    with stores(base) if which != "sqlite" else _sqlite_only(base) as found:
+        for name, url_for in found:
+            if which in (name, "both"):
+                result = measure(name, url_for("scale"), files, clients)
+                print(f"\n{name}:")
+                print("\n".join(table(result)))
+                results.append(result)
+    return files, results
+
+
+@contextmanager
+def _sqlite_only(base: Path) -> Iterator[list[tuple[str, Callable[[str], str]]]]:
+    yield [("sqlite", lambda db: f"sqlite:///{base / db}.db")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(args.clients, args.store, Path(tmp), seed=args.seed)
+
+
+if __name__ == "__main__":
+    main()

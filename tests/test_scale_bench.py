@@ -1,0 +1,33 @@
+"""The scale benchmark at a tiny size, so the command keeps working: what it generates is what
+lands, the passes make follow-ups, and every page it times answers."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from bench.scale import run
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_small_business_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
+    files, results = run(200, "sqlite", tmp_path, seed=11)
+    (result,) = results
+    counts = files.counts
+    assert counts["clients"] == 200 and counts["payments"] == 200
+    assert 1_000 < counts["purchases"] < 3_000  # about ten orders a client
+    assert 0 < counts["stopped"] < 200 and counts["late"] > 0
+    for kind in ("clients", "purchases", "payments", "daily"):
+        assert result.imports[kind][0] == counts[kind] == len(_rows(getattr(files, kind)))
+    times = {_rows(files.purchases)[k]["occurred_at"][-14:-6] for k in range(50)}
+    assert len(times) > 40, "timestamps are continuous, not rounded to days"
+    assert result.first_report.derived >= counts["purchases"]
+    assert result.first_report.created > 0
+    assert {"derive", "refit", "apply", "total"} <= set(result.first) & set(result.daily)
+    assert result.pages.statuses == {200}
+    assert len(result.pages.cold["client"]) == 20
+    assert set(result.pages.warm) == {"client", "/today", "/at-risk", "/insights"}
