@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import random
 import statistics
 import tempfile
@@ -218,7 +219,7 @@ def _ms(http: TestClient, path: str, pages: Pages) -> float:
 
 
 def browse(
-    settings: Settings, now: datetime, n: int, *, sample: int = 20, repeat: int = 5
+    settings: Settings, now: datetime, n: int, *, sample: int = 20, repeat: int = 10
 ) -> Pages:
     """Log in as the owner and time the pages: sampled client pages, then each list page."""
     pages = Pages()
@@ -230,6 +231,9 @@ def browse(
         form = {"email": OWNER, "password": PASSWORD, "next": "", "csrf_token": token}
         assert http.post("/login", data=form).status_code == 303
         refs = [f"C{rng.randint(1, n)}" for _ in range(sample)]
+        # One unrecorded client page first: "cold" is a client not asked for yet, not the
+        # process's first render (templates compiled, connections opened).
+        _ms(http, client_url(f"C{rng.randint(1, n)}"), Pages())
         pages.cold["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
         pages.warm["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
         for path in ("/today", "/at-risk", "/insights"):
@@ -253,14 +257,22 @@ def measure(name: str, url: str, files: Generated, n: int) -> Result:
         start = time.perf_counter()
         done = import_file(store, settings, kind, path, now=NOW)
         result.imports[key] = (done.imported, time.perf_counter() - start)
+        _say(name, f"imported {key}: {done.imported:,} rows in {result.imports[key][1]:.1f} s")
     result.first_report, result.first = timed_pass(store, settings, NOW)
+    _say(name, f"first pass {result.first['total']:.1f} s: {result.first_report.as_dict()}")
     start = time.perf_counter()
     done = import_file(store, settings, FileKind.PURCHASES, files.daily, now=NOW + DAY)
     result.imports["daily"] = (done.imported, time.perf_counter() - start)
     result.daily_report, result.daily = timed_pass(store, settings, NOW + DAY)
+    _say(name, f"daily pass {result.daily['total']:.1f} s: {result.daily_report.as_dict()}")
     result.pages = browse(settings, NOW + DAY, n)
     store.kw["bind"].dispose()
     return result
+
+
+def _say(store: str, what: str) -> None:
+    """Progress as it happens, so a long run that is stopped still leaves its figures."""
+    print(f"  [{store} {time.strftime('%H:%M:%S')}] {what}", flush=True)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -317,6 +329,7 @@ def run(
         f"{c['payments']:,} invoices ({c['late']:,} paid late), {c['daily']:,} orders the next "
         f"day; {size / 1e6:.0f} MB written in {time.perf_counter() - start:.1f} s (seed {seed})"
     )
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     results = []
     with stores(base) if which != "sqlite" else _sqlite_only(base) as found:
         for name, url_for in found:
@@ -325,6 +338,7 @@ def run(
                 print(f"\n{name}:")
                 print("\n".join(table(result)))
                 results.append(result)
+                print(f"load average after {name}: {os.getloadavg()[0]:.2f}")
     return files, results
 
 
