@@ -233,7 +233,10 @@ def test_snoozing_from_the_page_moves_the_due_time_and_refuses_the_past(
     assert quick.status_code == 303
     item = logged_in.get(f"/api/v1/followups/{made.missed}", headers=bearer(token)).json()
     assert item["due_at"] == "2026-11-24T09:00:00Z"
-    assert groups(logged_in.get("/today").text)["upcoming"][0] == made.missed
+    # Now first among the upcoming, beside the late-payment call that falls due at the same 09:00
+    # (which of the two the store made first depends on how the engine split its pass).
+    upcoming = groups(logged_in.get("/today").text)["upcoming"]
+    assert made.missed in upcoming[:2] and set(upcoming[:2]) == {made.missed, made.late}
 
 
 def test_reassigning_from_the_page_hands_the_follow_up_over(
