@@ -66,6 +66,8 @@ def test_the_owner_sees_the_settings_in_force_and_never_a_password(
     ):
         page = http.get("/settings/mail")
         assert page.status_code == 200
+        assert "<title>Mail settings · goodwill</title>" in page.text
+        assert page.text.count('id="mail-change"') == 1
         assert SECRET not in page.text
         shown = text(page.text)
         assert "Sends as ( mail.from_address ) care@shop.example this page" in shown

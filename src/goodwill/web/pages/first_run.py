@@ -23,6 +23,7 @@ from goodwill.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from goodwill.settings_form import FIRST_RUN
 from goodwill.store.first_run import needs_owner
 from goodwill.web.auth import PageStaff, address_of, log_in
+from goodwill.web.document_edits import require_owner
 from goodwill.web.pages.settings import MAX_ANSWER, save_answers, setting_rows
 from goodwill.web.rendering import render
 from goodwill.web.state import Db, State, WebState
@@ -131,21 +132,16 @@ def _business_page(
     return render(request, "setup_business.html", context, status=status)
 
 
-def _owner(staff: PageStaff) -> None:
-    if not staff.may("settings.change"):
-        raise NotAllowed("only the owner sets up the business", reason="owner_only")
-
-
 @router.get("/setup/business")
 def business_form(request: Request, db: Db, state: State, staff: PageStaff) -> Response:
-    _owner(staff)
+    require_owner(staff)
     return _business_page(request, db, state)
 
 
 @router.post("/setup/business")
 async def business(request: Request, db: Db, state: State, staff: PageStaff) -> Response:
     """Save what the business is; then on to how mail reaches it."""
-    _owner(staff)
+    require_owner(staff)
     form = await request.form()
     answers = {f.name: str(form.get(f.name) or "")[:MAX_ANSWER] for f in FIRST_RUN.fields}
     required = {"business_name": "Write the business's name as clients know it."}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from goodwill.actions import page_settings as page_actions
-from goodwill.errors import ConfigError, NotAllowed, NotFound
+from goodwill.errors import ConfigError, NotFound
 from goodwill.settings import Settings
 from goodwill.settings_form import (
     SECTION_BY_SLUG,
@@ -32,6 +32,7 @@ from goodwill.settings_layers import check_page_value, source_of
 from goodwill.store import page_settings
 from goodwill.store.models import StaffUser
 from goodwill.web.auth import PageStaff, Staff
+from goodwill.web.document_edits import require_owner
 from goodwill.web.pages.privacy import actor_of
 from goodwill.web.rendering import render
 from goodwill.web.state import Db, State, WebState
@@ -55,11 +56,6 @@ ELSEWHERE = (
     ("/playbook", "Playbook", "Which touch points make which follow-ups; automated sending."),
     ("/users", "Staff", "Invite people, change roles, switch accounts off."),
 )
-
-
-def _owner(staff: PageStaff) -> None:
-    if not staff.may("settings.change"):
-        raise NotAllowed("only the owner changes the settings", reason="owner_only")
 
 
 def _staff_choices(db: Session) -> tuple[tuple[str, str], ...]:
@@ -141,7 +137,7 @@ def _page(
 
 @router.get("/settings")
 def settings_page(request: Request, db: Db, state: State, staff: PageStaff) -> Response:
-    _owner(staff)
+    require_owner(staff)
     return _page(request, db, state)
 
 
@@ -150,7 +146,7 @@ async def save_section(
     request: Request, slug: str, db: Db, state: State, staff: PageStaff
 ) -> Response:
     """Save one section; on any problem nothing of it is saved and the answers stay."""
-    _owner(staff)
+    require_owner(staff)
     section = SECTION_BY_SLUG.get(slug)
     if section is None:
         raise NotFound(f"no settings section {slug!r}")
