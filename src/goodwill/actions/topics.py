@@ -44,7 +44,7 @@ __all__ = [
 #: for them, never used to choose one); docs/listening.md says how they were kept apart.
 HELD_OUT = "themes_held_out.jsonl"
 
-#: A small cache of computed topics: (fingerprint, settings' part) -> topics.
+#: A small cache of computed topics: (database, fingerprint, what was asked) -> topics.
 _CACHE: dict[tuple[Any, ...], list[Topic]] = {}
 _CACHE_SIZE = 8
 
@@ -62,6 +62,7 @@ def find_topics(
     when given; computed once per state of the texts."""
     new_days, long_days = group_days(settings)
     key = (
+        settings.database_url,
         fingerprint(session),
         until,
         tier,

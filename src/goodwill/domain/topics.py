@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "Topic",
     "discover_topics",
     "period_of",
+    "terms_of",
 ]
 
 #: At most this many texts, the most recent, are read (the rest would only slow the page).
@@ -68,7 +69,27 @@ _OTHER_WORDS = """
 OTHER_STOP_WORDS = frozenset(_OTHER_WORDS.split())
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | OTHER_STOP_WORDS
 #: Words of three letters or more, no digits: prices and dates are not topics.
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{3,}\b"
+_TOKEN = re.compile(r"[^\W\d_]{3,}")
+#: Where a pair of words cannot reach across: punctuation and line ends.
+_BREAK = re.compile(r"[.,;:!?()\[\]\"\n]+")
+
+
+def terms_of(text: str) -> list[str]:
+    """The words of a folded text that can name a topic, and the pairs of them that stand next
+    to each other (never across a stop word or punctuation: "beans, and people" is no pair)."""
+    out: list[str] = []
+    for part in _BREAK.split(text):
+        previous: str | None = None
+        for match in re.finditer(r"[^\W_]+", part):
+            word = match.group()
+            if word in STOP_WORDS or not _TOKEN.fullmatch(word):
+                previous = None
+                continue
+            out.append(word)
+            if previous is not None:
+                out.append(f"{previous} {word}")
+            previous = word
+    return out
 
 
 @dataclass(frozen=True)
@@ -162,15 +183,17 @@ QUOTE_CHARS = 160
 
 
 def _quote(text: str, phrases: Sequence[str]) -> str:
-    """The sentence of ``text`` holding one of the phrases (the first sentence otherwise)."""
+    """The sentence of ``text`` holding most of the phrases (of four words or more when one
+    does; the first sentence when none holds any)."""
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
     if not sentences:
         return ""
-    folded = [fold(s) for s in sentences]
-    pick = next(
-        (s for s, f in zip(sentences, folded, strict=True) if any(p in f for p in phrases)),
-        sentences[0],
-    )
+
+    def score(sentence: str) -> tuple[int, bool]:
+        words = set(terms_of(fold(sentence)))
+        return sum(p in words for p in phrases), len(sentence.split()) >= 4
+
+    pick = max(sentences, key=score)  # the first of the best
     return pick if len(pick) <= QUOTE_CHARS else pick[: QUOTE_CHARS - 1].rstrip() + "…"
 
 
@@ -183,10 +206,11 @@ def discover_topics(
     *,
     new_days: int,
     long_term_days: int,
-    zone_of: Any = None,
+    zone_of: Callable[[datetime], datetime] | None = None,
     max_topics: int = 8,
     quotes: int = 2,
     random_state: int = 0,
+    max_texts: int = MAX_TEXTS,
 ) -> list[Topic]:
     """The recurring topics of ``said``, most raised first (none below :data:`MIN_TEXTS`).
 
@@ -194,18 +218,16 @@ def discover_topics(
     client is new below ``new_days`` of tenure, long-term from ``long_term_days``; the shares
     are of all new (long-term) clients' texts. ``zone_of`` turns an instant into the local one
     its month is read in (None: as given). The number of topics grows with the square root of
-    the texts, up to ``max_topics``.
+    a quarter of the texts, up to ``max_topics``. Only the ``max_texts`` most recent texts are read.
     """
-    recent = sorted(said, key=lambda s: (s.at, s.text))[-MAX_TEXTS:]
+    recent = sorted(said, key=lambda s: (s.at, s.text))[-max_texts:]
     docs = [fold(s.text[:MAX_CHARS]) for s in recent]
     if len(recent) < MIN_TEXTS:
         return []
     vectorizer = TfidfVectorizer(
-        stop_words=sorted(STOP_WORDS),
-        token_pattern=TOKEN_PATTERN,
-        ngram_range=(1, 2),
+        analyzer=terms_of,
         min_df=2,
-        max_df=0.5,
+        max_df=0.8,
         max_features=5000,
         sublinear_tf=True,
     )
@@ -214,7 +236,7 @@ def discover_topics(
     except ValueError:  # nothing left after the stop words: no topic to name
         return []
     terms = list(vectorizer.get_feature_names_out())
-    count = max(2, min(max_topics, round(math.sqrt(len(recent) / 2)), len(terms) - 1))
+    count = max(2, min(max_topics, round(math.sqrt(len(recent) / 4)), len(terms) - 1))
     if len(terms) < 3:
         return []
     model = NMF(n_components=count, init="nndsvd", random_state=random_state, max_iter=400)
