@@ -168,6 +168,19 @@ def test_the_owner_makes_a_topic_a_theme_and_new_answers_are_read_for_it(
     assert again.headers["location"] == "/listening?promoted=parking-space-2#topics"
 
 
+def test_a_topic_without_words_makes_no_theme(
+    owner: TestClient, heard: sessionmaker[Session]
+) -> None:
+    page = owner.get("/listening")
+    refused = owner.post(
+        "/listening/topics/promote", data={"phrases": " , ", "csrf_token": csrf_from(page.text)}
+    )
+    assert refused.status_code == 422
+    assert "a topic needs at least one phrase" in refused.text
+    with heard() as session:
+        assert "themes" not in page_settings.stored(session)
+
+
 def test_only_the_owner_makes_a_theme(web_settings: Settings, heard: sessionmaker[Session]) -> None:
     with heard.begin() as session:
         staff_user(session, email="sam@example.com", role="staff", name="Sam", now=NOW)
