@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -56,7 +56,6 @@ def find_topics(
     until: datetime | None = None,
     tier: str | None = None,
     max_topics: int = 8,
-    discover: Callable[..., list[Topic]] = discover_topics,
 ) -> list[Topic]:
     """The recurring topics of what clients said up to ``until``, of the clients in ``tier`` only
     when given; computed once per state of the texts."""
@@ -81,7 +80,7 @@ def find_topics(
         clients=tier_clients(session, settings, tier),
         limit=MAX_TEXTS,
     )
-    found = discover(
+    found = discover_topics(
         said,
         new_days=new_days,
         long_term_days=long_days,
