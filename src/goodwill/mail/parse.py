@@ -41,6 +41,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 import quotequail  # type: ignore[import-untyped]
 from inscriptis import get_text  # type: ignore[import-untyped]
 
+from goodwill.mail.quotes import reply_text, tidy
 from goodwill.mail.storable import storable_id, storable_text
 
 __all__ = [
@@ -78,17 +79,6 @@ _CHARSET_ALIASES = {
 _ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|van|från|da|od)\s*:\*?\s*\S", re.IGNORECASE)
-_OUTLOOK_SENT = re.compile(
-    r"^\s*\*?(sent|date|gesendet|datum|envoyé|verzonden|enviado|skickat|inviato|data)\s*:",
-    re.IGNORECASE,
-)
-_SENT_FROM = re.compile(
-    r"^(sent from my |sent from (outlook|mail|yahoo)|get outlook for |von meinem .* gesendet"
-    r"|gesendet von meinem |envoyé de mon |envoyé depuis |verzonden (vanaf|met) mijn "
-    r"|verstuurd vanaf mijn |enviado desde mi |inviato da(l mio)? )",
-    re.IGNORECASE,
-)
 _AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk"}
 
 
@@ -221,68 +211,14 @@ def _head(text: str) -> str:
     return head[:cut]
 
 
-def reply_text(text: str) -> str:
-    """The part of a plain-text body the sender wrote now: quoted history and signature removed.
-
-    Top-posted replies keep what stands above the first attribution or forward rule; bottom-posted
-    and interleaved replies keep every line that is not ``>`` quoted. May be empty (a bare forward).
-    """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found = quotequail.quote("\n".join(lines), limit=len(lines) + 1, quote_intro_line=True)
-    if len(found) > 1:
-        rest: list[str] = str(found[1][1]).split("\n")
-        lines = lines[: len(lines) - len(rest)] + _unquoted_tail(rest)
-    lines = _before_outlook_header(lines)
-    lines = [line for line in lines if not line.lstrip().startswith(">")]
-    return _tidy(_before_signature(lines))
-
-
 def html_to_text(html: str) -> str:
     """Readable text from an HTML body: block layout and tables kept, styles and scripts dropped."""
     text = textwrap.dedent(str(get_text(html)).replace("\r\n", "\n"))
-    return _tidy(text.split("\n"))
+    return tidy(text)
 
 
 def _html_before_quote(html: str) -> str:
     return str(quotequail.quote_html(html, quote_intro_line=True)[0][1])
-
-
-def _unquoted_tail(rest: list[str]) -> list[str]:
-    """After an attribution line: the reply's own lines when the history below it is ``>`` quoted
-    (bottom-posting, interleaving); nothing when the history follows unquoted (Outlook, forwards).
-    """
-    for width in (1, 2):  # an attribution line may wrap once
-        if len(rest) > width - 1 and rest[width - 1].rstrip().endswith(":"):
-            after = rest[width:]
-            first = next((line for line in after if line.strip()), "")
-            return after if first.lstrip().startswith(">") else []
-    return []
-
-
-def _before_outlook_header(lines: list[str]) -> list[str]:
-    for index, line in enumerate(lines):
-        if _OUTLOOK_FROM.match(line) and any(
-            _OUTLOOK_SENT.match(later) for later in lines[index + 1 : index + 5]
-        ):
-            return lines[:index]
-    return lines
-
-
-def _before_signature(lines: list[str]) -> list[str]:
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped == "--" or (len(stripped) <= 60 and _SENT_FROM.match(stripped)):
-            return lines[:index]
-    return lines
-
-
-def _tidy(lines: list[str]) -> str:
-    """Join lines without trailing spaces, outer blank lines or runs of more than one blank line."""
-    kept: list[str] = []
-    for line in (line.rstrip() for line in lines):
-        if line or (kept and kept[-1]):
-            kept.append(line)
-    return "\n".join(kept).strip("\n")
 
 
 def _contents(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
