@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 __all__ = ["reply_text"]
 
 # The words of Outlook's header block (and of forwarded headers) in each language.
-_FROM = (
-    "from|von|de|van|från|da|fra|lähettäjä|od|kimden|от|差出人|送信者|发件人"  # noqa: RUF001
-)
+_FROM = "from|von|de|van|från|da|fra|lähettäjä|od|kimden|от|差出人|送信者|发件人"
 _DATE = (
     "sent|date|gesendet|datum|envoyé|verzonden|inviato|data|enviado(?: el)?|enviada em"
     "|fecha|dato|päiväys|skickat|sendt|lähetetty|päivämäärä|wysłano|wysłane|odesláno|gönderildi|tarih"
@@ -44,7 +43,7 @@ def _label(words: str) -> re.Pattern[str]:
     """A header line: the label, maybe bold (``*From:*``), a space before the colon as the
     French write it, and a value."""
     return re.compile(
-        rf"^\s*\*?(?:{words})\s*\*?\s*[:：]\s*\*?\s*(?P<value>\S.*)?$",  # noqa: RUF001
+        rf"^\s*\*?(?:{words})\s*\*?\s*[:：]\s*\*?\s*(?P<value>\S.*)?$",
         re.IGNORECASE,
     )
 
@@ -67,12 +66,40 @@ _VERB = re.compile(
     r"|のメール|さんは書きました|さんが書きました|写道",
     re.IGNORECASE,
 )
+# A cheap first look for the verbs above: most lines have none of these words.
+_VERB_WORDS = frozenset(
+    [
+        "wrote",
+        "writes",
+        "schrieb",
+        "écrit",
+        "schreef",
+        "geschreven",
+        "scritto",
+        "escribió",
+        "escreveu",
+        "skrev",
+        "kirjoitti",
+        "napisał",
+        "napisała",
+        "napisana",
+        "pisze",
+        "napsal",
+        "napsala",
+        "yazdı",
+        "пишет",
+        "написал",
+        "написала",
+    ]
+)
+_CJK_VERBS = ("のメール", "さんは書きました", "さんが書きました", "写道")
+_WORD = re.compile(r"\w+")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 # Gmail in Russian and Japanese: "пн, 4 мар. 2024 г. в 10:15, Имя <addr>:", no verb.
-_ADDRESS_COLON = re.compile(r"[<(]?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+[>)]?\s*[:：]$")  # noqa: RUF001
-_SENTENCE_END = re.compile(r"[.!?。！？]\s*$")  # noqa: RUF001
+_ADDRESS_COLON = re.compile(r"[<(]?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+[>)]?\s*[:：]$")
+_SENTENCE_END = re.compile(r"[.!?。！？]\s*$")
 
 # A phone or web mail program's line, alone at the end of the text.
 _SENT_FROM = re.compile(
@@ -85,6 +112,8 @@ _SENT_FROM = re.compile(
     re.IGNORECASE,
 )
 _LIST_FOOTER = re.compile(r"mailing list|mailinglist|you received this message because", re.I)
+#: The colon, and the full-width one Japanese and Chinese mail writes.
+COLONS = (":", "：")
 #: A "-- " delimiter is a signature only when this few lines follow it.
 SIGNATURE_LINES = 12
 #: An attribution line wraps over at most this many lines.
@@ -149,7 +178,7 @@ def _attribution(lines: list[str], index: int) -> int:
         if not line:
             return 0
         joined = f"{joined} {line}" if joined else line
-        if _is_attribution(joined, quoted=lambda w=width: _quoted_after(lines, index + w)):
+        if _is_attribution(joined, quoted=partial(_quoted_after, lines, index + width)):
             return width
         # Only a long first line, cut by the sender's line wrapping, continues on the next.
         if width == 1 and (len(first) < 25 or _SENTENCE_END.search(first)):
@@ -160,30 +189,46 @@ def _attribution(lines: list[str], index: int) -> int:
 def _is_attribution(line: str, *, quoted: Callable[[], bool]) -> bool:
     """Whether ``line`` (joined if wrapped) is an attribution; ``quoted`` tells whether a
     ``>`` quote follows it."""
-    if len(line) > 300 or not line.endswith((":", "：")) and ":" not in line:  # noqa: RUF001
+    if len(line) > 300 or not any(colon in line for colon in COLONS):
         return False
-    verb = _VERB.search(line)
-    evidence = _EMAIL.search(line) or _TIME.search(line) or _YEAR.search(line)
+    verb = _verb(line)
+    evidence = _email(line) or _TIME.search(line) or _YEAR.search(line)
     if verb is not None:
         tail = line[verb.end() :]
-        if re.match(r"\s*[:：]\s*$", tail):  # noqa: RUF001
+        if re.match(r"\s*[:：]\s*$", tail):
             return evidence is not None or quoted()
         if evidence is None:
             return False
-        if line.endswith((":", "：")):  # noqa: RUF001
+        if line.endswith(COLONS):
             # "… schrieb Anna Berg <anna@…>:", "… skrev Karin Nilsson:" above a quote.
-            if len(tail) <= 60 and (_EMAIL.search(tail) or quoted()):
+            if len(tail) <= 60 and (_email(tail) or quoted()):
                 return True
             # "… kirjoitti 4.3.2024 kello 10.15:": the date and time after the verb.
             return len(tail) <= 100 and bool(_YEAR.search(tail) and _TIME.search(tail))
         # Yahoo on a phone puts the quote on the attribution's line, after the address.
-        address = _EMAIL.search(line)
+        address = _email(line)
         return (
             re.match(r"\s*:", tail) is not None
             and address is not None
             and address.start() < verb.start()
         )
-    return bool(_ADDRESS_COLON.search(line) and _TIME.search(line)) and quoted()
+    return (
+        line.endswith(COLONS)
+        and _ADDRESS_COLON.search(line[-120:]) is not None
+        and _TIME.search(line) is not None
+        and quoted()
+    )
+
+
+def _verb(line: str) -> re.Match[str] | None:
+    words = _VERB_WORDS.intersection(_WORD.findall(line.lower()))
+    if words or any(verb in line for verb in _CJK_VERBS):
+        return _VERB.search(line)
+    return None
+
+
+def _email(text: str) -> re.Match[str] | None:
+    return _EMAIL.search(text) if "@" in text else None
 
 
 def _header_block(lines: list[str], index: int) -> bool:
@@ -206,7 +251,7 @@ def _block_start(lines: list[str], index: int) -> int:
         above -= 1
     if above >= 0 and above >= index - 3:
         line = lines[above].strip()
-        if _RULE.match(line) or (line.endswith((":", "：")) and len(line) <= 60):  # noqa: RUF001
+        if _RULE.match(line) or (line.endswith(COLONS) and len(line) <= 60):
             return above
     return index
 
