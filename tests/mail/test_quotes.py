@@ -3,10 +3,12 @@ fixtures in tests/data/quotes (and a second set written after the markers were c
 
 from __future__ import annotations
 
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from goodwill.mail.parse import parse_message
 from goodwill.mail.quote_accuracy import Fixture, Score, evaluate, load_fixtures
 from goodwill.mail.quotes import reply_text, tidy
 
@@ -70,3 +72,33 @@ def test_a_library_that_raises_counts_as_a_wrong_cut() -> None:
 def test_many_attributions_each_above_a_quote_are_read_in_one_pass() -> None:
     body = "On Mon, 4 Mar 2024 at 10:15, Anna <a@b.example> wrote:\n> q\n\nyes\n\n" * 3000
     assert reply_text(body) == "\n\n".join(["yes"] * 3000)
+
+
+def html_only(html: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "piotr@nowak.example"
+    message["Message-ID"] = "<h1@nowak.example>"
+    message.set_content(html, subtype="html")
+    return message.as_bytes()
+
+
+def test_an_html_only_outlook_reply_in_polish_loses_its_history() -> None:
+    html = (
+        "<html><body><p>Wtorek o 10 bardzo nam pasuje.</p>"
+        "<p><b>Od:</b> Anna Kowalska &lt;anna@kowalska.example&gt;<br><b>Wysłano:</b> "
+        "poniedziałek, 4 marca 2024 10:15<br><b>Do:</b> Piotr Nowak<br><b>Temat:</b> Spotkanie"
+        "</p><p>Czy pasuje wtorek?</p></body></html>"
+    )
+    parsed = parse_message(html_only(html))
+    assert parsed.new_text == "Wtorek o 10 bardzo nam pasuje."
+    assert "Czy pasuje wtorek?" in parsed.text
+
+
+def test_an_html_only_gmail_reply_in_russian_loses_its_history() -> None:
+    html = (
+        '<div dir="ltr">Да, в четверг удобно.</div><br><div class="gmail_quote">'
+        '<div dir="ltr" class="gmail_attr">пн, 4 мар. 2024 г. в 10:15, Дмитрий '
+        "&lt;dmitry@smirnov.example&gt;:<br></div>"
+        '<blockquote class="gmail_quote">Вам удобно в четверг?</blockquote></div>'
+    )
+    assert parse_message(html_only(html)).new_text == "Да, в четверг удобно."

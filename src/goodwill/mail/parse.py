@@ -6,12 +6,9 @@ encoding or a garbled header: what can be decoded is, the rest is replaced. ``Me
 is raised only when the bytes are not a mail message at all; the caller has stored the raw bytes
 already and shows them.
 
-The new text of a reply: quotequail finds where the quoted history starts (attribution lines such
-as "On … wrote:" in many languages, forward and "Original Message" rules, Outlook's header table
-and Gmail's blockquote in HTML). This module adds what it leaves: Outlook's plain "From: … Sent: …"
-block without a rule, bottom-posted and interleaved replies, ">" quoted lines, and signatures
-marked by the "-- " delimiter or a "Sent from my iPhone" line. Closings such as "Best regards" are
-kept: cutting at them loses real text too often.
+The new text of a reply is found by :mod:`goodwill.mail.quotes` (quoted history, list footer
+and signature in the languages clients write); in an HTML-only body quotequail first removes
+Gmail's quote block and Outlook's bordered header, and the text left goes the same way.
 
 Separating the new text costs tens of microseconds a line, so only the first ``NEW_TEXT_LINES``
 lines (at most ``NEW_TEXT_CHARS`` characters) go through it; the full text is kept as it is.
@@ -38,6 +35,8 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
+import lxml.etree  # type: ignore[import-untyped]
+import lxml.html  # type: ignore[import-untyped]
 import quotequail  # type: ignore[import-untyped]
 from inscriptis import get_text  # type: ignore[import-untyped]
 
@@ -79,6 +78,12 @@ _CHARSET_ALIASES = {
 _ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATE = re.compile("[\udc80-\udcff]")
+# Quote blocks as Gmail, Apple Mail, Thunderbird and Yahoo mark them in HTML mail.
+_HTML_QUOTES = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]"
+    " | //blockquote[@type='cite'] | //*[contains(@class, 'moz-cite-prefix')]"
+    " | //*[contains(@class, 'yahoo_quoted')]"
+)
 _AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk"}
 
 
@@ -218,7 +223,16 @@ def html_to_text(html: str) -> str:
 
 
 def _html_before_quote(html: str) -> str:
-    return str(quotequail.quote_html(html, quote_intro_line=True)[0][1])
+    """The HTML above the quoted history, with the quote blocks mail programs mark removed
+    (the answers between them stay: Thunderbird's replies below a quote)."""
+    before = str(quotequail.quote_html(html, quote_intro_line=True)[0][1])
+    try:
+        document = lxml.html.document_fromstring(before)
+    except (lxml.etree.ParserError, ValueError):
+        return before
+    for element in document.xpath(_HTML_QUOTES):
+        element.drop_tree()
+    return str(lxml.html.tostring(document, encoding="unicode"))
 
 
 def _contents(message: Message) -> tuple[list[str], list[str], list[Attachment]]:
