@@ -17,7 +17,7 @@ share the implementation here with a ``shift`` of 0 (BG/NBD) or 1 (MBG/NBD).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -267,14 +267,32 @@ def family_expected(
     t_x: ArrayLike,
     T: ArrayLike,
 ) -> FloatArray:
+    out: FloatArray = family_predictions(shift, model, params, [t], x, t_x, T)[1][0]
+    return out
+
+
+def family_predictions(
+    shift: int,
+    model: str,
+    params: Mapping[str, float] | FitResult,
+    horizons: Sequence[float],
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """P(alive) and E[X(t)] for each t in ``horizons`` (rows: t), the inputs checked once."""
     r, alpha, a, b = param_values(params, NAMES, model)
-    if not (np.isfinite(t) and t >= 0):
-        raise ValueError("t must be a non-negative number of periods")
+    for t in horizons:
+        if not (np.isfinite(t) and t >= 0):
+            raise ValueError("t must be a non-negative number of periods")
     counts = check_counts(x, t_x, T)
     alive = family_p_alive(shift, model, params, counts.x, counts.t_x, counts.T)
-    given_alive = beta_posterior_purchases(r, alpha, a, b + counts.x + shift, counts.x, counts.T, t)
-    out: FloatArray = alive * given_alive
-    return out
+    b_post = b + counts.x + shift
+    expected = np.empty((len(horizons), counts.x.size))
+    for row, t in enumerate(horizons):
+        given = beta_posterior_purchases(r, alpha, a, b_post, counts.x, counts.T, t)
+        expected[row] = alive * given
+    return alive, expected
 
 
 def fit(
@@ -316,11 +334,23 @@ def expected_purchases(
     return family_expected(0, MODEL, params, t, frequency, recency, T)
 
 
+def predictions(
+    params: Mapping[str, float] | FitResult,
+    horizons: Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """P(alive) and E[X(t)] for each t in ``horizons`` (rows: t), in one pass over the inputs."""
+    return family_predictions(0, MODEL, params, horizons, frequency, recency, T)
+
+
 __all__ = [
     "MODEL",
     "NAMES",
     "expected_purchases",
     "fit",
     "log_likelihood",
+    "predictions",
     "probability_alive",
 ]

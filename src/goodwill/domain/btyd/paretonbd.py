@@ -21,7 +21,7 @@ When t_x = T the integral is exactly 0 and is skipped (such customers are alive 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -424,19 +424,46 @@ def expected_purchases(
     bracket over (s-1) computed by expm1 so that s near 1 (limit: ln((beta+T+t)/(beta+T))) is
     exact.
     """
-    if not (np.isfinite(t) and t >= 0):
-        raise ValueError("t must be a non-negative number of periods")
-    (r, alpha, s, beta), counts, log_a, log_si = _parts(params, frequency, recency, T)
-    alive = np.exp(log_a - np.logaddexp(log_a, log_si))
-    horizon = np.log1p(t / (beta + counts.T))
-    if abs(s - 1.0) < 1e-12:
-        lifetime_factor = horizon
-    else:
-        lifetime_factor = -np.expm1(-(s - 1.0) * horizon) / (s - 1.0)
-    out: FloatArray = (
-        (r + counts.x) * (beta + counts.T) / (alpha + counts.T) * lifetime_factor * alive
-    )
+    _, expected = predictions(params, [t], frequency, recency, T)
+    out: FloatArray = expected[0]
     return out
 
 
-__all__ = ["MODEL", "NAMES", "expected_purchases", "fit", "log_likelihood", "probability_alive"]
+def predictions(
+    params: Mapping[str, float] | FitResult,
+    horizons: Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """P(alive) and E[purchases in the next t periods] for each t in ``horizons`` (rows: t).
+
+    One evaluation of the likelihood's integral serves them all: the horizon enters only through
+    a factor per row, so P(alive), a year's purchases or twelve months of a CLV cost about what
+    P(alive) alone does.
+    """
+    for t in horizons:
+        if not (np.isfinite(t) and t >= 0):
+            raise ValueError("t must be a non-negative number of periods")
+    (r, alpha, s, beta), counts, log_a, log_si = _parts(params, frequency, recency, T)
+    alive: FloatArray = np.exp(log_a - np.logaddexp(log_a, log_si))
+    scale = (r + counts.x) * (beta + counts.T) / (alpha + counts.T) * alive
+    expected = np.empty((len(horizons), counts.x.size))
+    for row, t in enumerate(horizons):
+        horizon = np.log1p(t / (beta + counts.T))
+        if abs(s - 1.0) < 1e-12:
+            expected[row] = horizon * scale
+        else:
+            expected[row] = -np.expm1(-(s - 1.0) * horizon) / (s - 1.0) * scale
+    return alive, expected
+
+
+__all__ = [
+    "MODEL",
+    "NAMES",
+    "expected_purchases",
+    "fit",
+    "log_likelihood",
+    "predictions",
+    "probability_alive",
+]
