@@ -277,12 +277,14 @@ def log_tail_integral(
     for start in range(0, n_rows, _CHUNK):
         sl = slice(start, start + _CHUNK)
         variation = _variation(params, x[sl], t_x[sl], T[sl])
-        count = _node_count(params, x[sl], t_x[sl], T[sl], variation)
-        value = np.empty(count.size)
-        grad = np.empty((4, count.size if gradient else 0))
-        for nodes in np.unique(count):
-            rows_n = np.flatnonzero(count == nodes) + start
-            part = rows_n - start
+        hard_rows, wanted = _needs_panels(params, x[sl], t_x[sl], T[sl], variation)
+        node_counts = _node_count(params, x[sl], t_x[sl], T[sl], variation)
+        node_counts[hard_rows] = 0  # worked out in panels below
+        value = np.empty(node_counts.size)
+        grad = np.empty((4, node_counts.size if gradient else 0))
+        for nodes in np.unique(node_counts[node_counts > 0]):
+            part = np.flatnonzero(node_counts == nodes)
+            rows_n = part + start
             value[part], grad_n = _panel(
                 params,
                 x[rows_n],
@@ -294,7 +296,6 @@ def log_tail_integral(
             )
             if gradient:
                 grad[:, part] = grad_n
-        hard_rows, wanted = _needs_panels(params, x[sl], t_x[sl], T[sl], variation)
         hard = np.flatnonzero(hard_rows)
         if hard.size:
             rows = hard + start
