@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goodwill.domain.btyd import bgnbd, paretonbd
+from goodwill.domain.btyd import bgnbd, fit, paretonbd
 from goodwill.domain.btyd.clv import COUNT_MODELS, discounted_purchases
 from tests.domain.btyd.test_numerics import PARAMS
 
@@ -84,3 +84,27 @@ def test_gauss_jacobi_equals_the_hypergeometric_form_where_it_is_used(shift: int
         got = bgnbd._jacobi_posterior_purchases(r, a, b_post, x, t / (alpha + T))
         want = bgnbd._hypergeometric_posterior_purchases(r, alpha, a, (b_post, x, T), t)
         np.testing.assert_allclose(got, want, rtol=3e-11, atol=0)
+
+
+def test_rows_on_a_grid_merge_exactly_as_the_sort_does() -> None:
+    """Counts and day-rounded times merge by grid places; any stray value falls back exactly."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 40, 300_000).astype(float)
+    T = rng.integers(140, 365, x.size) / 7.0
+    t_x = np.where(x > 0, np.floor(T * rng.uniform(0, 1, x.size) * 7.0) / 7.0, 0.0)
+    weight = rng.integers(0, 3, x.size).astype(float)
+    for stray in (None, 10.0 / 7.0 + 1e-13):
+        if stray is not None:
+            t_x[5] = stray
+            x[5] = max(x[5], 1.0)
+        got_cols, got_weight = fit.compress([x, t_x, T], weight)
+        order = np.lexsort((T, t_x, x))
+        want = [c[order] for c in (x, t_x, T)]
+        change = np.r_[True, np.any([c[1:] != c[:-1] for c in want], axis=0)]
+        starts = np.flatnonzero(change)
+        summed = np.add.reduceat(weight[order], starts)
+        keep = summed > 0
+        got = np.lexsort(tuple(reversed(got_cols)))
+        for g, w in zip(got_cols, want, strict=True):
+            np.testing.assert_array_equal(g[got], w[starts][keep])
+        np.testing.assert_array_equal(got_weight[got], summed[keep])
