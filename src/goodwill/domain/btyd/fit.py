@@ -243,7 +243,9 @@ def _grid_merge(
         if not np.array_equal(c, c[standing]):
             return None
     rows = representative[keep]
-    return [np.asarray(c[rows], dtype=np.float64) for c in columns], summed[keep]
+    return [np.asarray(c[rows], dtype=np.float64) for c in columns], np.asarray(
+        summed[keep], dtype=np.float64
+    )
 
 
 _HASH_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93)
