@@ -31,6 +31,7 @@ from scipy.special import (  # type: ignore[import-untyped]
 )
 
 from goodwill.domain.btyd.fit import (
+    by_count,
     Counts,
     FitResult,
     FloatArray,
@@ -52,8 +53,7 @@ def family_objective(counts: Counts, shift: int) -> tuple[Objective, int]:
     Rows are used as given: fitting merges identical rows first (``fit.compressed``).
     """
     x, t_x, age, weight = counts.x, counts.t_x, counts.T, counts.weight
-    xs, inv = np.unique(x, return_inverse=True)
-    weight_by_x = np.bincount(inv, weights=weight, minlength=xs.size)
+    xs, inv, weight_by_x = by_count(x, weight)
     has_second = xs + shift > 0
     total = float(weight.sum())
 
@@ -228,12 +228,7 @@ def _jacobi_posterior_purchases(
     several times that. The integrand's only singularity is at p = -1/scale; with the horizon at
     most twice alpha + T and x at most 30 it is far enough from [0, 1] for 16 nodes.
     """
-    # x is a whole number (at most _JACOBI_X): group by it with a lookup table, not a sort.
-    whole = x.astype(np.int64)
-    present = np.flatnonzero(np.bincount(whole))
-    lookup = np.zeros(present[-1] + 1, dtype=np.int64)
-    lookup[present] = np.arange(present.size)
-    inverse = lookup[whole]
+    present, inverse, _ = by_count(x, x)
     offset = b_post[0] - x[0]  # b + shift
     nodes = np.empty((present.size, _JACOBI_NODES))
     weights = np.empty((present.size, _JACOBI_NODES))

@@ -75,6 +75,21 @@ def dot(u: NDArray[Any], v: NDArray[Any]) -> float:
     return float(np.einsum("i,i->", u, v))
 
 
+def by_count(x: FloatArray, weight: FloatArray) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
+    """The distinct purchase counts, each row's place among them, and the weight of each.
+
+    Counts are whole numbers, so a bincount groups them in one pass where np.unique would
+    sort every row (a third of a second at a million rows).
+    """
+    whole = x.astype(np.int64)
+    present = np.flatnonzero(np.bincount(whole))
+    lookup = np.zeros(int(present[-1]) + 1 if present.size else 1, dtype=np.int64)
+    lookup[present] = np.arange(present.size)
+    inverse = lookup[whole]
+    weight_by_x = np.bincount(inverse, weights=weight, minlength=present.size)
+    return present.astype(np.float64), inverse, weight_by_x
+
+
 def as_array(values: ArrayLike, name: str) -> FloatArray:
     """A 1-d float array of finite values, or ``InvalidInput`` naming the column."""
     array = np.atleast_1d(np.asarray(values, dtype=np.float64))

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln  # type: ignore[import-untyped]
 
 from goodwill.domain.btyd.fit import (
+    by_count,
     MIN_CUSTOMERS,
     FitResult,
     FloatArray,
@@ -69,8 +70,7 @@ def fit(
         )
     if not mostly_distinct([x, m]):
         (x, m), w = compress([x, m], w)
-    xs, inv = np.unique(x, return_inverse=True)
-    w_by_x = np.bincount(inv, weights=w, minlength=xs.size)
+    xs, inv, w_by_x = by_count(x, w)
     log_m = np.log(m)
     total = float(w.sum())
     wx = w * x
