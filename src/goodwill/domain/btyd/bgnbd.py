@@ -31,11 +31,11 @@ from scipy.special import (  # type: ignore[import-untyped]
 )
 
 from goodwill.domain.btyd.fit import (
-    by_count,
     Counts,
     FitResult,
     FloatArray,
     Objective,
+    by_count,
     check_counts,
     check_identifiable,
     dot,

@@ -86,7 +86,7 @@ def by_count(x: FloatArray, weight: FloatArray) -> tuple[FloatArray, NDArray[np.
     lookup = np.zeros(int(present[-1]) + 1 if present.size else 1, dtype=np.int64)
     lookup[present] = np.arange(present.size)
     inverse = lookup[whole]
-    weight_by_x = np.bincount(inverse, weights=weight, minlength=present.size)
+    weight_by_x = np.bincount(inverse, weights=weight, minlength=present.size).astype(np.float64)
     return present.astype(np.float64), inverse, weight_by_x
 
 

@@ -21,11 +21,11 @@ from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln  # type: ignore[import-untyped]
 
 from goodwill.domain.btyd.fit import (
-    by_count,
     MIN_CUSTOMERS,
     FitResult,
     FloatArray,
     as_array,
+    by_count,
     compress,
     dot,
     maximise,
@@ -70,7 +70,7 @@ def fit(
         )
     if not mostly_distinct([x, m]):
         (x, m), w = compress([x, m], w)
-    xs, inv, w_by_x = by_count(x, w)
+    xs, _, w_by_x = by_count(x, w)
     log_m = np.log(m)
     total = float(w.sum())
     wx = w * x

@@ -28,11 +28,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, gammaln, logsumexp  # type: ignore[import-untyped]
 
 from goodwill.domain.btyd.fit import (
-    by_count,
     Counts,
     FitResult,
     FloatArray,
     Objective,
+    by_count,
     check_counts,
     check_identifiable,
     dot,
@@ -313,7 +313,7 @@ def log_tail_integral(
 def _objective(counts: Counts) -> Objective:
     """Summed negative log-likelihood and gradient over log-parameters, rows as given."""
     x, t_x, age, weight = counts.x, counts.t_x, counts.T, counts.weight
-    xs, inv, weight_by_x = by_count(x, weight)
+    xs, _, weight_by_x = by_count(x, weight)
     open_rows = np.flatnonzero(t_x < age)
     total = float(weight.sum())
 
