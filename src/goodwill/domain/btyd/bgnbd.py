@@ -37,6 +37,7 @@ from goodwill.domain.btyd.fit import (
     Objective,
     by_count,
     check_counts,
+    check_horizons,
     check_identifiable,
     dot,
     maximise_counts,
@@ -344,9 +345,7 @@ def family_predictions(
 ) -> tuple[FloatArray, FloatArray]:
     """P(alive) and E[X(t)] for each t in ``horizons`` (rows: t), the inputs checked once."""
     r, alpha, a, b = param_values(params, NAMES, model)
-    for t in horizons:
-        if not (np.isfinite(t) and t >= 0):
-            raise ValueError("t must be a non-negative number of periods")
+    check_horizons(horizons)
     counts = check_counts(x, t_x, T)
     alive = family_p_alive(shift, model, params, counts.x, counts.t_x, counts.T)
     b_post = b + counts.x + shift

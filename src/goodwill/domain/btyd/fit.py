@@ -129,6 +129,13 @@ def check_counts(
     return Counts(x=x, t_x=np.minimum(t_x, age), T=age, weight=weight)
 
 
+def check_horizons(horizons: Sequence[float]) -> None:
+    """Prediction horizons are periods from the end of calibration: finite, 0 or more."""
+    for t in horizons:
+        if not (np.isfinite(t) and t >= 0):
+            raise ValueError("t must be a non-negative number of periods")
+
+
 def check_identifiable(counts: Counts, model: str) -> None:
     """Refuse data from which no count model can be estimated."""
     n = counts.n_customers

@@ -34,6 +34,7 @@ from goodwill.domain.btyd.fit import (
     Objective,
     by_count,
     check_counts,
+    check_horizons,
     check_identifiable,
     dot,
     maximise_counts,
@@ -443,9 +444,7 @@ def predictions(
     a factor per row, so P(alive), a year's purchases or twelve months of a CLV cost about what
     P(alive) alone does.
     """
-    for t in horizons:
-        if not (np.isfinite(t) and t >= 0):
-            raise ValueError("t must be a non-negative number of periods")
+    check_horizons(horizons)
     (r, alpha, s, beta), counts, log_a, log_si = _parts(params, frequency, recency, T)
     alive: FloatArray = np.exp(log_a - np.logaddexp(log_a, log_si))
     scale = (r + counts.x) * (beta + counts.T) / (alpha + counts.T) * alive
