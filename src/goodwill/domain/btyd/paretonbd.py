@@ -172,7 +172,7 @@ def _node_count(
     largest depth keeps its error under 1e-14) and the singularities of the smooth factor
     (1 + k e^(l/n))^-e, k = (o-g)/(g+lo): on the real axis at l = -n ln(-k) when k < 0, else
     at least n*pi off it. A singularity on the Bernstein ellipse of parameter rho costs about
-    rho^-2N, so N >= 15 / ln(rho) keeps that under 1e-13. Light buyers with short spans need 8
+    rho^-2N, so N >= 18 / ln(rho) keeps that under 2e-16. Light buyers with short spans need 8
     or 12 nodes where a fixed rule spends 32.
     """
     r, alpha, s, beta = params
