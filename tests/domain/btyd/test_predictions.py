@@ -60,11 +60,17 @@ def test_pareto_nbd_integral_with_fewer_nodes_equals_a_96_node_rule(monkeypatch)
         keep = t_x < T
         rows = (x[keep], t_x[keep], T[keep])
         got, got_grad = paretonbd.log_tail_integral(r, alpha, s, beta, *rows, gradient=True)
-        counts = paretonbd._node_count((r, alpha, s, beta), *rows, np.zeros(keep.sum()))
-        assert counts.min() >= 8
+        _, _, counts = paretonbd._plan((r, alpha, s, beta), *rows, np.zeros(keep.sum()))
+        assert counts.min() >= 0 and counts.max() <= 32
         with monkeypatch.context() as patch:
             patch.setitem(paretonbd._RULES, 32, dense)
-            patch.setattr(paretonbd, "_node_count", lambda *args: np.full(args[1].size, 32))
+            original = paretonbd._plan
+
+            def everywhere_32(*args, original=original):
+                hard, panels, counts = original(*args)
+                return hard, panels, np.where(counts > 0, 32, 0)
+
+            patch.setattr(paretonbd, "_plan", everywhere_32)
             want, want_grad = paretonbd.log_tail_integral(r, alpha, s, beta, *rows, gradient=True)
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
         np.testing.assert_allclose(got_grad, want_grad, rtol=1e-7, atol=1e-9)

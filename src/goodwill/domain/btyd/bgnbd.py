@@ -146,8 +146,13 @@ def family_p_alive(
     t_x: ArrayLike,
     T: ArrayLike,
 ) -> FloatArray:
-    r, alpha, a, b = param_values(params, NAMES, model)
-    counts = check_counts(x, t_x, T)
+    values = param_values(params, NAMES, model)
+    return _p_alive(shift, values, check_counts(x, t_x, T))
+
+
+def _p_alive(shift: int, values: list[float], counts: Counts) -> FloatArray:
+    """P(alive) of checked counts at checked parameters."""
+    r, alpha, a, b = values
     xv = counts.x
     has_second = xv + shift > 0
     c2 = np.where(has_second, b + xv + shift - 1, 1.0)
@@ -347,7 +352,7 @@ def family_predictions(
     r, alpha, a, b = param_values(params, NAMES, model)
     check_horizons(horizons)
     counts = check_counts(x, t_x, T)
-    alive = family_p_alive(shift, model, params, counts.x, counts.t_x, counts.T)
+    alive = _p_alive(shift, [r, alpha, a, b], counts)
     b_post = b + counts.x + shift
     expected = np.empty((len(horizons), counts.x.size))
     for row, t in enumerate(horizons):

@@ -61,7 +61,7 @@ def _legendre(n: int) -> tuple[FloatArray, FloatArray]:
 
 _RULE = _legendre(_NODES)
 # Fewer nodes where they reach the same accuracy: (nodes, largest depth) for the e^l factor alone
-# (relative error under 1e-14 on [-depth, 0]); the smooth factor may ask for more (``_node_count``).
+# (relative error under 1e-14 on [-depth, 0]); the smooth factor may ask for more (``_plan``).
 _TIERS = ((8, 3.0), (12, 8.0), (16, 18.0), (24, 40.0))
 _RULES = {n: _legendre(n) for n, _ in _TIERS} | {_NODES: _RULE}
 
@@ -159,68 +159,51 @@ def _variation(
     return out
 
 
-def _node_count(
+def _plan(
     params: tuple[float, float, float, float],
     x: FloatArray,
     lo: FloatArray,
     hi: FloatArray,
     variation: FloatArray,
-) -> NDArray[np.int64]:
-    """How many Gauss-Legendre nodes each row's integral needs (one of the tiers, or 32).
+) -> tuple[NDArray[np.bool_], FloatArray, NDArray[np.int64]]:
+    """Rows one rule cannot integrate well, how many panels each wants, and the others' nodes.
 
-    Two things limit a rule on [-depth, 0]: the e^l factor (an entire function; the tier's
-    largest depth keeps its error under 1e-14) and the singularities of the smooth factor
-    (1 + k e^(l/n))^-e, k = (o-g)/(g+lo): on the real axis at l = -n ln(-k) when k < 0, else
-    at least n*pi off it. A singularity on the Bernstein ellipse of parameter rho costs about
-    rho^-2N, so N >= 18 / ln(rho) keeps that under 2e-16. Light buyers with short spans need 8
-    or 12 nodes where a fixed rule spends 32.
+    A row goes to panels when the smooth factor varies by more than e^_SMOOTH, or when the
+    other factor's singularity at y = -o lies closer to the start of the range than 5% of the
+    rule's depth (o + t_x much smaller than g + t_x), where the nodes are too sparse to follow it.
+
+    The others get one of the tiers of nodes, or 32. Two things limit a rule on [-depth, 0]: the
+    e^l factor (an entire function; the tier's largest depth keeps its error under 1e-14) and
+    the singularities of the smooth factor (1 + k e^(l/n))^-e, k = (o-g)/(g+lo): on the real
+    axis at l = -n ln(-k) when k < 0, else at least n*pi off it. A singularity on the Bernstein
+    ellipse of parameter rho costs about rho^-2N, so N >= 18 / ln(rho) keeps that under 2e-16.
+    Light buyers with short spans need 8 or 12 nodes where a fixed rule spends 32.
     """
     r, alpha, s, beta = params
     lead_alpha = r + x >= s + 1.0
     g = np.where(lead_alpha, alpha, beta)
     o = np.where(lead_alpha, beta, alpha)
     n = r + s + x
-    depth = np.maximum(np.minimum(n * np.log1p((hi - lo) / (g + lo)), _DEPTH + variation), 1e-300)
+    depth = np.minimum(n * np.log1p((hi - lo) / (g + lo)), _DEPTH + variation)
     k = (o - g) / (g + lo)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        zeta = 1.0 + 2.0 * (-n * np.log(-np.minimum(k, -1e-300))) / depth
+        # Where the singularity on the real axis lies (l > 0), when there is one.
+        distance = np.where(k < 0, -n * np.log(-np.minimum(k, -1e-300)), np.inf)
+        positive = np.maximum(depth, 1e-300)
+        zeta = 1.0 + 2.0 * distance / positive
         rho_real = zeta + np.sqrt(np.maximum(zeta * zeta - 1.0, 0.0))
-        eta = 2.0 * np.pi * n / depth
+        eta = 2.0 * np.pi * n / positive
         rho_off = eta + np.sqrt(eta * eta + 1.0)
         rho = np.where(k < 0, rho_real, np.where(k > 0, rho_off, np.inf))
         wanted = 18.0 / np.log(rho)
+    hard: NDArray[np.bool_] = (variation > _SMOOTH) | (distance < 0.05 * depth)
+    m = min(alpha, beta)
+    panels: FloatArray = np.maximum(variation / _SMOOTH, np.log1p((hi - lo) / (m + lo)))
     count = np.full(x.size, _NODES)
     for nodes, largest in reversed(_TIERS):
         count[(depth <= largest) & (wanted <= nodes)] = nodes
-    return count
-
-
-def _needs_panels(
-    params: tuple[float, float, float, float],
-    x: FloatArray,
-    lo: FloatArray,
-    hi: FloatArray,
-    variation: FloatArray,
-) -> tuple[NDArray[np.bool_], FloatArray]:
-    """Rows one rule cannot integrate well, and how many panels each wants.
-
-    Two cases: the smooth factor varies by more than e^_SMOOTH, or the other factor's
-    singularity at y = -o lies closer to the start of the range than 5% of the rule's depth
-    (o + t_x much smaller than g + t_x), where the nodes are too sparse to follow it.
-    """
-    r, alpha, s, beta = params
-    lead_alpha = r + x >= s + 1.0
-    g = np.where(lead_alpha, alpha, beta)
-    o = np.where(lead_alpha, beta, alpha)
-    n = r + s + x
-    kappa = np.log(g + lo) - np.log(o + lo)
-    with np.errstate(divide="ignore"):
-        distance = np.where(kappa > 0, -n * np.log(-np.expm1(-np.maximum(kappa, 1e-300))), np.inf)
-    depth = np.minimum(n * np.log1p((hi - lo) / (g + lo)), _DEPTH + variation)
-    hard: NDArray[np.bool_] = (variation > _SMOOTH) | (distance < 0.05 * depth)
-    m = min(alpha, beta)
-    wanted: FloatArray = np.maximum(variation / _SMOOTH, np.log1p((hi - lo) / (m + lo)))
-    return hard, wanted
+    count[hard] = 0
+    return hard, panels, count
 
 
 def _panels(
@@ -279,9 +262,8 @@ def log_tail_integral(
     for start in range(0, n_rows, _CHUNK):
         sl = slice(start, start + _CHUNK)
         variation = _variation(params, x[sl], t_x[sl], T[sl])
-        hard_rows, wanted = _needs_panels(params, x[sl], t_x[sl], T[sl], variation)
-        node_counts = _node_count(params, x[sl], t_x[sl], T[sl], variation)
-        node_counts[hard_rows] = 0  # worked out in panels below
+        # Rows with a node count of 0 are worked out in panels below.
+        hard_rows, wanted, node_counts = _plan(params, x[sl], t_x[sl], T[sl], variation)
         value = np.empty(node_counts.size)
         grad = np.empty((4, node_counts.size if gradient else 0))
         for nodes in np.unique(node_counts[node_counts > 0]):
