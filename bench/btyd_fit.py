@@ -8,7 +8,7 @@ evaluated by goodwill so that "same maximum" is checked, not assumed. Where life
 imported, the baseline is a plain scipy fit: per-row likelihood, no compression, numerical
 gradients (BG/NBD only; the Pareto/NBD baseline then needs lifetimes).
 
-Run: python -m bench.btyd_fit [--quick] [--sizes 100000 1000000]
+Run: python -m bench.btyd_fit [--quick] [--sizes 100000 1000000] [--models BG/NBD Pareto/NBD]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-def run(sizes: list[int]) -> None:
+def run(sizes: list[int], models: list[str]) -> None:
     name, baseline_bg, baseline_pareto = baseline_fitters()
     rng = np.random.default_rng(2024)
     rows = []
@@ -93,6 +93,8 @@ def run(sizes: list[int]) -> None:
                 baseline_pareto,
             ),
         ):
+            if label not in models:
+                continue
             ours_s, ours = timed(lambda m=module, d=data: m.fit(*d))
             ours_ll = ours.log_likelihood  # type: ignore[attr-defined]
             line = f"{label:<11} n={n:>9,}  goodwill {ours_s:8.2f} s  LL {ours_ll:,.2f}"
@@ -113,9 +115,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 and 100,000 customers")
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
+    parser.add_argument(
+        "--models", nargs="+", default=["BG/NBD", "Pareto/NBD"], choices=["BG/NBD", "Pareto/NBD"]
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [100_000, 1_000_000])
-    run(sizes)
+    run(sizes, args.models)
 
 
 if __name__ == "__main__":

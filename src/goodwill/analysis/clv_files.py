@@ -153,8 +153,9 @@ def predict_command(
         # T = 0 (first seen on the calibration end): the new-customer limit, T -> 0.
         age = np.maximum(columns["T"], _NEW_CUSTOMER_T)
         history = (x, columns["recency"], age)
-        table["p_alive"] = counts.probability_alive(params, *history)
-        table["expected_purchases"] = counts.expected_purchases(params, t, *history)
+        alive, expected = counts.predictions(params, [t], *history)
+        table["p_alive"] = alive
+        table["expected_purchases"] = expected[0]
         if spend is not None:
             table["expected_spend"] = spend
             table["clv"] = lifetime_value(

@@ -13,7 +13,7 @@ continuous DERT of Fader, Hardie & Lee (2005); the error is below half a period'
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +36,9 @@ class CountModel:
     log_likelihood: Callable[[Params, ArrayLike, ArrayLike, ArrayLike], FloatArray]
     probability_alive: Callable[[Params, ArrayLike, ArrayLike, ArrayLike], FloatArray]
     expected_purchases: Callable[[Params, float, ArrayLike, ArrayLike, ArrayLike], FloatArray]
+    predictions: Callable[
+        [Params, Sequence[float], ArrayLike, ArrayLike, ArrayLike], tuple[FloatArray, FloatArray]
+    ]
 
 
 COUNT_MODELS: dict[str, CountModel] = {
@@ -46,6 +49,7 @@ COUNT_MODELS: dict[str, CountModel] = {
         log_likelihood=m.log_likelihood,
         probability_alive=m.probability_alive,
         expected_purchases=m.expected_purchases,
+        predictions=m.predictions,
     )
     for m in (bgnbd, paretonbd, mbgnbd)
 }
@@ -76,11 +80,14 @@ def discounted_purchases(
     if not (math.isfinite(discount_rate) and discount_rate > -1):
         raise InvalidInput("the discount rate must be a number above -1 (per period)")
     x = as_array(frequency, "frequency")
+    steps = [min(float(k), horizon) for k in range(1, math.ceil(horizon) + 1)]
     total = np.zeros_like(x)
+    if not steps:
+        return total
+    # Every period's cumulative purchases from one call: P(alive) is worked out once.
+    _, cumulative = model.predictions(params, steps, frequency, recency, T)
     previous = np.zeros_like(x)
-    for k in range(1, math.ceil(horizon) + 1):
-        step = min(float(k), horizon)
-        current = model.expected_purchases(params, step, frequency, recency, T)
+    for step, current in zip(steps, cumulative, strict=True):
         total += (current - previous) / (1.0 + discount_rate) ** step
         previous = current
     return total

@@ -75,6 +75,21 @@ def dot(u: NDArray[Any], v: NDArray[Any]) -> float:
     return float(np.einsum("i,i->", u, v))
 
 
+def by_count(x: FloatArray, weight: FloatArray) -> tuple[FloatArray, NDArray[np.int64], FloatArray]:
+    """The distinct purchase counts, each row's place among them, and the weight of each.
+
+    Counts are whole numbers, so a bincount groups them in one pass where np.unique would
+    sort every row (a third of a second at a million rows).
+    """
+    whole = x.astype(np.int64)
+    present = np.flatnonzero(np.bincount(whole))
+    lookup = np.zeros(int(present[-1]) + 1 if present.size else 1, dtype=np.int64)
+    lookup[present] = np.arange(present.size)
+    inverse = lookup[whole]
+    weight_by_x = np.bincount(inverse, weights=weight, minlength=present.size).astype(np.float64)
+    return present.astype(np.float64), inverse, weight_by_x
+
+
 def as_array(values: ArrayLike, name: str) -> FloatArray:
     """A 1-d float array of finite values, or ``InvalidInput`` naming the column."""
     array = np.atleast_1d(np.asarray(values, dtype=np.float64))
@@ -114,6 +129,13 @@ def check_counts(
     return Counts(x=x, t_x=np.minimum(t_x, age), T=age, weight=weight)
 
 
+def check_horizons(horizons: Sequence[float]) -> None:
+    """Prediction horizons are periods from the end of calibration: finite, 0 or more."""
+    for t in horizons:
+        if not (np.isfinite(t) and t >= 0):
+            raise ValueError("t must be a non-negative number of periods")
+
+
 def check_identifiable(counts: Counts, model: str) -> None:
     """Refuse data from which no count model can be estimated."""
     n = counts.n_customers
@@ -141,6 +163,9 @@ def compress(
     """
     if columns[0].size == 0:
         return list(columns), weight
+    grid = _grid_merge(columns, weight)
+    if grid is not None:
+        return grid
     hashed = np.zeros(columns[0].size, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for multiplier, c in zip(_HASH_MULTIPLIERS, columns, strict=False):
@@ -170,6 +195,81 @@ def compress(
 
 
 _PROBE = 10_000
+
+
+def _ranks(c: FloatArray, limit: int) -> tuple[NDArray[np.int64], int] | None:
+    """Each row's place on its column's grid of values, and how many places there are.
+
+    Whole counts and times rounded to days sit on an even grid: its step is read off the
+    distinct values of a sample, and each row's step number is one division, with no sort or
+    binary search over the rows. Columns off any grid with few distinct values are ranked by
+    a binary search among them; None when a column has too many distinct values to pay.
+    """
+    n = c.size
+    probe = c[:: max(n // _PROBE, 1)]
+    sample = np.unique(probe)
+    if sample.size > probe.size // 8 + 16:
+        return None
+    low, high = float(c.min()), float(c.max())
+    if sample.size > 1:
+        step = float(np.min(np.diff(sample)))
+        span = (high - low) / step
+        if span <= limit:
+            scaled = (c - low) / step
+            rank = np.rint(scaled)
+            if float(np.max(np.abs(scaled - rank))) < 0.01:
+                return rank.astype(np.int64), round(span) + 1
+    values = np.unique(c)
+    if values.size > n // 8 + 16:
+        return None
+    return np.searchsorted(values, c), int(values.size)
+
+
+def _grid_merge(
+    columns: Sequence[FloatArray], weight: FloatArray
+) -> tuple[list[FloatArray], FloatArray] | None:
+    """Identical rows merged without sorting the rows, when each column has few distinct values.
+
+    Times rounded to days and whole purchase counts take a few hundred values each. Each row
+    gets its value's place in each column (``_ranks``), and the places are combined column by
+    column into a row key, compacted after each column so that keys stay below a few times the
+    row count; a bincount then sums the weights of each key. Every row is finally checked to
+    equal the row standing for its key, so the merge is exact whatever the grid looked like.
+    None when the data are not of that kind (the caller then sorts).
+    """
+    n = columns[0].size
+    limit = max(4 * n, 1 << 16)
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for c in columns:
+        ranked = _ranks(c, limit)
+        if ranked is None:
+            return None
+        rank, count = ranked
+        if size * count > limit:
+            present = np.flatnonzero(np.bincount(key, minlength=size))
+            if present.size * count > limit:
+                return None
+            lookup = np.zeros(size, dtype=np.int64)
+            lookup[present] = np.arange(present.size)
+            key = lookup[key]
+            size = present.size
+        key = key * count + rank
+        size *= count
+    summed = np.bincount(key, weights=weight, minlength=size)
+    keep = np.flatnonzero(summed > 0)
+    representative = np.zeros(size, dtype=np.int64)
+    representative[key] = np.arange(n)
+    standing = representative[key]
+    for c in columns:
+        if not np.array_equal(c, c[standing]):
+            return None
+    rows = representative[keep]
+    return [np.asarray(c[rows], dtype=np.float64) for c in columns], np.asarray(
+        summed[keep], dtype=np.float64
+    )
+
+
 _HASH_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0xD6E8FEB86659FD93)
 
 

@@ -25,6 +25,7 @@ from goodwill.domain.btyd.fit import (
     FitResult,
     FloatArray,
     as_array,
+    by_count,
     compress,
     dot,
     maximise,
@@ -69,8 +70,7 @@ def fit(
         )
     if not mostly_distinct([x, m]):
         (x, m), w = compress([x, m], w)
-    xs, inv = np.unique(x, return_inverse=True)
-    w_by_x = np.bincount(inv, weights=w, minlength=xs.size)
+    xs, _, w_by_x = by_count(x, w)
     log_m = np.log(m)
     total = float(w.sum())
     wx = w * x

@@ -14,7 +14,7 @@ Unlike BG/NBD, a one-time buyer may already be gone: P(alive | x=0) < 1.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from numpy.typing import ArrayLike
 
@@ -24,6 +24,7 @@ from goodwill.domain.btyd.bgnbd import (
     family_fit,
     family_log_likelihood,
     family_p_alive,
+    family_predictions,
 )
 from goodwill.domain.btyd.fit import FitResult, FloatArray
 
@@ -68,4 +69,23 @@ def expected_purchases(
     return family_expected(_SHIFT, MODEL, params, t, frequency, recency, T)
 
 
-__all__ = ["MODEL", "NAMES", "expected_purchases", "fit", "log_likelihood", "probability_alive"]
+def predictions(
+    params: Mapping[str, float] | FitResult,
+    horizons: Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
+    """P(alive) and E[X(t)] for each t in ``horizons`` (rows: t), in one pass over the inputs."""
+    return family_predictions(_SHIFT, MODEL, params, horizons, frequency, recency, T)
+
+
+__all__ = [
+    "MODEL",
+    "NAMES",
+    "expected_purchases",
+    "fit",
+    "log_likelihood",
+    "predictions",
+    "probability_alive",
+]
