@@ -40,6 +40,7 @@ from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.contact_windows import parse_contact_window
 from goodwill.domain.followups import ClientFrame, due_at
 from goodwill.domain.money import EXPONENTS
+from goodwill.domain.refits import RefitDecision
 from goodwill.domain.playbooks import ClientContext, Playbook, Rule, matches, render_title
 from goodwill.domain.touchpoints import (
     BASE_FACTS,
@@ -156,6 +157,8 @@ class EnginePass:
         self.today = now.astimezone(settings.zone).date()
         self.report = PassReport()
         self.automated: set[str] = set()
+        #: What the refit step decided this pass (None: not run, or another worker's duty).
+        self.refit: RefitDecision | None = None
 
     # -- the pass --------------------------------------------------------------------------
 
@@ -216,16 +219,24 @@ class EnginePass:
         self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
 
     def _refit(self) -> None:
-        """Refit the population models (daily); a fit that fails numerically must not stop the
-        follow-ups, so it is logged and the previous fit stays. One worker refits at a time; on
-        PostgreSQL the others skip it."""
+        """Refit the population models when the refit policy says so (domain/refits.py), and
+        keep in ``self.refit`` what was decided and why. A fit that fails numerically must not
+        stop the follow-ups, so it is logged and the previous fit stays. One worker refits at a
+        time; on PostgreSQL the others skip it."""
         try:
             with self.store.begin() as session:
                 if claims.lock(session, "fits", now=self.now, skip=True) is None:
                     return
-                refresh_fits(session, self.settings, today=self.today, now=self.now)
+                self.refit = refresh_fits(session, self.settings, today=self.today, now=self.now)
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)
+            self.refit = RefitDecision(False, f"the refit failed: {exc}")
+            return
+        log.info(
+            "population models %s: %s",
+            "refitted" if self.refit.refit else "kept",
+            self.refit.reason,
+        )
 
     def _read_all(
         self, step: str, types: Sequence[str], handle: Any, *, relevant: Any = None
