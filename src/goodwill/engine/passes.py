@@ -40,8 +40,8 @@ from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.contact_windows import parse_contact_window
 from goodwill.domain.followups import ClientFrame, due_at
 from goodwill.domain.money import EXPONENTS
-from goodwill.domain.refits import RefitDecision
 from goodwill.domain.playbooks import ClientContext, Playbook, Rule, matches, render_title
+from goodwill.domain.refits import RefitDecision
 from goodwill.domain.touchpoints import (
     BASE_FACTS,
     ORDER_MILESTONES,
