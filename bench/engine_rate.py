@@ -7,7 +7,11 @@ each (first or repeat purchase, milestones), runs the scans and applies the play
 Baseline, in the same run on the same store: the same number of event rows merely inserted into
 the event log with one executemany (what the log costs without any engine).
 
-Run: scripts/bench engine_rate  [--events N]
+Each step's CPU time (this process's: all of SQLite's work, the client side of PostgreSQL's) and
+wall time are printed too. ``--partitions 1`` runs PostgreSQL's pass on one partition of the
+clients instead of 16, to see what partitioning costs a single worker.
+
+Run: scripts/bench engine_rate  [--events N] [--partitions N]
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from sqlalchemy import insert
 from bench.stores import stores
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
-from goodwill.engine.configuration import run_pass
+from goodwill.engine import claims
+from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.passes import EnginePass
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.store.models import Event
@@ -57,9 +63,19 @@ def measure(name: str, url_for: Any, csv: Path, n: int) -> None:
             now=NOW,
         )
     assert import_file(store, settings, FileKind.PURCHASES, csv, now=NOW).imported == n
+    engine = EnginePass(
+        store, settings, now=NOW, playbook=playbook_for(settings), calendar=calendar_for(settings)
+    )
+    steps: list[str] = []
     start = time.perf_counter()
-    report = run_pass(store, settings, now=NOW)
+    for step in engine.steps():  # the pass as `goodwill engine run` makes it, each step timed
+        cpu, wall = time.process_time(), time.perf_counter()
+        step.run()
+        steps.append(
+            f"{step.name} {time.process_time() - cpu:.2f}/{time.perf_counter() - wall:.2f}"
+        )
     engine_s = time.perf_counter() - start
+    report = engine.report
 
     base_url = url_for("baseline")
     base_store = open_store(base_url)
@@ -86,12 +102,18 @@ def measure(name: str, url_for: Any, csv: Path, n: int) -> None:
         f"baseline plain insert {n / base_s:8,.0f} events/s   "
         f"ratio engine/insert time {engine_s / base_s:4.1f}x"
     )
+    print(f"{'':10} steps, CPU s of this process / wall s: {', '.join(steps)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument(
+        "--partitions", type=int, default=None, help="client partitions on PostgreSQL (16)"
+    )
     args = parser.parse_args()
+    if args.partitions:
+        claims.PARTITIONS = args.partitions
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         csv = workload(base / "orders.csv", args.events)

@@ -153,4 +153,53 @@ def test_an_edge_refit_keeps_the_previous_sound_fit_and_notes_why(
     assert value.p_alive is not None and value.missing is None
     assert value.fit_note == fits[REFUSED].params["reason"]
     with store.begin() as session:  # the refusal holds for the day: no refit on the next pass
-        assert refresh_fits(session, settings, today=NOW.date(), now=NOW) is False
+        assert not refresh_fits(session, settings, today=NOW.date(), now=NOW).refit
+
+
+def purchases_on(store: sessionmaker[Session], at: datetime, n: int, tag: str) -> None:
+    with store.begin() as session:
+        client = add_client(session, external_id=f"N-{tag}", name=f"New {tag}", now=at)
+        for k in range(n):
+            add_purchase(
+                session,
+                client,
+                order_id=f"N-{tag}-{k}",
+                at=at - timedelta(days=k),
+                amount_minor=1500,
+                product="Groceries",
+            )
+
+
+def test_the_fit_is_kept_on_a_quiet_day_and_refitted_on_growth_or_after_a_week(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    with store.begin() as session:
+        business(session, last_on_today=False)
+    fits = refit(store, settings)
+    made = fits["counts"]
+    assert made.basis is not None and made.basis["reason"] == "no fit yet"
+    purchases = made.basis["purchases"]
+    assert purchases > 100 and fits["spend"].basis == made.basis
+
+    def day(n: int) -> tuple[bool, str]:
+        with store.begin() as session:
+            when = NOW + timedelta(days=n)
+            decision = refresh_fits(session, settings, today=when.date(), now=when)
+        return decision.refit, decision.reason
+
+    purchases_on(store, NOW + timedelta(days=1), 2, "a")
+    assert day(1) == (
+        False,
+        f"kept the fit of 2025-06-02: 2 new purchases since ({2 / purchases:.1%} of its "
+        f"{purchases}); refit at {-(-purchases * 5 // 100)} or on 2025-06-09",
+    )
+    purchases_on(store, NOW + timedelta(days=2), -(-purchases * 5 // 100), "b")
+    refitted, reason = day(2)
+    assert refitted and reason.startswith(f"{2 - (-purchases * 5 // 100)} new purchases since")
+    with store() as session:
+        fit = session.get(ModelFit, "counts")
+        assert fit is not None and fit.as_of == (NOW + timedelta(days=2)).date()
+        assert fit.basis is not None and fit.basis["purchases"] > purchases
+    assert day(2) == (False, "refitted today (2025-06-04)")
+    assert not day(8)[0]
+    assert day(9) == (True, "the fit of 2025-06-04 is 7 days old (weekly at most)")

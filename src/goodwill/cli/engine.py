@@ -65,10 +65,18 @@ def run(
         calendar=calendar_for(settings),
     )
     outcome = run_pass(st.store, engine.steps(), as_of=now, clock=st.now, sleep=time.sleep)
+    models = None
+    if engine.refit is not None:
+        models = {"refitted": engine.refit.refit, "reason": engine.refit.reason}
+        if engine.refit.last_fit is not None:
+            models["last_fit"] = engine.refit.last_fit.isoformat()
     if as_json:
-        out.print_json(json.dumps(engine.report.as_dict()))
+        out.print_json(json.dumps({**engine.report.as_dict(), "models": models}))
     else:
         out.print(_describe(engine.report))
+        if engine.refit is not None:
+            verb = "refitted" if engine.refit.refit else "not refitted"
+            out.print(f"population models {verb}: {engine.refit.reason}", highlight=False)
     for failure in outcome.gave_up:
         err.print(
             f"{failure.step} failed: {failure.error}: {failure.message}",

@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,6 +42,7 @@ from goodwill.domain.contact_windows import parse_contact_window
 from goodwill.domain.followups import ClientFrame, due_at
 from goodwill.domain.money import EXPONENTS
 from goodwill.domain.playbooks import ClientContext, Playbook, Rule, matches, render_title
+from goodwill.domain.refits import RefitDecision
 from goodwill.domain.touchpoints import (
     BASE_FACTS,
     ORDER_MILESTONES,
@@ -52,6 +54,7 @@ from goodwill.engine import claims, scans
 from goodwill.engine.asking import ask_for_rule
 from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
+from goodwill.engine.pending import Pending, Ref
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
 from goodwill.store.ingest import insert_new
@@ -109,7 +112,7 @@ class Known:
 
     keys: set[str] = field(default_factory=set)
     handled: set[tuple[int, str]] = field(default_factory=set)
-    open: dict[tuple[int, str | None], int] = field(default_factory=dict)
+    open: dict[tuple[int, str | None], Ref] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,10 @@ class EnginePass:
         self.today = now.astimezone(settings.zone).date()
         self.report = PassReport()
         self.automated: set[str] = set()
+        #: The batch's follow-ups and links, written at its end (engine/pending.py).
+        self.pending = Pending()
+        #: What the refit step decided this pass (None: not run, or another worker's duty).
+        self.refit: RefitDecision | None = None
 
     # -- the pass --------------------------------------------------------------------------
 
@@ -196,7 +203,13 @@ class EnginePass:
         return run
 
     def _derive_all(self) -> None:
-        self._read_all("derive", BASE_FACTS, self._derive)
+        self._read_all(
+            "derive",
+            BASE_FACTS,
+            self._derive,
+            relevant=Event.type != "order.placed",
+            bulk=self._purchases,
+        )
 
     def _apply_all(self) -> None:
         self._read_all("apply", tuple(TOUCH_POINTS), self._apply, relevant=self._worth_applying())
@@ -216,19 +229,33 @@ class EnginePass:
         self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
 
     def _refit(self) -> None:
-        """Refit the population models (daily); a fit that fails numerically must not stop the
-        follow-ups, so it is logged and the previous fit stays. One worker refits at a time; on
-        PostgreSQL the others skip it."""
+        """Refit the population models when the refit policy says so (domain/refits.py), and
+        keep in ``self.refit`` what was decided and why. A fit that fails numerically must not
+        stop the follow-ups, so it is logged and the previous fit stays. One worker refits at a
+        time; on PostgreSQL the others skip it."""
         try:
             with self.store.begin() as session:
                 if claims.lock(session, "fits", now=self.now, skip=True) is None:
                     return
-                refresh_fits(session, self.settings, today=self.today, now=self.now)
+                self.refit = refresh_fits(session, self.settings, today=self.today, now=self.now)
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)
+            self.refit = RefitDecision(False, f"the refit failed: {exc}")
+            return
+        log.info(
+            "population models %s: %s",
+            "refitted" if self.refit.refit else "kept",
+            self.refit.reason,
+        )
 
     def _read_all(
-        self, step: str, types: Sequence[str], handle: Any, *, relevant: Any = None
+        self,
+        step: str,
+        types: Sequence[str],
+        handle: Any,
+        *,
+        relevant: Any = None,
+        bulk: Any = None,
     ) -> None:
         """Every batch of the step's events after its cursors, shared with the other workers
         by partition of the clients on PostgreSQL (engine/claims.py)."""
@@ -251,6 +278,7 @@ class EnginePass:
                     first=partition in fresh,
                     relevant=relevant,
                     within=claims.in_partition(partition, partitions) if partitions > 1 else None,
+                    bulk=bulk,
                 )
             fresh.discard(partition)
             if not more:
@@ -267,12 +295,15 @@ class EnginePass:
         first: bool,
         relevant: Any = None,
         within: Any = None,
+        bulk: Any = None,
     ) -> bool:
         """One batch of events after the locked cursor ``name``; False when read to the end.
 
         The first batch of a pass also re-reads the ``OVERLAP`` events before the cursor.
         ``within`` keeps the events of one partition; ``relevant`` narrows which of the batch's
-        events are read in full (the cursor still moves past all of them).
+        events are read in full (the cursor still moves past all of them); ``bulk`` is given
+        the batch as a condition on events, for work the database does without the events
+        travelling to Python.
         """
         start = max(0, position - OVERLAP) if first else position
         ids_query = select(Event.id).where(Event.id > start, Event.type.in_(types))
@@ -285,11 +316,12 @@ class EnginePass:
         )
         if not ids or ids[-1] <= position:
             return False
-        query = select(*EVENT_COLUMNS).where(
-            Event.id >= ids[0], Event.id <= ids[-1], Event.type.in_(types)
-        )
+        in_batch = and_(Event.id >= ids[0], Event.id <= ids[-1], Event.type.in_(types))
         if within is not None:
-            query = query.where(within)
+            in_batch = and_(in_batch, within)
+        if bulk is not None:
+            bulk(session, in_batch)
+        query = select(*EVENT_COLUMNS).where(in_batch)
         if relevant is not None:
             query = query.where(relevant)
         events: list[Any] = list(session.execute(query.order_by(Event.id)).all())
@@ -310,10 +342,8 @@ class EnginePass:
     # -- deriving touch points from base facts ---------------------------------------------
 
     def _derive(self, session: Session, events: list[Event]) -> None:
+        """Touch points of the batch's events other than orders (``_purchases`` derives those)."""
         derived: list[tuple[Event, Derived]] = []
-        orders = [e for e in events if e.type == "order.placed"]
-        if orders:
-            self._purchases(session, orders)
         payments = [e for e in events if e.type == "payment.received"]
         if payments:
             derived += self._payments(session, payments)
@@ -337,11 +367,14 @@ class EnginePass:
         ]
         self.report.derived += insert_new(session, Event, rows, ["idempotency_key"])
 
-    def _purchases(self, session: Session, events: list[Event]) -> None:
-        """purchase.first / purchase.repeat (and milestones) for a batch of orders, derived by
-        the database itself: one INSERT … SELECT per kind, with the ordinal counted on the
-        (client, time) index, so no order row travels to Python and back."""
-        ids = [str(e.payload.get("order_id")) for e in events]
+    def _purchases(self, session: Session, in_batch: Any) -> None:
+        """purchase.first / purchase.repeat (and milestones) for the orders of a batch of events
+        (``in_batch``, a condition on events), derived by the database itself: one INSERT …
+        SELECT per kind, the orders found from the events' payloads and the ordinal counted on
+        the (client, time) index, so neither the events nor the orders travel to Python."""
+        ids = select(Event.payload["order_id"].as_string()).where(
+            in_batch, Event.type == "order.placed"
+        )
         earlier = aliased(Order)
         ordinal = (
             select(func.count(earlier.id))
@@ -395,13 +428,13 @@ class EnginePass:
                 case((ranked.c.n == 1, "purchase.first"), else_="purchase.repeat"),
                 "derive:purchase/",
                 payload(),
-                ranked.c.external_id.in_(ids),
+                true(),
             ),
             (
                 literal_column("'client.milestone'"),
                 "derive:milestone/order/",
                 payload(("what", cast(ranked.c.n, String) + literal_column("'th order'"))),
-                and_(ranked.c.external_id.in_(ids), ranked.c.n.in_(ORDER_MILESTONES)),
+                ranked.c.n.in_(ORDER_MILESTONES),
             ),
         ]
         columns = [
@@ -498,6 +531,11 @@ class EnginePass:
         ]
 
     def _apply(self, session: Session, events: list[Event]) -> None:
+        self.pending = Pending()
+        self._apply_batch(session, events)
+        self._write_pending(session)
+
+    def _apply_batch(self, session: Session, events: list[Event]) -> None:
         firing = {e.id: rules for e in events if (rules := self._fresh_rules(e))}
         closable = self._closable(session, events)
         if not firing and not closable:
@@ -576,6 +614,7 @@ class EnginePass:
                 continue
             if followup.created_at > event.recorded_at:
                 continue
+            self._write_pending(session)  # the triggers below include this batch's links
             triggers = session.execute(
                 select(func.max(Event.occurred_at))
                 .join(FollowUpEvent, FollowUpEvent.event_id == Event.id)
@@ -588,7 +627,7 @@ class EnginePass:
             followup.closed_at = followup.updated_at = self.now
             followup.sequence += 1
             session.flush()
-            self._link(session, followup.id, event.id)
+            self.pending.link(followup.id, event.id)
             self.report.closed += 1
 
     def _known(self, session: Session, events: list[Event], firing: dict[int, list[Rule]]) -> Known:
@@ -661,34 +700,14 @@ class EnginePass:
                 "created_at": self.now,
                 "updated_at": self.now,
             }
-            # ON CONFLICT DO NOTHING on any unique key: the rule's key, or an open follow-up for
-            # the same reason committed by another worker a moment ago.
-            existing = _insert_ignoring_conflicts(session, values)
-            if existing is not None:
-                known.keys.add(key)
-                known.open[(client.id, rule.reason)] = existing
-                self.report.created += 1
-                log.info("follow-up created: rule=%s client=%s", rule.name, client.id)
-                self._link(session, existing, event.id)
-                return
-        self.report.suppressed += 1
-        if existing is not None:
-            self._link(session, existing, event.id)
+            # Written at the batch's end (engine/pending.py); the key stands for it until then.
+            waiting = self.pending.add(values)
+            known.keys.add(key)
+            known.open[(client.id, rule.reason)] = waiting
+            self.pending.link(waiting, event.id)
             return
-        target = (
-            session.execute(
-                select(FollowUp.id)
-                .where(
-                    (FollowUp.key == key)
-                    | and_(FollowUp.client_id == client.id, FollowUp.open_reason == rule.reason)
-                )
-                .order_by(FollowUp.id.desc())
-            )
-            .scalars()
-            .first()
-        )
-        if target is not None:
-            self._link(session, target, event.id)
+        self.report.suppressed += 1
+        self.pending.link(existing, event.id)
 
     def _in_quiet_period(self, session: Session, rule: Rule, client: Client, event: Event) -> bool:
         since = event.occurred_at - timedelta(days=rule.quiet_days)
@@ -703,13 +722,11 @@ class EnginePass:
         ).scalar_one()
         return bool(recent)
 
-    def _link(self, session: Session, followup_id: int, event_id: int) -> None:
-        insert_new(
-            session,
-            FollowUpEvent,
-            [{"followup_id": followup_id, "event_id": event_id}],
-            ["followup_id", "event_id"],
-        )
+    def _write_pending(self, session: Session) -> None:
+        """The batch's follow-ups and links (engine/pending.py)."""
+        written = self.pending.write(session)
+        self.report.created += written.created
+        self.report.suppressed += written.suppressed
 
     def _assignee(self, session: Session, rule: Rule, client: Client, staff: Staff) -> int | None:
         kind = rule.assignee.kind
@@ -730,17 +747,6 @@ class EnginePass:
             .values(position=position + 1)
         )
         return members[position % len(members)]
-
-
-def _insert_ignoring_conflicts(session: Session, values: dict[str, Any]) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING on any unique key; the new row's id, None if none."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    table = FollowUp.__table__
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(**values).on_conflict_do_nothing()
-    row = session.execute(stmt.returning(table.c.id)).first()
-    return None if row is None else int(row[0])
 
 
 def client_frame(client: Client, settings: Settings) -> ClientFrame:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.facts import CATCH_UP_DAYS, DATED_KINDS, RECURRING_KINDS, occurrence
 from goodwill.domain.touchpoints import Derived, latest_anniversary
 from goodwill.settings import Settings
 from goodwill.store.cadence import overdue_clients
-from goodwill.store.models import Client, ClientFact, Invoice, Order
+from goodwill.store.models import Client, ClientFact, Event, Invoice, Order
 
 #: A touch point found by a scan: the client (if any), when it happened, what it is.
 Found = tuple[int | None, datetime, Derived]
@@ -80,25 +80,35 @@ def anniversaries(session: Session, settings: Settings, *, today: date) -> list[
     return out
 
 
-def overdue_invoices(session: Session, settings: Settings, *, today: date) -> list[Found]:
-    overdue = list(
-        session.execute(
-            select(Invoice).where(
-                Invoice.paid_on.is_(None),
-                Invoice.settled.is_(False),
-                Invoice.due_on < today,
-            )
-        ).scalars()
+def overdue_invoices(
+    session: Session, settings: Settings, *, today: date, only_new: bool = True
+) -> list[Found]:
+    """One invoice.overdue per unpaid invoice past its due date, numbered by the client's late
+    payments so far (paid late, then overdue in due-date order).
+
+    ``only_new`` reads only the clients with an overdue invoice whose touch point is not stored
+    yet (found on the due-date and key indexes), not every overdue invoice ever: the touch
+    points it gives that are not stored are exactly those the full scan gives.
+    """
+    unpaid = and_(
+        Invoice.paid_on.is_(None),
+        Invoice.settled.is_(False),
+        Invoice.due_on < today,
     )
+    query = select(Invoice).where(unpaid)
+    late_query = select(Invoice.client_id, func.count(Invoice.id)).where(
+        Invoice.paid_on > Invoice.due_on
+    )
+    if only_new:
+        key = literal_column("'scan:overdue/'", String) + Invoice.external_id
+        stored = select(Event.id).where(Event.idempotency_key == key)
+        waiting = select(Invoice.client_id).where(unpaid, ~stored.exists())
+        query = query.where(Invoice.client_id.in_(waiting))
+        late_query = late_query.where(Invoice.client_id.in_(waiting))
+    overdue = list(session.execute(query).scalars())
     if not overdue:
         return []
-    late_paid = dict(
-        session.execute(
-            select(Invoice.client_id, func.count(Invoice.id))
-            .where(Invoice.paid_on > Invoice.due_on)
-            .group_by(Invoice.client_id)
-        ).all()
-    )
+    late_paid = dict(session.execute(late_query.group_by(Invoice.client_id)).all())
     out: list[Found] = []
     for invoice in sorted(overdue, key=lambda i: (i.client_id, i.due_on or date.min, i.id)):
         late_paid[invoice.client_id] = late_paid.get(invoice.client_id, 0) + 1

@@ -532,7 +532,7 @@ class AuditEntry(Base):
 
 
 class ModelFit(Base):
-    """The latest fit of a population model to the business's own history (refit daily)."""
+    """The latest fit of a population model to the business's own history (domain/refits.py)."""
 
     __tablename__ = "model_fits"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)  # counts | spend
@@ -543,6 +543,8 @@ class ModelFit(Base):
     period: Mapped[str] = mapped_column(String(10))
     as_of: Mapped[date] = mapped_column(Date)
     fitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: What the fit was made on and why (domain/refits.py): purchases, newest_order, reason.
+    basis: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class RotaOverride(Base):

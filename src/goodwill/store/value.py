@@ -2,7 +2,8 @@
 
 A purchase-count model (the one of BG/NBD, MBG/NBD and Pareto/NBD that predicts the business's
 recent weeks best; P(alive)) and Gamma-Gamma (spend; the mean spend where spend does not vary)
-are fitted in weekly periods once a day by the engine and kept in ``model_fits``; a client page
+are fitted in weekly periods by the engine when its refit policy says so (domain/refits.py: a
+week old, or 5% more purchases) and kept in ``model_fits``; a client page
 then needs only that client's summary. CLV is three years ahead, discounted at 10% a year.
 """
 
@@ -22,6 +23,7 @@ from goodwill.domain.btyd.clv import count_model, lifetime_value
 from goodwill.domain.btyd.spend import expected_spend, fit_spend
 from goodwill.domain.btyd.summary import Summary, summarize
 from goodwill.domain.cadence import Prior, learn
+from goodwill.domain.refits import FitBasis, RefitDecision, decide
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.cadence import cadence_settings
@@ -75,8 +77,11 @@ class ClientValue:
         }
 
 
-def refresh_fits(session: Session, settings: Settings, *, today: date, now: datetime) -> bool:
-    """Refit the models when the stored fit is older than a day; False when nothing changed.
+def refresh_fits(
+    session: Session, settings: Settings, *, today: date, now: datetime
+) -> RefitDecision:
+    """Refit the models when the refit policy says so (``domain/refits.py``: no fit yet, a fit a
+    week old, or 5% more purchases since it), else keep them; the decision says which and why.
 
     Purchase counts: every count model is fitted and compared (``domain.btyd.choice``): on a
     history long enough for a holdout, the one that best predicts the last ``HOLDOUT_WEEKS``
@@ -85,13 +90,14 @@ def refresh_fits(session: Session, settings: Settings, *, today: date, now: date
     ``counts-refused`` row for the value panel. Spend: Gamma-Gamma on the repeat buyers with a
     positive mean spend, or their mean spend when Gamma-Gamma cannot be estimated.
     """
-    for name in ("counts", REFUSED):  # refitted today, or refused today: once a day either way
-        stored = session.get(ModelFit, name)
-        if stored is not None and stored.as_of >= today:
-            return False
+    decision = refit_decision(session, today=today)
+    if not decision.refit:
+        return decision
+    purchases, newest = session.execute(select(func.count(Order.id), func.max(Order.id))).one()
+    basis = {"purchases": int(purchases), "newest_order": newest, "reason": decision.reason}
     history = purchase_history(session, settings)
     if history.client.size == 0:
-        return False
+        return RefitDecision(False, "no purchases yet", None)
     summary = summarize(
         history.client, history.day, history.amount, period=PERIOD, calibration_end=today
     )
@@ -102,13 +108,21 @@ def refresh_fits(session: Session, settings: Settings, *, today: date, now: date
     if chosen is None or chosen.fit is None:
         reason = refusal(candidates)
         log.warning("no count model adopted: %s", reason)
-        _store(session, REFUSED, "none", {}, 0.0, x.size, today, now, reason=reason)
-        return True
+        _store(session, REFUSED, "none", {}, 0.0, x.size, today, now, reason=reason, basis=basis)
+        return decision
     if refused is not None:
         session.delete(refused)
     fit = chosen.fit
     _store(
-        session, "counts", fit.model, fit.params, fit.log_likelihood, fit.n_customers, today, now
+        session,
+        "counts",
+        fit.model,
+        fit.params,
+        fit.log_likelihood,
+        fit.n_customers,
+        today,
+        now,
+        basis=basis,
     )
     money = summary.monetary_value
     if money is not None:
@@ -128,9 +142,28 @@ def refresh_fits(session: Session, settings: Settings, *, today: date, now: date
                 spend.n_customers,
                 today,
                 now,
+                basis=basis,
             )
     log.info("population models refitted on %d clients: %s", x.size, fit.model)
-    return True
+    return decision
+
+
+def refit_decision(session: Session, *, today: date) -> RefitDecision:
+    """The refit policy applied to the stored fit: two primary-key reads and one count of the
+    orders after the fit's newest (an index range), so a pass that keeps the fit reads little."""
+    counts = session.get(ModelFit, "counts")
+    refused = session.get(ModelFit, REFUSED)
+    fit = None
+    new = 0
+    if counts is not None:
+        basis = counts.basis or {}
+        purchases, newest = basis.get("purchases"), basis.get("newest_order")
+        fit = FitBasis(counts.as_of, purchases, newest)
+        if purchases is not None:
+            after = Order.id > newest if newest is not None else Order.id.is_not(None)
+            new = int(session.execute(select(func.count(Order.id)).where(after)).scalar_one())
+    refused_on = None if refused is None else refused.as_of
+    return decide(today=today, fit=fit, refused_on=refused_on, new_purchases=new)
 
 
 def _holdout_comparison(history: PurchaseHistory, today: date) -> list[Candidate] | None:
@@ -167,8 +200,10 @@ def _store(
     now: datetime,
     *,
     reason: str | None = None,
+    basis: dict[str, Any] | None = None,
 ) -> None:
-    """Keep one fit (or, for ``REFUSED``, the reason no fit was adopted, in ``params``)."""
+    """Keep one fit (or, for ``REFUSED``, the reason no fit was adopted, in ``params``), with
+    what it was made on and why (``basis``)."""
     session.merge(
         ModelFit(
             name=name,
@@ -179,6 +214,7 @@ def _store(
             period=PERIOD,
             as_of=today,
             fitted_at=now,
+            basis=basis,
         )
     )
 
@@ -301,4 +337,10 @@ def _missing(bought: bool, fitted: bool, summary: Summary | None) -> str | None:
     return None
 
 
-__all__ = ["ClientValue", "client_value", "population_priors", "refresh_fits"]
+__all__ = [
+    "ClientValue",
+    "client_value",
+    "population_priors",
+    "refit_decision",
+    "refresh_fits",
+]
