@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from goodwill.actions.conversation_merge import merge_conversations
 from goodwill.actions.conversation_clock import clear_clock, clock_of, put_on_target, store_clock
 from goodwill.actions.sla_in_force import policies_for, rota_for
 from goodwill.actions.touches import hand_back_bounced
@@ -37,6 +38,7 @@ from goodwill.domain.records import ClientRef
 from goodwill.domain.rota import Override, assignee_for_new
 from goodwill.domain.sla import ClientFacts
 from goodwill.domain.threading import ThreadHeaders, find_thread, normalise_subject
+from goodwill.domain.threading import subject_key as subject_key_of
 from goodwill.engine.configuration import calendar_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.mail.bounces import read_bounce
@@ -66,6 +68,7 @@ from goodwill.store.models import (
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.reply_context import context_for_client
+from goodwill.store.thread_index import keep_ids, known_ids, same_subject
 
 log = logging.getLogger(__name__)
 
@@ -306,39 +309,34 @@ def _file(
     client_id = _client_for(session, settings, parsed, now=now, via=via)
     sent_at = parsed.sent_at if parsed.sent_at and parsed.sent_at <= now else now
     subject_key = normalise_subject(parsed.subject)
-
-    def known(ids: Sequence[str]) -> Mapping[str, int]:
-        if not ids:
-            return {}
-        rows = session.execute(
-            select(Message.message_id, Message.conversation_id).where(Message.message_id.in_(ids))
-        )
-        return {str(m): int(c) for m, c in rows}
-
-    def recent_by_subject(key: str) -> int | None:
-        return session.execute(
-            select(Conversation.id)
-            .where(
-                Conversation.client_id == client_id,
-                Conversation.subject_key == key,
-                Conversation.last_message_at >= now - SUBJECT_WINDOW,
-            )
-            .order_by(Conversation.last_message_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-
-    in_reply_to = parsed.in_reply_to
-    references = parsed.references
-    match = find_thread(
-        ThreadHeaders(
-            message_id=message_key,
-            in_reply_to=in_reply_to,
-            references=references,
-            subject=parsed.subject,
-        ),
-        known,
-        recent_by_subject,
+    headers = ThreadHeaders(
+        message_id=message_key,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        subject=parsed.subject,
     )
+
+    def similar(key: str, headerless_only: bool) -> set[int]:
+        return same_subject(
+            session,
+            client_id=client_id,
+            key=key,
+            headerless_only=headerless_only,
+            sent_at=sent_at,
+            window=SUBJECT_WINDOW,
+        )
+
+    match = find_thread(headers, lambda ids: known_ids(session, ids), similar)
+    if match.conversation_id is not None and match.merged:
+        merge_conversations(
+            session,
+            settings,
+            match.conversation_id,
+            match.merged,
+            now=now,
+            actor=Actor.engine(),
+            because=f"message {message_key}"[:300],
+        )
     conversation = (
         session.get(Conversation, match.conversation_id) if match.conversation_id else None
     )
@@ -357,13 +355,22 @@ def _file(
         )
         session.add(conversation)
         session.flush()
+    keep_ids(
+        session,
+        conversation.id,
+        message_id=message_key,
+        parents=headers.parents,
+        client_id=client_id,
+        subject_key=subject_key_of(parsed.subject),
+        sent_at=sent_at,
+    )
     message = Message(
         conversation_id=conversation.id,
         inbound_id=inbound_id,
         direction="in",
         message_id=message_key,
-        in_reply_to=in_reply_to,
-        references=list(references),
+        in_reply_to=parsed.in_reply_to,
+        references=list(parsed.references),
         from_address=parsed.from_address[:320],
         from_name=parsed.from_name,
         to=list(parsed.to),
@@ -662,6 +669,15 @@ def reply(
     )
     session.add(row)
     session.flush()
+    keep_ids(
+        session,
+        conversation.id,
+        message_id=message_id,
+        parents=(),
+        client_id=None,
+        subject_key=None,
+        sent_at=now,
+    )
     session.add(
         Outbox(
             key=f"reply:{message_id}",
