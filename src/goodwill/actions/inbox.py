@@ -17,7 +17,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -28,8 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.actions.conversation_merge import merge_conversations
 from goodwill.actions.conversation_clock import clear_clock, clock_of, put_on_target, store_clock
+from goodwill.actions.conversation_merge import merge_conversations
 from goodwill.actions.sla_in_force import policies_for, rota_for
 from goodwill.actions.touches import hand_back_bounced
 from goodwill.domain.audit import Actor
