@@ -212,3 +212,11 @@ def test_a_parent_arriving_late_merges_two_conversations_keeping_clock_assignee_
             select(AuditEntry).where(AuditEntry.action == "conversation.merged")
         ).scalar_one()
         assert entry.object_id == str(kept.id) and entry.after["merged"] == [two.conversation_id]
+    # A new thread never takes the merged conversation's id: links to it lead to where it went.
+    other = mail("n@x", sender="Cleo <cleo@mail.example>", subject="Rye loaf", at=MONDAY)
+    fresh = receive(
+        store, on_clock, other.as_bytes(), source="smtp", now=MONDAY + timedelta(hours=3)
+    )
+    assert fresh.conversation_id not in (None, one.conversation_id, two.conversation_id)
+    with store() as session:
+        assert merged_into(session, two.conversation_id) == one.conversation_id

@@ -67,7 +67,12 @@ from goodwill.store.models import (
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.reply_context import context_for_client
-from goodwill.store.thread_index import keep_ids, known_ids, same_subject
+from goodwill.store.thread_index import (
+    fresh_conversation_id,
+    keep_ids,
+    known_ids,
+    same_subject,
+)
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +346,7 @@ def _file(
     )
     if conversation is None:
         conversation = Conversation(
+            id=fresh_conversation_id(session),
             client_id=client_id,
             subject=parsed.subject[:998] or "(no subject)",
             subject_key=subject_key[:998],

@@ -14,11 +14,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, select, update
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from goodwill.store.base import Base, UTCDateTime
+from goodwill.store.mail_models import Conversation
 
 
 class ThreadId(Base):
@@ -142,3 +143,15 @@ def merged_into(session: Session, conversation_id: int) -> int | None:
     return session.execute(
         select(ConversationMerge.into_id).where(ConversationMerge.merged_id == conversation_id)
     ).scalar_one_or_none()
+
+
+def fresh_conversation_id(session: Session) -> int | None:
+    """The id for a new conversation on SQLite, which would hand the newest merged
+    conversation's id to the next one made: a link to a merged conversation must lead to where
+    it went, never to another client's. None on PostgreSQL (its sequence never gives one twice).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    live = session.execute(select(func.max(Conversation.id))).scalar_one_or_none() or 0
+    merged = session.execute(select(func.max(ConversationMerge.merged_id))).scalar_one_or_none()
+    return max(int(live), int(merged or 0)) + 1
