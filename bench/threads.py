@@ -13,7 +13,8 @@ exactly, split (one reference thread in several conversations) and merged (one c
 holding several reference threads); and, when the file carries ``X-Written-Thread`` (the
 fixture does; the inbox never reads it), the same against the threads as written.
 
-Run: scripts/bench threads  [FILE.mbox] [--shuffle-minutes N ...] [--seed S]
+Run: scripts/bench threads  (the fixture, windows 0, 15 and 360 minutes), or on a file of your own:
+.venv/bin/python -m bench.threads FILE.mbox [--shuffle-minutes N ...] [--seed S]
 """
 
 from __future__ import annotations
