@@ -68,10 +68,10 @@ from goodwill.store.models import (
 from goodwill.store.queries import overviews_for
 from goodwill.store.reply_context import context_for_client
 from goodwill.store.thread_index import (
-    fresh_conversation_id,
     keep_ids,
     known_ids,
     same_subject,
+    unused_id,
 )
 
 log = logging.getLogger(__name__)
@@ -346,7 +346,6 @@ def _file(
     )
     if conversation is None:
         conversation = Conversation(
-            id=fresh_conversation_id(session),
             client_id=client_id,
             subject=parsed.subject[:998] or "(no subject)",
             subject_key=subject_key[:998],
@@ -360,6 +359,10 @@ def _file(
         )
         session.add(conversation)
         session.flush()
+        instead = unused_id(session, conversation.id)
+        if instead is not None:
+            conversation.id = instead
+            session.flush()
     keep_ids(
         session,
         conversation.id,

@@ -145,13 +145,16 @@ def merged_into(session: Session, conversation_id: int) -> int | None:
     ).scalar_one_or_none()
 
 
-def fresh_conversation_id(session: Session) -> int | None:
-    """The id for a new conversation on SQLite, which would hand the newest merged
-    conversation's id to the next one made: a link to a merged conversation must lead to where
-    it went, never to another client's. None on PostgreSQL (its sequence never gives one twice).
-    """
+def unused_id(session: Session, conversation_id: int) -> int | None:
+    """The id a conversation just made should have instead, on SQLite, which hands the newest
+    merged conversation's id to the next row: a link to a merged conversation must lead to where
+    it went, never to another client's. None when its id is its own (always on PostgreSQL, whose
+    sequence never gives one twice). Call it after the row is written: the transaction then
+    holds SQLite's write lock, so the largest ids read are the latest."""
     if session.get_bind().dialect.name != "sqlite":
         return None
-    live = session.execute(select(func.max(Conversation.id))).scalar_one_or_none() or 0
     merged = session.execute(select(func.max(ConversationMerge.merged_id))).scalar_one_or_none()
-    return max(int(live), int(merged or 0)) + 1
+    if merged is None or conversation_id > merged:
+        return None
+    live = session.execute(select(func.max(Conversation.id))).scalar_one()
+    return max(int(live), int(merged)) + 1
