@@ -1,6 +1,6 @@
 """A store with something on every page, for the phone layout tests: the sample business, its
 follow-ups, conversations, an incident, an import run with a bad row,
-a feedback link, more users, December's postcards and notes, and a client whose name, email and notes are one long word each."""
+a feedback link and answers that make topics, more users, December's postcards and notes, and a client whose name, email and notes are one long word each."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions import incidents
-from goodwill.actions.feedback import ask, question
+from goodwill.actions.feedback import add_answer, ask, question
 from goodwill.actions.imports import import_file
 from goodwill.actions.inbox import receive
 from goodwill.domain.audit import Actor
@@ -54,6 +54,14 @@ MAIL = (
         f"Please see {LONG_URL} and reply to {LONG_EMAIL} before Friday.\n",
         30,
     ),
+)
+#: What clients told staff, over the months: topics for the listening page.
+HEARD = (
+    "The walnut lamps ship in a box that is far too small.",
+    "A walnut lamp arrived without its bulb, again.",
+    "Gift wrapping at the counter would be lovely before Christmas.",
+    "Could you offer gift wrapping for the linen shirts?",
+    "Kapitänswitwen-Rundschreiben-Donaudampfschiffahrtsgesellschaftsbibliothek is what I read.",
 )
 IMPORT_CSV = (
     "client_id,order_id,occurred_at,amount,currency,product\n"
@@ -146,6 +154,19 @@ def phone_seed(store: sessionmaker[Session], settings: Settings) -> None:
         )
         assert asked is not None
         LINKS["feedback"] = asked.link.removeprefix("http://goodwill.test")
+        long = session.execute(select(Client).where(Client.external_id == LONG_REF)).scalar_one()
+        for n, words in enumerate(HEARD * 4):
+            add_answer(
+                session,
+                settings,
+                client if n % 2 else long,
+                question_text="miss-us",
+                answer=words,
+                answered_at=NOW - timedelta(days=20 * n + 1),
+                channel="call",
+                recorded_by="staff",
+                now=NOW,
+            )
     upload = settings.upload_dir / "phone-purchases.csv"
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_text(IMPORT_CSV, encoding="utf-8")

@@ -259,6 +259,21 @@ def test_the_calendar_link_the_feedback_form_and_the_login_fit_a_phone(
         context.close()
 
 
+def test_what_clients_bring_up_reads_as_cards_with_their_trend_on_a_phone(phone: Any) -> None:
+    _visit(phone, "/listening")
+    topics = phone.locator("#listening-topics tbody tr")
+    assert topics.count() >= 2
+    first = topics.first
+    expect(first.locator("th.card-title")).to_contain_text("·")
+    expect(first.get_by_role("button", name="Make it a theme")).to_be_visible()
+    card = first.bounding_box()
+    chart = first.locator(".topic-trend svg").bounding_box()
+    assert card and chart and chart["x"] >= card["x"] - 1
+    assert chart["x"] + chart["width"] <= card["x"] + card["width"] + 1
+    assert phone.evaluate(OVERFLOW) <= 0
+    assert _phone_problems(phone, "/listening topics") == []
+
+
 def test_insight_charts_follow_their_card_from_a_wide_screen_to_a_phone(desktop: Any) -> None:
     _visit(desktop, "/insights")
     desktop.wait_for_selector(".insights-chart canvas")

@@ -95,3 +95,35 @@ def test_inbox_lists_conversations_with_each_messages_new_and_full_text(tmp_path
 
     missing = goodwill("conversation", "wait", "999", db=db, config=config)
     assert missing.returncode == 3 and "no conversation 999" in missing.stderr
+
+
+def test_inbox_messages_say_what_was_left_out_and_whole_shows_it(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    config = tmp_path / "goodwill.toml"
+    config.write_text('[mail]\nfrom_address = "care@roastery.example"\n', encoding="utf-8")
+    settings = load_settings(database_url=db, config_path=config, environ={})
+    body = "Still squeaks.\n\nVon: Care <care@roastery.example>\nGesendet: Montag\nBetreff: Grinder\n\nTry the oil.\n"
+    receive(open_store(db), settings, message("w1@example.com", body), source="smtp", now=AT)
+
+    short = goodwill("inbox", "--messages", db=db, config=config, env={"COLUMNS": "200"})
+    assert short.returncode == 0, short.stderr
+    assert "Still squeaks." in short.stdout and "Try the oil." not in short.stdout
+    assert "--whole shows it" in short.stdout
+    whole = goodwill("inbox", "--messages", "--whole", db=db, config=config)
+    assert "Still squeaks." in whole.stdout and "Try the oil." in whole.stdout
+
+
+def test_evaluate_quotes_prints_each_language_for_goodwill_and_the_libraries() -> None:
+    fixtures = Path(__file__).parent.parent / "data" / "quotes"
+    done = goodwill("mail", "evaluate-quotes", str(fixtures), env={"COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if "│" in line}
+    assert {"de", "ja", "ru", "tr", "all"} <= set(rows)
+    assert "goodwill" in done.stdout and "quotequail" in done.stdout
+    right, replies = rows["all"].split("│")[2].split()[0].split("/")
+    assert right == replies and int(replies) > 200
+
+
+def test_evaluate_quotes_without_fixtures_says_where_it_looked(tmp_path: Path) -> None:
+    done = goodwill("mail", "evaluate-quotes", str(tmp_path))
+    assert done.returncode != 0 and "no reply fixtures in" in done.stderr

@@ -82,6 +82,7 @@ ROUTES: dict[tuple[str, str], Level] = {
     ("POST", "/settings/listening/{part}"): "owner",
     ("POST", "/settings/listening/{part}/remove"): "owner",
     ("POST", "/settings/listening/{part}/reset"): "owner",
+    ("POST", "/listening/topics/promote"): "owner",
     ("POST", "/users/invite"): "owner",
     ("POST", "/users/{user_id}/{change}"): "owner",
     ("GET", "/settings/mail"): "owner",

@@ -190,6 +190,17 @@ def test_the_thread_shows_the_new_text_and_folds_the_quoted_history(
     assert "breached 4 h ago" in html  # still owed since the first message: the clock ran on
 
 
+def test_an_interleaved_reply_keeps_the_whole_message_one_click_away(
+    logged_in: TestClient, seeded: sessionmaker[Session], web_settings: Settings
+) -> None:
+    body = "On Mon, 23 Nov 2026, Olive wrote:\n> Blue or green?\n\nGreen.\n\n> Friday?\n\nYes.\n"
+    found = arrive(seeded, web_settings, mail("Shade", "i1@x.example", body=body), minutes_ago=5)
+    html = logged_in.get(f"/inbox/{found}").text
+    folded = html[html.index('<details class="quoted">') :]
+    assert "<summary>The whole message</summary>" in folded
+    assert "&gt; Blue or green?" in folded and "&gt; Friday?" in folded
+
+
 def test_a_reply_is_queued_in_the_clients_thread_and_the_conversation_is_answered(
     logged_in: TestClient, seeded: sessionmaker[Session], three: dict[str, int]
 ) -> None:

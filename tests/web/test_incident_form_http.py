@@ -196,3 +196,25 @@ def test_opened_from_a_conversation_the_assessment_shows_before_anyone_types(
     ).text
     assert "Name the client and say what went wrong" not in loaded
     assert 'id="assessment" data-tier=' in loaded
+
+
+def test_the_form_keeps_the_whole_message_in_sight_beside_the_words_taken_from_it(
+    staff: TestClient, shop: Settings, seeded: sessionmaker[Session]
+) -> None:
+    body = (
+        "The lid is cracked too.\n\n"
+        "El lun, 23 nov 2026 a las 9:00, Roastery (<care@roastery.example>) escribió:\n"
+        "> Is the lid all right?\n"
+    )
+    found = arrive(seeded, shop, mail("Lid", "lid-1@x.example", body=body), minutes_ago=60)
+    page = html.unescape(staff.get(f"/incidents/new?conversation={found}").text)
+    assert textarea(page).strip() == "The lid is cracked too."
+    whole = page[page.index('class="quoted whole-message"') :]
+    assert "escribió:\n> Is the lid all right?" in whole
+
+
+def test_a_message_with_nothing_left_out_shows_no_second_copy(
+    staff: TestClient, conversation: int
+) -> None:
+    page = staff.get(f"/incidents/new?conversation={conversation}").text
+    assert "whole-message" not in page

@@ -269,22 +269,37 @@ def evaluate_command(
 
     Example: goodwill feedback evaluate tests/data/feedback.jsonl --json
     """
+    _evaluate(ctx, labelled, as_json)
+
+
+@app.command("evaluate-themes")
+def evaluate_themes_command(
+    ctx: typer.Context,
+    labelled: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[FILE]",
+            help="JSON lines with answer and themes (default: the answers held out from the "
+            "shipped themes' phrases).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """How far each theme in force can be trusted: precision and recall on held-out answers.
+
+    Example: goodwill feedback evaluate-themes --json
+    """
+    from goodwill.actions.topics import held_out_path
+
+    _evaluate(ctx, labelled or held_out_path(), as_json)
+
+
+def _evaluate(ctx: typer.Context, labelled: Path, as_json: bool) -> None:
     from goodwill.actions.feedback import load_themes
+    from goodwill.actions.topics import read_labelled
 
     st = state(ctx)
-    pairs: list[tuple[str, frozenset[str]]] = []
-    for number, line in enumerate(_read(labelled, "FILE").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            pairs.append((str(row["answer"]), frozenset(row["themes"])))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidInput(
-                f"{labelled}:{number}: expected an object with answer and themes",
-                file=str(labelled),
-                line=number,
-            ) from exc
+    pairs = read_labelled(_read(labelled, "FILE"), source=str(labelled))
     scores = evaluate(pairs, load_themes(st.settings))
     if as_json:
         out.print_json(json.dumps({"answers": len(pairs), "themes": [s.as_dict() for s in scores]}))
@@ -300,3 +315,65 @@ def evaluate_command(
             f"{s.recall:.2f}",
         )
     out.print(table)
+
+
+@app.command("topics")
+def topics_command(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Read what was said up to this day (default: all)."),
+    ] = None,
+    most: Annotated[int, typer.Option(min=2, max=20, help="At most this many topics.")] = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """What clients bring up that nobody listed: topics found in their answers and mail, with
+    quotes, new and long-term clients' shares, and how often each came up per month or quarter.
+
+    Example: goodwill feedback topics --as-of 2026-11-30
+    """
+    from goodwill.actions.topics import find_topics
+    from goodwill.store.feedback import end_of_day
+
+    st = state(ctx)
+    until = None
+    if as_of:
+        try:
+            until = end_of_day(parse_date(as_of), st.settings.zone)
+        except DateError as exc:
+            raise InvalidInput(f"--as-of: {exc}", option="--as-of") from exc
+    with st.store() as session:
+        found = find_topics(session, st.settings, until=until, max_topics=most)
+    if as_json:
+        out.print_json(json.dumps({"topics": [t.as_dict() for t in found]}))
+        return
+    if not found:
+        out.print("Too little said yet to find topics (a dozen answers or mails at least).")
+        return
+    table = Table(
+        "topic",
+        "texts",
+        "new clients",
+        "long-term",
+        "trend",
+        "in their words",
+        title="What clients bring up",
+    )
+    for t in found:
+        table.add_row(
+            shown(t.name),
+            str(t.texts),
+            f"{t.new_share:.0%} ({t.new})",
+            f"{t.long_term_share:.0%} ({t.long_term})",
+            _sparkline([n + lt + o for _, n, lt, o in t.trend]),
+            "\n".join(f"“{shown(q)}”" for q in t.quotes[:2]),
+        )
+    out.print(table)
+
+
+def _sparkline(counts: list[int]) -> str:
+    """Counts per period as a row of bars, the last eight periods."""
+    bars = " ▁▂▃▄▅▆▇█"
+    recent = counts[-8:]
+    top = max(recent, default=0)
+    return "".join(bars[round(c / top * 8)] if top else " " for c in recent)

@@ -44,6 +44,12 @@ def inbox(
             "--messages", help="Each message's new text (quotes and signature removed) and text."
         ),
     ] = False,
+    whole: Annotated[
+        bool,
+        typer.Option(
+            "--whole", help="With --messages: each message whole, quotes and signature included."
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -85,15 +91,18 @@ def inbox(
     out.print(table)
     if messages:
         for c in found:
-            _print_messages(c)
+            _print_messages(c, whole=whole)
 
 
-def _print_messages(c: ConversationView) -> None:
+def _print_messages(c: ConversationView, *, whole: bool) -> None:
     out.print(f"\n[bold]#{c.id} {shown(c.subject)}[/bold] — {shown(c.client_name)}")
     for m in c.messages:
         arrow = "→" if m.direction == "out" else "←"
         out.print(f"{arrow} {m.sent_at:%Y-%m-%d %H:%M} {shown(m.from_name or m.from_address)}")
-        out.print(m.new_text, markup=False, highlight=False)
+        hidden = m.full_text.strip() != m.new_text.strip()
+        out.print(m.full_text if whole else m.new_text, markup=False, highlight=False)
+        if hidden and not whole:
+            out.print("[dim](quoted history or signature left out: --whole shows it)[/dim]")
 
 
 @app.command("reply")

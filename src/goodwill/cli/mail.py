@@ -339,3 +339,53 @@ def _repeat(once: Callable[[], None], every: float | None) -> None:
         while not stopping and time.monotonic() < deadline:
             time.sleep(min(0.5, every))
     err.print("stopped")
+
+
+@app.command("evaluate-quotes")
+def evaluate_quotes(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            metavar="[DIR]",
+            help="Reply fixtures, one TOML file per language (default: tests/data/quotes).",
+        ),
+    ] = Path("tests/data/quotes"),
+) -> None:
+    """How often the new text of a reply comes out exactly right, per language: goodwill and
+    each installed reply-parsing library, measured in the same run.
+
+    Example: goodwill mail evaluate-quotes tests/data/quotes
+    """
+    from goodwill.mail.quote_accuracy import Score, evaluate, load_fixtures, parsers
+
+    fixtures = load_fixtures(directory) if directory.is_dir() else []
+    if not fixtures:
+        raise InvalidInput(f"no reply fixtures in {directory} (TOML files of [[reply]] tables)")
+    found = parsers()
+    missing = [name for name, parse in found.items() if parse is None]
+    measured = {name: parse for name, parse in found.items() if parse is not None}
+    scores = evaluate(fixtures, measured)
+    table = Table("language", *measured, title="New text exactly right: right/replies P R")
+    languages = sorted({language for language, _ in scores})
+    totals = {name: Score(0, 0, 0, 0, 0) for name in measured}
+    for language in languages:
+        row = [language]
+        for name in measured:
+            totals[name] = totals[name] + scores[(language, name)]
+            row.append(_score(scores[(language, name)]))
+        table.add_row(*row)
+    table.add_row("all", *(_score(totals[name]) for name in measured), style="bold")
+    out.print(table)
+    if missing:
+        out.print(f"Not installed, not measured: {', '.join(missing)}", highlight=False)
+
+
+def _score(score: object) -> str:
+    from goodwill.mail.quote_accuracy import Score
+
+    assert isinstance(score, Score)
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    return f"{score.exact}/{score.replies} {share(score.precision)} {share(score.recall)}"

@@ -6,12 +6,9 @@ encoding or a garbled header: what can be decoded is, the rest is replaced. ``Me
 is raised only when the bytes are not a mail message at all; the caller has stored the raw bytes
 already and shows them.
 
-The new text of a reply: quotequail finds where the quoted history starts (attribution lines such
-as "On … wrote:" in many languages, forward and "Original Message" rules, Outlook's header table
-and Gmail's blockquote in HTML). This module adds what it leaves: Outlook's plain "From: … Sent: …"
-block without a rule, bottom-posted and interleaved replies, ">" quoted lines, and signatures
-marked by the "-- " delimiter or a "Sent from my iPhone" line. Closings such as "Best regards" are
-kept: cutting at them loses real text too often.
+The new text of a reply is found by :mod:`goodwill.mail.quotes` (quoted history, list footer
+and signature in the languages clients write); in an HTML-only body quotequail first removes
+Gmail's quote block and Outlook's bordered header, and the text left goes the same way.
 
 Separating the new text costs tens of microseconds a line, so only the first ``NEW_TEXT_LINES``
 lines (at most ``NEW_TEXT_CHARS`` characters) go through it; the full text is kept as it is.
@@ -38,9 +35,12 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
+import lxml.etree  # type: ignore[import-untyped]
+import lxml.html  # type: ignore[import-untyped]
 import quotequail  # type: ignore[import-untyped]
 from inscriptis import get_text  # type: ignore[import-untyped]
 
+from goodwill.mail.quotes import reply_text, tidy
 from goodwill.mail.storable import storable_id, storable_text
 
 __all__ = [
@@ -78,16 +78,11 @@ _CHARSET_ALIASES = {
 _ID = re.compile(r"<\s*([^<>\s]+?)\s*>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_OUTLOOK_FROM = re.compile(r"^\s*\*?(from|von|de|van|från|da|od)\s*:\*?\s*\S", re.IGNORECASE)
-_OUTLOOK_SENT = re.compile(
-    r"^\s*\*?(sent|date|gesendet|datum|envoyé|verzonden|enviado|skickat|inviato|data)\s*:",
-    re.IGNORECASE,
-)
-_SENT_FROM = re.compile(
-    r"^(sent from my |sent from (outlook|mail|yahoo)|get outlook for |von meinem .* gesendet"
-    r"|gesendet von meinem |envoyé de mon |envoyé depuis |verzonden (vanaf|met) mijn "
-    r"|verstuurd vanaf mijn |enviado desde mi |inviato da(l mio)? )",
-    re.IGNORECASE,
+# Quote blocks as Gmail, Apple Mail, Thunderbird and Yahoo mark them in HTML mail.
+_HTML_QUOTES = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]"
+    " | //blockquote[@type='cite'] | //*[contains(@class, 'moz-cite-prefix')]"
+    " | //*[contains(@class, 'yahoo_quoted')]"
 )
 _AUTO_PRECEDENCE = {"bulk", "auto_reply", "junk"}
 
@@ -221,68 +216,23 @@ def _head(text: str) -> str:
     return head[:cut]
 
 
-def reply_text(text: str) -> str:
-    """The part of a plain-text body the sender wrote now: quoted history and signature removed.
-
-    Top-posted replies keep what stands above the first attribution or forward rule; bottom-posted
-    and interleaved replies keep every line that is not ``>`` quoted. May be empty (a bare forward).
-    """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found = quotequail.quote("\n".join(lines), limit=len(lines) + 1, quote_intro_line=True)
-    if len(found) > 1:
-        rest: list[str] = str(found[1][1]).split("\n")
-        lines = lines[: len(lines) - len(rest)] + _unquoted_tail(rest)
-    lines = _before_outlook_header(lines)
-    lines = [line for line in lines if not line.lstrip().startswith(">")]
-    return _tidy(_before_signature(lines))
-
-
 def html_to_text(html: str) -> str:
     """Readable text from an HTML body: block layout and tables kept, styles and scripts dropped."""
     text = textwrap.dedent(str(get_text(html)).replace("\r\n", "\n"))
-    return _tidy(text.split("\n"))
+    return tidy(text)
 
 
 def _html_before_quote(html: str) -> str:
-    return str(quotequail.quote_html(html, quote_intro_line=True)[0][1])
-
-
-def _unquoted_tail(rest: list[str]) -> list[str]:
-    """After an attribution line: the reply's own lines when the history below it is ``>`` quoted
-    (bottom-posting, interleaving); nothing when the history follows unquoted (Outlook, forwards).
-    """
-    for width in (1, 2):  # an attribution line may wrap once
-        if len(rest) > width - 1 and rest[width - 1].rstrip().endswith(":"):
-            after = rest[width:]
-            first = next((line for line in after if line.strip()), "")
-            return after if first.lstrip().startswith(">") else []
-    return []
-
-
-def _before_outlook_header(lines: list[str]) -> list[str]:
-    for index, line in enumerate(lines):
-        if _OUTLOOK_FROM.match(line) and any(
-            _OUTLOOK_SENT.match(later) for later in lines[index + 1 : index + 5]
-        ):
-            return lines[:index]
-    return lines
-
-
-def _before_signature(lines: list[str]) -> list[str]:
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped == "--" or (len(stripped) <= 60 and _SENT_FROM.match(stripped)):
-            return lines[:index]
-    return lines
-
-
-def _tidy(lines: list[str]) -> str:
-    """Join lines without trailing spaces, outer blank lines or runs of more than one blank line."""
-    kept: list[str] = []
-    for line in (line.rstrip() for line in lines):
-        if line or (kept and kept[-1]):
-            kept.append(line)
-    return "\n".join(kept).strip("\n")
+    """The HTML above the quoted history, with the quote blocks mail programs mark removed
+    (the answers between them stay: Thunderbird's replies below a quote)."""
+    before = str(quotequail.quote_html(html, quote_intro_line=True)[0][1])
+    try:
+        document = lxml.html.document_fromstring(before)
+    except (lxml.etree.ParserError, ValueError):
+        return before
+    for element in document.xpath(_HTML_QUOTES):
+        element.drop_tree()
+    return str(lxml.html.tostring(document, encoding="unicode"))
 
 
 def _contents(message: Message) -> tuple[list[str], list[str], list[Attachment]]:

@@ -205,6 +205,7 @@ def _form_context(
         "trade": actions.trade_words(state.settings),
         "form": form,
         "form_error": error,
+        "whole_message": "",
         "partners": partners,
         "assessment": None,
         "assess_error": None,
@@ -224,6 +225,7 @@ def new_incident(
 ) -> Response:
     """The form; from a conversation, the client and the words that complain are filled in."""
     form = dict.fromkeys(FIELDS, "") | {"client": client, "stranded": ""}
+    whole = ""
     if conversation is not None:
         view = conversation_view(db, conversation)
         if view is None:
@@ -233,10 +235,13 @@ def new_incident(
             found = db.get(Client, view.client_id)
             zone = _client_zone(found, state.settings.zone)
             form["message"] = chosen.new_text.strip()
+            whole = chosen.full_text.strip()
             form["message_time"] = local_input(chosen.sent_at, zone)
         form["what"] = ""
         form["conversation"] = str(conversation)
     context = _form_context(db, state, form)
+    # What the quote and signature separation left out stays in sight: a wrong cut shows.
+    context["whole_message"] = whole if whole != form["message"] else ""
     context["already"] = of_conversation(db, conversation) if conversation is not None else []
     return render(request, "incident_new.html", context)
 

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from goodwill.actions.feedback import InForce, in_force
+from goodwill.actions.topics import theme_from_topic
 from goodwill.domain.questions import parse_questions
 from goodwill.domain.themes import parse_themes
 from goodwill.errors import ConfigError, NotFound
@@ -211,3 +212,21 @@ def reset_items(request: Request, part: str, db: Db, state: State, staff: PageSt
         return refused
     forget(request, db, state, staff, kind)
     return RedirectResponse(f"/settings/listening?saved=shipped#{part}s", status_code=303)
+
+
+@router.post("/listening/topics/promote")
+async def promote_topic(request: Request, db: Db, state: State, staff: PageStaff) -> Response:
+    """A topic found in what clients said becomes a named theme, its phrases as the theme's
+    words: saved into the themes kept on this page, audited like any change here."""
+    require_owner(staff)
+    if refused := _file_wins(request, db, state, THEMES):
+        return refused
+    form = await request.form()
+    table = theme_from_topic(
+        state.settings, listed(answer(form, "phrases")), label=answer(form, "label") or None
+    )
+    base = _editable(state, THEMES)
+    problem = save(request, db, state, staff, THEMES, THEMES.put(base, "", table))
+    if problem is not None:
+        return _page(request, db, state, problem=why(problem, None), status=422)
+    return RedirectResponse(f"/listening?promoted={table['key']}#topics", status_code=303)
