@@ -5,8 +5,9 @@ Arrival is two transactions. The first stores the raw bytes, whatever they hold,
 Message-ID the parser gives them (a second delivery stops there, stored once; a different message
 reusing a stored id is kept under a key of its own, noted, and filed); only then is the message
 read, so one that cannot be read or filed is kept, marked failed with the reason and the moment,
-and shown (`goodwill mail failed`), never dropped. The second threads it (In-Reply-To,
-References, then the subject within the same client), matches the sender to a client (a lead
+and shown (`goodwill mail failed`), never dropped. The second threads it (any id the thread
+carries, its own included, merging conversations it shows to be one; the subject only where the
+headers say nothing; domain/threading.py), matches the sender to a client (a lead
 when unknown), assigns the conversation at once (the client's owner in business hours, the
 on-call person outside them) and starts or resumes the response clock of the client's SLA
 policy. goodwill's own reply coming back is recognised by its Message-ID and kept as such.
