@@ -15,6 +15,7 @@ from goodwill.store.models import (
     ClientIdentity,
     Contact,
     Conversation,
+    ConversationMerge,
     Event,
     FeedbackAnswer,
     FeedbackRequest,
@@ -33,6 +34,7 @@ from goodwill.store.models import (
     Outbox,
     Payment,
     Refund,
+    ThreadId,
 )
 
 NAME = "Zoltana Quibbleworth"
@@ -186,6 +188,23 @@ def person(
     )
     session.add(message)
     session.flush()
+    # What threading keeps: the message's id, and a conversation merged into this one.
+    session.add(
+        ThreadId(
+            message_id=message.message_id,
+            conversation_id=conversation.id,
+            seen=True,
+            client_id=cid,
+            subject_key=f"hello from {name}".casefold(),
+            sent_at=old,
+            answers=False,
+        )
+    )
+    session.add(
+        ConversationMerge(
+            merged_id=10_000 + conversation.id, into_id=conversation.id, merged_at=old
+        )
+    )
     session.add(
         Attachment(
             message_id=message.id,

@@ -442,3 +442,29 @@ def test_a_rota_file_that_cannot_be_read_is_shown_not_a_crash(
         page = http.get("/inbox/rota")
     assert page.status_code == 200
     assert "The rota file cannot be read" in page.text and "Mars/Olympus" in page.text
+
+
+def test_a_merged_conversations_address_leads_to_the_one_it_joined(
+    logged_in: TestClient, seeded: sessionmaker[Session], web_settings: Settings
+) -> None:
+    # Two replies whose parents had not arrived; the parent links them.
+    lamp = {
+        "r1": ("Re: Lamp", "p", "The shade is cracked too."),
+        "r2": ("Re: Lamp", "q", "It flickers when switched on."),
+        "p": ("Lamp", "q", "Here is the order number you asked for."),
+    }
+    ids = {
+        key: arrive(
+            seeded,
+            web_settings,
+            mail(subject, f"{key}@x.example", reply_to=f"{parent}@x.example", body=body),
+            minutes_ago=30 - 10 * n,
+        )
+        for n, (key, (subject, parent, body)) in enumerate(lamp.items())
+    }
+    assert ids["r1"] != ids["r2"] and ids["p"] == ids["r1"]
+    response = logged_in.get(f"/inbox/{ids['r2']}")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/inbox/{ids['r1']}"
+    page = logged_in.get(f"/inbox/{ids['r1']}").text
+    assert all(body in page for _, _, body in lamp.values())

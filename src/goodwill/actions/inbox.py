@@ -5,8 +5,9 @@ Arrival is two transactions. The first stores the raw bytes, whatever they hold,
 Message-ID the parser gives them (a second delivery stops there, stored once; a different message
 reusing a stored id is kept under a key of its own, noted, and filed); only then is the message
 read, so one that cannot be read or filed is kept, marked failed with the reason and the moment,
-and shown (`goodwill mail failed`), never dropped. The second threads it (In-Reply-To,
-References, then the subject within the same client), matches the sender to a client (a lead
+and shown (`goodwill mail failed`), never dropped. The second threads it (any id the thread
+carries, its own included, merging conversations it shows to be one; the subject only where the
+headers say nothing; domain/threading.py), matches the sender to a client (a lead
 when unknown), assigns the conversation at once (the client's owner in business hours, the
 on-call person outside them) and starts or resumes the response clock of the client's SLA
 policy. goodwill's own reply coming back is recognised by its Message-ID and kept as such.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.conversation_clock import clear_clock, clock_of, put_on_target, store_clock
+from goodwill.actions.conversation_merge import merge_conversations
 from goodwill.actions.sla_in_force import policies_for, rota_for
 from goodwill.actions.touches import hand_back_bounced
 from goodwill.domain.audit import Actor
@@ -37,6 +38,7 @@ from goodwill.domain.records import ClientRef
 from goodwill.domain.rota import Override, assignee_for_new
 from goodwill.domain.sla import ClientFacts
 from goodwill.domain.threading import ThreadHeaders, find_thread, normalise_subject
+from goodwill.domain.threading import subject_key as subject_key_of
 from goodwill.engine.configuration import calendar_for
 from goodwill.errors import ConfigError, InvalidInput, NotFound
 from goodwill.mail.bounces import read_bounce
@@ -66,6 +68,12 @@ from goodwill.store.models import (
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.reply_context import context_for_client
+from goodwill.store.thread_index import (
+    keep_ids,
+    known_ids,
+    same_subject,
+    unused_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -306,39 +314,34 @@ def _file(
     client_id = _client_for(session, settings, parsed, now=now, via=via)
     sent_at = parsed.sent_at if parsed.sent_at and parsed.sent_at <= now else now
     subject_key = normalise_subject(parsed.subject)
-
-    def known(ids: Sequence[str]) -> Mapping[str, int]:
-        if not ids:
-            return {}
-        rows = session.execute(
-            select(Message.message_id, Message.conversation_id).where(Message.message_id.in_(ids))
-        )
-        return {str(m): int(c) for m, c in rows}
-
-    def recent_by_subject(key: str) -> int | None:
-        return session.execute(
-            select(Conversation.id)
-            .where(
-                Conversation.client_id == client_id,
-                Conversation.subject_key == key,
-                Conversation.last_message_at >= now - SUBJECT_WINDOW,
-            )
-            .order_by(Conversation.last_message_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-
-    in_reply_to = parsed.in_reply_to
-    references = parsed.references
-    match = find_thread(
-        ThreadHeaders(
-            message_id=message_key,
-            in_reply_to=in_reply_to,
-            references=references,
-            subject=parsed.subject,
-        ),
-        known,
-        recent_by_subject,
+    headers = ThreadHeaders(
+        message_id=message_key,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        subject=parsed.subject,
     )
+
+    def similar(key: str, headerless_only: bool) -> set[int]:
+        return same_subject(
+            session,
+            client_id=client_id,
+            key=key,
+            headerless_only=headerless_only,
+            sent_at=sent_at,
+            window=SUBJECT_WINDOW,
+        )
+
+    match = find_thread(headers, lambda ids: known_ids(session, ids), similar)
+    if match.conversation_id is not None and match.merged:
+        merge_conversations(
+            session,
+            settings,
+            match.conversation_id,
+            match.merged,
+            now=now,
+            actor=Actor.engine(),
+            because=f"message {message_key}"[:300],
+        )
     conversation = (
         session.get(Conversation, match.conversation_id) if match.conversation_id else None
     )
@@ -357,13 +360,26 @@ def _file(
         )
         session.add(conversation)
         session.flush()
+        instead = unused_id(session, conversation.id)
+        if instead is not None:
+            conversation.id = instead
+            session.flush()
+    keep_ids(
+        session,
+        conversation.id,
+        message_id=message_key,
+        parents=headers.parents,
+        client_id=client_id,
+        subject_key=subject_key_of(parsed.subject),
+        sent_at=sent_at,
+    )
     message = Message(
         conversation_id=conversation.id,
         inbound_id=inbound_id,
         direction="in",
         message_id=message_key,
-        in_reply_to=in_reply_to,
-        references=list(references),
+        in_reply_to=parsed.in_reply_to,
+        references=list(parsed.references),
         from_address=parsed.from_address[:320],
         from_name=parsed.from_name,
         to=list(parsed.to),
@@ -662,6 +678,15 @@ def reply(
     )
     session.add(row)
     session.flush()
+    keep_ids(
+        session,
+        conversation.id,
+        message_id=message_id,
+        parents=(),
+        client_id=None,
+        subject_key=None,
+        sent_at=now,
+    )
     session.add(
         Outbox(
             key=f"reply:{message_id}",

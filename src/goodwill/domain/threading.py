@@ -1,23 +1,37 @@
-"""Which conversation a new message joins: the one holding the message it answers (In-Reply-To,
-then References from the nearest parent back), and only when the store knows none of those ids,
-a recent conversation of the same client with the same subject.
+"""Which conversation a new message joins, and which conversations it shows to be one.
 
-In the spirit of Jamie Zawinski's threading algorithm, but for one message at a time against what
-is already stored, and tolerant of clients that drop or mangle the headers. The subject fallback
-is narrow on purpose: an empty or generic subject ("Hi", "Question") never joins anything, and the
-caller scopes the look-up to one client and a recent window.
+Jamie Zawinski's threading, one message at a time against what is stored. Every id a
+conversation's messages carry is kept with it: the messages' own ids, and the ids they answer
+(In-Reply-To, References) that have not arrived, as placeholders. A new message joins the
+conversation holding any of its ids, its own included (a reply that came first left a
+placeholder for it); when its ids sit in several conversations, it shows them to be one thread
+and they merge into the earliest. So replies to the same missing root meet at the root's
+placeholder, and a parent arriving after its replies pulls them together.
+
+The subject joins only where the headers say nothing: a message with no In-Reply-To or References
+joins the recent messages of the same client under the same subject, and a reply joins such a
+header-less message. The relation is the same whichever message arrives first, so the
+conversations do not depend on the order of delivery. An empty or generic subject ("Hi",
+"Question") never joins anything; the caller scopes the look-up to one client and a window.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["GENERIC_SUBJECTS", "ThreadHeaders", "ThreadMatch", "find_thread", "normalise_subject"]
+__all__ = [
+    "GENERIC_SUBJECTS",
+    "ThreadHeaders",
+    "ThreadMatch",
+    "find_thread",
+    "normalise_subject",
+    "subject_key",
+]
 
-How = Literal["in-reply-to", "references", "subject", "new"]
+How = Literal["in-reply-to", "references", "answered-before", "subject", "new"]
 
 #: Normalised subjects too common to say two messages belong together.
 GENERIC_SUBJECTS = frozenset(
@@ -79,41 +93,61 @@ class ThreadHeaders:
     references: tuple[str, ...]
     subject: str
 
+    @property
+    def parents(self) -> tuple[str, ...]:
+        """The ids it answers, nearest first: In-Reply-To, then References from the last."""
+        found = [self.in_reply_to] if self.in_reply_to else []
+        found += reversed(self.references)  # the nearest ancestor is listed last
+        return tuple(i for i in dict.fromkeys(found) if i and i != self.message_id)
+
 
 @dataclass(frozen=True)
 class ThreadMatch:
-    """The conversation a message joins (None: it starts a new one) and what decided it."""
+    """The conversation a message joins (None: it starts a new one), what decided it, and the
+    other conversations it links, which merge into that one (the earliest: lowest id)."""
 
     conversation_id: int | None
     how: How
+    merged: tuple[int, ...] = ()
 
 
 def find_thread(
     message: ThreadHeaders,
     known: Callable[[Sequence[str]], Mapping[str, int]],
-    recent_by_subject: Callable[[str], int | None],
+    same_subject: Callable[[str, bool], Collection[int]],
 ) -> ThreadMatch:
-    """The conversation ``message`` belongs to.
+    """The conversation ``message`` belongs to, and the conversations it merges.
 
-    ``known(ids)`` returns ``{message_id: conversation_id}`` for the ids the store holds; it is
-    called once. ``recent_by_subject(key)`` returns a conversation whose normalised subject is
-    ``key``, scoped by the caller to the sender's client and a recent window; it is called only
-    when no id is known and the subject is neither empty nor generic.
+    ``known(ids)`` returns ``{id: conversation_id}`` for the ids the store keeps (messages'
+    own and placeholders); it is called once, with the message's own id first.
+    ``same_subject(key, headerless_only)`` returns the conversations of the sender's client
+    holding a message under subject ``key`` within the window (only header-less messages when
+    ``headerless_only``, which is asked for a message that has headers of its own); it is
+    called once, and only for a subject that is neither empty nor generic.
     """
-    parents = [message.in_reply_to] if message.in_reply_to else []
-    parents += reversed(message.references)  # the nearest ancestor is listed last
-    candidates = [i for i in dict.fromkeys(parents) if i and i != message.message_id]
-    found = known(candidates) if candidates else {}
-    for parent in candidates:
-        if parent in found:
-            how: How = "in-reply-to" if parent == message.in_reply_to else "references"
-            return ThreadMatch(found[parent], how)
-    key = normalise_subject(message.subject)
-    if key and key not in GENERIC_SUBJECTS:
-        conversation_id = recent_by_subject(key)
-        if conversation_id is not None:
-            return ThreadMatch(conversation_id, "subject")
-    return ThreadMatch(None, "new")
+    parents = message.parents
+    found = known((message.message_id, *parents))
+    key = subject_key(message.subject)
+    by_subject = set(same_subject(key, bool(parents))) if key else set()
+    linked = set(found.values()) | by_subject
+    if not linked:
+        return ThreadMatch(None, "new")
+    kept = min(linked)
+    merged = tuple(sorted(linked - {kept}))
+    how: How = "subject"
+    if message.in_reply_to in found:
+        how = "in-reply-to"
+    elif any(p in found for p in parents):
+        how = "references"
+    elif message.message_id in found:
+        how = "answered-before"
+    return ThreadMatch(kept, how, merged)
+
+
+def subject_key(text: str) -> str | None:
+    """The subject as a key that may join messages: None when empty or generic."""
+    key = normalise_subject(text)
+    return key if key and key not in GENERIC_SUBJECTS else None
 
 
 def normalise_subject(text: str) -> str:

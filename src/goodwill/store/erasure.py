@@ -47,6 +47,7 @@ from goodwill.store.models import (
     Interaction,
     Message,
     Outbox,
+    ThreadId,
 )
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ TOUCHED = (
     "events",
     "followups",
     "conversations",
+    "thread_ids",
     "messages",
     "attachments",
     "inbound_mail",
@@ -189,6 +191,12 @@ def erase_rows(
     counts["messages"] = _count(session.execute(delete(Message).where(Message.id.in_(messages))))
     counts["conversations"] = _count(
         session.execute(delete(Conversation).where(Conversation.client_id == client_id))
+    )
+    # What threading kept of their mail in other conversations: their subjects, and who wrote.
+    session.execute(
+        update(ThreadId)
+        .where(ThreadId.client_id == client_id)
+        .values(client_id=None, subject_key=None)
     )
     counts["raw_mail"] = 0
     for start in range(0, len(inbound), 500):

@@ -17,6 +17,7 @@ from goodwill.actions.tracked_mail import track_reply
 from goodwill.errors import InvalidInput, NotFound
 from goodwill.settings import max_message_bytes
 from goodwill.store.inbox import conversation, list_conversations, with_messages
+from goodwill.store.thread_index import merged_into
 from goodwill.web.api.schemas import API_ERRORS, ErrorBody, RecordId
 from goodwill.web.auth import ApiStaff, ApiStaffAlone, actor
 from goodwill.web.state import Db, State
@@ -76,6 +77,11 @@ def get_conversation_api(
     """One conversation with every message (new text and full text)."""
     found = conversation(db, conversation_id)
     if found is None:
+        into = merged_into(db, conversation_id)
+        if into is not None:
+            raise NotFound(
+                f"conversation {conversation_id} was merged into {into}", merged_into=into
+            )
         raise NotFound(f"no conversation {conversation_id}")
     return found.as_dict(state.now(), messages=True)
 

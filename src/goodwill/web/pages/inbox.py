@@ -40,6 +40,7 @@ from goodwill.store.inbox import (
 from goodwill.store.incidents import of_conversation
 from goodwill.store.models import Attachment, InboundMail, RotaOverride, StaffUser
 from goodwill.store.queries import ClientOverview, overviews_for
+from goodwill.store.thread_index import merged_into
 from goodwill.web.auth import PageStaff, Staff, actor
 from goodwill.web.followup_access import staff_choices
 from goodwill.web.followup_words import exact_time, parse_local
@@ -300,6 +301,9 @@ def _shown_findings(text: str, findings: list[dict[str, Any]]) -> list[dict[str,
 def conversation_page(
     request: Request, staff: PageStaff, db: Db, state: State, conversation_id: int
 ) -> Response:
+    into = merged_into(db, conversation_id) if conversation(db, conversation_id) is None else None
+    if into is not None:  # merged into another when a message showed them to be one thread
+        return RedirectResponse(f"/inbox/{into}", status_code=303)
     context = _thread_context(db, state, _thread(db, conversation_id), staff=staff)
     context["page_flash"] = pop_flash(request)
     return render(request, "conversation.html", context)
