@@ -54,6 +54,7 @@ from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
+from goodwill.store.at_risk import keep_rhythms
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -223,7 +224,10 @@ class EnginePass:
             with self.store.begin() as session:
                 if claims.lock(session, "fits", now=self.now, skip=True) is None:
                     return
-                refresh_fits(session, self.settings, today=self.today, now=self.now)
+                refitted = refresh_fits(session, self.settings, today=self.today, now=self.now)
+                keep_rhythms(
+                    session, self.settings, today=self.today, now=self.now, refitted=refitted
+                )
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.audit import Actor
@@ -17,6 +17,7 @@ from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.store.audit import record
 from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, StaffUser
 
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 STATUSES = ("open", "done", "closed")
 PERFORMERS = ("person", "machine")
 
@@ -81,17 +82,42 @@ def list_followups(
     client_id: int | None = None,
     performer: str | None = "person",
     limit: int = 500,
+    due_from: datetime | None = None,
+    offset: int = 0,
 ) -> list[FollowUpView]:
     """Follow-ups by due time; ``assignee`` is an email ('' or 'unassigned' for nobody's);
     ``performer`` 'person' (the default: people's lists), 'machine' (automated touches the
-    worker will send) or None for both."""
-    query = (
+    worker will send) or None for both; ``due_from`` <= due time < ``due_before``."""
+    query = _filtered(
         select(FollowUp, Client, StaffUser)
         .join(Client, Client.id == FollowUp.client_id)
         .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
         .order_by(FollowUp.due_at, FollowUp.id)
         .limit(limit)
+        .offset(offset),
+        assignee=assignee,
+        status=status,
+        client_id=client_id,
+        performer=performer,
     )
+    if due_from is not None:
+        query = query.where(FollowUp.due_at >= due_from)
+    if due_before is not None:
+        query = query.where(FollowUp.due_at < due_before)
+    rows = session.execute(query).all()
+    events = _events(session, [f.id for f, _, _ in rows])
+    return [_view(f, c, u, events.get(f.id, [])) for f, c, u in rows]
+
+
+def _filtered(
+    query: Q,
+    *,
+    assignee: str | None,
+    status: str | None,
+    client_id: int | None,
+    performer: str | None,
+) -> Q:
+    """``query`` (which joins StaffUser on the assignee) narrowed as ``list_followups`` says."""
     if status is not None:
         if status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
@@ -101,8 +127,6 @@ def list_followups(
             query = query.where(FollowUp.assignee_id.is_(None))
         else:
             query = query.where(StaffUser.email == assignee.strip().lower())
-    if due_before is not None:
-        query = query.where(FollowUp.due_at < due_before)
     if client_id is not None:
         query = query.where(FollowUp.client_id == client_id)
     if performer is not None:
@@ -111,9 +135,7 @@ def list_followups(
                 f"performer must be one of {', '.join(PERFORMERS)}", field="performer"
             )
         query = query.where(FollowUp.performer == performer)
-    rows = session.execute(query).all()
-    events = _events(session, [f.id for f, _, _ in rows])
-    return [_view(f, c, u, events.get(f.id, [])) for f, c, u in rows]
+    return query
 
 
 def get_followup(session: Session, followup_id: int) -> FollowUpView:
@@ -173,11 +195,16 @@ def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> F
     )
 
 
+GROUPS = ("overdue", "today", "upcoming")
+
+
 @dataclass(frozen=True)
 class Today:
     overdue: list[FollowUpView]
     today: list[FollowUpView]
     upcoming: list[FollowUpView]
+    #: How many each group holds in all (the lists hold at most ``limit`` of them).
+    counts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -188,19 +215,55 @@ class Today:
 
 
 def today_list(
-    session: Session, *, now: datetime, zone: ZoneInfo, assignee: str | None, days: int = 7
+    session: Session,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    assignee: str | None,
+    days: int = 7,
+    limit: int = 500,
+    offsets: Mapping[str, int] | None = None,
 ) -> Today:
     """Open follow-ups grouped: overdue (due before now), today (the rest of today in the
-    business's zone), upcoming (the next ``days`` days)."""
+    business's zone), upcoming (the next ``days`` days); each group at most ``limit`` of them
+    from its offset in ``offsets``, with every group's count, in a fixed number of queries."""
     local = now.astimezone(zone).date()
     end_of_today = _start(local + timedelta(days=1), zone)
     horizon = _start(local + timedelta(days=days + 1), zone)
-    items = list_followups(session, assignee=assignee, due_before=horizon, status="open")
-    return Today(
-        overdue=[f for f in items if f.due_at < now],
-        today=[f for f in items if now <= f.due_at < end_of_today],
-        upcoming=[f for f in items if f.due_at >= end_of_today],
+    bounds = {
+        "overdue": (None, now),
+        "today": (now, end_of_today),
+        "upcoming": (end_of_today, horizon),
+    }
+    chosen = offsets or {}
+    lists = {
+        group: list_followups(
+            session,
+            assignee=assignee,
+            due_from=start,
+            due_before=end,
+            limit=limit,
+            offset=chosen.get(group, 0),
+        )
+        for group, (start, end) in bounds.items()
+    }
+    due = FollowUp.due_at
+    counted = _filtered(
+        select(
+            func.count(case((due < now, FollowUp.id))),
+            func.count(case(((due >= now) & (due < end_of_today), FollowUp.id))),
+            func.count(case((due >= end_of_today, FollowUp.id))),
+        )
+        .select_from(FollowUp)
+        .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
+        .where(due < horizon),
+        assignee=assignee,
+        status="open",
+        client_id=None,
+        performer="person",
     )
+    counts = dict(zip(GROUPS, (int(n) for n in session.execute(counted).one()), strict=True))
+    return Today(lists["overdue"], lists["today"], lists["upcoming"], counts)
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:
