@@ -89,7 +89,7 @@ def list_followups(
     ``performer`` 'person' (the default: people's lists), 'machine' (automated touches the
     worker will send) or None for both; ``due_from`` <= due time < ``due_before``."""
     query = _filtered(
-        select(FollowUp, Client, StaffUser)
+        select(FollowUp, *_NAMES)
         .join(Client, Client.id == FollowUp.client_id)
         .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
         .order_by(FollowUp.due_at, FollowUp.id)
@@ -105,8 +105,8 @@ def list_followups(
     if due_before is not None:
         query = query.where(FollowUp.due_at < due_before)
     rows = session.execute(query).all()
-    events = _events(session, [f.id for f, _, _ in rows])
-    return [_view(f, c, u, events.get(f.id, [])) for f, c, u in rows]
+    events = _events(session, [row[0].id for row in rows])
+    return [_view(row[0], row, events.get(row[0].id, [])) for row in rows]
 
 
 def _filtered(
@@ -140,37 +140,50 @@ def _filtered(
 
 def get_followup(session: Session, followup_id: int) -> FollowUpView:
     row = session.execute(
-        select(FollowUp, Client, StaffUser)
+        select(FollowUp, *_NAMES)
         .join(Client, Client.id == FollowUp.client_id)
         .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
         .where(FollowUp.id == followup_id)
     ).first()
     if row is None:
         raise NotFound(f"no follow-up with id {followup_id}", followup=followup_id)
-    followup, client, user = row
-    return _view(followup, client, user, _events(session, [followup.id]).get(followup.id, []))
+    followup = row[0]
+    return _view(followup, row, _events(session, [followup.id]).get(followup.id, []))
 
 
-def _events(session: Session, ids: Sequence[int]) -> dict[int, list[Event]]:
-    found: dict[int, list[Event]] = {}
+#: The client's and the assignee's names beside a follow-up: columns, not whole records (a list
+#: page of 150 rows builds no Client or StaffUser objects).
+_NAMES = (
+    Client.id.label("client_pk"),
+    Client.external_id.label("client_ref"),
+    Client.name.label("client_name"),
+    StaffUser.email.label("user_email"),
+    StaffUser.name.label("user_name"),
+)
+
+
+def _events(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Each follow-up's events (type, occurred_at, payload), oldest first."""
+    found: dict[int, list[Any]] = {}
     if not ids:
         return found
-    for link, event in session.execute(
-        select(FollowUpEvent, Event)
+    for row in session.execute(
+        select(FollowUpEvent.followup_id, Event.type, Event.occurred_at, Event.payload)
         .join(Event, Event.id == FollowUpEvent.event_id)
         .where(FollowUpEvent.followup_id.in_(ids))
         .order_by(Event.occurred_at, Event.id)
     ).all():
-        found.setdefault(link.followup_id, []).append(event)
+        found.setdefault(row.followup_id, []).append(row)
     return found
 
 
-def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> FollowUpView:
+def _view(f: FollowUp, names: Any, events: list[Any]) -> FollowUpView:
+    """``names``: a row with the ``_NAMES`` columns; ``events``: rows of ``_events``."""
     return FollowUpView(
         id=f.id,
-        client_id=c.external_id or f"#{c.id}",
-        client_name=c.name,
-        client_internal_id=c.id,
+        client_id=names.client_ref or f"#{names.client_pk}",
+        client_name=names.client_name,
+        client_internal_id=names.client_pk,
         title=f.title,
         reason=f.reason,
         rule=f.rule,
@@ -180,8 +193,8 @@ def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> F
             for e in events
         ),
         due_at=f.due_at,
-        assignee=u.email if u else None,
-        assignee_name=u.name if u else None,
+        assignee=names.user_email,
+        assignee_name=names.user_name if names.user_email else None,
         channel=f.channel,
         personal_level=f.personal_level,
         template=f.template,

@@ -32,7 +32,7 @@ Scope = Literal["mine", "unassigned", "everyone"]
 SCOPES: tuple[Scope, ...] = ("mine", "unassigned", "everyone")
 UPCOMING_DAYS = 7
 #: Rows of each group a page shows; the group's heading counts all of them.
-PAGE_ROWS = 50
+PAGE_ROWS = 25
 #: A pass older than this means the scheduler (worker, cron, timer) has probably stopped.
 STALE_AFTER = timedelta(hours=26)
 
