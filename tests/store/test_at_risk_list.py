@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
-from goodwill.store.at_risk import at_risk_page
+from goodwill.store.at_risk import at_risk_page, keep_rhythms
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.models import Client
 from tests.conftest import NOW
@@ -115,3 +115,13 @@ def test_a_purchase_since_the_refit_takes_the_client_off_the_list_at_once(
     assert STOPPED not in {r.client_id for r in after.rows}
     assert [r.client_id for r in after.rows] == [r.client_id for r in computed]
     assert after.count == before.count - 1 and after.clients == before.clients - 1
+
+
+def test_rhythms_kept_before_any_purchase_are_not_used(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    with store.begin() as session:
+        assert keep_rhythms(session, settings, today=TODAY, now=NOW) == 0
+    _business(store, settings, engine=False)
+    with store() as session:
+        assert _same(session, settings, day=TODAY, lapsed=False, kept=False) >= 10

@@ -210,18 +210,20 @@ def at_risk_page(
     ``limit`` is None), in ``overdue_clients``' order, with the counts of the whole list."""
     max_cycles = int(settings.cadence["max_cycles"])
     snapshot = session.get(RhythmSnapshot, 1)
+    usable = (
+        snapshot is not None
+        and snapshot.settings_key == settings_key(settings)
+        and bool(snapshot.priors.get("priors"))  # kept before any purchase: nothing to go on
+    )
     changed: list[int] = []
-    if snapshot is not None and snapshot.settings_key == settings_key(settings):
+    if usable:
+        assert snapshot is not None
         changed = list(
             session.execute(
                 select(Order.client_id).where(Order.id > snapshot.newest_order).distinct()
             ).scalars()
         )
-    if (
-        snapshot is None
-        or snapshot.settings_key != settings_key(settings)
-        or (len(changed) > MAX_CHANGED)
-    ):
+    if snapshot is None or not usable or len(changed) > MAX_CHANGED:
         return _computed(
             session, settings, as_of=as_of, lapsed=include_lapsed, limit=limit, offset=offset
         )
