@@ -19,6 +19,8 @@ printed beside each figure; a pass at a smaller size is also scaled linearly to 
 floor, not a promise (indexes grow, caches stop fitting).
 
 Run: python -m bench.scale --clients N [--store sqlite|postgresql|both]   (scripts/bench scale)
+     python -m bench.scale --clients N --store sqlite --keep DIR   (keeps DIR/scale.db), then
+     python -m bench.scale --clients N --keep DIR --pages-only     (times the pages again)
 """
 
 from __future__ import annotations
@@ -305,7 +307,13 @@ def table(result: Result) -> list[str]:
             f"| {label} pass made | {report.derived:,} touch points, {report.created:,} "
             f"follow-ups, {report.closed:,} closed | | |"
         )
-    for label, series in (("cold", result.pages.cold), ("warm", result.pages.warm)):
+    return rows + page_rows(result.pages)
+
+
+def page_rows(pages: Pages) -> list[str]:
+    """Each page kind's p50 and p95 beside the goal, as rows of the Markdown table."""
+    rows = []
+    for label, series in (("cold", pages.cold), ("warm", pages.warm)):
         for page, values in series.items():
             p50, p95 = _pct(values, 50), _pct(values, 95)
             verdict = "met" if p95 <= PAGE_GOAL_MS else f"{p95 / PAGE_GOAL_MS:.1f}x over"
@@ -352,9 +360,41 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--keep", type=Path, help="build in this folder and keep it (SQLite: scale.db in it)"
+    )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="time the pages of the SQLite store a run with --keep built in that folder",
+    )
     args = parser.parse_args()
+    if args.pages_only:
+        if args.keep is None:
+            parser.error("--pages-only times the store a run with --keep left: give --keep")
+        pages_only(args.keep, args.clients)
+        return
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args.clients, args.store, args.keep, seed=args.seed)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         run(args.clients, args.store, Path(tmp), seed=args.seed)
+
+
+def pages_only(base: Path, clients: int) -> None:
+    """Time the pages again on a kept SQLite store (after the daily pass), nothing rebuilt."""
+    path = base / "scale.db"
+    if not path.exists():
+        raise SystemExit(f"no kept store at {path}: run with --keep {base} --store sqlite first")
+    settings = load_settings(database_url=f"sqlite:///{path}", environ={})
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    pages = browse(settings, NOW + DAY, clients)
+    print(
+        "\n".join(
+            ["| measure | figure | goal | distance |", "|---|---|---|---|", *page_rows(pages)]
+        )
+    )
 
 
 if __name__ == "__main__":

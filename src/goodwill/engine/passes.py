@@ -57,6 +57,7 @@ from goodwill.engine.digest import weekly_digest
 from goodwill.engine.pending import Pending, Ref
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
+from goodwill.store.at_risk import keep_rhythms
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -238,6 +239,10 @@ class EnginePass:
                 if claims.lock(session, "fits", now=self.now, skip=True) is None:
                     return
                 self.refit = refresh_fits(session, self.settings, today=self.today, now=self.now)
+                refitted = self.refit.refit
+                keep_rhythms(
+                    session, self.settings, today=self.today, now=self.now, refitted=refitted
+                )
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)
             self.refit = RefitDecision(False, f"the refit failed: {exc}")

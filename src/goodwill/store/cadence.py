@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -85,6 +86,28 @@ def overdue_clients(
                 lines.client, lines.day, lines.amount, settings=config, groups=lines.category
             )
             found.append((overdue(rhythms, as_of=np.datetime64(as_of)), True))
+    return overdue_rows(
+        session,
+        found,
+        as_of=as_of,
+        currency=history.currency,
+        max_cycles=max_cycles,
+        include_lapsed=include_lapsed,
+    )
+
+
+def overdue_rows(
+    session: Session,
+    found: list[tuple[Overdue, bool]],
+    *,
+    as_of: date,
+    currency: str,
+    max_cycles: int,
+    include_lapsed: bool,
+) -> list[OverdueClient]:
+    """The listed rows of some overdue results (``True``: by category), in the list's order:
+    a category row only for a client whose overall rhythm is not overdue, lapsed rows only when
+    asked for."""
     ids = {int(c) for result, _ in found for c in result.client}
     clients = (
         {c.id: c for c in session.execute(select(Client).where(Client.id.in_(ids))).scalars()}
@@ -95,27 +118,21 @@ def overdue_clients(
     for result, grouped in found:
         for i in range(result.client.size):
             client = clients[int(result.client[i])]
-            usual = float(result.usual_interval[i])
-            last = _date(result.last[i])
             cycle = int(result.cycle[i])
-            began = max(_date(result.due_by[i]), last + timedelta(days=round(usual * cycle)))
-            mean_value = float(result.revenue_at_risk[i]) / cycle
-            known = not np.isnan(mean_value)
             out.append(
-                OverdueClient(
+                overdue_client(
                     client=client.id,
                     client_id=client.external_id or f"#{client.id}",
                     name=client.name,
                     category=str(result.group[i]) if grouped and result.group is not None else None,
-                    last_purchase=last,
-                    expected_at=_date(result.expected[i]),
-                    became_overdue=began,
-                    days_overdue=int(result.days_overdue[i]),
-                    usual_interval_days=usual,
-                    cycle=cycle,
-                    revenue_at_risk=mean_value * 365.25 / usual if known else None,
-                    missed_so_far=mean_value * min(cycle, max_cycles) if known else None,
-                    currency=history.currency,
+                    last=_date(result.last[i]),
+                    expected=_date(result.expected[i]),
+                    due_by=_date(result.due_by[i]),
+                    usual=float(result.usual_interval[i]),
+                    mean_value=float(result.revenue_at_risk[i]) / cycle,
+                    as_of=as_of,
+                    max_cycles=max_cycles,
+                    currency=currency,
                 )
             )
     overall = {o.client for o in out if o.category is None}
@@ -125,8 +142,55 @@ def overdue_clients(
         if (o.category is None or o.client not in overall)
         and (o.cycle <= max_cycles or include_lapsed)
     ]
-    out.sort(key=lambda o: (-(o.revenue_at_risk or 0.0), -o.days_overdue, o.client_id))
+    out.sort(key=list_order)
     return out
+
+
+def list_order(row: OverdueClient) -> tuple[float, int, str, bool, str]:
+    """Most revenue at risk first, then the longest overdue, then by client, overall first."""
+    return (
+        -(row.revenue_at_risk or 0.0),
+        -row.days_overdue,
+        row.client_id,
+        row.category is not None,
+        row.category or "",
+    )
+
+
+def overdue_client(
+    *,
+    client: int,
+    client_id: str,
+    name: str,
+    category: str | None,
+    last: date,
+    expected: date,
+    due_by: date,
+    usual: float,
+    mean_value: float,
+    as_of: date,
+    max_cycles: int,
+    currency: str,
+) -> OverdueClient:
+    """One overdue rhythm on ``as_of`` (``mean_value`` NaN: no amounts), the cycle counted as
+    ``domain.cadence.overdue`` counts it."""
+    cycle = max(math.floor((as_of - last).days / usual + 1e-9), 1)
+    known = not math.isnan(mean_value)
+    return OverdueClient(
+        client=client,
+        client_id=client_id,
+        name=name,
+        category=category,
+        last_purchase=last,
+        expected_at=expected,
+        became_overdue=max(due_by, last + timedelta(days=round(usual * cycle))),
+        days_overdue=(as_of - expected).days,
+        usual_interval_days=usual,
+        cycle=cycle,
+        revenue_at_risk=mean_value * 365.25 / usual if known else None,
+        missed_so_far=mean_value * min(cycle, max_cycles) if known else None,
+        currency=currency,
+    )
 
 
 def _date(value: Any) -> date:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.audit import Actor
@@ -17,6 +17,7 @@ from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.store.audit import record
 from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, StaffUser
 
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 STATUSES = ("open", "done", "closed")
 PERFORMERS = ("person", "machine")
 
@@ -81,17 +82,42 @@ def list_followups(
     client_id: int | None = None,
     performer: str | None = "person",
     limit: int = 500,
+    due_from: datetime | None = None,
+    offset: int = 0,
 ) -> list[FollowUpView]:
     """Follow-ups by due time; ``assignee`` is an email ('' or 'unassigned' for nobody's);
     ``performer`` 'person' (the default: people's lists), 'machine' (automated touches the
-    worker will send) or None for both."""
-    query = (
-        select(FollowUp, Client, StaffUser)
+    worker will send) or None for both; ``due_from`` <= due time < ``due_before``."""
+    query = _filtered(
+        select(FollowUp, *_NAMES)
         .join(Client, Client.id == FollowUp.client_id)
         .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
         .order_by(FollowUp.due_at, FollowUp.id)
         .limit(limit)
+        .offset(offset),
+        assignee=assignee,
+        status=status,
+        client_id=client_id,
+        performer=performer,
     )
+    if due_from is not None:
+        query = query.where(FollowUp.due_at >= due_from)
+    if due_before is not None:
+        query = query.where(FollowUp.due_at < due_before)
+    rows = session.execute(query).all()
+    events = _events(session, [row[0].id for row in rows])
+    return [_view(row[0], row, events.get(row[0].id, [])) for row in rows]
+
+
+def _filtered(
+    query: Q,
+    *,
+    assignee: str | None,
+    status: str | None,
+    client_id: int | None,
+    performer: str | None,
+) -> Q:
+    """``query`` (which joins StaffUser on the assignee) narrowed as ``list_followups`` says."""
     if status is not None:
         if status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
@@ -101,8 +127,6 @@ def list_followups(
             query = query.where(FollowUp.assignee_id.is_(None))
         else:
             query = query.where(StaffUser.email == assignee.strip().lower())
-    if due_before is not None:
-        query = query.where(FollowUp.due_at < due_before)
     if client_id is not None:
         query = query.where(FollowUp.client_id == client_id)
     if performer is not None:
@@ -111,44 +135,55 @@ def list_followups(
                 f"performer must be one of {', '.join(PERFORMERS)}", field="performer"
             )
         query = query.where(FollowUp.performer == performer)
-    rows = session.execute(query).all()
-    events = _events(session, [f.id for f, _, _ in rows])
-    return [_view(f, c, u, events.get(f.id, [])) for f, c, u in rows]
+    return query
 
 
 def get_followup(session: Session, followup_id: int) -> FollowUpView:
     row = session.execute(
-        select(FollowUp, Client, StaffUser)
+        select(FollowUp, *_NAMES)
         .join(Client, Client.id == FollowUp.client_id)
         .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
         .where(FollowUp.id == followup_id)
     ).first()
     if row is None:
         raise NotFound(f"no follow-up with id {followup_id}", followup=followup_id)
-    followup, client, user = row
-    return _view(followup, client, user, _events(session, [followup.id]).get(followup.id, []))
+    followup = row[0]
+    return _view(followup, row, _events(session, [followup.id]).get(followup.id, []))
 
 
-def _events(session: Session, ids: Sequence[int]) -> dict[int, list[Event]]:
-    found: dict[int, list[Event]] = {}
+#: The client's and the assignee's names beside a follow-up: columns, not whole records (a list
+#: page of 150 rows builds no Client or StaffUser objects).
+_NAMES = (
+    Client.id.label("client_pk"),
+    Client.external_id.label("client_ref"),
+    Client.name.label("client_name"),
+    StaffUser.email.label("user_email"),
+    StaffUser.name.label("user_name"),
+)
+
+
+def _events(session: Session, ids: Sequence[int]) -> dict[int, list[Any]]:
+    """Each follow-up's events (type, occurred_at, payload), oldest first."""
+    found: dict[int, list[Any]] = {}
     if not ids:
         return found
-    for link, event in session.execute(
-        select(FollowUpEvent, Event)
+    for row in session.execute(
+        select(FollowUpEvent.followup_id, Event.type, Event.occurred_at, Event.payload)
         .join(Event, Event.id == FollowUpEvent.event_id)
         .where(FollowUpEvent.followup_id.in_(ids))
         .order_by(Event.occurred_at, Event.id)
     ).all():
-        found.setdefault(link.followup_id, []).append(event)
+        found.setdefault(row.followup_id, []).append(row)
     return found
 
 
-def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> FollowUpView:
+def _view(f: FollowUp, names: Any, events: list[Any]) -> FollowUpView:
+    """``names``: a row with the ``_NAMES`` columns; ``events``: rows of ``_events``."""
     return FollowUpView(
         id=f.id,
-        client_id=c.external_id or f"#{c.id}",
-        client_name=c.name,
-        client_internal_id=c.id,
+        client_id=names.client_ref or f"#{names.client_pk}",
+        client_name=names.client_name,
+        client_internal_id=names.client_pk,
         title=f.title,
         reason=f.reason,
         rule=f.rule,
@@ -158,8 +193,8 @@ def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> F
             for e in events
         ),
         due_at=f.due_at,
-        assignee=u.email if u else None,
-        assignee_name=u.name if u else None,
+        assignee=names.user_email,
+        assignee_name=names.user_name if names.user_email else None,
         channel=f.channel,
         personal_level=f.personal_level,
         template=f.template,
@@ -173,11 +208,16 @@ def _view(f: FollowUp, c: Client, u: StaffUser | None, events: list[Event]) -> F
     )
 
 
+GROUPS = ("overdue", "today", "upcoming")
+
+
 @dataclass(frozen=True)
 class Today:
     overdue: list[FollowUpView]
     today: list[FollowUpView]
     upcoming: list[FollowUpView]
+    #: How many each group holds in all (the lists hold at most ``limit`` of them).
+    counts: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -188,19 +228,55 @@ class Today:
 
 
 def today_list(
-    session: Session, *, now: datetime, zone: ZoneInfo, assignee: str | None, days: int = 7
+    session: Session,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    assignee: str | None,
+    days: int = 7,
+    limit: int = 500,
+    offsets: Mapping[str, int] | None = None,
 ) -> Today:
     """Open follow-ups grouped: overdue (due before now), today (the rest of today in the
-    business's zone), upcoming (the next ``days`` days)."""
+    business's zone), upcoming (the next ``days`` days); each group at most ``limit`` of them
+    from its offset in ``offsets``, with every group's count, in a fixed number of queries."""
     local = now.astimezone(zone).date()
     end_of_today = _start(local + timedelta(days=1), zone)
     horizon = _start(local + timedelta(days=days + 1), zone)
-    items = list_followups(session, assignee=assignee, due_before=horizon, status="open")
-    return Today(
-        overdue=[f for f in items if f.due_at < now],
-        today=[f for f in items if now <= f.due_at < end_of_today],
-        upcoming=[f for f in items if f.due_at >= end_of_today],
+    bounds = {
+        "overdue": (None, now),
+        "today": (now, end_of_today),
+        "upcoming": (end_of_today, horizon),
+    }
+    chosen = offsets or {}
+    lists = {
+        group: list_followups(
+            session,
+            assignee=assignee,
+            due_from=start,
+            due_before=end,
+            limit=limit,
+            offset=chosen.get(group, 0),
+        )
+        for group, (start, end) in bounds.items()
+    }
+    due = FollowUp.due_at
+    counted = _filtered(
+        select(
+            func.count(case((due < now, FollowUp.id))),
+            func.count(case(((due >= now) & (due < end_of_today), FollowUp.id))),
+            func.count(case((due >= end_of_today, FollowUp.id))),
+        )
+        .select_from(FollowUp)
+        .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
+        .where(due < horizon),
+        assignee=assignee,
+        status="open",
+        client_id=None,
+        performer="person",
     )
+    counts = dict(zip(GROUPS, (int(n) for n in session.execute(counted).one()), strict=True))
+    return Today(lists["overdue"], lists["today"], lists["upcoming"], counts)
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,9 +33,10 @@ def purchase_history(
     *,
     by_category: bool = False,
     client_id: int | None = None,
+    among: Collection[int] | None = None,
 ) -> PurchaseHistory:
     """Every order (or every categorised order line) as parallel arrays, read in one query;
-    ``client_id`` reads only that client's."""
+    ``client_id`` reads only that client's, ``among`` only those clients'."""
     currency = figures_currency(session, settings)
     query: Any
     if by_category:
@@ -53,6 +55,8 @@ def purchase_history(
         query = select(Order.client_id, Order.occurred_at, Order.amount_minor, Order.currency)
     if client_id is not None:
         query = query.where(Order.client_id == client_id)
+    if among is not None:
+        query = query.where(Order.client_id.in_(sorted(among)))
     rows = session.execute(query).all()
     zone = settings.zone
     clients = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))

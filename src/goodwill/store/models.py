@@ -33,6 +33,8 @@ from goodwill.store.mail_models import InboundMail as InboundMail
 from goodwill.store.mail_models import MailboxState as MailboxState
 from goodwill.store.mail_models import Message as Message
 from goodwill.store.mail_models import Outbox as Outbox
+from goodwill.store.rhythm_models import RhythmRow as RhythmRow
+from goodwill.store.rhythm_models import RhythmSnapshot as RhythmSnapshot
 from goodwill.store.thread_index import ConversationMerge as ConversationMerge
 from goodwill.store.thread_index import ThreadId as ThreadId
 

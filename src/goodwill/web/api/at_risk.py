@@ -6,10 +6,10 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator, BeforeValidator
 
-from goodwill.store.cadence import overdue_clients
+from goodwill.store.at_risk import at_risk_page
 from goodwill.web.api.schemas import API_ERRORS, AtRiskOut
 from goodwill.web.auth import ApiStaff
 from goodwill.web.state import Db, State
@@ -17,6 +17,8 @@ from goodwill.web.state import Db, State
 router = APIRouter(prefix="/api/v1", tags=["at-risk"], responses=API_ERRORS)
 #: The days ``as_of`` may name: a calendar date written YYYY-MM-DD, from 1900 to 2999.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+#: Rows an answer holds unless ``limit`` says otherwise, and the most it may ask for.
+LIMIT, MAX_LIMIT = 1_000, 10_000
 _DAY = re.compile(r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -50,18 +52,23 @@ def at_risk_api(
     staff: ApiStaff,
     db: Db,
     state: State,
+    response: Response,
     as_of: AsOf = None,
     lapsed: Annotated[
         bool, Query(description="Include clients who missed more than cadence.max_cycles.")
     ] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows to return.")] = LIMIT,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")] = 0,
 ) -> list[dict[str, object]]:
-    """Overdue clients, most revenue at risk first.
+    """Overdue clients, most revenue at risk first, ``limit`` rows from ``offset``.
 
     One row per client's overall rhythm, plus a row per product category a client stopped
-    buying while still buying otherwise (``category`` set).
+    buying while still buying otherwise (``category`` set). The ``X-Total-Count`` header says
+    how many rows the whole list has.
     """
     day = as_of or state.today()
-    return [
-        row.as_dict()
-        for row in overdue_clients(db, state.settings, as_of=day, include_lapsed=lapsed)
-    ]
+    found = at_risk_page(
+        db, state.settings, as_of=day, include_lapsed=lapsed, limit=limit, offset=offset
+    )
+    response.headers["X-Total-Count"] = str(found.count)
+    return [row.as_dict() for row in found.rows]

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from goodwill.domain.access import who_may
 from goodwill.errors import NotAllowed
-from goodwill.store.followups import today_list
+from goodwill.store.followups import FollowUpView, Today, today_list
 from goodwill.store.models import StaffUser
 from goodwill.store.staff import has_calendar
 from goodwill.store.worker_runs import worker_health
@@ -31,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 Scope = Literal["mine", "unassigned", "everyone"]
 SCOPES: tuple[Scope, ...] = ("mine", "unassigned", "everyone")
 UPCOMING_DAYS = 7
+#: Rows of each group a page shows; the group's heading counts all of them.
+PAGE_ROWS = 25
 #: A pass older than this means the scheduler (worker, cron, timer) has probably stopped.
 STALE_AFTER = timedelta(hours=26)
 
@@ -77,10 +79,71 @@ def _scopes(staff: Staff) -> list[tuple[Scope, str]]:
     return shown
 
 
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of the list as the page shows it: a page of its rows and its whole count."""
+
+    key: str
+    label: str
+    items: list[FollowUpView]
+    count: int
+    page: int
+    first_row: int
+    prev_url: str | None
+    next_url: str | None
+
+
+def _groups(found: Today, pages: dict[str, int], scope: Scope) -> list[Group]:
+    labels = {"overdue": "Overdue", "today": "Today", "upcoming": f"Next {UPCOMING_DAYS} days"}
+    out = []
+    for key, items in (
+        ("overdue", found.overdue),
+        ("today", found.today),
+        ("upcoming", found.upcoming),
+    ):
+        page, count = pages[key], found.counts[key]
+
+        def url(to: int, key: str = key) -> str:
+            shown = {**pages, key: to}
+            return query_url(
+                "/today",
+                {
+                    "scope": "" if scope == "mine" else scope,
+                    **{g: n if n > 1 else None for g, n in shown.items()},
+                },
+            )
+
+        out.append(
+            Group(
+                key,
+                labels[key],
+                items,
+                count,
+                page,
+                (page - 1) * PAGE_ROWS + 1,
+                url(page - 1) if page > 1 else None,
+                url(page + 1) if page * PAGE_ROWS < count else None,
+            )
+        )
+    return out
+
+
 @router.get("/today")
 def today_page(
-    request: Request, staff: PageStaff, db: Db, state: State, scope: str = "mine"
+    request: Request,
+    staff: PageStaff,
+    db: Db,
+    state: State,
+    scope: str = "mine",
+    overdue: PageNumber = 1,
+    today: PageNumber = 1,
+    upcoming: PageNumber = 1,
 ) -> Response:
+    """The follow-ups in three groups, ``PAGE_ROWS`` of each at a time (each group pages on
+    its own: ``?overdue=2``), with each group's whole count."""
     chosen: Scope = next((s for s in SCOPES if s == scope), "mine")
     if chosen == "everyone" and not staff.may("followups.everyone"):
         raise NotAllowed(
@@ -89,7 +152,16 @@ def today_page(
     assignee = {"mine": staff.email, "unassigned": "", "everyone": None}[chosen]
     now, zone = state.now(), state.settings.zone
     local, engine = now.astimezone(zone), engine_status(db, now=now)
-    groups = today_list(db, now=now, zone=zone, assignee=assignee, days=UPCOMING_DAYS)
+    pages = {"overdue": overdue, "today": today, "upcoming": upcoming}
+    found = today_list(
+        db,
+        now=now,
+        zone=zone,
+        assignee=assignee,
+        days=UPCOMING_DAYS,
+        limit=PAGE_ROWS,
+        offsets={key: (n - 1) * PAGE_ROWS for key, n in pages.items()},
+    )
     user = db.get(StaffUser, staff.id)
     assert user is not None  # page_staff has just read this user
     fresh = request.session.pop(FRESH_LINK_KEY, None)
@@ -101,12 +173,8 @@ def today_page(
         section="today",
         scope=chosen,
         scopes=_scopes(staff),
-        groups=[
-            ("overdue", "Overdue", groups.overdue),
-            ("today", "Today", groups.today),
-            ("upcoming", f"Next {UPCOMING_DAYS} days", groups.upcoming),
-        ],
-        total=len(groups.overdue) + len(groups.today) + len(groups.upcoming),
+        groups=_groups(found, pages, chosen),
+        total=sum(found.counts.values()),
         engine=engine,
         today_label=f"{local:%A} {local.day} {local:%B %Y, %H:%M}",
         engine_local=f"{engine.last_run.astimezone(zone):%Y-%m-%d %H:%M}"

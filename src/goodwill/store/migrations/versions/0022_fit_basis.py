@@ -1,7 +1,7 @@
 """what each population-model fit was made on and why it was made
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-05 12:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

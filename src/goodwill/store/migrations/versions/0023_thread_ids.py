@@ -1,7 +1,7 @@
 """every id a conversation's messages carry, and where merged conversations went
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-05 12:30:00
 
 The ids are filled once from the messages already stored: each message's own id, and the ids
@@ -16,7 +16,7 @@ from alembic import op
 from goodwill.domain.threading import subject_key
 
 revision: str = "0023"
-down_revision: str | None = "0019"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
