@@ -54,6 +54,7 @@ from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
+from goodwill.store.client_figures import keep_figures
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -179,6 +180,10 @@ class EnginePass:
         it added to the report. Every effect is idempotent, so a step may run again."""
         plan: list[tuple[str, Callable[[], object]]] = [
             ("derive", self._derive_all),
+            (
+                "figures",
+                lambda: keep_figures(self.store, self.settings, today=self.today, now=self.now),
+            ),
             ("scan", self._scan),
             ("refit", self._refit),
             ("apply", self._apply_all),

@@ -20,11 +20,14 @@ from sqlalchemy.orm import Session
 from goodwill.domain.btyd.choice import Candidate, choose, compare, refusal
 from goodwill.domain.btyd.clv import count_model, lifetime_value
 from goodwill.domain.btyd.spend import expected_spend, fit_spend
-from goodwill.domain.btyd.summary import Summary, summarize
+from goodwill.domain.btyd.summary import Summary, period_days, summarize
 from goodwill.domain.cadence import Prior, learn
+from goodwill.domain.cadence_sums import rhythm
+from goodwill.domain.money import exponent
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.cadence import cadence_settings
+from goodwill.store.client_figures import Figures, figures_for
 from goodwill.store.history import PurchaseHistory, purchase_history
 from goodwill.store.models import ModelFit, Order
 
@@ -187,7 +190,108 @@ def client_value(
     session: Session, settings: Settings, client_id: int, *, today: date
 ) -> ClientValue:
     """Rhythm, P(alive), expected purchases and CLV of one client (None where unknown, and
-    ``missing`` says why: a client whose first purchase is today has no model figures yet)."""
+    ``missing`` says why: a client whose first purchase is today has no model figures yet).
+
+    Read from the client's kept figures and the stored fits: the same cost at 10 purchases or
+    10,000. Before the engine has kept any (or for a purchase dated after today), computed from
+    the history as ``client_value_from_history`` does."""
+    kept = figures_for(session, settings, client_id)
+    figures = None if kept is None else kept.figures
+    if kept is None or (
+        figures is not None and figures.rhythm.last is not None and figures.rhythm.last > today
+    ):
+        return client_value_from_history(session, settings, client_id, today=today)
+    rhythm_days = expected = overdue_days = None
+    if figures is not None and kept.prior is not None:
+        found = rhythm(figures.rhythm, kept.prior, cadence_settings(settings))
+        if found is not None:
+            rhythm_days, expected = found.usual_interval, found.expected
+            overdue_days = (today - expected).days if today > found.due_by else None
+    fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
+    summary = None
+    if "counts" in fits and figures is not None:
+        summary = summary_of(figures, today=today)
+    refused = fits.get(REFUSED)
+    note = None if refused is None else str(refused.params.get("reason", ""))
+    missing = _missing(figures is not None, "counts" in fits, summary)
+    if missing == "no_fit" and note is not None:
+        missing = "no_good_fit"
+    p_alive = purchases = spend = clv = None
+    if summary is not None and missing is None:
+        p_alive, purchases, spend, clv = _predictions(fits, summary)
+    return ClientValue(
+        rhythm_days,
+        expected,
+        overdue_days,
+        p_alive,
+        purchases,
+        spend,
+        clv,
+        kept.currency,
+        missing,
+        note,
+    )
+
+
+def summary_of(figures: Figures, *, today: date) -> Summary:
+    """The count models' summary of one client from their kept figures, as ``summarize`` makes
+    it from their history (no row when the first purchase is today)."""
+    sums, first = figures.rhythm, figures.first_day
+    if first is None or sums.last is None or first >= today:
+        empty = np.zeros(0)
+        return Summary(np.zeros(0, dtype=np.int64), empty, empty, empty, empty, None, None)
+    length = period_days(PERIOD)
+    x = float(sums.days - 1)
+    scale = 10.0 ** exponent(figures.currency)
+    money = figures.repeat_minor / scale / x if x > 0 else 0.0
+    # An order in another currency leaves the spend unknown (the history cannot be summed).
+    known = not figures.other_currency_orders
+    return Summary(
+        customer_id=np.zeros(1, dtype=np.int64),
+        frequency=np.array([x]),
+        recency=np.array([(sums.last - first).days / length]),
+        T=np.array([(today - first).days / length]),
+        monetary_value=np.array([money]) if known else None,
+        frequency_holdout=None,
+        duration_holdout=None,
+    )
+
+
+def _predictions(
+    fits: dict[str, ModelFit], summary: Summary
+) -> tuple[float, float, float | None, float | None]:
+    """P(alive), expected purchases in a year, expected spend and CLV of a one-row summary."""
+    model = count_model(fits["counts"].model)
+    params = fits["counts"].params
+    x, t_x, big_t = summary.frequency, summary.recency, summary.T
+    p_alive = float(model.probability_alive(params, x, t_x, big_t)[0])
+    purchases = float(model.expected_purchases(params, 52.0, x, t_x, big_t)[0])
+    money = summary.monetary_value
+    spend = clv = None
+    if "spend" in fits and money is not None:
+        m = np.where(np.isfinite(money), money, 0.0)
+        spend_fit = fits["spend"]
+        spend = float(expected_spend(spend_fit.model, spend_fit.params, x, m)[0])
+        clv = float(
+            lifetime_value(
+                model,
+                params,
+                x,
+                t_x,
+                big_t,
+                [spend],
+                horizon=HORIZON_WEEKS,
+                discount_rate=WEEKLY_DISCOUNT,
+            )[0]
+        )
+    return p_alive, purchases, spend, clv
+
+
+def client_value_from_history(
+    session: Session, settings: Settings, client_id: int, *, today: date
+) -> ClientValue:
+    """``client_value`` computed from the client's whole purchase history and a prior learned
+    from every order: the reference the kept figures are checked against."""
     history = purchase_history(session, settings, client_id=client_id)
     mine = history.client == client_id
     rhythm_days = expected = overdue_days = None
@@ -223,28 +327,7 @@ def client_value(
     if missing == "no_fit" and note is not None:
         missing = "no_good_fit"
     if summary is not None and missing is None:
-        model = count_model(fits["counts"].model)
-        params = fits["counts"].params
-        x, t_x, big_t = summary.frequency, summary.recency, summary.T
-        p_alive = float(model.probability_alive(params, x, t_x, big_t)[0])
-        purchases = float(model.expected_purchases(params, 52.0, x, t_x, big_t)[0])
-        money = summary.monetary_value
-        if "spend" in fits and money is not None:
-            m = np.where(np.isfinite(money), money, 0.0)
-            spend_fit = fits["spend"]
-            spend = float(expected_spend(spend_fit.model, spend_fit.params, x, m)[0])
-            clv = float(
-                lifetime_value(
-                    model,
-                    params,
-                    x,
-                    t_x,
-                    big_t,
-                    [spend],
-                    horizon=HORIZON_WEEKS,
-                    discount_rate=WEEKLY_DISCOUNT,
-                )[0]
-            )
+        p_alive, purchases, spend, clv = _predictions(fits, summary)
     return ClientValue(
         rhythm_days,
         expected,
@@ -301,4 +384,11 @@ def _missing(bought: bool, fitted: bool, summary: Summary | None) -> str | None:
     return None
 
 
-__all__ = ["ClientValue", "client_value", "population_priors", "refresh_fits"]
+__all__ = [
+    "ClientValue",
+    "client_value",
+    "client_value_from_history",
+    "population_priors",
+    "refresh_fits",
+    "summary_of",
+]
