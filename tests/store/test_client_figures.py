@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,13 +23,13 @@ from goodwill.actions.imports import import_file
 from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.settings import Settings
+from goodwill.store import value
 from goodwill.store.client_figures import computed, figures_for, keep_figures, kept_currency
 from goodwill.store.database import open_store
 from goodwill.store.imports_log import undo_import
 from goodwill.store.merge import merge_clients
 from goodwill.store.models import Client, ClientFigures, ModelFit, Order
-from goodwill.store.queries import client_profile, find_client, figures_currency
-from goodwill.store import value
+from goodwill.store.queries import client_profile, figures_currency, find_client
 from goodwill.store.value import client_value, client_value_from_history
 from tests.store.test_value_fits import business
 
