@@ -30,7 +30,7 @@ from goodwill.store.imports_log import undo_import
 from goodwill.store.merge import merge_clients
 from goodwill.store.models import Client, ClientFigures, ModelFit, Order
 from goodwill.store.queries import client_profile, figures_currency, find_client
-from goodwill.store.value import client_value, client_value_from_history
+from goodwill.store.value import client_value, client_value_from_history, keep_values
 from tests.store.test_value_fits import business
 
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
@@ -57,7 +57,7 @@ def kept_equal_recomputed(
     """Refresh as the engine does, then check every row against the client's orders and every
     client's value panel (the first ``values`` clients') against the history's; returns how
     many clients have orders."""
-    keep_figures(store, settings, today=TODAY, now=NOW)
+    keep_values(store, settings, today=TODAY, now=NOW)
     # The history's prior is cached on the orders' count and newest id, which a merge keeps.
     value._PRIORS.clear()
     with store() as session:
@@ -237,6 +237,8 @@ def test_the_value_panel_reads_the_same_from_the_kept_figures_as_from_the_histor
             for c in session.execute(select(Client.id).order_by(Client.id).limit(40)).scalars()
         ]
         assert sum(v.clv is not None for v in values) > 15
+        kept = [figures_for(session, settings, c) for c in range(1, 41)]
+        assert all(k is not None and k.values is not None for k in kept)  # kept by the engine
         assert sum(v.usual_interval_days is not None for v in values) > 5
         client = session.execute(select(Client).limit(1)).scalar_one()
         profile = client_profile(session, settings, client, today=TODAY)

@@ -54,7 +54,6 @@ from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
-from goodwill.store.client_figures import keep_figures
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -70,7 +69,7 @@ from goodwill.store.models import (
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.touch_switches import automated_rules
-from goodwill.store.value import refresh_fits
+from goodwill.store.value import keep_values, refresh_fits
 from goodwill.store.worker_runs import finish_run, start_run
 
 log = logging.getLogger(__name__)
@@ -180,12 +179,12 @@ class EnginePass:
         it added to the report. Every effect is idempotent, so a step may run again."""
         plan: list[tuple[str, Callable[[], object]]] = [
             ("derive", self._derive_all),
-            (
-                "figures",
-                lambda: keep_figures(self.store, self.settings, today=self.today, now=self.now),
-            ),
             ("scan", self._scan),
             ("refit", self._refit),
+            (
+                "figures",
+                lambda: keep_values(self.store, self.settings, today=self.today, now=self.now),
+            ),
             ("apply", self._apply_all),
             ("touches", self._touches),
             ("digest", self._digest),

@@ -137,6 +137,7 @@ def _values(client_id: int, figures: Figures, newest: int, zone: str) -> dict[st
         "last_day_minor": figures.last_day_minor,
         "log_gaps": sums.log_gaps,
         "log_gap_squares": sums.log_gap_squares,
+        "value_stamp": None,
     }
 
 
@@ -372,6 +373,9 @@ class Kept:
     figures: Figures | None
     prior: Prior | None
     currency: str
+    #: The model figures the engine kept for the row: (stamp, P(alive), purchases in a year,
+    #: expected spend, CLV); None when the figures were computed from the orders.
+    values: tuple[str, float | None, float | None, float | None, float | None] | None = None
 
 
 def figures_for(session: Session, settings: Settings, client_id: int) -> Kept | None:
@@ -398,7 +402,10 @@ def figures_for(session: Session, settings: Settings, client_id: int) -> Kept | 
         )
     row = session.get(ClientFigures, client_id)
     if row is not None and not row.stale and row.zone == settings.timezone:
-        return Kept(_figures_of(row), prior, currency)
+        values = None
+        if row.value_stamp is not None:
+            values = (row.value_stamp, row.p_alive, row.purchases_year, row.expected_spend, row.clv)
+        return Kept(_figures_of(row), prior, currency, values)
     if (
         row is None
         and not session.execute(

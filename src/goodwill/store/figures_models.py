@@ -35,3 +35,10 @@ class ClientFigures(Base):
     last_day_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     log_gaps: Mapped[float] = mapped_column(Float, default=0.0)
     log_gap_squares: Mapped[float] = mapped_column(Float, default=0.0)
+    #: The value panel's model figures, computed by the engine for ``value_stamp`` (the day and
+    #: the fits they are for); another stamp means they are computed again on the page.
+    value_stamp: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    p_alive: Mapped[float | None] = mapped_column(Float, nullable=True)
+    purchases_year: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected_spend: Mapped[float | None] = mapped_column(Float, nullable=True)
+    clv: Mapped[float | None] = mapped_column(Float, nullable=True)

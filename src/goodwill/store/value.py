@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.btyd.choice import Candidate, choose, compare, refusal
 from goodwill.domain.btyd.clv import count_model, lifetime_value
@@ -27,9 +27,9 @@ from goodwill.domain.money import exponent
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.cadence import cadence_settings
-from goodwill.store.client_figures import Figures, figures_for
+from goodwill.store.client_figures import Figures, figures_for, keep_figures
 from goodwill.store.history import PurchaseHistory, purchase_history
-from goodwill.store.models import ModelFit, Order
+from goodwill.store.models import ClientFigures, ModelFit, Order
 
 log = logging.getLogger(__name__)
 PERIOD = "week"
@@ -39,6 +39,8 @@ HOLDOUT_WEEKS = 13
 REFUSED = "counts-refused"
 HORIZON_WEEKS = 156.0
 WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
+#: Clients whose model figures are computed in one evaluation (and one transaction).
+VALUE_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,10 @@ def client_value(
         missing = "no_good_fit"
     p_alive = purchases = spend = clv = None
     if summary is not None and missing is None:
-        p_alive, purchases, spend, clv = _predictions(fits, summary)
+        if kept.values is not None and kept.values[0] == values_stamp(fits, today):
+            _, p_alive, purchases, spend, clv = kept.values
+        else:
+            p_alive, purchases, spend, clv = _predictions(fits, summary)
     return ClientValue(
         rhythm_days,
         expected,
@@ -231,6 +236,110 @@ def client_value(
         missing,
         note,
     )
+
+
+def values_stamp(fits: dict[str, ModelFit], today: date) -> str | None:
+    """What model figures kept for a day are for: the day and the fits (None: no count fit)."""
+    counts, spend = fits.get("counts"), fits.get("spend")
+    if counts is None:
+        return None
+    stamp = f"{today.isoformat()}|{counts.model}@{counts.fitted_at.isoformat()}"
+    return stamp + ("" if spend is None else f"|{spend.model}@{spend.fitted_at.isoformat()}")
+
+
+def keep_values(
+    store: sessionmaker[Session], settings: Settings, *, today: date, now: datetime
+) -> int:
+    """The engine's upkeep of what a client page reads: the kept figures refreshed
+    (store/client_figures.py), then each client's P(alive), purchases, spend and CLV for today
+    and the current fits, computed for many clients at once (a page would compute them one by
+    one, 157 model evaluations for the CLV). Returns the clients whose values were computed."""
+    keep_figures(store, settings, today=today, now=now)
+    with store() as session:
+        fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
+        stamp = values_stamp(fits, today)
+        if stamp is None:
+            return 0
+        ids = list(
+            session.execute(
+                select(ClientFigures.client_id)
+                .where(
+                    ClientFigures.stale.is_(False),
+                    or_(ClientFigures.value_stamp.is_(None), ClientFigures.value_stamp != stamp),
+                )
+                .order_by(ClientFigures.client_id)
+            ).scalars()
+        )
+    for start in range(0, len(ids), VALUE_CHUNK):
+        with store.begin() as session:
+            rows = session.execute(
+                select(ClientFigures).where(
+                    ClientFigures.client_id.in_(ids[start : start + VALUE_CHUNK])
+                )
+            ).scalars()
+            session.execute(update(ClientFigures), _values_of(fits, list(rows), stamp, today))
+    if ids:
+        log.info("client values kept for %d clients", len(ids))
+    return len(ids)
+
+
+def _values_of(
+    fits: dict[str, ModelFit], rows: list[ClientFigures], stamp: str, today: date
+) -> list[dict[str, Any]]:
+    """The model figures of many rows in one evaluation each (None where the page shows none)."""
+    out: list[dict[str, Any]] = [
+        {
+            "client_id": r.client_id,
+            "value_stamp": stamp,
+            "p_alive": None,
+            "purchases_year": None,
+            "expected_spend": None,
+            "clv": None,
+        }
+        for r in rows
+    ]
+    shown = [
+        i
+        for i, r in enumerate(rows)
+        if r.first_day is not None
+        and r.last_day is not None
+        and r.first_day < today
+        and r.last_day <= today
+    ]
+    if not shown:
+        return out
+    length = period_days(PERIOD)
+    picked = [rows[i] for i in shown]
+    x = np.array([r.days - 1 for r in picked], dtype=np.float64)
+    t_x = np.array([(r.last_day - r.first_day).days for r in picked]) / length  # type: ignore[operator]
+    big_t = np.array([(today - r.first_day).days for r in picked]) / length  # type: ignore[operator]
+    scale = np.array([10.0 ** exponent(r.currency) for r in picked])
+    repeat = np.array([r.spend_minor - r.first_day_minor for r in picked], dtype=np.float64)
+    money = np.divide(repeat / scale, x, out=np.zeros(x.size), where=x > 0)
+    known = np.array([r.other_currency_orders == 0 for r in picked])
+    model = count_model(fits["counts"].model)
+    params = fits["counts"].params
+    p_alive = model.probability_alive(params, x, t_x, big_t)
+    purchases = model.expected_purchases(params, 52.0, x, t_x, big_t)
+    spend = clv = None
+    if "spend" in fits:
+        spend_fit = fits["spend"]
+        spend = expected_spend(spend_fit.model, spend_fit.params, x, money)
+        clv = lifetime_value(
+            model,
+            params,
+            x,
+            t_x,
+            big_t,
+            spend,
+            horizon=HORIZON_WEEKS,
+            discount_rate=WEEKLY_DISCOUNT,
+        )
+    for j, i in enumerate(shown):
+        out[i] |= {"p_alive": float(p_alive[j]), "purchases_year": float(purchases[j])}
+        if spend is not None and clv is not None and known[j]:
+            out[i] |= {"expected_spend": float(spend[j]), "clv": float(clv[j])}
+    return out
 
 
 def summary_of(figures: Figures, *, today: date) -> Summary:
@@ -388,7 +497,9 @@ __all__ = [
     "ClientValue",
     "client_value",
     "client_value_from_history",
+    "keep_values",
     "population_priors",
     "refresh_fits",
     "summary_of",
+    "values_stamp",
 ]

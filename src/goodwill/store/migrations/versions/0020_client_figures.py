@@ -40,6 +40,11 @@ def upgrade() -> None:
         sa.Column("last_day_minor", sa.BigInteger(), nullable=False),
         sa.Column("log_gaps", sa.Float(), nullable=False),
         sa.Column("log_gap_squares", sa.Float(), nullable=False),
+        sa.Column("value_stamp", sa.String(length=200), nullable=True),
+        sa.Column("p_alive", sa.Float(), nullable=True),
+        sa.Column("purchases_year", sa.Float(), nullable=True),
+        sa.Column("expected_spend", sa.Float(), nullable=True),
+        sa.Column("clv", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
             ["client_id"],
             ["clients.id"],
