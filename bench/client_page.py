@@ -36,10 +36,9 @@ from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
 from goodwill.settings import Settings, load_settings
 from goodwill.store import client_figures, queries
-from goodwill.store.client_figures import keep_figures
 from goodwill.store.database import open_store
 from goodwill.store.staff import add_user
-from goodwill.store.value import client_value_from_history, refresh_fits
+from goodwill.store.value import client_value_from_history, keep_values, refresh_fits
 from goodwill.web import create_app
 from goodwill.web.pages import clients as client_pages
 from goodwill.web.rendering import client_url
@@ -100,7 +99,7 @@ def build(url: str, base: Path, clients: int) -> Settings:
     today = NOW.astimezone(settings.zone).date()
     with store.begin() as session:
         refresh_fits(session, settings, today=today, now=NOW)
-    keep_figures(store, settings, today=today, now=NOW)
+    keep_values(store, settings, today=today, now=NOW)
     store.kw["bind"].dispose()
     return settings
 
@@ -157,18 +156,51 @@ def _as_is() -> Iterator[None]:
     yield
 
 
+def figures_only(settings: Settings) -> dict[tuple[str, int], list[float]]:
+    """The page's figures alone (the profile's figures and the value panel), in process: CPU
+    milliseconds per client page, kept against the history way, WARM times each client."""
+    from goodwill.store.queries import client_profile, find_client
+    from goodwill.store.value import client_value
+
+    out: dict[tuple[str, int], list[float]] = {}
+    store = open_store(settings.database_url)
+    today = NOW.astimezone(settings.zone).date()
+    with store() as session:
+        for n in LENGTHS:
+            for k in range(EACH):
+                for way in WAYS:
+                    client = find_client(session, f"H{n}-kept-{k}")
+                    value = client_value if way == "kept" else client_value_from_history
+                    with the_history_way() if way == "history" else _as_is():
+                        for _ in range(WARM):
+                            used = time.process_time()
+                            client_profile(session, settings, client, today=today)
+                            value(session, settings, client.id, today=today)
+                            took = (time.process_time() - used) * 1000
+                            out.setdefault((way, n), []).append(took)
+    store.kw["bind"].dispose()
+    return out
+
+
 def _pct(values: list[float], q: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def table(times: Times) -> list[str]:
+def table(times: Times, figures: dict[tuple[str, int], list[float]]) -> list[str]:
     rows = [
         "| purchases | requests | kept p50 / p95 | history p50 / p95 | history / kept (p50) "
         "| 30 ms goal (kept p95) |",
         "|---|---|---|---|---|---|",
     ]
+    for n in LENGTHS:
+        kept, old = figures[("kept", n)], figures[("history", n)]
+        rows.append(
+            f"| {n:,} figures alone, CPU | {len(kept)} + {len(old)} | {_pct(kept, 50):.1f} / "
+            f"{_pct(kept, 95):.1f} ms | {_pct(old, 50):.1f} / {_pct(old, 95):.1f} ms "
+            f"| {_pct(old, 50) / _pct(kept, 50):.1f}x | |"
+        )
     for n in LENGTHS:
         kept, old = times.cpu[("kept", n)], times.cpu[("history", n)]
         p95 = _pct(kept, 95)
@@ -201,7 +233,8 @@ def run(clients: int, which: str, base: Path) -> None:
             start = time.perf_counter()
             settings = build(url_for("page"), base / name, clients)
             print(f"\n{name}: store built in {time.perf_counter() - start:.0f} s")
-            print("\n".join(table(browse(settings))))
+            times = browse(settings)
+            print("\n".join(table(times, figures_only(settings))))
             print(f"load average after {name}: {os.getloadavg()[0]:.2f}")
 
 
