@@ -7,24 +7,33 @@ Each test runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.imports import import_file
 from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.settings import Settings
-from goodwill.store import value
-from goodwill.store.client_figures import computed, figures_for, keep_figures, kept_currency
+from goodwill.store import client_figures, value
+from goodwill.store.client_figures import (
+    computed,
+    figures_for,
+    keep_figures,
+    kept_currency,
+    mark_stale,
+)
 from goodwill.store.database import open_store
 from goodwill.store.imports_log import undo_import
 from goodwill.store.merge import merge_clients
@@ -293,3 +302,35 @@ def test_a_stale_row_is_never_shown(
         assert profile.overview.figures.total_spend_minor == 1400
         assert profile.overview.figures.last_purchase == at(3)
     assert date(2026, 2, 27) == at(3).date()
+
+
+def test_an_import_that_lands_while_the_engine_computes_leaves_the_row_stale(
+    store: sessionmaker[Session],
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = [("O1", "A", at(30), "10.00")]
+    import_file(store, settings, FileKind.PURCHASES, purchases(tmp_path, "a.csv", rows), now=NOW)
+    keep_figures(store, settings, today=TODAY, now=NOW)
+    more = [("O2", "A", at(3), "4.00")]
+    import_file(store, settings, FileKind.PURCHASES, purchases(tmp_path, "b.csv", more), now=NOW)
+    with store() as session:
+        client_id = find_client(session, "A").id
+    reads = client_figures._orders_of
+
+    def marked_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        """Another writer marks the client between the engine's read and its write."""
+        with store.begin() as other:
+            mark_stale(other, [client_id])
+        return reads(*args, **kwargs)
+
+    monkeypatch.setattr(client_figures, "_orders_of", marked_meanwhile)
+    # SQLite may refuse the engine's write (its snapshot is older than the mark); it retries.
+    with contextlib.suppress(OperationalError):
+        keep_figures(store, settings, today=TODAY, now=NOW)
+    monkeypatch.setattr(client_figures, "_orders_of", reads)
+    with store() as session:
+        row = session.get(ClientFigures, client_id)
+        assert row is not None and row.stale  # left for the next pass, not fresh and wrong
+    assert kept_equal_recomputed(store, settings) == 1

@@ -171,15 +171,28 @@ def computed(session: Session, client_id: int, *, zone: Any, currency: str) -> F
 # -- marking and refreshing ------------------------------------------------------------------
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
-    """INSERT … ON CONFLICT (client_id) DO UPDATE ``columns``, on SQLite and PostgreSQL."""
+def _upsert(
+    session: Session, rows: list[dict[str, Any]], columns: Sequence[str], *, marking: bool = False
+) -> None:
+    """INSERT … ON CONFLICT (client_id) DO UPDATE ``columns``, on SQLite and PostgreSQL.
+
+    ``marking``: one more mark on the row. Otherwise the row is written only if no mark came
+    since it was read (``marks`` as read): an import that commits while the engine computes a
+    client's figures leaves the row stale for the next pass instead of fresh and wrong."""
     if not rows:
         return
     dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(ClientFigures.__table__)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["client_id"], set_={c: stmt.excluded[c] for c in columns}
-    )
+    table = ClientFigures.__table__
+    stmt = dialect.insert(table)
+    changes: dict[str, Any] = {c: stmt.excluded[c] for c in columns}
+    if marking:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["client_id"], set_=changes | {"marks": table.c.marks + 1}
+        )
+    else:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["client_id"], set_=changes, where=table.c.marks == stmt.excluded.marks
+        )
     session.execute(stmt, rows)
 
 
@@ -192,7 +205,10 @@ def mark_stale(session: Session, client_ids: Iterable[int], *, rebuild: bool = T
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         _upsert(
-            session, [{"client_id": i, "stale": True, "newest_order": 0} for i in chunk], columns
+            session,
+            [{"client_id": i, "stale": True, "newest_order": 0, "marks": 1} for i in chunk],
+            columns,
+            marking=True,
         )
 
 
@@ -246,11 +262,21 @@ def refresh(
                 known = None
             figures = fold(known, new, zone=zone, currency=currency)
             fresh[client_id] = (figures, max(_newest(new), row.newest_order if known else 0))
-        gone = [c for c in chunk if c not in fresh]
-        if gone:
-            session.execute(delete(ClientFigures).where(ClientFigures.client_id.in_(gone)))
-        values = [_values(c, f, newest, zone_name) for c, (f, newest) in fresh.items()]
-        _upsert(session, values, [k for k in values[0] if k != "client_id"] if values else [])
+        for gone in (c for c in chunk if c not in fresh and c in rows):
+            session.execute(
+                delete(ClientFigures).where(
+                    ClientFigures.client_id == gone, ClientFigures.marks == rows[gone].marks
+                )
+            )
+        values = [
+            _values(c, f, newest, zone_name) | {"marks": rows[c].marks if c in rows else 0}
+            for c, (f, newest) in fresh.items()
+        ]
+        _upsert(
+            session,
+            values,
+            [k for k in values[0] if k not in ("client_id", "marks")] if values else [],
+        )
         written += len(values)
     return written
 

@@ -19,6 +19,9 @@ class ClientFigures(Base):
     )
     #: True when the client's orders changed since the row was computed.
     stale: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    #: How many times the row was marked stale: the engine writes a row only if none came since
+    #: it read it.
+    marks: Mapped[int] = mapped_column(Integer, default=0)
     zone: Mapped[str] = mapped_column(String(64), default="")
     currency: Mapped[str] = mapped_column(String(3), default="")
     orders: Mapped[int] = mapped_column(Integer, default=0)

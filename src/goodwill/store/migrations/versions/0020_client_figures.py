@@ -25,6 +25,7 @@ def upgrade() -> None:
         "client_figures",
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("stale", sa.Boolean(), nullable=False),
+        sa.Column("marks", sa.Integer(), nullable=False),
         sa.Column("zone", sa.String(length=64), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("orders", sa.Integer(), nullable=False),
