@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from goodwill.store.client_figures import mark_orders_stale
 from goodwill.store.models import (
     Client,
     ClientFact,
@@ -142,6 +143,7 @@ def add_purchase(
         )
     )
     _event(session, client, "order.placed", order_id, at, {"order_id": order_id})
+    mark_orders_stale(session, [order.id])  # as the import does: the client's figures refresh
     return order
 
 

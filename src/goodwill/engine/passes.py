@@ -73,7 +73,7 @@ from goodwill.store.models import (
 )
 from goodwill.store.queries import overviews_for
 from goodwill.store.touch_switches import automated_rules
-from goodwill.store.value import refresh_fits
+from goodwill.store.value import keep_values, refresh_fits
 from goodwill.store.worker_runs import finish_run, start_run
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,10 @@ class EnginePass:
             ("derive", self._derive_all),
             ("scan", self._scan),
             ("refit", self._refit),
+            (
+                "figures",
+                lambda: keep_values(self.store, self.settings, today=self.today, now=self.now),
+            ),
             ("apply", self._apply_all),
             ("touches", self._touches),
             ("digest", self._digest),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from goodwill.domain.audit import Actor
 from goodwill.errors import Conflict, NotFound
 from goodwill.store.audit import record
+from goodwill.store.client_figures import mark_stale
 from goodwill.store.import_ledger import ENTITIES
 from goodwill.store.ingest import recompute_orders
 from goodwill.store.models import (
@@ -273,6 +274,14 @@ def _hand_over(session: Session, entity: str, owners: dict[int, int]) -> None:
 
 def _remove(session: Session, remove: dict[str, set[int]], report: UndoReport) -> None:
     keys: list[str] = []  # idempotency keys of the events to remove
+    mark_stale(
+        session,
+        {
+            int(c)
+            for chunk in _chunks(sorted(remove.get("order", set())))
+            for (c,) in _rows(session, select(Order.client_id).where(Order.id.in_(chunk)))
+        },
+    )
     orders = _external_ids(session, Order, remove.get("order", set()))
     for external in orders:
         keys += [f"import:order/{external}", f"derive:purchase/{external}"]

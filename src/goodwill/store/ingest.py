@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from goodwill.domain.consent import import_how
 from goodwill.domain.money import from_minor
 from goodwill.domain.records import ClientRef, ClientRow, PaymentRow, PurchaseRow, RowError
+from goodwill.store.client_figures import mark_orders_stale
 from goodwill.store.consent import take_from_import
 from goodwill.store.idempotent_insert import insert_new as insert_new  # most writers import it here
 from goodwill.store.idempotent_insert import table
@@ -113,8 +114,9 @@ def _key(ref: ClientRef) -> str:
 
 
 def recompute_orders(session: Session, order_ids: Iterable[int]) -> None:
-    """An order's amount: its lines less its refunds."""
+    """An order's amount: its lines less its refunds (its client's kept figures go stale)."""
     ids = sorted(set(order_ids))
+    mark_orders_stale(session, ids)
     lines = (
         select(func.coalesce(func.sum(OrderLine.amount_minor), 0))
         .where(OrderLine.order_id == Order.id)

@@ -29,6 +29,7 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.identifiers import IdentifierError, normalize_email, phone_key
 from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.store.audit import record
+from goodwill.store.client_figures import forget_figures, mark_stale
 from goodwill.store.duplicates import ref_of
 from goodwill.store.models import (
     Client,
@@ -337,6 +338,8 @@ def merge_clients(
     for _, model in (*MOVED, ("facts", ClientFact), ("followups", FollowUp)):
         session.execute(update(model).where(model.client_id == other.id).values(client_id=keep.id))
     _move_import_items(session, keep.id, other.id)
+    forget_figures(session, [other.id])
+    mark_stale(session, [keep.id])
     other_fields = {**shown_fields(other), "id": other.id, "version": other.version}
     fills = _fills(keep, other)
     session.execute(delete(Client).where(Client.id == other.id))

@@ -146,13 +146,8 @@ def _figures_query(currency: str, today: date) -> Select[Any]:
         .group_by(Order.client_id)
         .subquery("o")
     )
-    late = case(
-        (Invoice.paid_on > Invoice.due_on, 1),
-        ((Invoice.paid_on.is_(None)) & Invoice.settled.is_(False) & (Invoice.due_on < today), 1),
-        else_=0,
-    )
     invoices = (
-        select(Invoice.client_id.label("client_id"), func.sum(late).label("late"))
+        select(Invoice.client_id.label("client_id"), func.sum(_late(today)).label("late"))
         .group_by(Invoice.client_id)
         .subquery("i")
     )
@@ -167,6 +162,15 @@ def _figures_query(currency: str, today: date) -> Select[Any]:
         )
         .outerjoin(orders, orders.c.client_id == Client.id)
         .outerjoin(invoices, invoices.c.client_id == Client.id)
+    )
+
+
+def _late(today: date) -> Any:
+    """1 for an invoice paid after its due date, or still open past it; else 0."""
+    return case(
+        (Invoice.paid_on > Invoice.due_on, 1),
+        ((Invoice.paid_on.is_(None)) & Invoice.settled.is_(False) & (Invoice.due_on < today), 1),
+        else_=0,
     )
 
 
@@ -305,8 +309,26 @@ def find_client(session: Session, ref: str) -> Client:
 
 
 def client_profile(session: Session, settings: Settings, client: Client, *, today: date) -> Profile:
-    currency = figures_currency(session, settings)
-    row = session.execute(_figures_query(currency, today).where(Client.id == client.id)).one()
+    """One client's record and figures: the figures from the client's kept row (the engine
+    keeps it as orders arrive), aggregated from their orders before it has."""
+    # client_figures reads the figures currency from here: imported when asked for.
+    from goodwill.store.client_figures import figures_for, kept_currency
+
+    currency = kept_currency(session, settings)
+    kept = figures_for(session, settings, client.id)
+    row: Sequence[Any]
+    if kept is None:
+        row = session.execute(_figures_query(currency, today).where(Client.id == client.id)).one()
+    else:
+        late = session.execute(
+            select(func.coalesce(func.sum(_late(today)), 0)).where(Invoice.client_id == client.id)
+        ).scalar_one()
+        f = kept.figures
+        row = (
+            (client, None, None, 0, 0, late)
+            if f is None
+            else (client, f.first_at, f.last_at, f.orders, f.spend_minor, late)
+        )
     facts: dict[str, list[str]] = {}
     for fact in session.execute(
         select(ClientFact).where(ClientFact.client_id == client.id).order_by(ClientFact.id)

@@ -15,20 +15,23 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.btyd.choice import Candidate, choose, compare, refusal
 from goodwill.domain.btyd.clv import count_model, lifetime_value
 from goodwill.domain.btyd.spend import expected_spend, fit_spend
-from goodwill.domain.btyd.summary import Summary, summarize
+from goodwill.domain.btyd.summary import Summary, period_days, summarize
 from goodwill.domain.cadence import Prior, learn
+from goodwill.domain.cadence_sums import rhythm
+from goodwill.domain.money import exponent
 from goodwill.domain.refits import FitBasis, RefitDecision, decide
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
 from goodwill.store.cadence import cadence_settings
+from goodwill.store.client_figures import Figures, figures_for, keep_figures
 from goodwill.store.history import PurchaseHistory, purchase_history
-from goodwill.store.models import ModelFit, Order
+from goodwill.store.models import ClientFigures, ModelFit, Order
 
 log = logging.getLogger(__name__)
 PERIOD = "week"
@@ -38,6 +41,8 @@ HOLDOUT_WEEKS = 13
 REFUSED = "counts-refused"
 HORIZON_WEEKS = 156.0
 WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
+#: Clients whose model figures are computed in one evaluation (and one transaction).
+VALUE_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,215 @@ def client_value(
     session: Session, settings: Settings, client_id: int, *, today: date
 ) -> ClientValue:
     """Rhythm, P(alive), expected purchases and CLV of one client (None where unknown, and
-    ``missing`` says why: a client whose first purchase is today has no model figures yet)."""
+    ``missing`` says why: a client whose first purchase is today has no model figures yet).
+
+    Read from the client's kept figures and the stored fits: the same cost at 10 purchases or
+    10,000. Before the engine has kept any (or for a purchase dated after today), computed from
+    the history as ``client_value_from_history`` does."""
+    kept = figures_for(session, settings, client_id)
+    figures = None if kept is None else kept.figures
+    if kept is None or (
+        figures is not None and figures.rhythm.last is not None and figures.rhythm.last > today
+    ):
+        return client_value_from_history(session, settings, client_id, today=today)
+    rhythm_days = expected = overdue_days = None
+    if figures is not None and kept.prior is not None:
+        found = rhythm(figures.rhythm, kept.prior, cadence_settings(settings))
+        if found is not None:
+            rhythm_days, expected = found.usual_interval, found.expected
+            overdue_days = (today - expected).days if today > found.due_by else None
+    fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
+    summary = None
+    if "counts" in fits and figures is not None:
+        summary = summary_of(figures, today=today)
+    refused = fits.get(REFUSED)
+    note = None if refused is None else str(refused.params.get("reason", ""))
+    missing = _missing(figures is not None, "counts" in fits, summary)
+    if missing == "no_fit" and note is not None:
+        missing = "no_good_fit"
+    p_alive = purchases = spend = clv = None
+    if summary is not None and missing is None:
+        if kept.values is not None and kept.values[0] == values_stamp(fits, today):
+            _, p_alive, purchases, spend, clv = kept.values
+        else:
+            p_alive, purchases, spend, clv = _predictions(fits, summary)
+    return ClientValue(
+        rhythm_days,
+        expected,
+        overdue_days,
+        p_alive,
+        purchases,
+        spend,
+        clv,
+        kept.currency,
+        missing,
+        note,
+    )
+
+
+def values_stamp(fits: dict[str, ModelFit], today: date) -> str | None:
+    """What model figures kept for a day are for: the day and the fits (None: no count fit)."""
+    counts, spend = fits.get("counts"), fits.get("spend")
+    if counts is None:
+        return None
+    stamp = f"{today.isoformat()}|{counts.model}@{counts.fitted_at.isoformat()}"
+    return stamp + ("" if spend is None else f"|{spend.model}@{spend.fitted_at.isoformat()}")
+
+
+def keep_values(
+    store: sessionmaker[Session], settings: Settings, *, today: date, now: datetime
+) -> int:
+    """The engine's upkeep of what a client page reads: the kept figures refreshed
+    (store/client_figures.py), then each client's P(alive), purchases, spend and CLV for today
+    and the current fits, computed for many clients at once (a page would compute them one by
+    one, 157 model evaluations for the CLV). Returns the clients whose values were computed."""
+    keep_figures(store, settings, today=today, now=now)
+    with store() as session:
+        fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
+        stamp = values_stamp(fits, today)
+        if stamp is None:
+            return 0
+        ids = list(
+            session.execute(
+                select(ClientFigures.client_id)
+                .where(
+                    ClientFigures.stale.is_(False),
+                    or_(ClientFigures.value_stamp.is_(None), ClientFigures.value_stamp != stamp),
+                )
+                .order_by(ClientFigures.client_id)
+            ).scalars()
+        )
+    for start in range(0, len(ids), VALUE_CHUNK):
+        with store.begin() as session:
+            rows = session.execute(
+                select(ClientFigures).where(
+                    ClientFigures.client_id.in_(ids[start : start + VALUE_CHUNK])
+                )
+            ).scalars()
+            session.execute(update(ClientFigures), _values_of(fits, list(rows), stamp, today))
+    if ids:
+        log.info("client values kept for %d clients", len(ids))
+    return len(ids)
+
+
+def _values_of(
+    fits: dict[str, ModelFit], rows: list[ClientFigures], stamp: str, today: date
+) -> list[dict[str, Any]]:
+    """The model figures of many rows in one evaluation each (None where the page shows none)."""
+    out: list[dict[str, Any]] = [
+        {
+            "client_id": r.client_id,
+            "value_stamp": stamp,
+            "p_alive": None,
+            "purchases_year": None,
+            "expected_spend": None,
+            "clv": None,
+        }
+        for r in rows
+    ]
+    shown = [
+        i
+        for i, r in enumerate(rows)
+        if r.first_day is not None
+        and r.last_day is not None
+        and r.first_day < today
+        and r.last_day <= today
+    ]
+    if not shown:
+        return out
+    length = period_days(PERIOD)
+    picked = [rows[i] for i in shown]
+    x = np.array([r.days - 1 for r in picked], dtype=np.float64)
+    t_x = np.array([(r.last_day - r.first_day).days for r in picked]) / length  # type: ignore[operator]
+    big_t = np.array([(today - r.first_day).days for r in picked]) / length  # type: ignore[operator]
+    scale = np.array([10.0 ** exponent(r.currency) for r in picked])
+    repeat = np.array([r.spend_minor - r.first_day_minor for r in picked], dtype=np.float64)
+    money = np.divide(repeat / scale, x, out=np.zeros(x.size), where=x > 0)
+    known = np.array([r.other_currency_orders == 0 for r in picked])
+    model = count_model(fits["counts"].model)
+    params = fits["counts"].params
+    p_alive = model.probability_alive(params, x, t_x, big_t)
+    purchases = model.expected_purchases(params, 52.0, x, t_x, big_t)
+    spend = clv = None
+    if "spend" in fits:
+        spend_fit = fits["spend"]
+        spend = expected_spend(spend_fit.model, spend_fit.params, x, money)
+        clv = lifetime_value(
+            model,
+            params,
+            x,
+            t_x,
+            big_t,
+            spend,
+            horizon=HORIZON_WEEKS,
+            discount_rate=WEEKLY_DISCOUNT,
+        )
+    for j, i in enumerate(shown):
+        out[i] |= {"p_alive": float(p_alive[j]), "purchases_year": float(purchases[j])}
+        if spend is not None and clv is not None and known[j]:
+            out[i] |= {"expected_spend": float(spend[j]), "clv": float(clv[j])}
+    return out
+
+
+def summary_of(figures: Figures, *, today: date) -> Summary:
+    """The count models' summary of one client from their kept figures, as ``summarize`` makes
+    it from their history (no row when the first purchase is today)."""
+    sums, first = figures.rhythm, figures.first_day
+    if first is None or sums.last is None or first >= today:
+        empty = np.zeros(0)
+        return Summary(np.zeros(0, dtype=np.int64), empty, empty, empty, empty, None, None)
+    length = period_days(PERIOD)
+    x = float(sums.days - 1)
+    scale = 10.0 ** exponent(figures.currency)
+    money = figures.repeat_minor / scale / x if x > 0 else 0.0
+    # An order in another currency leaves the spend unknown (the history cannot be summed).
+    known = not figures.other_currency_orders
+    return Summary(
+        customer_id=np.zeros(1, dtype=np.int64),
+        frequency=np.array([x]),
+        recency=np.array([(sums.last - first).days / length]),
+        T=np.array([(today - first).days / length]),
+        monetary_value=np.array([money]) if known else None,
+        frequency_holdout=None,
+        duration_holdout=None,
+    )
+
+
+def _predictions(
+    fits: dict[str, ModelFit], summary: Summary
+) -> tuple[float, float, float | None, float | None]:
+    """P(alive), expected purchases in a year, expected spend and CLV of a one-row summary."""
+    model = count_model(fits["counts"].model)
+    params = fits["counts"].params
+    x, t_x, big_t = summary.frequency, summary.recency, summary.T
+    p_alive = float(model.probability_alive(params, x, t_x, big_t)[0])
+    purchases = float(model.expected_purchases(params, 52.0, x, t_x, big_t)[0])
+    money = summary.monetary_value
+    spend = clv = None
+    if "spend" in fits and money is not None:
+        m = np.where(np.isfinite(money), money, 0.0)
+        spend_fit = fits["spend"]
+        spend = float(expected_spend(spend_fit.model, spend_fit.params, x, m)[0])
+        clv = float(
+            lifetime_value(
+                model,
+                params,
+                x,
+                t_x,
+                big_t,
+                [spend],
+                horizon=HORIZON_WEEKS,
+                discount_rate=WEEKLY_DISCOUNT,
+            )[0]
+        )
+    return p_alive, purchases, spend, clv
+
+
+def client_value_from_history(
+    session: Session, settings: Settings, client_id: int, *, today: date
+) -> ClientValue:
+    """``client_value`` computed from the client's whole purchase history and a prior learned
+    from every order: the reference the kept figures are checked against."""
     history = purchase_history(session, settings, client_id=client_id)
     mine = history.client == client_id
     rhythm_days = expected = overdue_days = None
@@ -259,28 +472,7 @@ def client_value(
     if missing == "no_fit" and note is not None:
         missing = "no_good_fit"
     if summary is not None and missing is None:
-        model = count_model(fits["counts"].model)
-        params = fits["counts"].params
-        x, t_x, big_t = summary.frequency, summary.recency, summary.T
-        p_alive = float(model.probability_alive(params, x, t_x, big_t)[0])
-        purchases = float(model.expected_purchases(params, 52.0, x, t_x, big_t)[0])
-        money = summary.monetary_value
-        if "spend" in fits and money is not None:
-            m = np.where(np.isfinite(money), money, 0.0)
-            spend_fit = fits["spend"]
-            spend = float(expected_spend(spend_fit.model, spend_fit.params, x, m)[0])
-            clv = float(
-                lifetime_value(
-                    model,
-                    params,
-                    x,
-                    t_x,
-                    big_t,
-                    [spend],
-                    horizon=HORIZON_WEEKS,
-                    discount_rate=WEEKLY_DISCOUNT,
-                )[0]
-            )
+        p_alive, purchases, spend, clv = _predictions(fits, summary)
     return ClientValue(
         rhythm_days,
         expected,
@@ -340,7 +532,11 @@ def _missing(bought: bool, fitted: bool, summary: Summary | None) -> str | None:
 __all__ = [
     "ClientValue",
     "client_value",
+    "client_value_from_history",
+    "keep_values",
     "population_priors",
     "refit_decision",
     "refresh_fits",
+    "summary_of",
+    "values_stamp",
 ]
