@@ -46,6 +46,7 @@ from goodwill.store.models import (
     Interaction,
     Invoice,
     Order,
+    ThreadId,
 )
 
 log = logging.getLogger(__name__)
@@ -337,6 +338,10 @@ def merge_clients(
         )
     for _, model in (*MOVED, ("facts", ClientFact), ("followups", FollowUp)):
         session.execute(update(model).where(model.client_id == other.id).values(client_id=keep.id))
+    # The ids their mail carried go too, so a reply by subject finds the kept record's thread.
+    session.execute(
+        update(ThreadId).where(ThreadId.client_id == other.id).values(client_id=keep.id)
+    )
     _move_import_items(session, keep.id, other.id)
     forget_figures(session, [other.id])
     mark_stale(session, [keep.id])
