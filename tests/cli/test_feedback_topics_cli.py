@@ -1,4 +1,4 @@
-"""`goodwill feedback topics` and `evaluate-themes` through the console script: the topics
+"""`goodwill feedback topics` and `evaluate` through the console script: the topics
 clients bring up, and how reliable each theme is on the answers held out from its phrases."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_topics_names_what_clients_bring_up_with_shares_and_a_trend(db: str) -> 
 
 
 def test_evaluate_themes_measures_the_themes_on_the_held_out_answers() -> None:
-    done = goodwill("feedback", "evaluate-themes", "--json")
+    done = goodwill("feedback", "evaluate", "--json")
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert body["answers"] == 86
@@ -84,7 +84,7 @@ def test_evaluate_themes_measures_the_themes_on_the_held_out_answers() -> None:
         "responsiveness", "trust", "features", "convenience",
     }  # fmt: skip
     assert all(0 <= t["recall"] <= 1 and t["labelled"] >= 10 for t in by_theme.values())
-    table = goodwill("feedback", "evaluate-themes")
+    table = goodwill("feedback", "evaluate")
     assert "86 answers" in table.stdout and "precision" in table.stdout
 
 
@@ -95,10 +95,10 @@ def test_evaluate_themes_reads_a_file_of_your_own_and_names_a_bad_line(tmp_path:
         '{"answer": "Lovely staff.", "themes": ["people"]}\n',
         "utf-8",
     )
-    body = json.loads(goodwill("feedback", "evaluate-themes", str(mine), "--json").stdout)
+    body = json.loads(goodwill("feedback", "evaluate", str(mine), "--json").stdout)
     timeliness = next(t for t in body["themes"] if t["theme"] == "timeliness")
     assert body["answers"] == 2 and timeliness["recall"] == 1.0
     mine.write_text('{"answer": "no themes"}\n', "utf-8")
-    bad = goodwill("feedback", "evaluate-themes", str(mine))
+    bad = goodwill("feedback", "evaluate", str(mine))
     assert bad.returncode != 0
     assert f"{mine}:1: expected an object with answer and themes" in " ".join(bad.stderr.split())

@@ -258,36 +258,19 @@ def ask_command(
 def evaluate_command(
     ctx: typer.Context,
     labelled: Annotated[
-        Path,
-        typer.Argument(
-            metavar="FILE", help='JSON lines with "answer" and "themes" (a list of keys).'
-        ),
-    ],
-    as_json: JsonOption = False,
-) -> None:
-    """Measure the themes against answers people labelled: precision and recall per theme.
-
-    Example: goodwill feedback evaluate tests/data/feedback.jsonl --json
-    """
-    _evaluate(ctx, labelled, as_json)
-
-
-@app.command("evaluate-themes")
-def evaluate_themes_command(
-    ctx: typer.Context,
-    labelled: Annotated[
         Path | None,
         typer.Argument(
             metavar="[FILE]",
-            help="JSON lines with answer and themes (default: the answers held out from the "
-            "shipped themes' phrases).",
+            help='JSON lines with "answer" and "themes" (a list of keys); by default the answers '
+            "held out from the shipped themes' phrases.",
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """How far each theme in force can be trusted: precision and recall on held-out answers.
+    """How far each theme in force can be trusted: precision and recall per theme on answers
+    people labelled, the held-out answers unless a file is given.
 
-    Example: goodwill feedback evaluate-themes --json
+    Example: goodwill feedback evaluate tests/data/feedback.jsonl --json
     """
     from goodwill.actions.topics import held_out_path
 
