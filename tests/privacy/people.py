@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from goodwill.domain.audit import Actor
 from goodwill.store.audit import record
+from goodwill.store.figures_models import ClientFigures
 from goodwill.store.models import (
     Attachment,
     Client,
@@ -36,6 +37,7 @@ from goodwill.store.models import (
     Refund,
     ThreadId,
 )
+from goodwill.store.rhythm_models import RhythmRow
 
 NAME = "Zoltana Quibbleworth"
 EMAIL = "zoltana.quibbleworth@example.org"
@@ -307,6 +309,20 @@ def person(
         client_id=cid,
         before={"email": "old@example.org"},
         after={"email": email},
+    )
+    # What the engine keeps of their purchases: their figures and their rhythm.
+    session.add(ClientFigures(client_id=cid, orders=1, spend_minor=1_000))
+    session.add(
+        RhythmRow(
+            client_id=cid,
+            category="",
+            last_day=20_000,
+            expected_day=20_030,
+            due_by_day=20_045,
+            usual_interval=30.0,
+            mean_value=10.0,
+            year_value=120.0,
+        )
     )
     session.flush()
     return cid
