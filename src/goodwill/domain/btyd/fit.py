@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize  # type: ignore[import-untyped]
 
 from goodwill.errors import InvalidInput
 
@@ -329,17 +328,22 @@ def maximise_counts(
     full = build(counts)
     sample = _subsample(counts)
     if sample is not None:
-        try:
-            first = maximise(model, names, build(sample), start, n_customers=sample.n_customers)
-        except InvalidInput:
-            first = None
+        objective, scale = build(sample), 1.0 / sample.weight.sum()
+        first = _newton(objective, np.log(np.asarray(start, dtype=np.float64)), scale)
+        if first is None:
+            try:
+                fitted = maximise(model, names, objective, start, n_customers=sample.n_customers)
+                theta0 = np.log(np.array([fitted.params[k] for k in names]))
+                first = theta0, fitted.iterations
+            except InvalidInput:
+                first = None
         if first is not None:
-            theta0 = np.log(np.array([first.params[k] for k in names]))
-            hessian = _hessian(build(sample), theta0, 1.0 / sample.weight.sum())
+            theta0, steps = first
+            hessian = _hessian(objective, theta0, scale)
             polished = _polish(full, theta0, hessian, 1.0 / max(n, 1))
             if polished is not None:
                 theta, value, iterations = polished
-                return _result(model, names, theta, value, n, first.iterations + iterations)
+                return _result(model, names, theta, value, n, steps + iterations)
             start = list(np.exp(theta0))
     return maximise(model, names, full, start, n_customers=n)
 
@@ -365,17 +369,97 @@ def _subsample(counts: Counts) -> Counts | None:
     return sample
 
 
-def _hessian(objective: Objective, theta: FloatArray, scale: float) -> FloatArray | None:
-    """Finite-difference Hessian of the scaled objective from its analytic gradient."""
+def _newton(objective: Objective, theta: FloatArray, scale: float) -> tuple[FloatArray, int] | None:
+    """The subsample's optimum by Newton steps on a finite-difference Hessian; None if stuck.
+
+    With four parameters the Hessian is four more gradient passes over the subsample, cheap at
+    its size, and Newton needs no optimiser from scipy: importing scipy.optimize (and the
+    scipy.linalg it loads) adds a tenth of a second or more to every ``clv fit``. Where the
+    Hessian is not positive definite (far from the optimum) its eigenvalues are lifted, a
+    damped step; any trouble returns None and the caller uses L-BFGS-B instead.
+    """
+    value, grad = objective(theta)
+    if not np.isfinite(value):
+        return None
+    f, g = value * scale, grad * scale
+    for iteration in range(_NEWTON_STEPS):
+        h = _gradient_differences(objective, theta, g, scale)
+        if h is None:
+            return None
+        low = float(np.linalg.eigvalsh(h)[0])
+        lifted = low <= 1e-8
+        if lifted:
+            h = h + (abs(low) + 1e-3) * np.eye(theta.size)
+        step = -np.linalg.solve(h, g)
+        length = float(np.max(np.abs(step)))
+        if length < _STEP_TOLERANCE and not lifted:
+            if np.any(np.abs(theta) > LOG_BOUND):
+                return None
+            return theta, iteration
+        moved = _descend(objective, theta, step, f, g, scale, shortest=1e-6)
+        if moved is None:
+            return None
+        theta, value, grad, _ = moved
+        f, g = value * scale, grad * scale
+    return None
+
+
+def _descend(
+    objective: Objective,
+    theta: FloatArray,
+    step: NDArray[np.floating[Any]],
+    f: float,
+    g: FloatArray,
+    scale: float,
+    *,
+    shortest: float,
+) -> tuple[FloatArray, float, FloatArray, int] | None:
+    """A step of at most 1 in every log-parameter, halved until the objective falls enough.
+
+    Returns the new point, the unscaled objective and gradient there and the number of
+    evaluations; None if the step does not descend or must be cut below ``shortest``.
+    """
+    length = float(np.max(np.abs(step)))
+    if length > 1.0:
+        step = step / length
+    slope = float(g @ step)
+    if slope >= 0:
+        return None
+    # Rounding in a sum over a million rows is about 1e-13 of it: no better than that.
+    noise = 1e-13 * abs(f)
+    t, evaluations = 1.0, 0
+    while t >= shortest:
+        trial = theta + t * step
+        value, grad = objective(trial)
+        evaluations += 1
+        if np.isfinite(value) and value * scale <= f + 1e-4 * t * slope + noise:
+            return trial, value, grad, evaluations
+        t /= 2.0
+    return None
+
+
+_NEWTON_STEPS = 60
+
+
+def _gradient_differences(
+    objective: Objective, theta: FloatArray, g0: FloatArray, scale: float
+) -> FloatArray | None:
+    """The scaled objective's Hessian by forward differences of its analytic gradient."""
     step = 1e-5
-    _, g0 = objective(theta)
     columns = []
     for e in np.eye(theta.size):
         _, g = objective(theta + step * e)
-        columns.append((g - g0) * scale / step)
+        columns.append((g * scale - g0) / step)
     h = np.array(columns)
     h = (h + h.T) / 2.0
-    if not np.all(np.isfinite(h)) or np.linalg.eigvalsh(h)[0] <= 0:
+    return h if np.all(np.isfinite(h)) else None
+
+
+def _hessian(objective: Objective, theta: FloatArray, scale: float) -> FloatArray | None:
+    """Finite-difference Hessian of the scaled objective from its analytic gradient."""
+    _, g0 = objective(theta)
+    h = _gradient_differences(objective, theta, g0 * scale, scale)
+    if h is None or np.linalg.eigvalsh(h)[0] <= 0:
         return None
     return h
 
@@ -404,25 +488,12 @@ def _polish(
         step = -np.linalg.solve(h, g)
         if float(np.max(np.abs(step))) < _STEP_TOLERANCE:
             return theta, value, evaluations
-        length = float(np.max(np.abs(step)))
-        if length > 1.0:
-            step /= length
-        slope = float(g @ step)
-        if slope >= 0:
+        moved = _descend(objective, theta, step, f, g, scale, shortest=1e-3)
+        if moved is None:
             return None
-        t = 1.0
-        while True:
-            trial = theta + t * step
-            value_t, grad_t = objective(trial)
-            evaluations += 1
-            f_t = value_t * scale
-            # Rounding in a sum over a million rows is about 1e-13 of it: no better than that.
-            noise = 1e-13 * abs(f)
-            if np.isfinite(f_t) and f_t <= f + 1e-4 * t * slope + noise:
-                break
-            t /= 2.0
-            if t < 1e-3:
-                return None
+        trial, value_t, grad_t, used = moved
+        evaluations += used
+        f_t = value_t * scale
         s, y = trial - theta, grad_t * scale - g
         sy = float(s @ y)
         if sy > 1e-300:
@@ -465,6 +536,9 @@ def maximise(
     first, _ = objective(theta0)
     if not np.isfinite(first):
         raise InvalidInput(f"{model}: the likelihood is not finite at the starting values")
+    # Imported here: a large fit usually finds its way by Newton steps and never needs it.
+    from scipy.optimize import minimize  # type: ignore[import-untyped]
+
     result = minimize(
         scaled,
         theta0,
