@@ -9,6 +9,7 @@ than returned as a fit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -484,15 +485,24 @@ def _polish(
         return None
     evaluations = 1
     f, g = value * scale, grad * scale
+    previous = math.inf
     for _ in range(_POLISH_STEPS):
         step = -np.linalg.solve(h, g)
-        if float(np.max(np.abs(step))) < _STEP_TOLERANCE:
+        length = float(np.max(np.abs(step)))
+        if length < _STEP_TOLERANCE:
             return theta, value, evaluations
+        if length < 1e-4 and length * (length / previous) < _STEP_TOLERANCE:
+            # The steps shrink by length / previous each time, so the one after this would be
+            # below the tolerance: take this one without another pass over the data, and the
+            # objective there from the quadratic model (its error is of the order of the
+            # next step squared, far below the sum's rounding).
+            return theta + step, value - 0.5 * float(step @ h @ step) / scale, evaluations
         moved = _descend(objective, theta, step, f, g, scale, shortest=1e-3)
         if moved is None:
             return None
         trial, value_t, grad_t, used = moved
         evaluations += used
+        previous = length if used == 1 else math.inf
         f_t = value_t * scale
         s, y = trial - theta, grad_t * scale - g
         sy = float(s @ y)
