@@ -380,6 +380,10 @@ def _subsample(counts: Counts) -> Counts | None:
 def _newton(objective: Objective, theta: FloatArray, scale: float) -> tuple[FloatArray, int] | None:
     """The subsample's optimum by Newton steps on a finite-difference Hessian; None if stuck.
 
+    Once that Hessian is positive definite the rest is ``_polish``: BFGS updates from there
+    cost no pass, where new differences cost four (a pass over a 20,000-client subsample is a
+    fifth of a Pareto/NBD pass over 100,000 clients).
+
     With four parameters the Hessian is four more gradient passes over the subsample, cheap at
     its size, and Newton needs no optimiser from scipy: importing scipy.optimize (and the
     scipy.linalg it loads) adds a tenth of a second or more to every ``clv fit``. Where the
@@ -395,15 +399,15 @@ def _newton(objective: Objective, theta: FloatArray, scale: float) -> tuple[Floa
         if h is None:
             return None
         low = float(np.linalg.eigvalsh(h)[0])
-        lifted = low <= 1e-8
-        if lifted:
-            h = h + (abs(low) + 1e-3) * np.eye(theta.size)
-        step = -np.linalg.solve(h, g)
-        length = float(np.max(np.abs(step)))
-        if length < _STEP_TOLERANCE and not lifted:
-            if np.any(np.abs(theta) > LOG_BOUND):
+        if low > 1e-8:
+            # Positive definite: from here BFGS updates serve as well as new differences,
+            # at no extra pass (a pass over the subsample is a fifth of one over 100,000 rows).
+            polished = _polish(objective, theta, h, scale, first=(value, grad))
+            if polished is None or np.any(np.abs(polished[0]) > LOG_BOUND):
                 return None
-            return theta, iteration
+            return polished[0], iteration + polished[2]
+        h = h + (abs(low) + 1e-3) * np.eye(theta.size)
+        step = -np.linalg.solve(h, g)
         moved = _descend(objective, theta, step, f, g, scale, shortest=1e-6)
         if moved is None:
             return None
@@ -473,7 +477,12 @@ def _hessian(objective: Objective, theta: FloatArray, scale: float) -> FloatArra
 
 
 def _polish(
-    objective: Objective, theta: FloatArray, hessian: FloatArray | None, scale: float
+    objective: Objective,
+    theta: FloatArray,
+    hessian: FloatArray | None,
+    scale: float,
+    *,
+    first: tuple[float, FloatArray] | None = None,
 ) -> tuple[FloatArray, float, int] | None:
     """Newton steps with a BFGS-updated Hessian from a good start; None if they go wrong.
 
@@ -487,10 +496,10 @@ def _polish(
     if hessian is None:
         return None
     h = hessian
-    value, grad = objective(theta)
+    value, grad = objective(theta) if first is None else first
     if not np.isfinite(value):
         return None
-    evaluations = 1
+    evaluations = 1 if first is None else 0
     f, g = value * scale, grad * scale
     previous = math.inf
     for _ in range(_POLISH_STEPS):
