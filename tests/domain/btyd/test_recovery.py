@@ -133,3 +133,47 @@ def test_rows_measured_continuously_are_fitted_without_merging() -> None:
     assert mostly_distinct([x, t_x, T])
     counts = compressed(check_counts(x, t_x, T))
     assert counts.x.size == 250_000 and np.all(counts.weight == 1.0)
+
+
+def _family(shift: int):  # type: ignore[no-untyped-def]
+    return lambda c: bgnbd.family_objective(c, shift)[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "build", "draw"),
+    [
+        (
+            bgnbd,
+            _family(0),
+            lambda g: simulate.bg_family(g, 30_000, 0.5, 6, 0.8, 2.5, at_first=False),
+        ),
+        (
+            mbgnbd,
+            _family(1),
+            lambda g: simulate.bg_family(g, 30_000, 0.5, 6, 0.8, 2.5, at_first=True),
+        ),
+        (paretonbd, paretonbd._objective, lambda g: simulate.pareto(g, 30_000, 0.6, 5, 0.8, 12)),
+    ],
+)
+def test_a_large_fit_finds_the_maximum_without_scipys_optimiser(
+    model, build, draw, monkeypatch
+) -> None:
+    from goodwill.domain.btyd import fit as fitting
+
+    rng = np.random.default_rng(16)
+    x, t_x, T = draw(rng)
+    # Continuous ages: 30,000 distinct rows, enough for a warm start from 7,500 of them.
+    T = T + rng.uniform(0.0, 1.0 / 7.0, T.size)
+    lbfgsb = fitting.maximise
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("L-BFGS-B was used")
+
+    monkeypatch.setattr(fitting, "maximise", refused)
+    warm = model.fit(x, t_x, T)
+    counts = fitting.check_counts(x, t_x, T)
+    names = list(warm.params)
+    cold = lbfgsb("m", names, build(counts), [1.0, 5.0, 1.0, 5.0], n_customers=x.size)
+    assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-12)
+    for name in names:
+        assert warm.params[name] == pytest.approx(cold.params[name], rel=1e-6), name
