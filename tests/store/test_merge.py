@@ -14,6 +14,7 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.records import FileKind
 from goodwill.errors import Conflict, InvalidInput
 from goodwill.settings import Settings
+from goodwill.store.figures_models import ClientFigures
 from goodwill.store.merge import merge_clients, plan_merge
 from goodwill.store.models import (
     AuditEntry,
@@ -146,15 +147,19 @@ def test_a_merge_moves_every_related_row_and_loses_nothing(
         expected["audit_log"] += 1
         expected["client_identities"] += 2  # the other's import id and email; its phone filled
         expected["import_items"] -= 1  # the import that brought both names the kept one once
-        expected["client_figures"] += 1  # the kept record's purchase figures, to be refreshed
+        expected["client_figures"] -= 1  # the other's kept figures go; the kept one's to refresh
+        expected["rhythm_rows"] -= 1  # the other's kept rhythm goes with the record
         assert after == expected
         expected_held = {name: count for name, count in held.items()}
         expected_held["client_facts"] -= 1
         expected_held["events"] += 1
         expected_held["client_identities"] += 2
-        expected_held["client_figures"] += 1
+        expected_held["client_figures"] -= 1
+        expected_held["rhythm_rows"] -= 1
         assert now_held == expected_held
         assert session.get(Client, other) is None
+        kept_figures = session.get(ClientFigures, keep)
+        assert kept_figures is not None and kept_figures.stale  # rebuilt from the merged orders
         client = session.get(Client, keep)
         assert client is not None
         assert client.phone == "+1 555" and client.hometown == "Elm"  # filled from the other

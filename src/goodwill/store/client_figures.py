@@ -27,6 +27,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.cadence import Prior
@@ -377,18 +378,23 @@ def _keep_prior(session: Session, zone: str, currency: str, *, today: date, now:
             "units": prior.units,
             "estimated": prior.estimated,
         }
-    session.merge(
-        ModelFit(
-            name=KEPT,
-            model="nig",
-            params=params,
-            log_likelihood=0.0,
-            n_customers=int(sums.shape[0]),
-            period="day",
-            as_of=today,
-            fitted_at=now,
-        )
-    )
+    try:
+        with session.begin_nested():
+            session.merge(
+                ModelFit(
+                    name=KEPT,
+                    model="nig",
+                    params=params,
+                    log_likelihood=0.0,
+                    n_customers=int(sums.shape[0]),
+                    period="day",
+                    as_of=today,
+                    fitted_at=now,
+                )
+            )
+    except IntegrityError:
+        # Another worker kept the first prior at the same moment, from the same sums.
+        log.info("the rhythm prior was kept by another worker")
 
 
 @dataclass(frozen=True)
