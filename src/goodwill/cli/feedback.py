@@ -158,21 +158,27 @@ def themes_command(
     Example: goodwill feedback themes --as-of 2026-11-30 --json
     """
     from goodwill.actions.feedback import compare_themes, load_themes
-    from goodwill.store.feedback import end_of_day
 
     st = state(ctx)
-    until = None
-    if as_of:
-        try:
-            until = end_of_day(parse_date(as_of), st.settings.zone)
-        except DateError as exc:
-            raise InvalidInput(f"--as-of: {exc}", option="--as-of") from exc
+    until = _until(as_of, st.settings.zone)
     with st.store() as session:
         body = compare_themes(session, st.settings, until=until)
     if as_json:
         out.print_json(json.dumps(body))
         return
     _print_comparison(body, {t.key: t.label for t in load_themes(st.settings)})
+
+
+def _until(as_of: str | None, zone: Any) -> Any:
+    """The end of the ``--as-of`` day in the business's zone (None: up to now)."""
+    if not as_of:
+        return None
+    from goodwill.store.feedback import end_of_day
+
+    try:
+        return end_of_day(parse_date(as_of), zone)
+    except DateError as exc:
+        raise InvalidInput(f"--as-of: {exc}", option="--as-of") from exc
 
 
 def _print_comparison(body: dict[str, Any], labels: dict[str, str]) -> None:
@@ -316,15 +322,9 @@ def topics_command(
     Example: goodwill feedback topics --as-of 2026-11-30
     """
     from goodwill.actions.topics import find_topics
-    from goodwill.store.feedback import end_of_day
 
     st = state(ctx)
-    until = None
-    if as_of:
-        try:
-            until = end_of_day(parse_date(as_of), st.settings.zone)
-        except DateError as exc:
-            raise InvalidInput(f"--as-of: {exc}", option="--as-of") from exc
+    until = _until(as_of, st.settings.zone)
     with st.store() as session:
         found = find_topics(session, st.settings, until=until, max_topics=most)
     if as_json:
