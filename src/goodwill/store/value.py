@@ -10,12 +10,13 @@ then needs only that client's summary. CLV is three years ahead, discounted at 1
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.btyd.choice import Candidate, choose, compare, refusal
@@ -293,39 +294,61 @@ def keep_values(
     keep_figures(store, settings, today=today, now=now)
     with store() as session:
         fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
-        stamp = values_stamp(fits, today)
-        if stamp is None:
-            return 0
-        ids = list(
-            session.execute(
-                select(ClientFigures.client_id)
-                .where(
-                    ClientFigures.stale.is_(False),
-                    or_(ClientFigures.value_stamp.is_(None), ClientFigures.value_stamp != stamp),
-                )
-                .order_by(ClientFigures.client_id)
-            ).scalars()
-        )
-    for start in range(0, len(ids), VALUE_CHUNK):
+    stamp = values_stamp(fits, today)
+    if stamp is None:
+        return 0
+    table = cast(Table, ClientFigures.__table__)
+    columns = [getattr(table.c, name) for name in _VALUE_INPUTS]
+    write = (
+        update(table)
+        .where(table.c.client_id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in _VALUE_OUTPUTS})
+    )
+    after, done = 0, 0
+    while True:
+        # A chunk a transaction, read by key from where the last ended: the write lock is held
+        # for one chunk's computation and update, never the whole population's.
         with store.begin() as session:
             rows = session.execute(
-                select(ClientFigures).where(
-                    ClientFigures.client_id.in_(ids[start : start + VALUE_CHUNK])
+                select(*columns)
+                .where(
+                    table.c.client_id > after,
+                    table.c.stale.is_(False),
+                    or_(table.c.value_stamp.is_(None), table.c.value_stamp != stamp),
                 )
-            ).scalars()
-            session.execute(update(ClientFigures), _values_of(fits, list(rows), stamp, today))
-    if ids:
-        log.info("client values kept for %d clients", len(ids))
-    return len(ids)
+                .order_by(table.c.client_id)
+                .limit(VALUE_CHUNK)
+            ).all()
+            if not rows:
+                break
+            session.connection().execute(write, _values_of(fits, rows, stamp, today))
+        after, done = rows[-1].client_id, done + len(rows)
+    if done:
+        log.info("client values kept for %d clients", done)
+    return done
+
+
+#: The kept figures the model values are computed from, and the values written back.
+_VALUE_INPUTS = (
+    "client_id",
+    "first_day",
+    "last_day",
+    "days",
+    "currency",
+    "spend_minor",
+    "first_day_minor",
+    "other_currency_orders",
+)
+_VALUE_OUTPUTS = ("value_stamp", "p_alive", "purchases_year", "expected_spend", "clv")
 
 
 def _values_of(
-    fits: dict[str, ModelFit], rows: list[ClientFigures], stamp: str, today: date
+    fits: dict[str, ModelFit], rows: Sequence[Any], stamp: str, today: date
 ) -> list[dict[str, Any]]:
     """The model figures of many rows in one evaluation each (None where the page shows none)."""
     out: list[dict[str, Any]] = [
         {
-            "client_id": r.client_id,
+            "row_id": r.client_id,
             "value_stamp": stamp,
             "p_alive": None,
             "purchases_year": None,
@@ -347,8 +370,8 @@ def _values_of(
     length = period_days(PERIOD)
     picked = [rows[i] for i in shown]
     x = np.array([r.days - 1 for r in picked], dtype=np.float64)
-    t_x = np.array([(r.last_day - r.first_day).days for r in picked]) / length  # type: ignore[operator]
-    big_t = np.array([(today - r.first_day).days for r in picked]) / length  # type: ignore[operator]
+    t_x = np.array([(r.last_day - r.first_day).days for r in picked]) / length
+    big_t = np.array([(today - r.first_day).days for r in picked]) / length
     scale = np.array([10.0 ** exponent(r.currency) for r in picked])
     repeat = np.array([r.spend_minor - r.first_day_minor for r in picked], dtype=np.float64)
     money = np.divide(repeat / scale, x, out=np.zeros(x.size), where=x > 0)

@@ -18,6 +18,7 @@ share the implementation here with a ``shift`` of 0 (BG/NBD) or 1 (MBG/NBD).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -224,6 +225,16 @@ _JACOBI_X = 30.0
 _JACOBI_CHUNK = 1 << 15
 
 
+@lru_cache(maxsize=1024)
+def _jacobi_rule(alpha: float, beta: float) -> tuple[FloatArray, FloatArray]:
+    """The nodes p of the Beta(beta + 1, alpha + 1) posterior and minus the normalised weights
+    over p (the sum of weights times 1 - (1+p s)^-n is then E[(1 - (1+p s)^-n) / p]). Kept per
+    posterior: a CLV asks for the same posteriors at every one of its horizons."""
+    u, w = roots_jacobi(_JACOBI_NODES, alpha, beta)
+    p = (u + 1.0) / 2.0
+    return p, -w / w.sum() / p
+
+
 def _jacobi_posterior_purchases(
     r: float, a: float, b_post: FloatArray, x: FloatArray, scale: FloatArray
 ) -> FloatArray:
@@ -239,11 +250,7 @@ def _jacobi_posterior_purchases(
     nodes = np.empty((present.size, _JACOBI_NODES))
     weights = np.empty((present.size, _JACOBI_NODES))
     for i, k in enumerate(present):
-        u, w = roots_jacobi(_JACOBI_NODES, offset + k - 1.0, a - 1.0)
-        p = (u + 1.0) / 2.0
-        nodes[i] = p
-        # Minus the normalised weight over p: the sum below is then E[(1 - (1+p s)^-n) / p].
-        weights[i] = -w / w.sum() / p
+        nodes[i], weights[i] = _jacobi_rule(offset + k - 1.0, a - 1.0)
     shape = -(r + x)
     out = np.empty_like(x)
     for start in range(0, x.size, _JACOBI_CHUNK):
