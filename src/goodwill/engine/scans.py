@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from goodwill.domain.facts import CATCH_UP_DAYS, DATED_KINDS, RECURRING_KINDS, occurrence
 from goodwill.domain.touchpoints import Derived, latest_anniversary
 from goodwill.settings import Settings
-from goodwill.store.cadence import overdue_clients
+from goodwill.store.at_risk import at_risk_page
 from goodwill.store.models import Client, ClientFact, Event, Invoice, Order
 
 #: A touch point found by a scan: the client (if any), when it happened, what it is.
@@ -133,9 +133,13 @@ def overdue_invoices(
 
 
 def missed_purchases(session: Session, settings: Settings, *, today: date) -> list[Found]:
-    """One purchase.missed per client (and category) per missed cycle of their rhythm."""
+    """One purchase.missed per client (and category) per missed cycle of their rhythm.
+
+    The rows are the At risk list's (store/at_risk.py): the rhythms the refit kept, read by due
+    day, and the clients who bought since learned again, so the scan and the list agree and a
+    daily pass reads no one's history but theirs."""
     out: list[Found] = []
-    for miss in overdue_clients(session, settings, as_of=today):
+    for miss in at_risk_page(session, settings, as_of=today).rows:
         began = datetime.combine(miss.became_overdue, datetime.min.time())
         what = miss.category or "*"
         out.append(
