@@ -90,6 +90,11 @@ EVENT_COLUMNS = (
     Event.payload,
 )
 
+#: An event's type as batches test it: an expression no index serves, so a batch is read by the
+#: id range it covers. Testing the bare column, SQLite chose the (type, time) index and read and
+#: sorted every event of the types for each batch: a first pass grew with the square of the log.
+BY_ID_TYPE = Event.type + ""
+
 
 @dataclass
 class PassReport:
@@ -315,7 +320,7 @@ class EnginePass:
         travelling to Python.
         """
         start = max(0, position - OVERLAP) if first else position
-        ids_query = select(Event.id).where(Event.id > start, Event.type.in_(types))
+        ids_query = select(Event.id).where(Event.id > start, BY_ID_TYPE.in_(types))
         if within is not None:
             ids_query = ids_query.where(within)
         ids = list(
@@ -325,7 +330,7 @@ class EnginePass:
         )
         if not ids or ids[-1] <= position:
             return False
-        in_batch = and_(Event.id >= ids[0], Event.id <= ids[-1], Event.type.in_(types))
+        in_batch = and_(Event.id >= ids[0], Event.id <= ids[-1], BY_ID_TYPE.in_(types))
         if within is not None:
             in_batch = and_(in_batch, within)
         if bulk is not None:
@@ -382,7 +387,7 @@ class EnginePass:
         SELECT per kind, the orders found from the events' payloads and the ordinal counted on
         the (client, time) index, so neither the events nor the orders travel to Python."""
         ids = select(Event.payload["order_id"].as_string()).where(
-            in_batch, Event.type == "order.placed"
+            in_batch, BY_ID_TYPE == "order.placed"
         )
         earlier = aliased(Order)
         ordinal = (
