@@ -11,8 +11,10 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
 from goodwill.settings import Settings
+from goodwill.store.ingest import Ingest
 from goodwill.store.models import Client, ImportRun, Order
 from goodwill.web import create_app
 from tests.conftest import NOW
@@ -103,13 +106,28 @@ def test_cancel_stops_a_running_preview_at_once_and_removes_the_upload(
 
 
 def test_cancel_stops_a_running_import_and_running_it_again_completes_it_once(
-    logged_in: TestClient, web_settings: Settings, seeded: sessionmaker[Session], tmp_path: Path
+    logged_in: TestClient,
+    web_settings: Settings,
+    seeded: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     content = big_purchases(30_000)
     with seeded() as session:
         before = session.scalar(select(func.count()).select_from(Order)) or 0
     preview = start_big_preview(logged_in, 30_000)
     until(logged_in, preview, 'data-state="running"', seconds=300)
+    # Each chunk written waits until the cancel is sent: the import is still running when it
+    # arrives, however fast the machine writes.
+    cancel_sent = threading.Event()
+    write_chunk = Ingest.purchases
+
+    def held(self: Ingest, rows: Any) -> Any:
+        written = write_chunk(self, rows)
+        cancel_sent.wait(STOPPED_WITHIN * 6)
+        return written
+
+    monkeypatch.setattr(Ingest, "purchases", held)
     csrf = csrf_from(logged_in.get("/imports").text)
     confirmed = logged_in.post(f"{preview}/confirm", data={"csrf_token": csrf})
     assert confirmed.status_code == 303, confirmed.text
@@ -119,6 +137,7 @@ def test_cancel_stops_a_running_import_and_running_it_again_completes_it_once(
     running = next(p for p in jobs._previews.values() if p.import_id == import_id)
     assert 'id="cancel-running-import"' in logged_in.get(run_page).text
     assert logged_in.post(f"{run_page}/cancel", data={"csrf_token": csrf}).status_code == 303
+    cancel_sent.set()
     assert running.real is not None
     running.real.join(STOPPED_WITHIN)
     assert not running.real.is_alive()

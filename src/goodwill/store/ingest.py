@@ -135,8 +135,8 @@ def recompute_orders(session: Session, order_ids: Iterable[int]) -> None:
         )
 
 
-def _shown_ref(rows: Sequence[LineRow], order_id: str) -> str:
-    ref = next(r.row.ref for r in rows if r.row.order_id == order_id)
+def _shown(ref: ClientRef) -> str:
+    """A client as an import's report names them: the name, else the email, else the id."""
     return ref.name or ref.email or ref.client_id or ""
 
 
@@ -518,16 +518,24 @@ class Ingest:
             for line_id in line_ids:
                 self.ledger.add("line", line_id, created=True)
             self.recompute({line["order_id"] for line in lines})
+        # Each new order's amount and client as the file showed them, in one pass over the rows.
+        amounts: dict[str, int] = {}
+        shown_refs: dict[str, str] = {}
+        for r in rows:
+            oid = r.row.order_id
+            if oid in new_orders:
+                amounts[oid] = amounts.get(oid, 0) + r.row.amount_minor
+                shown_refs.setdefault(oid, _shown(r.row.ref))
         for external_id, row in new_orders.items():
             order_id = orders[external_id][0]
-            amount = sum(r.row.amount_minor for r in rows if r.row.order_id == external_id)
+            amount = amounts[external_id]
             self.ledger.add(
                 "order",
                 order_id,
                 created=True,
                 shown={
                     "order_id": external_id,
-                    "client": _shown_ref(rows, external_id),
+                    "client": shown_refs[external_id],
                     "occurred_at": row["occurred_at"].isoformat(),
                     "amount": f"{from_minor(amount, row['currency'])} {row['currency']}",
                 },
