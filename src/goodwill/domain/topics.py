@@ -4,8 +4,8 @@ The configured themes hear only the words chosen in advance. Here the words come
 TF-IDF over words and word pairs, then non-negative matrix factorisation (scikit-learn's ``NMF``)
 splits the texts into a few topics, each named by its heaviest phrases. Nothing is downloaded;
 the stop words are the English list scikit-learn ships plus a short list of the commonest words
-of the other languages clients write in (:data:`OTHER_STOP_WORDS`), so "de", "und", "les" and
-"het" never name a topic.
+of the other languages clients write in (:data:`OTHER_STOP_WORDS`; both in :func:`stop_words`),
+so "de", "und", "les" and "het" never name a topic.
 
 Every text counts, also one a configured theme already matched: a topic then says which themes
 its texts carry (``themes``), so the owner sees whether it is a theme heard again or something
@@ -20,11 +20,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from goodwill.domain.themes import fold
 
@@ -67,7 +66,17 @@ _OTHER_WORDS = """
     maybe sure good great nice lovely best better little lot lots
 """
 OTHER_STOP_WORDS = frozenset(_OTHER_WORDS.split())
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | OTHER_STOP_WORDS
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words and the others: imported when topics are first sought,
+    so the web app and the CLI start without scikit-learn (over a second)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | OTHER_STOP_WORDS
+
+
 #: Words of three letters or more, no digits: prices and dates are not topics.
 _TOKEN = re.compile(r"[^\W\d_]{3,}")
 #: Where a pair of words cannot reach across: punctuation and line ends.
@@ -78,11 +87,12 @@ def terms_of(text: str) -> list[str]:
     """The words of a folded text that can name a topic, and the pairs of them that stand next
     to each other (never across a stop word or punctuation: "beans, and people" is no pair)."""
     out: list[str] = []
+    stop = stop_words()
     for part in _BREAK.split(text):
         previous: str | None = None
         for match in re.finditer(r"[^\W_]+", part):
             word = match.group()
-            if word in STOP_WORDS or not _TOKEN.fullmatch(word):
+            if word in stop or not _TOKEN.fullmatch(word):
                 previous = None
                 continue
             out.append(word)
@@ -220,6 +230,9 @@ def discover_topics(
     its month is read in (None: as given). The number of topics grows with the square root of
     a quarter of the texts, up to ``max_topics``. Only the ``max_texts`` most recent texts are read.
     """
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     recent = sorted(said, key=lambda s: (s.at, s.text))[-max_texts:]
     docs = [fold(s.text[:MAX_CHARS]) for s in recent]
     if len(recent) < MIN_TEXTS:
