@@ -89,8 +89,8 @@ SPECS: tuple[SettingSpec, ...] = (
         None,
         "The business's currency (ISO 4217): figures such as total "
         "spend count orders in it, and rows that name no currency are read in it. "
-        "Unset: the currency most orders are in, which rows naming none are read in too "
-        "(USD before the first order).",
+        "Unset: the currency most orders are in (of the latest 10,000), which rows naming "
+        "none are read in too (USD before the first order).",
     ),
     SettingSpec(
         "date_order",

@@ -121,12 +121,20 @@ def business_currency(store: sessionmaker[Session], settings: Settings) -> tuple
     )
 
 
+#: How many of the latest orders say which currency most orders are in.
+CURRENCY_WINDOW = 10_000
+
+
 def most_orders_currency(session: Session) -> str | None:
-    """The currency most orders are in (the first by code on a tie); None with no orders."""
+    """The currency most orders are in (the first by code on a tie); None with no orders.
+
+    Counted over the latest ``CURRENCY_WINDOW`` orders, read backwards on the primary key: a
+    page or an engine batch asks, and counting ten million orders each time took seconds."""
+    latest = select(Order.currency).order_by(Order.id.desc()).limit(CURRENCY_WINDOW).subquery()
     found: str | None = session.execute(
-        select(Order.currency)
-        .group_by(Order.currency)
-        .order_by(func.count(Order.id).desc(), Order.currency)
+        select(latest.c.currency)
+        .group_by(latest.c.currency)
+        .order_by(func.count().desc(), latest.c.currency)
         .limit(1)
     ).scalar_one_or_none()
     return found
