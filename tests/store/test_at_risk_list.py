@@ -8,6 +8,7 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
@@ -15,6 +16,7 @@ from goodwill.store import at_risk
 from goodwill.store.at_risk import at_risk_page, keep_rhythms
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.models import Client
+from goodwill.store.rhythm_models import RhythmRow, RhythmSnapshot
 from tests.conftest import NOW
 from tests.web.rhythms import STOPPED, more_stopped, rhythm_business
 from tests.web.sample import add_purchase
@@ -128,12 +130,13 @@ def test_rhythms_kept_before_any_purchase_are_not_used(
         assert _same(session, settings, day=TODAY, lapsed=False, kept=False) >= 10
 
 
-def test_without_a_refit_the_rhythms_are_kept_again_once_many_clients_bought_since(
-    store: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_without_a_refit_the_rhythms_of_the_clients_who_bought_since_are_kept_again(
+    store: sessionmaker[Session], settings: Settings
 ) -> None:
+    """The engine keeps what a read would learn again, so the list reads kept rows alone."""
     _business(store, settings)
     with store.begin() as session:
-        assert keep_rhythms(session, settings, today=TODAY, now=NOW, refitted=False) is None
+        assert keep_rhythms(session, settings, today=TODAY, now=NOW, refitted=False) == 0
         nora = session.query(Client).filter_by(external_id=STOPPED).one()
         add_purchase(
             session,
@@ -144,13 +147,17 @@ def test_without_a_refit_the_rhythms_are_kept_again_once_many_clients_bought_sin
             product="Beans",
             currency="EUR",
         )
-    # One client bought since: re-learned when read, the kept rows stand ...
-    with store.begin() as session:
-        assert keep_rhythms(session, settings, today=TODAY, now=NOW, refitted=False) is None
-    # ... until they are more than half of what a read re-learns.
-    monkeypatch.setattr(at_risk, "MAX_CHANGED", 1)
-    with store.begin() as session:
-        kept = keep_rhythms(session, settings, today=TODAY, now=NOW, refitted=False)
-    assert kept is not None and kept > 0
     with store() as session:
-        _same(session, settings, day=TODAY, lapsed=False)
+        read = at_risk_page(session, settings, as_of=TODAY)  # Nora learned again on the read
+        kept_rows = session.scalar(select(func.count(RhythmRow.id)))
+    with store.begin() as session:
+        written = keep_rhythms(session, settings, today=TODAY, now=NOW, refitted=False)
+        snapshot = session.get(RhythmSnapshot, 1)
+        assert snapshot is not None and at_risk._changed_since(session, snapshot) == []
+        assert session.scalar(select(func.count(RhythmRow.id))) == kept_rows
+    assert written is not None and written >= 1
+    with store() as session:
+        after = at_risk_page(session, settings, as_of=TODAY)
+    assert STOPPED not in {r.client_id for r in after.rows}
+    assert [r.as_dict() for r in after.rows] == [r.as_dict() for r in read.rows]
+    assert (after.count, after.clients, after.total) == (read.count, read.clients, read.total)

@@ -57,7 +57,7 @@ from goodwill.engine.digest import weekly_digest
 from goodwill.engine.pending import Pending, Ref
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
-from goodwill.store.at_risk import keep_rhythms
+from goodwill.store.at_risk import keep_changed_rhythms, keep_rhythms
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -522,6 +522,9 @@ class EnginePass:
             items += scans.anniversaries(session, self.settings, today=self.today)
             items += scans.life_events(session, self.settings, today=self.today)
             items += scans.overdue_invoices(session, self.settings, today=self.today)
+            # The rhythms of the clients who bought since are kept first: the missed-purchase
+            # scan (and the At risk list) then reads kept rows alone.
+            keep_changed_rhythms(session, self.settings)
             items += scans.missed_purchases(session, self.settings, today=self.today)
             clocks = clock_events(session, now=self.now)
             before = self.report.derived

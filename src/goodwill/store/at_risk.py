@@ -1,9 +1,10 @@
 """The At risk list read a page at a time: overdue rhythms filtered, counted and ordered in SQL.
 
-The refit keeps every client's rhythm (``keep_rhythms``, into ``rhythm_rows``); a page then reads
-the rows it shows and two aggregates, whatever the number of clients. A client with an order
-newer than the kept rows is learned again from their own orders and the kept priors, so a
-purchase since the refit shows at once. Without kept rows, or with rows learned under other
+The refit keeps every client's rhythm (``keep_rhythms``, into ``rhythm_rows``), and each engine
+pass learns again, from their own orders and the kept priors, the clients who bought since
+(``keep_changed_rhythms``); a page then reads the rows it shows and two aggregates, whatever the
+number of clients. A client with an order newer than the kept rows is learned again the same way
+as the page reads, so a purchase shows at once. Without kept rows, or with rows learned under other
 settings, the list is computed from the whole history as ``store.cadence.overdue_clients`` does.
 A merge or a corrected order (an id already kept) shows from the next refit.
 """
@@ -136,17 +137,12 @@ def _priors(session: Session) -> dict[str | None, Prior]:
 def keep_rhythms(
     session: Session, settings: Settings, *, today: date, now: datetime, refitted: bool = True
 ) -> int | None:
-    """Keep every client's rhythms for the At risk list: after a refit, or when none are kept
-    under these settings; the rows kept (None: the kept ones stand)."""
-    snapshot = session.get(RhythmSnapshot, 1)
-    if (
-        not refitted
-        and snapshot is not None
-        and snapshot.settings_key == settings_key(settings)
-        and len(_changed_since(session, snapshot)) <= MAX_CHANGED // 2
-    ):
-        return None
-    newest = session.execute(select(func.max(Order.id))).scalar_one_or_none() or 0
+    """Keep every client's rhythms for the At risk list after a refit, or when none are kept
+    under these settings; else keep those of the clients who bought since. The rows written
+    (None: the kept ones stand)."""
+    if not refitted and _usable(session.get(RhythmSnapshot, 1), settings):
+        return keep_changed_rhythms(session, settings)
+    newest = _newest_order(session)
     found, currency = _learned(session, settings)
     session.execute(delete(RhythmRow))
     rows: list[dict[str, Any]] = []
@@ -161,13 +157,50 @@ def keep_rhythms(
             id=1,
             as_of=today,
             made_at=now,
-            newest_order=int(newest),
+            newest_order=newest,
             settings_key=settings_key(settings),
             currency=currency,
             priors={"priors": [_plain(p) for p in priors]},
         )
     )
     return len(rows)
+
+
+def keep_changed_rhythms(session: Session, settings: Settings) -> int | None:
+    """Learn again, with the kept priors, the rhythms of the clients who bought since the rows
+    were kept, and keep them: the rows the list would learn for them on each read, so a daily
+    pass reads those clients' orders alone. The rows written (None: no usable kept rows; the
+    next refit keeps every client's)."""
+    snapshot = session.get(RhythmSnapshot, 1)
+    if snapshot is None or not _usable(snapshot, settings):
+        return None
+    newest = _newest_order(session)
+    changed = _changed_since(session, snapshot)
+    if not changed:
+        return 0
+    found, _ = _learned(session, settings, among=changed)
+    for start in range(0, len(changed), BATCH):
+        session.execute(
+            delete(RhythmRow).where(RhythmRow.client_id.in_(changed[start : start + BATCH]))
+        )
+    rows = [row for rhythms, grouped in found for row in _rows(rhythms, grouped)]
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(RhythmRow), rows[start : start + BATCH])
+    snapshot.newest_order = max(snapshot.newest_order, newest)
+    return len(rows)
+
+
+def _usable(snapshot: RhythmSnapshot | None, settings: Settings) -> bool:
+    """Kept rows the list can read: kept under these settings, with priors to learn from."""
+    return (
+        snapshot is not None
+        and snapshot.settings_key == settings_key(settings)
+        and bool(snapshot.priors.get("priors"))  # kept before any purchase: nothing to go on
+    )
+
+
+def _newest_order(session: Session) -> int:
+    return int(session.execute(select(func.max(Order.id))).scalar_one_or_none() or 0)
 
 
 def _plain(prior: dict[str, Any]) -> dict[str, Any]:
@@ -225,11 +258,7 @@ def at_risk_page(
     ``limit`` is None), in ``overdue_clients``' order, with the counts of the whole list."""
     max_cycles = int(settings.cadence["max_cycles"])
     snapshot = session.get(RhythmSnapshot, 1)
-    usable = (
-        snapshot is not None
-        and snapshot.settings_key == settings_key(settings)
-        and bool(snapshot.priors.get("priors"))  # kept before any purchase: nothing to go on
-    )
+    usable = _usable(snapshot, settings)
     changed: list[int] = []
     if usable:
         assert snapshot is not None
