@@ -140,37 +140,39 @@ def most_orders_currency(session: Session) -> str | None:
     return found
 
 
-def _figures_query(currency: str, today: date) -> Select[Any]:
-    orders = (
-        select(
-            Order.client_id.label("client_id"),
-            func.min(Order.occurred_at).label("first_purchase"),
-            func.max(Order.occurred_at).label("last_purchase"),
-            func.count(Order.id).label("purchase_count"),
-            func.coalesce(
-                func.sum(case((Order.currency == currency, Order.amount_minor), else_=0)), 0
-            ).label("spend"),
-        )
-        .group_by(Order.client_id)
-        .subquery("o")
-    )
-    invoices = (
-        select(Invoice.client_id.label("client_id"), func.sum(_late(today)).label("late"))
-        .group_by(Invoice.client_id)
-        .subquery("i")
-    )
-    return (
+def _figures_query(currency: str, today: date, among: Sequence[int] | None = None) -> Select[Any]:
+    """Clients with their figures; ``among``: those clients only, their orders and invoices
+    alone aggregated (a condition on the outer query would not reach into the grouped
+    subqueries, and every order would be grouped for one batch of clients)."""
+    orders = select(
+        Order.client_id.label("client_id"),
+        func.min(Order.occurred_at).label("first_purchase"),
+        func.max(Order.occurred_at).label("last_purchase"),
+        func.count(Order.id).label("purchase_count"),
+        func.coalesce(
+            func.sum(case((Order.currency == currency, Order.amount_minor), else_=0)), 0
+        ).label("spend"),
+    ).group_by(Order.client_id)
+    invoices = select(
+        Invoice.client_id.label("client_id"), func.sum(_late(today)).label("late")
+    ).group_by(Invoice.client_id)
+    if among is not None:
+        orders = orders.where(Order.client_id.in_(among))
+        invoices = invoices.where(Invoice.client_id.in_(among))
+    o, i = orders.subquery("o"), invoices.subquery("i")
+    query = (
         select(
             Client,
-            orders.c.first_purchase,
-            orders.c.last_purchase,
-            func.coalesce(orders.c.purchase_count, 0).label("purchase_count"),
-            func.coalesce(orders.c.spend, 0).label("spend"),
-            func.coalesce(invoices.c.late, 0).label("late"),
+            o.c.first_purchase,
+            o.c.last_purchase,
+            func.coalesce(o.c.purchase_count, 0).label("purchase_count"),
+            func.coalesce(o.c.spend, 0).label("spend"),
+            func.coalesce(i.c.late, 0).label("late"),
         )
-        .outerjoin(orders, orders.c.client_id == Client.id)
-        .outerjoin(invoices, invoices.c.client_id == Client.id)
+        .outerjoin(o, o.c.client_id == Client.id)
+        .outerjoin(i, i.c.client_id == Client.id)
     )
+    return query if among is None else query.where(Client.id.in_(among))
 
 
 def _late(today: date) -> Any:
@@ -279,7 +281,7 @@ def overviews_for(
     if not ids:
         return {}
     currency = figures_currency(session, settings)
-    rows = session.execute(_figures_query(currency, today).where(Client.id.in_(ids))).all()
+    rows = session.execute(_figures_query(currency, today, sorted(ids))).all()
     return {row[0].id: _overview(row, settings, currency, today) for row in rows}
 
 
@@ -326,7 +328,7 @@ def client_profile(session: Session, settings: Settings, client: Client, *, toda
     kept = figures_for(session, settings, client.id)
     row: Sequence[Any]
     if kept is None:
-        row = session.execute(_figures_query(currency, today).where(Client.id == client.id)).one()
+        row = session.execute(_figures_query(currency, today, [client.id])).one()
     else:
         late = session.execute(
             select(func.coalesce(func.sum(_late(today)), 0)).where(Invoice.client_id == client.id)
