@@ -11,8 +11,8 @@ Measured on each store, through the code a business runs: ``import_file`` for th
 (rows/s), the first engine pass over everything and the next day's pass after that day's orders
 (the pass as `goodwill engine run` runs it, each step timed, the model refit among them), then
 the pages' server time in process (TestClient, no network), logged in as an owner: ~20 sampled
-client pages, each "cold" (first request) then "warm" (again), and /today, /at-risk and
-/insights, the first request "cold" and the next ones "warm".
+client pages, each "cold" (first request) then "warm" (again), and /today, /at-risk,
+/insights and /clients (the list by name), the first request "cold" and the next ones "warm".
 
 The goals (a daily pass under 5 minutes at 1M clients on PostgreSQL; pages p95 under 200 ms) are
 printed beside each figure; a pass at a smaller size is also scaled linearly to 1M, which is a
@@ -238,7 +238,7 @@ def browse(
         _ms(http, client_url(f"C{rng.randint(1, n)}"), Pages())
         pages.cold["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
         pages.warm["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
-        for path in ("/today", "/at-risk", "/insights"):
+        for path in ("/today", "/at-risk", "/insights", "/clients"):
             pages.cold[path] = [_ms(http, path, pages)]
             pages.warm[path] = [_ms(http, path, pages) for _ in range(repeat - 1)]
     return pages

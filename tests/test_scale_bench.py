@@ -30,4 +30,4 @@ def test_a_small_business_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert {"derive", "refit", "apply", "total"} <= set(result.first) & set(result.daily)
     assert result.pages.statuses == {200}
     assert len(result.pages.cold["client"]) == 20
-    assert set(result.pages.warm) == {"client", "/today", "/at-risk", "/insights"}
+    assert set(result.pages.warm) == {"client", "/today", "/at-risk", "/insights", "/clients"}
