@@ -11,7 +11,7 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.records import ClientRef, FileKind
 from goodwill.store.events import record_touch_point
 from goodwill.store.followups import complete
-from goodwill.store.models import Event, FollowUp, FollowUpEvent
+from goodwill.store.models import EngineCursor, Event, FollowUp, FollowUpEvent
 from tests.engine.conftest import World
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
@@ -126,6 +126,41 @@ def test_running_the_engine_again_creates_nothing_twice(world: World) -> None:
     with world.store() as session:
         assert session.execute(select(func.count(Event.id))).scalar_one() == events
     assert len(world.followups()) == 2
+
+
+def test_after_a_pass_the_cursors_stand_past_the_touch_points_it_added(world: World) -> None:
+    """The next pass reads what came after, not the touch points between (the applying cursors
+    stand at the log's end; a deriving one at least where the log ended when it finished)."""
+    world.staff("olivia@shop.example", "owner", NOW)
+    world.load(
+        FileKind.PURCHASES, PURCHASES + monthly_orders("C1", datetime(2026, 7, 1), 4, "A"), NOW
+    )
+
+    def positions() -> tuple[dict[str, set[int]], int, int]:
+        with world.store() as session:
+            end = session.execute(select(func.max(Event.id))).scalar_one()
+            derived = session.execute(
+                select(func.max(Event.id)).where(
+                    Event.type.in_(("purchase.first", "purchase.repeat"))
+                )
+            ).scalar_one()
+            rows = session.execute(select(EngineCursor.name, EngineCursor.position)).all()
+        found: dict[str, set[int]] = {"derive": set(), "apply": set()}
+        for name, position in rows:
+            step = str(name).split("@")[0]
+            if step in found:
+                found[step].add(int(position))
+        return found, int(end), int(derived)
+
+    first = world.run(NOW)
+    found, end, derived = positions()
+    assert first.derived == 5 and found["apply"] == {end}
+    assert found["derive"] and min(found["derive"]) >= derived  # past its own touch points
+    later = NOW + timedelta(days=1)
+    world.load(FileKind.PURCHASES, PURCHASES + "M99,C1,2026-11-24,45.00,Beans\n", later)
+    assert world.run(later).derived == 1  # the new order's repeat purchase, nothing again
+    found, end, derived = positions()
+    assert found["apply"] == {end} and min(found["derive"]) >= derived
 
 
 def test_one_open_follow_up_per_client_and_reason_gathers_the_events(world: World) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,7 +54,7 @@ from goodwill.engine import claims, scans
 from goodwill.engine.asking import ask_for_rule
 from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
-from goodwill.engine.pending import Pending, Ref
+from goodwill.engine.pending import Known, Pending
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
 from goodwill.store.at_risk import keep_changed_rhythms, keep_rhythms
@@ -109,16 +109,6 @@ class PassReport:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-@dataclass
-class Known:
-    """Follow-up facts of one batch: keys already used, (event, reason) pairs already linked,
-    and the open follow-up per (client, reason)."""
-
-    keys: set[str] = field(default_factory=set)
-    handled: set[tuple[int, str]] = field(default_factory=set)
-    open: dict[tuple[int, str | None], Ref] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -277,6 +267,9 @@ class EnginePass:
             partitions = claims.partitions_for(session)
             claims.ensure_cursors(session, step, partitions, now=self.now)
         todo, fresh = set(range(partitions)), set(range(partitions))
+        # Once every partition is read, one more read of each moves its cursor past the touch
+        # points the partitions after it added, so the next pass does not scan them.
+        again = partitions > 1
         while todo:
             with self.store.begin() as session:
                 got = claims.claim(session, step, todo, partitions, now=self.now, wait=False)
@@ -297,6 +290,8 @@ class EnginePass:
             fresh.discard(partition)
             if not more:
                 todo.discard(partition)
+            if not todo and again:
+                todo, again = set(range(partitions)), False
 
     def _batch(
         self,
@@ -320,6 +315,9 @@ class EnginePass:
         travelling to Python.
         """
         start = max(0, position - OVERLAP) if first else position
+        # A batch that is not full has read every event of the types up to the log's end: the
+        # cursor moves there, so the next pass does not scan the other types' events again.
+        end = self._log_end(session)
         ids_query = select(Event.id).where(Event.id > start, BY_ID_TYPE.in_(types))
         if within is not None:
             ids_query = ids_query.where(within)
@@ -329,6 +327,8 @@ class EnginePass:
             ).scalars()
         )
         if not ids or ids[-1] <= position:
+            if end > position:
+                claims.advance(session, name, end, now=self.now)
             return False
         in_batch = and_(Event.id >= ids[0], Event.id <= ids[-1], BY_ID_TYPE.in_(types))
         if within is not None:
@@ -341,8 +341,13 @@ class EnginePass:
         events: list[Any] = list(session.execute(query.order_by(Event.id)).all())
         if events:
             handle(session, events)
-        claims.advance(session, name, ids[-1], now=self.now)
-        return sum(1 for i in ids if i > position) >= self.batch
+        full = sum(1 for i in ids if i > position) >= self.batch
+        claims.advance(session, name, ids[-1] if full else max(ids[-1], end), now=self.now)
+        return full or self._log_end(session) > end  # one more read moves past what it added
+
+    @staticmethod
+    def _log_end(session: Session) -> int:
+        return int(session.execute(select(func.max(Event.id))).scalar_one_or_none() or 0)
 
     def _worth_applying(self) -> Any:
         """Events the playbook can act on: recent enough for some rule, or of a client with an

@@ -93,3 +93,13 @@ def _taken_by(session: Session, row: dict[str, Any]) -> int | None:
         .scalars()
         .first()
     )
+
+
+@dataclass
+class Known:
+    """Follow-up facts of one batch: keys already used, (event, reason) pairs already linked,
+    and the open follow-up per (client, reason)."""
+
+    keys: set[str] = field(default_factory=set)
+    handled: set[tuple[int, str]] = field(default_factory=set)
+    open: dict[tuple[int, str | None], Ref] = field(default_factory=dict)
