@@ -273,7 +273,6 @@ def list_clients(
         return [_overview(row, settings, currency, today) for row in rows], total
     columns = query.selected_columns
     orders: dict[str, list[Any]] = {
-        "name": [Client.name_key, Client.id],
         "since": [
             func.coalesce(Client.client_since, func.date(columns.first_purchase))
             .asc()
