@@ -306,8 +306,8 @@ def keep_values(
     )
     after, done = 0, 0
     while True:
-        # A chunk a transaction, read by key from where the last ended: the write lock is held
-        # for one chunk's computation and update, never the whole population's.
+        # A chunk a transaction, read by key from where the last ended: the values are computed
+        # before the chunk's one UPDATE, so the write lock is held for that statement alone.
         with store.begin() as session:
             rows = session.execute(
                 select(*columns)
