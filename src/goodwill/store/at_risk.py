@@ -136,12 +136,11 @@ def _priors(session: Session) -> dict[str | None, Prior]:
 
 def keep_rhythms(
     session: Session, settings: Settings, *, today: date, now: datetime, refitted: bool = True
-) -> int | None:
+) -> int:
     """Keep every client's rhythms for the At risk list after a refit, or when none are kept
-    under these settings; else keep those of the clients who bought since. The rows written
-    (None: the kept ones stand)."""
+    under these settings; else keep those of the clients who bought since. The rows written."""
     if not refitted and _usable(session.get(RhythmSnapshot, 1), settings):
-        return keep_changed_rhythms(session, settings)
+        return keep_changed_rhythms(session, settings) or 0
     newest = _newest_order(session)
     found, currency = _learned(session, settings)
     session.execute(delete(RhythmRow))
