@@ -23,7 +23,7 @@ def test_pages_by_name_equal_the_list_aggregated_over_every_client(
     with store() as session:
         currency = figures_currency(session, settings)
         everyone = session.execute(
-            _figures_query(currency, TODAY)
+            _figures_query(session, currency, TODAY)
             .where(Client.archived_at.is_(None))
             .order_by(Client.name_key, Client.id)
         ).all()

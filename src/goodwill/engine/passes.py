@@ -57,6 +57,7 @@ from goodwill.engine.digest import weekly_digest
 from goodwill.engine.pending import Known, Pending
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
+from goodwill.store.among import among
 from goodwill.store.at_risk import keep_changed_rhythms, keep_rhythms
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
@@ -491,7 +492,7 @@ class EnginePass:
         invoices = list(
             session.execute(
                 select(Invoice)
-                .where(Invoice.client_id.in_(clients), Invoice.paid_on.is_not(None))
+                .where(among(session, Invoice.client_id, clients), Invoice.paid_on.is_not(None))
                 .order_by(Invoice.paid_on, Invoice.id)
             ).scalars()
         )
@@ -563,9 +564,8 @@ class EnginePass:
         if not firing and not closable:
             return  # old history: nothing to create, nothing to close
         wanted = {e.client_id for e in events if e.id in firing or e.client_id in closable}
-        clients = {
-            c.id: c for c in session.execute(select(Client).where(Client.id.in_(wanted))).scalars()
-        }
+        found = session.scalars(select(Client).where(among(session, Client.id, wanted)))
+        clients = {c.id: c for c in found}
         staff = Staff.load(session, self.settings)
         known = self._known(session, events, firing)
         self.automated = automated_rules(session)
@@ -620,7 +620,7 @@ class EnginePass:
         found: dict[int, list[FollowUp]] = {}
         for followup in session.execute(
             select(FollowUp).where(
-                FollowUp.client_id.in_(clients),
+                among(session, FollowUp.client_id, clients),
                 FollowUp.status == "open",
                 FollowUp.reason.in_(reasons),
             )
@@ -658,16 +658,15 @@ class EnginePass:
         clients = {e.client_id for e in events if e.id in firing}
         known = Known()
         if keys:
-            known.keys.update(
-                session.execute(select(FollowUp.key).where(FollowUp.key.in_(keys))).scalars()
-            )
+            stored = select(FollowUp.key).where(among(session, FollowUp.key, keys))
+            known.keys.update(session.scalars(stored))
         if firing:
             known.handled.update(
                 (row[0], row[1])
                 for row in session.execute(
                     select(FollowUpEvent.event_id, FollowUp.reason)
                     .join(FollowUp, FollowUp.id == FollowUpEvent.followup_id)
-                    .where(FollowUpEvent.event_id.in_(set(firing)))
+                    .where(among(session, FollowUpEvent.event_id, set(firing)))
                 )
             )
         if clients:
@@ -675,7 +674,8 @@ class EnginePass:
                 ((row[0], row[1]), row[2])
                 for row in session.execute(
                     select(FollowUp.client_id, FollowUp.open_reason, FollowUp.id).where(
-                        FollowUp.client_id.in_(clients), FollowUp.open_reason.is_not(None)
+                        among(session, FollowUp.client_id, clients),
+                        FollowUp.open_reason.is_not(None),
                     )
                 )
             )

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from goodwill.domain.cadence import Prior
 from goodwill.domain.cadence_sums import RhythmSums, population_prior
 from goodwill.settings import Settings
+from goodwill.store.among import among
 from goodwill.store.models import ClientFigures, ModelFit, Order
 from goodwill.store.queries import figures_currency
 
@@ -149,7 +150,7 @@ def _orders_of(
     those after the newest order each client's row holds."""
     query = (
         select(Order.client_id, Order.id, Order.occurred_at, Order.currency, Order.amount_minor)
-        .where(Order.client_id.in_(client_ids))
+        .where(among(session, Order.client_id, client_ids))
         .order_by(Order.client_id, Order.occurred_at, Order.id)
     )
     if newer:
@@ -226,7 +227,7 @@ def mark_orders_stale(session: Session, order_ids: Iterable[int]) -> None:
         found = session.execute(
             select(Order.client_id, Order.id, ClientFigures.newest_order)
             .outerjoin(ClientFigures, ClientFigures.client_id == Order.client_id)
-            .where(Order.id.in_(ids[start : start + CHUNK]))
+            .where(among(session, Order.id, ids[start : start + CHUNK]))
         ).all()
         changed = {c for c, order, newest in found if newest is not None and order <= newest}
         mark_stale(session, changed)
@@ -245,7 +246,7 @@ def refresh(
         rows = {
             r.client_id: r
             for r in session.execute(
-                select(ClientFigures).where(ClientFigures.client_id.in_(chunk))
+                select(ClientFigures).where(among(session, ClientFigures.client_id, chunk))
             ).scalars()
         }
         foldable = {c: r for c, r in rows.items() if _foldable(r, zone_name, currency)}
@@ -339,7 +340,7 @@ def keep_figures(
             if everyone:
                 session.execute(
                     sql_update(ClientFigures)
-                    .where(ClientFigures.client_id.in_(ids[start : start + CHUNK * 4]))
+                    .where(among(session, ClientFigures.client_id, ids[start : start + CHUNK * 4]))
                     .values(newest_order=0)
                 )
             written += refresh(

@@ -15,17 +15,18 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from goodwill.domain.consent import import_how
 from goodwill.domain.money import from_minor
 from goodwill.domain.records import ClientRef, ClientRow, PaymentRow, PurchaseRow, RowError
+from goodwill.store.among import among
 from goodwill.store.client_figures import mark_orders_stale
 from goodwill.store.consent import take_from_import
 from goodwill.store.idempotent_insert import insert_new as insert_new  # most writers import it here
-from goodwill.store.idempotent_insert import table
+from goodwill.store.idempotent_insert import insert_rows, table
 from goodwill.store.import_ledger import Ledger
+from goodwill.store.invoice_writes import shown_invoice, write_invoices, write_payments
 from goodwill.store.models import (
     Client,
     ClientFact,
@@ -40,6 +41,22 @@ from goodwill.store.models import (
     Payment,
     Refund,
     StaffUser,
+)
+
+#: What an invoices import reads of each stored invoice the file names.
+INVOICE_COLUMNS = tuple(
+    table(Invoice).c[name]
+    for name in [
+        "id",
+        "external_id",
+        "client_id",
+        "currency",
+        "amount_minor",
+        "issued_on",
+        "due_on",
+        "paid_on",
+        "settled",
+    ]
 )
 
 Outcome = Literal["imported", "duplicate", "updated"] | RowError
@@ -130,7 +147,7 @@ def recompute_orders(session: Session, order_ids: Iterable[int]) -> None:
     for start in range(0, len(ids), 1000):
         session.execute(
             update(Order)
-            .where(Order.id.in_(ids[start : start + 1000]))
+            .where(among(session, Order.id, ids[start : start + 1000]))
             .values(amount_minor=lines - refunds)
         )
 
@@ -170,7 +187,6 @@ class Ingest:
         self.name_scope = tuple(name_scope)
         self._partners: dict[str, int] = {}
         self._created: set[int] = set()
-        self._new_invoices: set[Invoice] = set()
         self._seen_invoices: set[int] = set()
         #: Clients found by an identity besides their primary ones (another address, what a
         #: merged record was known by): a row naming them does not replace their name or email.
@@ -198,7 +214,7 @@ class Ingest:
         alias_values: set[str] = set()
         if ids:
             for c in self.session.execute(
-                select(Client).where(Client.external_id.in_(ids))
+                select(Client).where(among(self.session, Client.external_id, ids))
             ).scalars():
                 by_id[c.external_id or ""] = c
             aliases = self._by_identity("external_id", ids - set(by_id))
@@ -206,7 +222,7 @@ class Ingest:
             alias_values.update(aliases)
         if emails:
             for c in self.session.execute(
-                select(Client).where(Client.email.in_(emails)).order_by(Client.id)
+                select(Client).where(among(self.session, Client.email, emails)).order_by(Client.id)
             ).scalars():
                 by_email.setdefault(c.email or "", c)
             aliases = self._by_identity("email", emails - set(by_email))
@@ -259,7 +275,9 @@ class Ingest:
             for value, client in self.session.execute(
                 select(ClientIdentity.value, Client)
                 .join(Client, Client.id == ClientIdentity.client_id)
-                .where(ClientIdentity.kind == kind, ClientIdentity.value.in_(values))
+                .where(
+                    ClientIdentity.kind == kind, among(self.session, ClientIdentity.value, values)
+                )
             ).all()
         }
 
@@ -343,13 +361,15 @@ class Ingest:
         clients = {
             c.id: c
             for c in self.session.execute(
-                select(Client).where(Client.id.in_(set(ids.values())))
+                select(Client).where(among(self.session, Client.id, set(ids.values())))
             ).scalars()
         }
         existing = {
             (f.client_id, f.kind, f.text)
             for f in self.session.execute(
-                select(ClientFact).where(ClientFact.client_id.in_(set(ids.values())))
+                select(ClientFact).where(
+                    among(self.session, ClientFact.client_id, set(ids.values()))
+                )
             ).scalars()
         }
         outcomes: list[Outcome] = []
@@ -436,7 +456,7 @@ class Ingest:
         orders = {
             o.external_id: (o.id, o.client_id)
             for o in self.session.execute(
-                select(Order).where(Order.external_id.in_(order_ids))
+                select(Order).where(among(self.session, Order.external_id, order_ids))
             ).scalars()
         }
         new_orders: dict[str, dict[str, Any]] = {}
@@ -457,13 +477,13 @@ class Ingest:
             self.ledger.add("order", order_id, created=False)
         if new_orders:
             values = list(new_orders.values())
-            new_ids = self.session.scalars(
-                insert(table(Order)).returning(Order.id, sort_by_parameter_order=True), values
-            ).all()
-            for order_id, row in zip(new_ids, values, strict=True):
-                orders[row["external_id"]] = (order_id, row["client_id"])
-            self.session.execute(
-                insert(table(Event)),
+            for order_id, external_id in insert_rows(
+                self.session, Order, values, returning=("id", "external_id")
+            ):
+                orders[external_id] = (order_id, new_orders[external_id]["client_id"])
+            insert_rows(
+                self.session,
+                Event,
                 [
                     _event(
                         "order.placed",
@@ -481,7 +501,7 @@ class Ingest:
             (row[0], row[1]): row[2]
             for row in self.session.execute(
                 select(OrderLine.order_id, OrderLine.line_key, OrderLine.id).where(
-                    OrderLine.order_id.in_({orders[o][0] for o in order_ids})
+                    among(self.session, OrderLine.order_id, {orders[o][0] for o in order_ids})
                 )
             )
         }
@@ -512,10 +532,7 @@ class Ingest:
                 )
                 outcomes.append("imported")
         if lines:
-            line_ids = self.session.scalars(
-                insert(table(OrderLine)).returning(OrderLine.id), lines
-            ).all()
-            for line_id in line_ids:
+            for (line_id,) in insert_rows(self.session, OrderLine, lines, returning=("id",)):
                 self.ledger.add("line", line_id, created=True)
             self.recompute({line["order_id"] for line in lines})
         # Each new order's amount and client as the file showed them, in one pass over the rows.
@@ -554,7 +571,9 @@ class Ingest:
         orders = {
             o.external_id: o
             for o in self.session.execute(
-                select(Order).where(Order.external_id.in_({r.order_id for r in rows}))
+                select(Order).where(
+                    among(self.session, Order.external_id, {r.order_id for r in rows})
+                )
             ).scalars()
         }
         outcomes: list[Outcome] = []
@@ -661,13 +680,19 @@ class Ingest:
         return datetime.combine(day, time(), tzinfo=self.zone).astimezone(UTC)
 
     def payments(self, rows: Sequence[PaymentRow]) -> list[Outcome]:
+        """Invoices and their payments, as plain rows: new invoices and payments each go in
+        with one bulk write, and only invoices the file tells more about are updated."""
         clients = self.resolve(row.ref for row in rows)
-        invoices = {
-            i.external_id: i
+        invoices: dict[str, dict[str, Any]] = {
+            i.external_id: dict(i._mapping)
             for i in self.session.execute(
-                select(Invoice).where(Invoice.external_id.in_({r.invoice_id for r in rows}))
-            ).scalars()
+                select(*INVOICE_COLUMNS).where(
+                    among(self.session, Invoice.external_id, {r.invoice_id for r in rows})
+                )
+            )
         }
+        new: dict[str, dict[str, Any]] = {}
+        changed: set[str] = set()
         outcomes: list[Outcome] = []
         events: list[dict[str, Any]] = []
         payments: list[dict[str, Any]] = []
@@ -675,19 +700,17 @@ class Ingest:
             invoice = invoices.get(row.invoice_id)
             client_id = clients[row.ref]
             if invoice is None:
-                invoice = Invoice(
-                    external_id=row.invoice_id,
-                    client_id=client_id,
-                    currency=row.currency,
-                    amount_minor=row.amount_minor,
-                    issued_on=row.issued_at,
-                    due_on=row.due_date,
-                    paid_on=None,
-                    settled=row.settled and row.paid_at is None,
-                )
-                self.session.add(invoice)
-                self._new_invoices.add(invoice)
-                invoices[row.invoice_id] = invoice
+                invoice = {
+                    "external_id": row.invoice_id,
+                    "client_id": client_id,
+                    "currency": row.currency,
+                    "amount_minor": row.amount_minor,
+                    "issued_on": row.issued_at,
+                    "due_on": row.due_date,
+                    "paid_on": None,
+                    "settled": row.settled and row.paid_at is None,
+                }
+                invoices[row.invoice_id] = new[row.invoice_id] = invoice
                 events.append(
                     _event(
                         "invoice.issued",
@@ -700,29 +723,23 @@ class Ingest:
                     )
                 )
                 outcome: Outcome = "imported"
-            elif invoice.client_id != client_id:
+            elif invoice["client_id"] != client_id:
                 outcomes.append(
                     RowError("invoice_id", f"invoice {row.invoice_id} belongs to another client")
                 )
                 continue
             else:
                 outcome = "duplicate"
-                if row.due_date is not None and invoice.due_on is None:
-                    invoice.due_on, outcome = row.due_date, "updated"
-            if row.settled and not invoice.settled and invoice.paid_on is None:
-                invoice.settled = True
+                if row.due_date is not None and invoice["due_on"] is None:
+                    invoice["due_on"], outcome = row.due_date, "updated"
+            if row.settled and not invoice["settled"] and invoice["paid_on"] is None:
+                invoice["settled"] = True
                 outcome = "updated" if outcome == "duplicate" else outcome
-            if row.paid_at is not None and invoice.paid_on is None:
-                invoice.paid_on = row.paid_at
-                days_late = (row.paid_at - invoice.due_on).days if invoice.due_on else 0
-                payments.append(
-                    {
-                        "invoice": invoice,
-                        "amount_minor": invoice.amount_minor,
-                        "currency": invoice.currency,
-                        "paid_on": row.paid_at,
-                    }
-                )
+            if row.paid_at is not None and invoice["paid_on"] is None:
+                invoice["paid_on"] = row.paid_at
+                due = invoice["due_on"]
+                days_late = (row.paid_at - due).days if due else 0
+                payments.append({"invoice": row.invoice_id, "paid_on": row.paid_at})
                 events.append(
                     _event(
                         "payment.received",
@@ -733,7 +750,7 @@ class Ingest:
                         {
                             "invoice_id": row.invoice_id,
                             "days_late": max(days_late, 0),
-                            "due_date": invoice.due_on.isoformat() if invoice.due_on else None,
+                            "due_date": due.isoformat() if due else None,
                             **self.extra,
                         },
                         self.source,
@@ -741,53 +758,28 @@ class Ingest:
                 )
                 if outcome == "duplicate":
                     outcome = "updated"
+            if outcome == "updated" and row.invoice_id not in new:
+                changed.add(row.invoice_id)
             outcomes.append(outcome)
-        self.session.flush()
+        write_invoices(self.session, new, [invoices[i] for i in changed])
         for row in rows:
             invoice = invoices[row.invoice_id]
-            if invoice.client_id == clients[row.ref] and invoice.id not in self._seen_invoices:
-                self._seen_invoices.add(invoice.id)
-                created = invoice in self._new_invoices
+            if (
+                invoice["client_id"] == clients[row.ref]
+                and invoice["id"] not in self._seen_invoices
+            ):
+                self._seen_invoices.add(invoice["id"])
                 self.ledger.add(
                     "invoice",
-                    invoice.id,
-                    created=created,
-                    shown={
-                        "invoice_id": invoice.external_id,
-                        "client": row.ref.name or row.ref.email or row.ref.client_id or "",
-                        "issued_on": invoice.issued_on.isoformat(),
-                        "due_on": invoice.due_on.isoformat() if invoice.due_on else "",
-                        "amount": f"{from_minor(invoice.amount_minor, invoice.currency)} "
-                        f"{invoice.currency}",
-                    },
+                    invoice["id"],
+                    created=row.invoice_id in new,
+                    shown=shown_invoice(invoice, row.ref),
                 )
-        dialect: Any = (
-            postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        )
-        for payment in payments:
-            invoice = payment.pop("invoice")
-            new_id = self.session.execute(
-                dialect.insert(table(Payment))
-                .values(invoice_id=invoice.id, **payment)
-                .on_conflict_do_nothing(index_elements=["invoice_id", "paid_on"])
-                .returning(Payment.id)
-            ).scalar_one_or_none()
-            if new_id is not None:
-                self.ledger.add(
-                    "payment",
-                    new_id,
-                    created=True,
-                    shown={
-                        "invoice_id": invoice.external_id,
-                        "paid_on": payment["paid_on"].isoformat(),
-                        "amount": f"{from_minor(payment['amount_minor'], payment['currency'])} "
-                        f"{payment['currency']}",
-                    },
-                )
-        paid = {invoices[r.invoice_id].id for r in rows if r.paid_at is not None}
+        write_payments(self.session, self.ledger, payments, invoices)
+        paid = {invoices[r.invoice_id]["id"] for r in rows if r.paid_at is not None}
         if paid:
             for payment_id in self.session.scalars(
-                select(Payment.id).where(Payment.invoice_id.in_(paid))
+                select(Payment.id).where(among(self.session, Payment.invoice_id, paid))
             ):
                 self.ledger.add("payment", payment_id, created=False)
         insert_new(self.session, Event, events, ["idempotency_key"])

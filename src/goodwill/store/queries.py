@@ -17,6 +17,7 @@ from goodwill.domain.clients import Figures, Kind, kind_of, month_year, tenure_o
 from goodwill.domain.money import from_minor
 from goodwill.errors import NotFound
 from goodwill.settings import Settings
+from goodwill.store.among import among
 from goodwill.store.models import (
     Client,
     ClientFact,
@@ -140,8 +141,10 @@ def most_orders_currency(session: Session) -> str | None:
     return found
 
 
-def _figures_query(currency: str, today: date, among: Sequence[int] | None = None) -> Select[Any]:
-    """Clients with their figures; ``among``: those clients only, their orders and invoices
+def _figures_query(
+    session: Session, currency: str, today: date, ids: Sequence[int] | None = None
+) -> Select[Any]:
+    """Clients with their figures; ``ids``: those clients only, their orders and invoices
     alone aggregated (a condition on the outer query would not reach into the grouped
     subqueries, and every order would be grouped for one batch of clients)."""
     orders = select(
@@ -156,9 +159,9 @@ def _figures_query(currency: str, today: date, among: Sequence[int] | None = Non
     invoices = select(
         Invoice.client_id.label("client_id"), func.sum(_late(today)).label("late")
     ).group_by(Invoice.client_id)
-    if among is not None:
-        orders = orders.where(Order.client_id.in_(among))
-        invoices = invoices.where(Invoice.client_id.in_(among))
+    if ids is not None:
+        orders = orders.where(among(session, Order.client_id, ids))
+        invoices = invoices.where(among(session, Invoice.client_id, ids))
     o, i = orders.subquery("o"), invoices.subquery("i")
     query = (
         select(
@@ -172,7 +175,7 @@ def _figures_query(currency: str, today: date, among: Sequence[int] | None = Non
         .outerjoin(o, o.c.client_id == Client.id)
         .outerjoin(i, i.c.client_id == Client.id)
     )
-    return query if among is None else query.where(Client.id.in_(among))
+    return query if ids is None else query.where(among(session, Client.id, ids))
 
 
 def _late(today: date) -> Any:
@@ -240,7 +243,7 @@ def list_clients(
 
     Archived clients are left out, or, with ``archived``, listed alone."""
     currency = figures_currency(session, settings)
-    query = _figures_query(currency, today)
+    query = _figures_query(session, currency, today)
     count = select(func.count(Client.id))
     shown = Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
     query, count = query.where(shown), count.where(shown)
@@ -268,7 +271,7 @@ def list_clients(
             .limit(limit)
         )
         ids = list(session.execute(page).scalars())
-        named = _figures_query(currency, today, ids).order_by(Client.name_key, Client.id)
+        named = _figures_query(session, currency, today, ids).order_by(Client.name_key, Client.id)
         rows = session.execute(named).all() if ids else []
         return [_overview(row, settings, currency, today) for row in rows], total
     columns = query.selected_columns
@@ -295,7 +298,7 @@ def overviews_for(
     if not ids:
         return {}
     currency = figures_currency(session, settings)
-    rows = session.execute(_figures_query(currency, today, sorted(ids))).all()
+    rows = session.execute(_figures_query(session, currency, today, sorted(ids))).all()
     return {row[0].id: _overview(row, settings, currency, today) for row in rows}
 
 
@@ -342,7 +345,7 @@ def client_profile(session: Session, settings: Settings, client: Client, *, toda
     kept = figures_for(session, settings, client.id)
     row: Sequence[Any]
     if kept is None:
-        row = session.execute(_figures_query(currency, today, [client.id])).one()
+        row = session.execute(_figures_query(session, currency, today, [client.id])).one()
     else:
         late = session.execute(
             select(func.coalesce(func.sum(_late(today)), 0)).where(Invoice.client_id == client.id)
