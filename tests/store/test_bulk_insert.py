@@ -121,3 +121,25 @@ def test_among_nothing_is_no_row(store: sessionmaker[Session]) -> None:
         client = add_client(session, external_id="C1", name="Ann Ames", now=NOW)
         insert_rows(session, Event, _events(client.id, range(3)))
         assert session.scalars(select(Event.id).where(among(session, Event.id, []))).all() == []
+
+
+def test_among_does_not_cut_a_long_value_to_a_stored_one(store: sessionmaker[Session]) -> None:
+    """The key column holds 400 characters; a longer value asked about is not a match."""
+    stored = "k" * 400
+    with store.begin() as session:
+        client = add_client(session, external_id="C1", name="Ann Ames", now=NOW)
+        row = _events(client.id, range(1))[0]
+        insert_rows(session, Event, [{**row, "idempotency_key": stored}])
+        asked = [stored + "x", stored[:-1]]
+        found = session.scalars(
+            select(Event.id).where(among(session, Event.idempotency_key, asked))
+        ).all()
+        assert found == []
+        assert (
+            len(
+                session.scalars(
+                    select(Event.id).where(among(session, Event.idempotency_key, [stored]))
+                ).all()
+            )
+            == 1
+        )

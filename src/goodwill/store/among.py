@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy import ColumnElement, String, Text, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -22,4 +22,6 @@ def among(
     listed = list(values)
     if session.get_bind().dialect.name != "postgresql":
         return column.in_(listed)
-    return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
+    # A text array, not varchar(n): a cast to varchar(n) would cut a longer value to a match.
+    kind = Text() if isinstance(column.type, String) else column.type
+    return column == any_(bindparam(None, listed, type_=ARRAY(kind)))
