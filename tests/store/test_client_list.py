@@ -1,15 +1,31 @@
-"""The client list by name reads the page's clients first and their figures alone: the same rows,
-figures and total as the list aggregated over every client (SQLite and PostgreSQL)."""
+"""The client list reads the page's clients first and their figures alone: by name, or by the
+figures the engine keeps (fresh ones, and every other client's own orders), it shows the same
+rows, figures and total as the list aggregated over every client (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
+from goodwill.store.client_figures import keep_figures
+from goodwill.store.figures_models import ClientFigures
 from goodwill.store.models import Client
-from goodwill.store.queries import _figures_query, _overview, figures_currency, list_clients
+from goodwill.store.queries import (
+    Sort,
+    _figures_query,
+    _overview,
+    figures_currency,
+    list_clients,
+)
 from tests.conftest import NOW
 from tests.web.rhythms import more_stopped, rhythm_business
+from tests.web.sample import add_purchase
 
 TODAY = NOW.date()
 
@@ -37,3 +53,58 @@ def test_pages_by_name_equal_the_list_aggregated_over_every_client(
     assert len(want) >= 10 and any(o.figures.purchase_count for o in want)
     assert found == want and totals == {len(want)}
     assert want[1] in searched and count == len(searched)
+
+
+def _whole(session: Session, settings: Settings, sort: Sort) -> list[Any]:
+    """The list as grouping every client's orders orders it."""
+    currency = figures_currency(session, settings)
+    query = _figures_query(session, currency, TODAY).where(Client.archived_at.is_(None))
+    c = query.selected_columns
+    by = {
+        "since": func.coalesce(Client.client_since, func.date(c.first_purchase)).asc().nulls_last(),
+        "last_purchase": c.last_purchase.desc().nulls_last(),
+        "spend": c.spend.desc(),
+    }[sort]
+    rows = session.execute(query.order_by(by, Client.id)).all()
+    return [_overview(row, settings, currency, TODAY) for row in rows]
+
+
+def _paged(session: Session, settings: Settings, sort: Sort) -> list[Any]:
+    total = session.scalar(select(func.count(Client.id))) or 0
+    return [
+        o
+        for at in range(0, total + 5, 5)
+        for o in list_clients(session, settings, today=TODAY, sort=sort, offset=at, limit=5)[0]
+    ]
+
+
+@pytest.mark.parametrize("sort", ["since", "last_purchase", "spend"])
+def test_pages_by_figures_equal_the_list_aggregated_over_every_client(
+    store: sessionmaker[Session], settings: Settings, sort: Sort
+) -> None:
+    with store.begin() as session:
+        rhythm_business(session, now=NOW)
+        more_stopped(session, now=NOW)
+    with store() as session:  # none kept yet: every client from their orders
+        assert _paged(session, settings, sort) == _whole(session, settings, sort)
+    keep_figures(store, settings, today=TODAY, now=NOW)
+    with store() as session:
+        assert session.scalar(select(func.count()).where(ClientFigures.stale.is_(False))) > 10
+        kept = _paged(session, settings, sort)
+        assert kept == _whole(session, settings, sort)
+    with store.begin() as session:  # bought since the engine ran: those rows stale
+        last = session.scalars(select(Client).order_by(Client.id.desc())).first()
+        assert last is not None
+        add_purchase(
+            session, last, order_id="big", at=NOW - timedelta(hours=2), amount_minor=10**9,
+            product="Beans", currency=figures_currency(session, settings),
+        )  # fmt: skip
+        add_purchase(
+            session, last, order_id="other", at=NOW - timedelta(hours=1), amount_minor=10**10,
+            product="Beans", currency="XTS",
+        )  # fmt: skip
+    with store() as session:
+        moved = _paged(session, settings, sort)
+        assert moved == _whole(session, settings, sort) and moved != kept
+        other = dataclasses.replace(settings, currency="XTS")  # no kept row in this currency
+        assert _paged(session, other, sort) == _whole(session, other, sort)

@@ -18,6 +18,7 @@ from goodwill.domain.money import from_minor
 from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.among import among
+from goodwill.store.client_sort import sort_keys
 from goodwill.store.models import (
     Client,
     ClientFact,
@@ -243,10 +244,9 @@ def list_clients(
 
     Archived clients are left out, or, with ``archived``, listed alone."""
     currency = figures_currency(session, settings)
-    query = _figures_query(session, currency, today)
     count = select(func.count(Client.id))
     shown = Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
-    query, count = query.where(shown), count.where(shown)
+    count = count.where(shown)
     conditions: list[ColumnElement[bool]] = [shown]
     if search and search.strip():
         term = search.strip().lower()
@@ -257,37 +257,27 @@ def list_clients(
             Client.external_id == search.strip(),
             Client.id.in_(select(ClientIdentity.client_id).where(ClientIdentity.value.like(like))),
         )
-        query = query.where(condition)
         count = count.where(condition)
         conditions.append(condition)
     total = int(session.execute(count).scalar_one())
+    # The page's clients first, in the order asked, then the figures of those alone.
+    page = select(Client.id).where(*conditions)
     if sort == "name":
-        # The order needs no figures: the page's clients first, then the figures of those alone.
-        page = (
-            select(Client.id)
-            .where(*conditions)
-            .order_by(Client.name_key, Client.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        ids = list(session.execute(page).scalars())
-        named = _figures_query(session, currency, today, ids).order_by(Client.name_key, Client.id)
-        rows = session.execute(named).all() if ids else []
-        return [_overview(row, settings, currency, today) for row in rows], total
-    columns = query.selected_columns
-    orders: dict[str, list[Any]] = {
-        "since": [
-            func.coalesce(Client.client_since, func.date(columns.first_purchase))
+        page = page.order_by(Client.name_key, Client.id)
+    else:
+        keys = sort_keys(session, currency)
+        by = {
+            "since": func.coalesce(Client.client_since, func.date(keys.c.first_purchase))
             .asc()
             .nulls_last(),
-            Client.id,
-        ],
-        "last_purchase": [columns.last_purchase.desc().nulls_last(), Client.id],
-        "spend": [columns.spend.desc(), Client.id],
-    }
-    order = orders[sort]
-    rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
-    return [_overview(row, settings, currency, today) for row in rows], total
+            "last_purchase": keys.c.last_purchase.desc().nulls_last(),
+            "spend": func.coalesce(keys.c.spend, 0).desc(),
+        }[sort]
+        page = page.outerjoin(keys, keys.c.client_id == Client.id).order_by(by, Client.id)
+    ids = list(session.execute(page.offset(offset).limit(limit)).scalars())
+    rows = session.execute(_figures_query(session, currency, today, ids)).all() if ids else []
+    by_id = {row[0].id: row for row in rows}
+    return [_overview(by_id[i], settings, currency, today) for i in ids], total
 
 
 def overviews_for(
