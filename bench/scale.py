@@ -238,7 +238,7 @@ def browse(
         _ms(http, client_url(f"C{rng.randint(1, n)}"), Pages())
         pages.cold["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
         pages.warm["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
-        for path in ("/today", "/at-risk", "/insights", "/clients"):
+        for path in ("/today", "/at-risk", "/insights", "/clients", "/clients?sort=spend"):
             pages.cold[path] = [_ms(http, path, pages)]
             pages.warm[path] = [_ms(http, path, pages) for _ in range(repeat - 1)]
     return pages

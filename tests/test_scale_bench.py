@@ -30,4 +30,5 @@ def test_a_small_business_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert {"derive", "refit", "apply", "total"} <= set(result.first) & set(result.daily)
     assert result.pages.statuses == {200}
     assert len(result.pages.cold["client"]) == 20
-    assert set(result.pages.warm) == {"client", "/today", "/at-risk", "/insights", "/clients"}
+    pages = {"client", "/today", "/at-risk", "/insights", "/clients", "/clients?sort=spend"}
+    assert set(result.pages.warm) == pages
