@@ -326,11 +326,13 @@ class Ingest:
                     "updated_at": self.now,
                 }
             )
-        new_ids = self.session.scalars(
-            insert(table(Client)).returning(Client.id, sort_by_parameter_order=True), rows
-        ).all()
+        written = insert_rows(
+            self.session, Client, rows, returning=("id", "external_id", "email", "name_key")
+        )
+        made = {tuple(identity): client_id for client_id, *identity in written}
         out: dict[str, int] = {}
-        for ref, row, client_id in zip(refs, rows, new_ids, strict=True):
+        for ref, row in zip(refs, rows, strict=True):
+            client_id = made[(row["external_id"], row["email"], row["name_key"])]
             out[_key(ref)] = client_id
             self.ledger.add(
                 "client",
