@@ -143,3 +143,22 @@ def test_among_does_not_cut_a_long_value_to_a_stored_one(store: sessionmaker[Ses
             )
             == 1
         )
+
+
+def test_among_takes_more_values_than_a_statement_has_placeholders(
+    store: sessionmaker[Session],
+) -> None:
+    """A million clients' overdue list asks about more at once than PostgreSQL's 65,535
+    placeholders and SQLite's (32,766 by default, 250,000 as Debian builds it)."""
+    with store.begin() as session:
+        client = add_client(session, external_id="C1", name="Ann Ames", now=NOW)
+        insert_rows(session, Event, _events(client.id, range(COPY_FROM)))
+        ids = sorted(session.scalars(select(Event.id)))
+        asked = [*ids[::2], *range(10**6, 10**6 + 260_000)]
+        found = session.scalars(select(Event.id).where(among(session, Event.id, asked))).all()
+        keys = [f"note/{i}" for i in range(1, COPY_FROM, 3)] + [f"x{i}" for i in range(70_000)]
+        named = session.scalars(
+            select(Event.idempotency_key).where(among(session, Event.idempotency_key, keys))
+        ).all()
+    assert sorted(found) == ids[::2]
+    assert sorted(named) == sorted(keys[: len(range(1, COPY_FROM, 3))])

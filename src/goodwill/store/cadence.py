@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from goodwill.domain.cadence import CadenceSettings, Overdue, learn, overdue
 from goodwill.settings import Settings
+from goodwill.store.among import among
 from goodwill.store.history import purchase_history
 from goodwill.store.models import Client
 
@@ -110,7 +111,7 @@ def overdue_rows(
     asked for."""
     ids = {int(c) for result, _ in found for c in result.client}
     clients = (
-        {c.id: c for c in session.execute(select(Client).where(Client.id.in_(ids))).scalars()}
+        {c.id: c for c in session.scalars(select(Client).where(among(session, Client.id, ids)))}
         if ids
         else {}
     )

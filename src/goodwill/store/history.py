@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from goodwill.domain.money import exponent
 from goodwill.settings import Settings
+from goodwill.store.among import among as among_ids
 from goodwill.store.models import Order, OrderLine
 from goodwill.store.queries import figures_currency
 
@@ -56,7 +57,7 @@ def purchase_history(
     if client_id is not None:
         query = query.where(Order.client_id == client_id)
     if among is not None:
-        query = query.where(Order.client_id.in_(sorted(among)))
+        query = query.where(among_ids(session, Order.client_id, sorted(among)))
     rows = session.execute(query).all()
     zone = settings.zone
     clients = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
