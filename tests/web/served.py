@@ -130,11 +130,22 @@ def holder_of(server_port: int, client_port: int, pids: set[int]) -> int | None:
     if inode is None:
         return None
     for pid in pids:
-        folder = Path(f"/proc/{pid}/fd")
-        try:
-            links = [os.readlink(fd) for fd in folder.iterdir()]
-        except OSError:
-            continue
-        if f"socket:[{inode}]" in links:
+        if f"socket:[{inode}]" in _links(Path(f"/proc/{pid}/fd")):
             return pid
     return None
+
+
+def _links(folder: Path) -> set[str]:
+    """What a process's open files point at; one closed while read (a worker opening and
+    closing its database files) is left out, not the whole process."""
+    links: set[str] = set()
+    try:
+        fds = list(folder.iterdir())
+    except OSError:
+        return links
+    for fd in fds:
+        try:
+            links.add(os.readlink(fd))
+        except OSError:
+            continue
+    return links
