@@ -13,11 +13,14 @@ UrlFor = Callable[[str], str]
 
 
 @contextmanager
-def stores(base: Path) -> Iterator[list[tuple[str, UrlFor]]]:
-    """("sqlite", …) always, ("postgresql", …) when a server could be started (said if not)."""
+def stores(
+    base: Path, pg_settings: dict[str, str] | None = None
+) -> Iterator[list[tuple[str, UrlFor]]]:
+    """("sqlite", …) always, ("postgresql", …) when a server could be started (said if not),
+    with ``pg_settings`` on top of the throwaway server's own."""
     found: list[tuple[str, UrlFor]] = [("sqlite", lambda db: f"sqlite:///{base / db}.db")]
     (base / "pg").mkdir()
-    server = PostgresServer(base / "pg")
+    server = PostgresServer(base / "pg", pg_settings)
     try:
         server.start()
     except PostgresUnavailable as exc:

@@ -32,8 +32,11 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, settings: dict[str, str] | None = None) -> None:
+        """``settings`` are server settings on top of the throwaway ones (a benchmark at a
+        size sizes the server's memory as a production server would be)."""
         self.base = base
+        self.settings = dict(settings or {})
         self.data = base / "data"
         self.port = 0
         self._user: str | None = None
@@ -76,7 +79,7 @@ class PostgresServer:
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.base} -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         done = self._run(
             str(bindir / "pg_ctl"),
             "-D",

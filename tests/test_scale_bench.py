@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bench.scale import run
+from bench.scale import run, server_settings
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -32,3 +32,12 @@ def test_a_small_business_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert len(result.pages.cold["client"]) == 20
     pages = {"client", "/today", "/at-risk", "/insights", "/clients", "/clients?sort=spend"}
     assert set(result.pages.warm) == pages
+
+
+def test_the_server_is_sized_to_the_store_and_the_machine() -> None:
+    gib = 2**30
+    small, large = server_settings(2_000, gib * 24), server_settings(1_000_000, gib * 24)
+    assert small["shared_buffers"] == "128MB"  # PostgreSQL's own default, for a small store
+    assert large["shared_buffers"] == "3906MB"  # about 4 KB a client
+    assert server_settings(1_000_000, gib * 8)["shared_buffers"] == "2048MB"  # a quarter at most
+    assert large["effective_cache_size"] == "18432MB"

@@ -227,7 +227,7 @@ def render_message(
 
 def signer_for(session: Session, settings: Settings, rule: Rule, client: Client) -> StaffUser:
     """Who signs: the client's owner, or the business owner for rules that go to the owner."""
-    from goodwill.engine.passes import Staff
+    from goodwill.engine.staff import Staff
 
     staff = Staff.load(session, settings)
     wanted = staff.owner_id if rule.assignee.kind == "business_owner" else None

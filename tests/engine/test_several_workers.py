@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from goodwill.engine import claims
-from goodwill.engine.configuration import run_pass
+from goodwill.engine import claims, worker
+from goodwill.engine.configuration import calendar_for, playbook_for, run_pass
+from goodwill.engine.passes import EnginePass
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.store.models import EngineCursor, Event
@@ -64,8 +66,9 @@ def one_worker(url: str) -> tuple[int, int, int, int]:
 
 
 def together(url: str, workers: int) -> list[int]:
-    """``workers`` passes started at the same instant on their own connections; what each
-    created."""
+    """``workers`` passes started at the same instant on their own connections, each run as
+    `goodwill worker` runs it (a step that fails, say on SQLite's write lock held past its
+    busy timeout by the other worker's batch, is tried again); what each created."""
     start = threading.Barrier(workers)
     created: list[int] = []
     errors: list[BaseException] = []
@@ -73,9 +76,25 @@ def together(url: str, workers: int) -> list[int]:
     def work() -> None:
         store = open_store(url)
         settings = load_settings(database_url=url, environ={})
+        engine = EnginePass(
+            store,
+            settings,
+            now=NOW,
+            playbook=playbook_for(settings),
+            calendar=calendar_for(settings),
+        )
         start.wait()
         try:
-            created.append(run_pass(store, settings, now=NOW).created)
+            outcome = worker.run_pass(
+                store,
+                engine.steps(),
+                as_of=NOW,
+                clock=lambda: NOW,
+                sleep=time.sleep,
+                backoff=worker.Backoff(first=0.2, cap=1.0, attempts=8),
+            )
+            assert not outcome.gave_up, outcome.gave_up
+            created.append(engine.report.created)
         except BaseException as exc:  # reported by the test below, not lost in the thread
             errors.append(exc)
 

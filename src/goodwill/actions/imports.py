@@ -70,8 +70,24 @@ from goodwill.store.imports_log import running_mark
 from goodwill.store.ingest import Ingest, LineRow, Outcome, RefundRow, line_key
 from goodwill.store.models import ImportRun
 from goodwill.store.queries import business_currency
+from goodwill.store.statistics import refresh_statistics
 
 log = logging.getLogger(__name__)
+
+#: The tables an import may grow, whose planner statistics a big import refreshes at its end.
+IMPORTED_TABLES = (
+    "clients",
+    "client_identities",
+    "contacts",
+    "partners",
+    "orders",
+    "order_lines",
+    "invoices",
+    "payments",
+    "refunds",
+    "events",
+    "import_items",
+)
 
 Progress = Callable[[int, int], None]
 """Called with (bytes read so far, file size) as the import goes."""
@@ -222,6 +238,8 @@ def import_file(
             job.fail(exc)
             raise
         job.finish()
+    if not dry_run:
+        refresh_statistics(store, dict.fromkeys(IMPORTED_TABLES, summary.read))
     return summary
 
 

@@ -42,7 +42,7 @@ from goodwill.domain.stakes import (
     assess,
     parse_weights,
 )
-from goodwill.engine.passes import Staff
+from goodwill.engine.staff import Staff
 from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.settings import Settings
 from goodwill.store.audit import record

@@ -198,7 +198,7 @@ def send_time(
 ) -> datetime:
     """The first instant from ``after`` inside the client's contact window while the business
     is open (its opening hours are its sending hours); without a window, the next opening."""
-    from goodwill.engine.passes import client_frame
+    from goodwill.engine.frames import client_frame
 
     frame = client_frame(client, settings)
     found = frame.window.next_contact(after, business=calendar) if frame.window else None

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     Numeric,
@@ -38,8 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from goodwill.domain.calendars import BusinessCalendar
-from goodwill.domain.contact_windows import parse_contact_window
-from goodwill.domain.followups import ClientFrame, due_at
+from goodwill.domain.followups import due_at
 from goodwill.domain.money import EXPONENTS
 from goodwill.domain.playbooks import ClientContext, Playbook, Rule, matches, render_title
 from goodwill.domain.refits import RefitDecision
@@ -54,7 +52,9 @@ from goodwill.engine import claims, scans
 from goodwill.engine.asking import ask_for_rule
 from goodwill.engine.clocks import clock_events, notify
 from goodwill.engine.digest import weekly_digest
+from goodwill.engine.frames import client_frame
 from goodwill.engine.pending import Known, Pending
+from goodwill.engine.staff import Staff
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
 from goodwill.store.among import among
@@ -69,10 +69,10 @@ from goodwill.store.models import (
     Invoice,
     Order,
     Partner,
-    StaffUser,
     UTCDateTime,
 )
 from goodwill.store.queries import overviews_for
+from goodwill.store.statistics import refresh_statistics
 from goodwill.store.touch_switches import automated_rules
 from goodwill.store.value import keep_values, refresh_fits
 from goodwill.store.worker_runs import finish_run, start_run
@@ -80,6 +80,13 @@ from goodwill.store.worker_runs import finish_run, start_run
 log = logging.getLogger(__name__)
 OVERLAP = 500
 SOURCE = "engine"
+#: The tables each step grows, whose planner statistics it refreshes after a big write.
+WRITES = {
+    "derive": ("events",),
+    "refit": ("rhythm_rows",),
+    "figures": ("client_figures",),
+    "apply": ("followups", "followup_events"),
+}
 #: What the engine reads of each event: plain rows, not ORM objects (a pass reads many).
 EVENT_COLUMNS = (
     Event.id,
@@ -110,34 +117,6 @@ class PassReport:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Staff:
-    """Who can be assigned, read once per pass."""
-
-    owner_id: int | None
-    on_call_id: int | None
-    teams: dict[str, list[int]]
-
-    @classmethod
-    def load(cls, session: Session, settings: Settings) -> Staff:
-        users = list(
-            session.execute(
-                select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.id)
-            ).scalars()
-        )
-        by_email = {u.email: u.id for u in users}
-        owners = [u.id for u in users if u.role == "owner"]
-        owner = by_email.get((settings.owner or "").lower()) or (owners[0] if owners else None)
-        if owner is None and users:
-            owner = users[0].id
-        on_call = by_email.get((settings.on_call or "").lower()) or owner
-        teams: dict[str, list[int]] = {}
-        for user in users:
-            if user.team:
-                teams.setdefault(user.team, []).append(user.id)
-        return cls(owner, on_call, teams)
 
 
 class EnginePass:
@@ -193,13 +172,22 @@ class EnginePass:
             ("touches", self._touches),
             ("digest", self._digest),
         ]
-        return [Step(name, self._counted(action)) for name, action in plan]
+        return [Step(name, self._counted(name, action)) for name, action in plan]
 
-    def _counted(self, action: Callable[[], object]) -> Callable[[], dict[str, int]]:
+    def _counted(self, name: str, action: Callable[[], object]) -> Callable[[], dict[str, int]]:
+        """The step, returning what it added to the report; a step that wrote many rows
+        brings the planner's statistics of its tables up to date (store/statistics.py), so
+        the steps and pages after it are planned for the rows it wrote (a first pass fills
+        its tables from nothing)."""
+
         def run() -> dict[str, int]:
             before = self.report.as_dict()
-            action()
-            return {k: v - before[k] for k, v in self.report.as_dict().items() if v != before[k]}
+            written = action()
+            added = {k: v - before[k] for k, v in self.report.as_dict().items() if v != before[k]}
+            rows = written if isinstance(written, int) else sum(added.values())
+            if name in WRITES:
+                refresh_statistics(self.store, dict.fromkeys(WRITES[name], rows))
+            return added
 
         return run
 
@@ -229,29 +217,30 @@ class EnginePass:
         """The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py)."""
         self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
 
-    def _refit(self) -> None:
+    def _refit(self) -> int:
         """Refit the population models when the refit policy says so (domain/refits.py), and
         keep in ``self.refit`` what was decided and why. A fit that fails numerically must not
         stop the follow-ups, so it is logged and the previous fit stays. One worker refits at a
-        time; on PostgreSQL the others skip it."""
+        time; on PostgreSQL the others skip it. Returns the rhythm rows kept."""
         try:
             with self.store.begin() as session:
                 if claims.lock(session, "fits", now=self.now, skip=True) is None:
-                    return
+                    return 0
                 self.refit = refresh_fits(session, self.settings, today=self.today, now=self.now)
                 refitted = self.refit.refit
-                keep_rhythms(
+                kept = keep_rhythms(
                     session, self.settings, today=self.today, now=self.now, refitted=refitted
                 )
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)
             self.refit = RefitDecision(False, f"the refit failed: {exc}")
-            return
+            return 0
         log.info(
             "population models %s: %s",
             "refitted" if self.refit.refit else "kept",
             self.refit.reason,
         )
+        return kept
 
     def _read_all(
         self,
@@ -769,28 +758,6 @@ class EnginePass:
             .values(position=position + 1)
         )
         return members[position % len(members)]
-
-
-def client_frame(client: Client, settings: Settings) -> ClientFrame:
-    """The client's zone, contact window and birthday; a bad stored window is ignored."""
-    zone = settings.zone
-    if client.timezone:
-        try:
-            zone = ZoneInfo(client.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = settings.zone
-    window = None
-    if client.contact_window:
-        try:
-            window = parse_contact_window(client.contact_window, zone)
-        except ValueError:
-            log.warning("client %s has an unreadable contact window", client.id)
-    birthday = (
-        (client.birthday_day, client.birthday_month)
-        if client.birthday_day and client.birthday_month
-        else None
-    )
-    return ClientFrame(zone=zone, window=window, birthday=birthday)
 
 
 def _aware(value: datetime | str) -> datetime:

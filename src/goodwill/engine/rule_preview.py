@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from goodwill.domain.calendars import BusinessCalendar
 from goodwill.domain.playbooks import ClientContext, Rule
 from goodwill.domain.rule_preview import PREVIEW_DAYS, Occurrence, RulePreview, would_create
-from goodwill.engine.passes import Staff, client_frame
+from goodwill.engine.frames import client_frame
+from goodwill.engine.staff import Staff
 from goodwill.settings import Settings
 from goodwill.store.models import Client, EngineCursor, Event, FollowUp, StaffUser
 from goodwill.store.queries import overviews_for

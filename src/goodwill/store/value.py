@@ -290,13 +290,14 @@ def keep_values(
     """The engine's upkeep of what a client page reads: the kept figures refreshed
     (store/client_figures.py), then each client's P(alive), purchases, spend and CLV for today
     and the current fits, computed for many clients at once (a page would compute them one by
-    one, 157 model evaluations for the CLV). Returns the clients whose values were computed."""
-    keep_figures(store, settings, today=today, now=now)
+    one, 157 model evaluations for the CLV). Returns the rows written: figures refreshed plus
+    clients whose values were computed (a row may count in both)."""
+    refreshed = keep_figures(store, settings, today=today, now=now)
     with store() as session:
         fits = {f.name: f for f in session.execute(select(ModelFit)).scalars()}
     stamp = values_stamp(fits, today)
     if stamp is None:
-        return 0
+        return refreshed
     table = cast(Table, ClientFigures.__table__)
     columns = [getattr(table.c, name) for name in _VALUE_INPUTS]
     write = (
@@ -325,7 +326,7 @@ def keep_values(
         after, done = rows[-1].client_id, done + len(rows)
     if done:
         log.info("client values kept for %d clients", done)
-    return done
+    return refreshed + done
 
 
 #: The kept figures the model values are computed from, and the values written back.
