@@ -1,12 +1,13 @@
-"""The scale benchmark at a tiny size, so the command keeps working: what it generates is what
-lands, the passes make follow-ups, and every page it times answers."""
+"""The scale benchmark at a tiny size on both stores, so the command keeps working: what it
+generates is what lands, the passes make follow-ups, and every page it times answers."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from bench.scale import run, server_settings
+import pytest
+from bench.scale import generate, measure, run, server_settings
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -41,3 +42,15 @@ def test_the_server_is_sized_to_the_store_and_the_machine() -> None:
     assert large["shared_buffers"] == "3906MB"  # about 4 KB a client
     assert server_settings(1_000_000, gib * 8)["shared_buffers"] == "2048MB"  # a quarter at most
     assert large["effective_cache_size"] == "18432MB"
+
+
+@pytest.mark.postgres
+def test_a_small_business_runs_end_to_end_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    files = generate(tmp_path, 200, seed=11)
+    result = measure("postgresql", postgres_url, files, 200)
+    counts = files.counts
+    for kind in ("clients", "purchases", "payments", "daily"):
+        assert result.imports[kind][0] == counts[kind]
+    assert result.first_report.derived >= counts["purchases"]
+    assert result.first_report.created > 0 and result.daily_report.derived > 0
+    assert result.pages.statuses == {200}
