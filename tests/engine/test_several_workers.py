@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.engine import claims, worker
 from goodwill.engine.configuration import calendar_for, playbook_for, run_pass
@@ -211,3 +212,30 @@ def test_two_workers_on_sqlite_take_turns_and_create_each_follow_up_once(
     build(sqlite_url, tmp_path)
     assert sum(together(sqlite_url, 2)) == expected[0]
     assert state(sqlite_url) == expected
+
+
+def test_a_partition_is_read_from_the_index_of_the_log_by_partition(
+    store: sessionmaker[Session],
+) -> None:
+    """Each worker's batch of one partition reads that partition's events from an index, not
+    the whole log past its cursor: the index exists on PostgreSQL, and the condition the batches
+    use is the very expression it is built on, with nothing bound in its place."""
+    condition = claims.in_partition(3, claims.PARTITIONS)
+    with store() as session:
+        bind = session.get_bind()
+        if bind.dialect.name != "postgresql":
+            assert claims.partitions_for(session) == 1  # one cursor: no partitions to index
+            assert "ix_events_partition" not in {
+                i["name"] for i in inspect(bind).get_indexes("events")
+            }
+            return
+        definition = session.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_events_partition'")
+        ).scalar_one()
+        batch = select(Event.id).where(condition, Event.id > 0).order_by(Event.id).limit(10)
+        compiled = batch.compile(bind)
+        cursor = session.connection().connection.cursor()
+        cursor.execute(f"EXPLAIN {compiled}", compiled.params)  # the driver binds, as a batch
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"((COALESCE(client_id, 0) % {claims.PARTITIONS})), id)" in definition
+    assert "ix_events_partition" in plan, plan

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from goodwill.store.idempotent_insert import insert_new
-from goodwill.store.models import EngineCursor, Event
+from goodwill.store.models import EVENT_PARTITIONS, EngineCursor, Event
 
 #: Partitions of the clients on PostgreSQL: more than the workers one would run (16 at most on
 #: one database is the design), so that a worker finding its partition taken finds another.
-PARTITIONS = 16
+PARTITIONS = EVENT_PARTITIONS
 
 
 def partitions_for(session: Session) -> int:
@@ -45,8 +46,14 @@ def cursor_name(step: str, partition: int, partitions: int) -> str:
 
 
 def in_partition(partition: int, partitions: int) -> object:
-    """The events of one partition's clients (events with no client are partition 0's)."""
-    return func.coalesce(Event.client_id, 0) % partitions == partition
+    """The events of one partition's clients (events with no client are partition 0's).
+
+    The 0 and the count are written into the statement, not bound, so that even a plan made
+    once for any values (a statement prepared ahead) is the expression PostgreSQL's index of the
+    log by partition is built on (``ix_events_partition``, migration 0024)."""
+    nil: Any = literal_column("0")
+    count: Any = literal_column(str(int(partitions)))
+    return func.coalesce(Event.client_id, nil) % count == partition
 
 
 def ensure_cursors(session: Session, step: str, partitions: int, *, now: datetime) -> None:

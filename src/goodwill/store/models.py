@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -259,6 +260,11 @@ class Interaction(Base):
     request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
+#: The partitions of the clients the engine's workers share a pass by on PostgreSQL (client id
+#: modulo this; engine/claims.py), which the event log is indexed by.
+EVENT_PARTITIONS = 16
+
+
 class Event(Base):
     """One fact in the append-only log. Rows are inserted, never updated or deleted."""
 
@@ -266,6 +272,10 @@ class Event(Base):
     __table_args__ = (
         Index("ix_events_client_time", "client_id", "occurred_at"),
         Index("ix_events_type_time", "type", "occurred_at"),
+        # The engine's partitions in log order (engine/claims.py; migration 0024).
+        Index(
+            "ix_events_partition", text(f"(coalesce(client_id, 0) % {EVENT_PARTITIONS})"), "id"
+        ).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     type: Mapped[str] = mapped_column(String(60))
