@@ -1,5 +1,8 @@
 """Start-up of the command line: `goodwill --help` against `python -c pass` and `pip --version`.
 
+`goodwill --help` loads every command's module (it lists them all); a command loads its own
+alone, so `goodwill clv fit --help` is timed beside it: what any one command pays to start.
+
 Each command runs in a fresh process N times (after one untimed warm-up run, so every side reads
 from a warm file cache); the median wall time is reported with its ratio to each peer. The peers
 run on the same Python: `python -c pass` is the floor any Python command pays, `pip --version` a
@@ -50,8 +53,10 @@ def main() -> None:
     args = parser.parse_args()
 
     goodwill = median_seconds([*goodwill_command(), "--help"], args.runs)
+    one = median_seconds([*goodwill_command(), "clv", "fit", "--help"], args.runs)
     floor = median_seconds([sys.executable, "-c", "pass"], args.runs)
     print(f"goodwill --help     {goodwill * 1000:7.0f} ms (median of {args.runs})")
+    print(f"goodwill clv fit --help {one * 1000:3.0f} ms   one command's start")
     print(
         f"python -c pass      {floor * 1000:7.0f} ms   goodwill / python: {goodwill / floor:.1f}x"
     )

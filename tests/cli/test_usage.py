@@ -179,3 +179,56 @@ def test_a_group_without_its_command_shows_its_help() -> None:
     assert result.stderr.strip() == ""
     assert "calendar-link" in result.stdout
     assert result.returncode in (0, 2)  # 2 from click 8.2 on, as for any command left unfinished
+
+
+def test_each_command_word_is_added_by_the_module_the_map_names() -> None:
+    from goodwill.cli.main import GROUPS, MODULES, REGISTERED, build, command_word, module_of
+
+    every = set(command().commands)
+    named = {"init", *GROUPS.values(), *(w for words in REGISTERED.values() for w in words)}
+    assert every == named
+    for module in MODULES:
+        alone = set(typer_command(build((module,))).commands) - {"init"}
+        assert {module_of(word) for word in alone} == {module}, module
+    # built again and again in one process, no group gains a command twice
+    from goodwill.cli.clients import client_app
+
+    build()
+    added = [c.callback for c in client_app.registered_commands]
+    assert len(added) == len(set(added)) > 10
+    assert command_word(["--db", "sqlite:///x.db", "--now", "2026-01-01", "-v", "clv", "fit"]) == (
+        "clv"
+    )
+    assert command_word(["--config", "clients", "today"]) == "today"  # a value, not the word
+    assert command_word(["--help", "clv"]) is None
+    assert command_word([]) is None
+
+
+def typer_command(app: Any) -> Any:
+    import typer
+
+    return typer.main.get_command(app)
+
+
+def test_a_command_loads_its_own_module_of_the_command_line_alone() -> None:
+    probe = (
+        "import json, sys\n"
+        "from goodwill.cli.main import run\n"
+        "sys.argv = ['goodwill', '--now', '2026-01-01T09:00Z', 'clv', 'fit', '--help']\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('goodwill.cli.'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--summary" in result.stdout
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert "goodwill.cli.clv" in loaded
+    assert loaded.isdisjoint({"goodwill.cli.inbox", "goodwill.cli.engine", "goodwill.cli.audit"})
+    # help without a command still lists every command
+    listed = goodwill("--help").stdout
+    assert all(word in listed for word in ("inbox", "engine", "clv", "audit", "today"))

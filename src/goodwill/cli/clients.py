@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from goodwill.cli import client_merge, client_record, memory
+from goodwill.cli import client_merge, client_record, memory, privacy
 from goodwill.cli.context import out, state
 from goodwill.cli.terminal import shown
 from goodwill.domain.money import format_money
@@ -19,9 +19,6 @@ client_app = typer.Typer(help="One client: their whole history.", no_args_is_hel
 def register(app: typer.Typer) -> None:
     app.command("clients")(clients)
     app.add_typer(client_app, name="client")
-    client_merge.register(client_app)
-    client_record.register(client_app)
-    memory.register(client_app)
 
 
 def clients(
@@ -181,3 +178,11 @@ def show(
     out.print(table)
     if page.older:
         out.print(f"older entries: --before {page.older}", highlight=False)
+
+
+# The client group's commands from the modules beside this one, added once as it is loaded (the
+# command line may be built more than once in a process: the whole of it, or one command's part).
+client_merge.register(client_app)
+client_record.register(client_app)
+memory.register(client_app)
+privacy.register_client(client_app)

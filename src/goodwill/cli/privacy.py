@@ -16,11 +16,13 @@ privacy_app = typer.Typer(help="Retention of raw mail and attachments.", no_args
 
 
 def register(app: typer.Typer) -> None:
-    from goodwill.cli.clients import client_app
+    app.add_typer(privacy_app, name="privacy")
 
+
+def register_client(client_app: typer.Typer) -> None:
+    """`goodwill client export|erase`, added to the client group once, as it is loaded."""
     client_app.command("export")(export)
     client_app.command("erase")(erase)
-    app.add_typer(privacy_app, name="privacy")
 
 
 def _client_id(session: object, ref: str) -> int:
