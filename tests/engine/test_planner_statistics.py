@@ -4,13 +4,16 @@ waiting for autovacuum; small writes and SQLite are left alone."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
+
+import pytest
 
 from sqlalchemy import func, select, text
 
 from goodwill.domain.records import FileKind
 from goodwill.store.models import Client, Event
-from goodwill.store.statistics import GROWN, stale_tables
+from goodwill.store.statistics import GROWN, refresh_statistics, stale_tables
 from tests.engine.conftest import World
 
 NOW = datetime.fromisoformat("2026-11-30T12:00:00+00:00")
@@ -73,3 +76,26 @@ def test_a_big_import_and_the_first_pass_leave_the_planner_knowing_their_rows(
     # Analysed after the derive step: its touch points are known (a scan adds a few after).
     assert imported_events + clients <= (_known(world, "events") or 0) <= _count(world, Event.id)
     assert _known(world, "client_figures") == clients
+
+
+def test_statistics_that_must_wait_are_left_to_autovacuum_and_the_work_goes_on(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A maintenance job holding the table (as VACUUM does) makes the ANALYZE give up after
+    LOCK_WAIT, logged, instead of holding the import or the pass behind it."""
+    if _known(world, "clients") is None:
+        assert refresh_statistics(world.store, {"clients": GROWN * 10}) == []  # SQLite: nothing
+        return
+    world.load(
+        FileKind.CLIENTS,
+        CLIENTS + "".join(f"C{i},Client {i},c{i}@example.com\n" for i in range(50)),
+        NOW,
+    )
+    with world.store() as holder:
+        holder.execute(text("LOCK TABLE clients IN SHARE UPDATE EXCLUSIVE MODE"))
+        with caplog.at_level(logging.WARNING, logger="goodwill.store.statistics"):
+            assert refresh_statistics(world.store, {"clients": GROWN * 10}) == []
+        holder.rollback()
+    assert "left to autovacuum" in caplog.text and "lock timeout" in caplog.text
+    assert refresh_statistics(world.store, {"clients": GROWN * 10}) == ["clients"]
+    assert _known(world, "clients") == 50

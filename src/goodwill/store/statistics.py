@@ -9,21 +9,31 @@ So whoever writes in bulk refreshes what it grew, as autovacuum would, but at on
 reads a fixed sample (30,000 rows a table), so it costs about the same at any size, and it takes
 no lock that stops reads or writes.
 
+It is a help, never a condition: the rows are committed before it runs, so an ANALYZE that must
+wait (a VACUUM or another ANALYZE holds the table, for longer than ``LOCK_WAIT``) or fails is
+logged and left to autovacuum, and the import or the engine step it follows goes on.
+
 SQLite is left as it is: without statistics its planner assumes large tables and prefers the
 indexes, the plan every query here is written for.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 #: Fewer rows written than this never change a plan worth an ANALYZE.
 GROWN = 1_000
 #: The share of a table's known rows that must be new, as autovacuum's own threshold.
 SHARE = 0.1
+#: How long an ANALYZE waits for a table another maintenance job holds before it gives up.
+LOCK_WAIT = "2s"
 
 
 def stale_tables(known: Mapping[str, float], written: Mapping[str, int]) -> list[str]:
@@ -38,14 +48,21 @@ def stale_tables(known: Mapping[str, float], written: Mapping[str, int]) -> list
 
 def refresh_statistics(store: sessionmaker[Session], written: Mapping[str, int]) -> list[str]:
     """ANALYZE the tables ``written`` (table name → rows written) outdated, on PostgreSQL, in a
-    transaction of its own; returns the tables analysed. Run it after the writes commit."""
+    transaction of its own; returns the tables analysed (none when it could not: logged). Run
+    it after the writes commit."""
     bind = store.kw.get("bind")
     if bind is None or bind.dialect.name != "postgresql":
         return []
     if not any(rows >= GROWN for rows in written.values()):
         return []
-    with store.begin() as session:
-        return _analyse(session, written)
+    try:
+        with store.begin() as session:
+            session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+            return _analyse(session, written)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        log.warning("planner statistics left to autovacuum: %s", reason)
+        return []
 
 
 def _analyse(session: Session, written: Mapping[str, int]) -> list[str]:
