@@ -6,11 +6,13 @@ import dataclasses
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.errors import InvalidInput
 from goodwill.settings import Settings
+from goodwill.store.client_figures import keep_figures, mark_stale
+from goodwill.store.figures_models import ClientFigures
 from goodwill.store.insights import (
     SERIES_KEYS,
     Filters,
@@ -148,18 +150,20 @@ def test_the_cached_answer_changes_when_the_data_does(
         before = cached_insights(session, amsterdam, as_of=AS_OF, weeks=4)
         assert cached_insights(session, amsterdam, as_of=AS_OF, weeks=4) is before
     with store.begin() as session:
-        session.add(
-            Order(
-                external_id="late",
-                client_id=ids["C"],
-                occurred_at=utc(2026, 11, 24, 12),
-                currency="EUR",
-                amount_minor=500,
-            )
-        )
+        session.add(_c_buys_on_the_24th(ids, "late", 500))
     with store() as session:
         after = cached_insights(session, amsterdam, as_of=AS_OF, weeks=4)
     assert list(after.series["purchases"]) == [1, 1, 1, 1]
+
+
+def _c_buys_on_the_24th(ids: dict[str, int], external_id: str, cents: int) -> Order:
+    return Order(
+        external_id=external_id,
+        client_id=ids["C"],
+        occurred_at=utc(2026, 11, 24, 12),
+        currency="EUR",
+        amount_minor=cents,
+    )
 
 
 @pytest.mark.postgres
@@ -184,3 +188,42 @@ def test_the_percentiles_are_postgresql_percentile_cont(
         ).one()
     assert result.series["first_response_median_h"][1] == round(float(median), 2)
     assert result.series["first_response_p90_h"][1] == round(float(p90), 2)
+
+
+def test_the_clients_series_read_the_kept_figures_and_agree_with_every_order(
+    store: sessionmaker[Session], amsterdam: Settings
+) -> None:
+    """After the engine kept each client's figures, the clients' series come from them (and
+    from the orders of clients who bought since), with the same numbers as from every order."""
+    with store.begin() as session:
+        ids = seed(session)
+    now = utc(2026, 11, 25, 12)
+    assert keep_figures(store, amsterdam, today=AS_OF, now=now) > 0
+    clients_keys = ("active_clients", "new_clients", "clients_lost", "revenue_at_risk")
+    with store() as session:
+        kept = weekly_insights(session, amsterdam, as_of=AS_OF, weeks=4)
+    for key, expected in EXPECTED.items():
+        assert list(kept.series[key]) == expected, key
+    # C buys again: their row is stale and their orders count instead, as the whole history does.
+    with store.begin() as session:
+        session.add(_c_buys_on_the_24th(ids, "again", 3000))
+        mark_stale(session, [ids["C"]])
+    with store() as session:
+        mixed = weekly_insights(session, amsterdam, as_of=AS_OF, weeks=4)
+    with store.begin() as session:  # every row stale: every client's orders count
+        session.execute(update(ClientFigures).values(stale=True))
+    with store() as session:
+        whole = weekly_insights(session, amsterdam, as_of=AS_OF, weeks=4)
+    assert {k: mixed.series[k] for k in clients_keys} == {k: whole.series[k] for k in clients_keys}
+    assert mixed.series["revenue_at_risk"] != kept.series["revenue_at_risk"]  # C is on time now
+    # The rows are what is read: a kept row that said otherwise would show.
+    assert keep_figures(store, amsterdam, today=AS_OF, now=now) > 0
+    with store.begin() as session:
+        session.execute(
+            update(ClientFigures)
+            .where(ClientFigures.client_id == ids["A"])
+            .values(first_at=utc(2026, 11, 10, 12))
+        )
+    with store() as session:
+        told = weekly_insights(session, amsterdam, as_of=AS_OF, weeks=4)
+    assert list(told.series["new_clients"]) == [0, 1, 0, 0]
