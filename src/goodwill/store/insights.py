@@ -494,16 +494,15 @@ def _client_figures(sql: WeekSql, scope: _Scope, *, spend: str, past: bool, kept
   FROM orders o WHERE {before}{scope.orders}
   GROUP BY o.client_id
 )"""
-    fresh = _FRESH
     return f"""figures AS (
   SELECT x.first_at AS f0, x.last_at AS l0, x.orders AS n, x.spend_minor AS spend
-  FROM client_figures x WHERE {fresh}
+  FROM client_figures x WHERE {_FRESH}
   UNION ALL
   SELECT MIN(o.occurred_at), MAX(o.occurred_at), COUNT(*), CAST(SUM({spend}) AS BIGINT)
   FROM orders o
   WHERE o.client_id IN (SELECT y.id FROM clients y
                         WHERE NOT EXISTS (SELECT 1 FROM client_figures x
-                                          WHERE x.client_id = y.id AND {fresh}))
+                                          WHERE x.client_id = y.id AND {_FRESH}))
   GROUP BY o.client_id
 ), c AS MATERIALIZED (
   SELECT {sql.epoch("f0")} AS f, {sql.epoch("l0")} AS l, n, spend FROM figures
