@@ -8,7 +8,6 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
-
 from sqlalchemy import func, select, text
 
 from goodwill.domain.records import FileKind
