@@ -57,6 +57,7 @@ class Conversation(Base):
         Index("ix_conversations_status_due", "status", "sla_due_at"),
         Index("ix_conversations_client", "client_id", "last_message_at"),
         Index("ix_conversations_created", "created_at"),
+        Index("ix_conversations_last_message", "last_message_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))

@@ -1,0 +1,130 @@
+"""The insights page's answer is remembered until its data changes: every kind of change that
+can move a series moves :func:`data_version`, and reading it takes no scan of a large table."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from goodwill.settings import Settings
+from goodwill.store.insights import cached_insights, data_version
+from goodwill.store.mail_models import Conversation
+from goodwill.store.models import FollowUp, ImportRun, Incident, Invoice
+from tests.store.insights_data import AS_OF, ZONE, seed, utc
+
+LATER = utc(2026, 11, 25, 13)
+
+
+def _run(session: Session, **values: Any) -> ImportRun:
+    run = ImportRun(
+        kind="payments",
+        file_name="invoices.csv",
+        sha256="0" * 64,
+        started_at=LATER,
+        counts={},
+        status="running",
+        **values,
+    )
+    session.add(run)
+    return run
+
+
+def _followup_done(session: Session) -> None:
+    session.execute(
+        update(FollowUp)
+        .where(FollowUp.status == "open")
+        .values(status="done", open_reason=None, closed_at=LATER, updated_at=LATER)
+    )
+
+
+def _import_finished(session: Session) -> None:
+    """A re-import that only filled in a due date: no new row anywhere but the run's."""
+    run = session.scalars(select(ImportRun)).one()
+    session.execute(update(Invoice).where(Invoice.external_id == "I2").values(due_on=None))
+    run.finished_at, run.status = LATER, "done"
+
+
+def _import_undone(session: Session) -> None:
+    run = session.scalars(select(ImportRun)).one()
+    run.undone_at, run.status = LATER, "undone"
+
+
+def _incident_closed(session: Session) -> None:
+    session.execute(update(Incident).where(Incident.status == "open").values(closed_at=LATER))
+
+
+def _conversation_answered(session: Session) -> None:
+    conversation = session.scalars(select(Conversation).order_by(Conversation.id)).first()
+    assert conversation is not None
+    conversation.last_message_at = LATER
+
+
+CHANGES: list[Callable[[Session], None]] = [
+    _followup_done,
+    _import_finished,
+    _import_undone,
+    _incident_closed,
+    _conversation_answered,
+]
+
+
+def test_each_kind_of_change_moves_the_version(store: sessionmaker[Session]) -> None:
+    with store.begin() as session:
+        seed(session)
+        _run(session)
+    with store() as session:
+        seen = [data_version(session)]
+    for change in CHANGES:
+        with store.begin() as session:
+            change(session)
+        with store() as session:
+            version = data_version(session)
+        assert version not in seen, change.__name__
+        seen.append(version)
+
+
+def test_an_invoice_changed_by_an_import_shows_once_the_import_finishes(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    amsterdam = dataclasses.replace(settings, timezone=ZONE)
+    with store.begin() as session:
+        seed(session)
+        _run(session)
+    with store() as session:
+        before = cached_insights(session, amsterdam, as_of=AS_OF, weeks=4)
+    assert list(before.series["late_payments"]) == [1, 0, 1, 0]
+    with store.begin() as session:
+        _import_finished(session)  # invoice I2 (due 20 Nov, unpaid) no longer has a due date
+    with store() as session:
+        after = cached_insights(session, amsterdam, as_of=AS_OF, weeks=4)
+    assert list(after.series["late_payments"]) == [1, 0, 0, 0]
+
+
+@pytest.mark.postgres
+def test_the_version_reads_no_large_table_whole(postgres_url: str) -> None:
+    """With sequential scans priced out, a table read whole means an index is missing."""
+    from goodwill.store.database import open_store
+
+    store = open_store(postgres_url)
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    with store.begin() as session:
+        seed(session)
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        engine = session.get_bind().engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            data_version(session)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        plan = "\n".join(session.execute(text("EXPLAIN " + seen[-1])).scalars())
+    for table in ("events", "orders", "invoices", "payments", "followups", "conversations"):
+        assert f"Seq Scan on {table}" not in plan, plan
