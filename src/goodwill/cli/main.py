@@ -52,14 +52,16 @@ REGISTERED: dict[str, tuple[str, ...]] = {
     "audit": ("audit",),
 }
 MODULES = (*GROUPS, *REGISTERED)
+#: The module that adds each top-level word.
+_MODULE_OF = {
+    **{word: module for module, word in GROUPS.items()},
+    **{word: module for module, words in REGISTERED.items() for word in words},
+}
 
 
 def module_of(word: str) -> str | None:
     """The module that adds the command ``word``; None for ``init`` and unknown words."""
-    for module, name in GROUPS.items():
-        if name == word:
-            return module
-    return next((m for m, words in REGISTERED.items() if word in words), None)
+    return _MODULE_OF.get(word)
 
 
 EXIT_CODES = {"invalid": 2, "config": 2, "not_found": 3, "conflict": 4, "not_allowed": 5}
