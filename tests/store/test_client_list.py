@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
 from goodwill.store.client_figures import keep_figures
+from goodwill.store.client_sort import kept_page
 from goodwill.store.figures_models import ClientFigures
 from goodwill.store.models import Client
 from goodwill.store.queries import (
@@ -108,3 +109,83 @@ def test_pages_by_figures_equal_the_list_aggregated_over_every_client(
         assert moved == _whole(session, settings, sort) and moved != kept
         other = dataclasses.replace(settings, currency="XTS")  # no kept row in this currency
         assert _paged(session, other, sort) == _whole(session, other, sort)
+
+
+@pytest.mark.parametrize("sort", ["last_purchase", "spend"])
+def test_the_first_pages_are_read_down_the_kept_rows(
+    store: sessionmaker[Session], settings: Settings, sort: Sort
+) -> None:
+    """Once kept, the top of the list comes from the kept rows' index (and a stale client's own
+    orders); where the page reaches clients with no spend or no purchase the whole list
+    answers."""
+    shown = [Client.archived_at.is_(None)]
+    with store.begin() as session:
+        rhythm_business(session, now=NOW)
+        more_stopped(session, now=NOW)
+    with store() as session:
+        currency = figures_currency(session, settings)
+        where = {"zone": settings.timezone, "currency": currency}
+        assert kept_page(session, sort, shown, **where, offset=0, limit=3) is None  # none kept
+    keep_figures(store, settings, today=TODAY, now=NOW)
+    with store.begin() as session:  # the newest client buys big: their row goes stale
+        last = session.scalars(select(Client).order_by(Client.id.desc())).first()
+        assert last is not None
+        add_purchase(
+            session, last, order_id="big", at=NOW - timedelta(hours=2), amount_minor=10**9,
+            product="Beans", currency=currency,
+        )  # fmt: skip
+    with store() as session:
+        whole = [o.id for o in _whole(session, settings, sort)]
+        top = kept_page(session, sort, shown, **where, offset=0, limit=3)
+        second = kept_page(session, sort, shown, **where, offset=3, limit=3)
+        assert top == whole[:3] and top[0] == last.id
+        assert second == whole[3:6]
+        keyed = sum(
+            1
+            for o in _whole(session, settings, sort)
+            if (o.figures.total_spend_minor > 0 if sort == "spend" else o.figures.last_purchase)
+        )
+        assert keyed < len(whole)  # some clients have no spend or no purchase: listed by id
+        assert kept_page(session, sort, shown, **where, offset=keyed - 1, limit=2) is None
+        assert kept_page(session, "name", shown, **where, offset=0, limit=3) is None
+        other = {"zone": settings.timezone, "currency": "XTS"}  # not kept in that currency
+        assert kept_page(session, sort, shown, **other, offset=0, limit=3) is None
+
+
+@pytest.mark.postgres
+def test_the_spend_page_reads_the_kept_index(postgres_url: str, settings: Settings) -> None:
+    """With sequential scans priced out the kept rows are still read, and through the index
+    in the list's order (no sort of every row)."""
+    from sqlalchemy import event, text
+
+    from goodwill.store.database import open_store
+
+    pg = dataclasses.replace(settings, database_url=postgres_url)
+    store = open_store(postgres_url)
+    with store.begin() as session:
+        rhythm_business(session, now=NOW)
+    keep_figures(store, pg, today=TODAY, now=NOW)
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        seen.append((statement, parameters))
+
+    with store() as session:
+        currency = figures_currency(session, pg)
+        engine = session.get_bind().engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            found = kept_page(
+                session, "spend", [Client.archived_at.is_(None)],
+                zone=pg.timezone, currency=currency, offset=0, limit=3,
+            )  # fmt: skip
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert found is not None
+        statement, parameters = next(s for s in seen if "client_figures.spend_minor DESC" in s[0])
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        session.execute(text("SET LOCAL enable_sort = off"))
+        plan = "\n".join(
+            r[0] for r in session.connection().exec_driver_sql("EXPLAIN " + statement, parameters)
+        )
+    assert "ix_client_figures_spend" in plan, plan

@@ -34,13 +34,12 @@ from goodwill.domain.cadence import Prior
 from goodwill.domain.cadence_sums import RhythmSums, population_prior
 from goodwill.settings import Settings
 from goodwill.store.among import among
+from goodwill.store.figures_models import KEPT
 from goodwill.store.models import ClientFigures, ModelFit, Order
 from goodwill.store.queries import figures_currency
 
 log = logging.getLogger(__name__)
 
-#: The ``model_fits`` row holding the rhythm prior and the zone and currency rows are kept in.
-KEPT = "rhythm"
 CHUNK = 500
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from goodwill.store.base import Base, UTCDateTime
+
+#: The ``model_fits`` row holding the rhythm prior and the zone and currency rows are kept in.
+KEPT = "rhythm"
 
 
 class ClientFigures(Base):
@@ -45,3 +48,20 @@ class ClientFigures(Base):
     purchases_year: Mapped[float | None] = mapped_column(Float, nullable=True)
     expected_spend: Mapped[float | None] = mapped_column(Float, nullable=True)
     clv: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# The client list by highest spend or latest purchase reads these down (store/client_sort.py).
+Index(
+    "ix_client_figures_spend",
+    ClientFigures.stale,
+    ClientFigures.currency,
+    ClientFigures.spend_minor.desc(),
+    ClientFigures.client_id,
+)
+Index(
+    "ix_client_figures_last",
+    ClientFigures.stale,
+    ClientFigures.currency,
+    ClientFigures.last_at.desc(),
+    ClientFigures.client_id,
+)

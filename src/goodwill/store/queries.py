@@ -18,7 +18,7 @@ from goodwill.domain.money import from_minor
 from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.among import among
-from goodwill.store.client_sort import sort_keys
+from goodwill.store.client_sort import kept_page, sort_keys
 from goodwill.store.models import (
     Client,
     ClientFact,
@@ -261,6 +261,32 @@ def list_clients(
         conditions.append(condition)
     total = int(session.execute(count).scalar_one())
     # The page's clients first, in the order asked, then the figures of those alone.
+    ids = kept_page(
+        session,
+        sort,
+        conditions,
+        zone=settings.timezone,
+        currency=currency,
+        offset=offset,
+        limit=limit,
+    )
+    if ids is None:
+        ids = _page(session, sort, conditions, currency=currency, offset=offset, limit=limit)
+    rows = session.execute(_figures_query(session, currency, today, ids)).all() if ids else []
+    by_id = {row[0].id: row for row in rows}
+    return [_overview(by_id[i], settings, currency, today) for i in ids], total
+
+
+def _page(
+    session: Session,
+    sort: Sort,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    currency: str,
+    offset: int,
+    limit: int,
+) -> list[int]:
+    """One page of client ids in the order asked, every client's key computed."""
     page = select(Client.id).where(*conditions)
     if sort == "name":
         page = page.order_by(Client.name_key, Client.id)
@@ -274,10 +300,7 @@ def list_clients(
             "spend": func.coalesce(keys.c.spend, 0).desc(),
         }[sort]
         page = page.outerjoin(keys, keys.c.client_id == Client.id).order_by(by, Client.id)
-    ids = list(session.execute(page.offset(offset).limit(limit)).scalars())
-    rows = session.execute(_figures_query(session, currency, today, ids)).all() if ids else []
-    by_id = {row[0].id: row for row in rows}
-    return [_overview(by_id[i], settings, currency, today) for i in ids], total
+    return list(session.execute(page.offset(offset).limit(limit)).scalars())
 
 
 def overviews_for(
