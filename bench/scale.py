@@ -12,14 +12,15 @@ Measured on each store, through the code a business runs: ``import_file`` for th
 (the pass as `goodwill engine run` runs it, each step timed, the model refit among them), then
 the pages' server time in process (TestClient, no network), logged in as an owner: ~20 sampled
 client pages, each "cold" (first request) then "warm" (again), and /today, /at-risk,
-/insights and /clients (the list by name), the first request "cold" and the next ones "warm".
+/insights and /clients (by name, by highest spend and by latest purchase), the first request
+"cold" and the next ones "warm".
 
 The goals (a daily pass under 5 minutes at 1M clients on PostgreSQL; pages p95 under 200 ms) are
 printed beside each figure; a pass at a smaller size is also scaled linearly to 1M, which is a
 floor, not a promise (indexes grow, caches stop fitting).
 
 Run: python -m bench.scale --clients N [--store sqlite|postgresql|both]   (scripts/bench scale)
-     python -m bench.scale --clients N --store sqlite --keep DIR   (keeps DIR/scale.db), then
+     python -m bench.scale --clients N --keep DIR   (keeps DIR/scale.db and DIR/pg), then
      python -m bench.scale --clients N --keep DIR --pages-only     (times the pages again)
 """
 
@@ -42,6 +43,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from tests.pgserver import PostgresServer
 
 from bench.stores import stores
 from goodwill.actions.imports import import_file
@@ -56,6 +58,14 @@ from goodwill.web import create_app
 from goodwill.web.rendering import client_url
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+LIST_PAGES = (
+    "/today",
+    "/at-risk",
+    "/insights",
+    "/clients",
+    "/clients?sort=spend",
+    "/clients?sort=last_purchase",
+)
 """The first pass runs as of this instant; the daily pass one day later."""
 DAY = timedelta(days=1)
 SPAN_DAYS = 3 * 365
@@ -239,7 +249,7 @@ def browse(
         _ms(http, client_url(f"C{rng.randint(1, n)}"), Pages())
         pages.cold["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
         pages.warm["client"] = [_ms(http, client_url(ref), pages) for ref in refs]
-        for path in ("/today", "/at-risk", "/insights", "/clients", "/clients?sort=spend"):
+        for path in LIST_PAGES:
             pages.cold[path] = [_ms(http, path, pages)]
             pages.warm[path] = [_ms(http, path, pages) for _ in range(repeat - 1)]
     return pages
@@ -393,7 +403,7 @@ def main() -> None:
     parser.add_argument(
         "--pages-only",
         action="store_true",
-        help="time the pages of the SQLite store a run with --keep built in that folder",
+        help="time the pages of the stores a run with --keep built in that folder",
     )
     args = parser.parse_args()
     if args.pages_only:
@@ -410,18 +420,35 @@ def main() -> None:
 
 
 def pages_only(base: Path, clients: int) -> None:
-    """Time the pages again on a kept SQLite store (after the daily pass), nothing rebuilt."""
-    path = base / "scale.db"
-    if not path.exists():
-        raise SystemExit(f"no kept store at {path}: run with --keep {base} --store sqlite first")
-    settings = load_settings(database_url=f"sqlite:///{path}", environ={})
+    """Time the pages again on the stores a run with --keep left in ``base`` (after the daily
+    pass), nothing rebuilt; a store of an older schema is brought up to date first."""
+    kept = [
+        (name, path)
+        for name, path in (("sqlite", base / "scale.db"), ("postgresql", base / "pg" / "data"))
+        if path.exists()
+    ]
+    if not kept:
+        raise SystemExit(f"no kept store in {base}: run with --keep {base} first")
     print(f"load average at the start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
-    pages = browse(settings, NOW + DAY, clients)
-    print(
-        "\n".join(
-            ["| measure | figure | goal | distance |", "|---|---|---|---|", *page_rows(pages)]
-        )
-    )
+    for name, _ in kept:
+        with _kept_url(base, name, clients) as url:
+            settings = load_settings(database_url=url, environ={})
+            pages = browse(settings, NOW + DAY, clients)
+        rows = ["| measure | figure | goal | distance |", "|---|---|---|---|", *page_rows(pages)]
+        print(f"\n{name}:\n" + "\n".join(rows))
+
+
+@contextmanager
+def _kept_url(base: Path, name: str, clients: int) -> Iterator[str]:
+    if name == "sqlite":
+        yield f"sqlite:///{base / 'scale.db'}"
+        return
+    server = PostgresServer(base / "pg", server_settings(clients))
+    server.start()
+    try:
+        yield server.url("scale")
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -61,7 +61,14 @@ class PostgresServer:
             while parent != parent.parent:  # postgres must be able to reach its directory
                 os.chmod(parent, os.stat(parent).st_mode | 0o011)
                 parent = parent.parent
-        done = self._run(
+        if not (self.data / "PG_VERSION").exists():  # else a kept one (bench.scale --keep)
+            done = self._init(bindir)
+            if done.returncode != 0:
+                raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-300:]}")
+        self._serve(bindir)
+
+    def _init(self, bindir: Path) -> subprocess.CompletedProcess[str]:
+        return self._run(
             str(bindir / "initdb"),
             "-D",
             str(self.data),
@@ -72,8 +79,8 @@ class PostgresServer:
             "UTF8",
             "--locale=C.UTF-8",
         )
-        if done.returncode != 0:
-            raise PostgresUnavailable(f"initdb failed: {done.stderr.strip()[-300:]}")
+
+    def _serve(self, bindir: Path) -> None:
         self.port = free_port()
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "

@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from bench.scale import generate, measure, run, server_settings
+from bench.scale import LIST_PAGES, generate, measure, pages_only, run, server_settings
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -31,8 +31,8 @@ def test_a_small_business_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
     assert {"derive", "refit", "apply", "total"} <= set(result.first) & set(result.daily)
     assert result.pages.statuses == {200}
     assert len(result.pages.cold["client"]) == 20
-    pages = {"client", "/today", "/at-risk", "/insights", "/clients", "/clients?sort=spend"}
-    assert set(result.pages.warm) == pages
+    assert set(result.pages.warm) == {"client", *LIST_PAGES}
+    assert "/clients?sort=last_purchase" in LIST_PAGES
 
 
 def test_the_server_is_sized_to_the_store_and_the_machine() -> None:
@@ -54,3 +54,20 @@ def test_a_small_business_runs_end_to_end_on_postgresql(tmp_path: Path, postgres
     assert result.first_report.derived >= counts["purchases"]
     assert result.first_report.created > 0 and result.daily_report.derived > 0
     assert result.pages.statuses == {200}
+
+
+@pytest.mark.postgres
+def test_the_pages_of_kept_stores_are_timed_again(
+    tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--keep leaves both stores; --pages-only starts the kept PostgreSQL server again and
+    times the pages of each, nothing rebuilt."""
+    run(60, "both", tmp_path, seed=5)
+    assert (tmp_path / "scale.db").exists() and (tmp_path / "pg" / "data").exists()
+    capsys.readouterr()
+    pages_only(tmp_path, 60)
+    out = capsys.readouterr().out
+    for store in ("sqlite:", "postgresql:"):
+        assert store in out
+    assert out.count("| /clients?sort=last_purchase page, warm") == 2
+    assert "imported" not in out
