@@ -25,6 +25,7 @@ from goodwill.store.queries import (
     list_clients,
 )
 from tests.conftest import NOW
+from tests.store.plans import plan_of, recorded
 from tests.web.rhythms import more_stopped, rhythm_business
 from tests.web.sample import add_purchase
 
@@ -156,7 +157,7 @@ def test_the_first_pages_are_read_down_the_kept_rows(
 def test_the_spend_page_reads_the_kept_index(postgres_url: str, settings: Settings) -> None:
     """With sequential scans priced out the kept rows are still read, and through the index
     in the list's order (no sort of every row)."""
-    from sqlalchemy import event, text
+    from sqlalchemy import text
 
     from goodwill.store.database import open_store
 
@@ -165,27 +166,28 @@ def test_the_spend_page_reads_the_kept_index(postgres_url: str, settings: Settin
     with store.begin() as session:
         rhythm_business(session, now=NOW)
     keep_figures(store, pg, today=TODAY, now=NOW)
-    seen: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        seen.append((statement, parameters))
-
     with store() as session:
         currency = figures_currency(session, pg)
-        engine = session.get_bind().engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded(session) as seen:
             found = kept_page(
                 session, "spend", [Client.archived_at.is_(None)],
                 zone=pg.timezone, currency=currency, offset=0, limit=3,
             )  # fmt: skip
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         assert found is not None
         statement, parameters = next(s for s in seen if "client_figures.spend_minor DESC" in s[0])
-        session.execute(text("SET LOCAL enable_seqscan = off"))
         session.execute(text("SET LOCAL enable_sort = off"))
-        plan = "\n".join(
-            r[0] for r in session.connection().exec_driver_sql("EXPLAIN " + statement, parameters)
-        )
+        plan = plan_of(session, statement, parameters)
     assert "ix_client_figures_spend" in plan, plan
+
+
+def test_the_count_of_the_list_reads_the_listed_index(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    """Everyone not archived is counted from ``ix_clients_listed``, not from every row."""
+    with store.begin() as session:
+        rhythm_business(session, now=NOW)
+    with store() as session:
+        with recorded(session) as seen:
+            list_clients(session, settings, today=TODAY)
+        plan = plan_of(session, *next(s for s in seen if "count(clients.id)" in s[0]))
+    assert "ix_clients_listed" in plan, plan

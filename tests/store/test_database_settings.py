@@ -51,3 +51,17 @@ def test_a_wrong_database_or_imports_value_is_refused_naming_the_key(
     with pytest.raises(ConfigError) as refused:
         load_settings(config_path=config, database_url="sqlite://", environ={})
     assert refused.value.fields["key"] == key
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_run_without_jit_unless_the_url_says(postgres_url: str) -> None:
+    """Pages' statements are short: compiling them took longer than running them."""
+    engine = make_engine(postgres_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SHOW jit")).scalar_one() == "off"
+    engine.dispose()
+    own = make_engine(postgres_url + "?options=-c%20jit%3Don%20-c%20work_mem%3D8MB")
+    with own.connect() as connection:
+        assert connection.execute(text("SHOW jit")).scalar_one() == "on"
+        assert connection.execute(text("SHOW work_mem")).scalar_one() == "8MB"
+    own.dispose()

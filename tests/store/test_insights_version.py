@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
@@ -16,6 +16,7 @@ from goodwill.store.insights import cached_insights, data_version
 from goodwill.store.mail_models import Conversation
 from goodwill.store.models import FollowUp, ImportRun, Incident, Invoice
 from tests.store.insights_data import AS_OF, ZONE, seed, utc
+from tests.store.plans import plan_of, recorded
 
 LATER = utc(2026, 11, 25, 13)
 
@@ -111,20 +112,10 @@ def test_the_version_reads_no_large_table_whole(postgres_url: str) -> None:
     from goodwill.store.database import open_store
 
     store = open_store(postgres_url)
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
     with store.begin() as session:
         seed(session)
-        session.execute(text("SET LOCAL enable_seqscan = off"))
-        engine = session.get_bind().engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with recorded(session) as seen:
             data_version(session)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        plan = "\n".join(session.execute(text("EXPLAIN " + seen[-1])).scalars())
+        plan = plan_of(session, *seen[-1])
     for table in ("events", "orders", "invoices", "payments", "followups", "conversations"):
         assert f"Seq Scan on {table}" not in plan, plan

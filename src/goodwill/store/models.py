@@ -177,6 +177,15 @@ class Client(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
+# The client list's count of everyone not archived reads this, not every client's row.
+Index(
+    "ix_clients_listed",
+    Client.id,
+    postgresql_where=Client.archived_at.is_(None),
+    sqlite_where=Client.archived_at.is_(None),
+)
+
+
 class ClientIdentity(Base):
     """An email, phone or import id that identifies a client besides the primary ones on the
     client row: a second address, a work phone, or what a merged record was known by
@@ -416,7 +425,8 @@ class FollowUp(Base):
     __tablename__ = "followups"
     __table_args__ = (
         UniqueConstraint("client_id", "open_reason", name="uq_followups_open_reason"),
-        Index("ix_followups_assignee_status_due", "assignee_id", "status", "due_at"),
+        # A person's list and its counts (store/followups.py today_list), from the index alone.
+        Index("ix_followups_assignee_list", "assignee_id", "performer", "status", "due_at"),
         Index("ix_followups_status_due", "status", "due_at"),
         Index("ix_followups_created", "created_at"),
         Index("ix_followups_closed", "closed_at"),

@@ -243,7 +243,10 @@ def list_clients(
     """One page of clients with their figures, and the total number matching ``search``.
 
     Archived clients are left out, or, with ``archived``, listed alone."""
-    currency = figures_currency(session, settings)
+    # client_figures reads the figures currency from here: imported when asked for.
+    from goodwill.store.client_figures import kept_currency
+
+    currency = kept_currency(session, settings)
     count = select(func.count(Client.id))
     shown = Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
     count = count.where(shown)
