@@ -426,7 +426,7 @@ class FollowUp(Base):
     __table_args__ = (
         UniqueConstraint("client_id", "open_reason", name="uq_followups_open_reason"),
         # A person's list and its counts (store/followups.py today_list), from the index alone.
-        Index("ix_followups_assignee_list", "assignee_id", "performer", "status", "due_at"),
+        Index("ix_followups_assignee_list", "assignee_id", "performer", "status", "due_at", "id"),
         Index("ix_followups_status_due", "status", "due_at"),
         Index("ix_followups_created", "created_at"),
         Index("ix_followups_closed", "closed_at"),
