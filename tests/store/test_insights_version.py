@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -19,6 +20,14 @@ from tests.store.insights_data import AS_OF, ZONE, seed, utc
 from tests.store.plans import plan_of, recorded
 
 LATER = utc(2026, 11, 25, 13)
+
+
+def _started(session: Session) -> None:
+    """The hand-worked business, its invoice I2 (due 20 Nov, unpaid) stored without its due
+    date, and an import of invoices under way."""
+    seed(session)
+    session.execute(update(Invoice).where(Invoice.external_id == "I2").values(due_on=None))
+    _run(session)
 
 
 def _run(session: Session, **values: Any) -> ImportRun:
@@ -44,9 +53,10 @@ def _followup_done(session: Session) -> None:
 
 
 def _import_finished(session: Session) -> None:
-    """A re-import that only filled in a due date: no new row anywhere but the run's."""
+    """The import filled in I2's due date and finished: no new row anywhere but the run's."""
     run = session.scalars(select(ImportRun)).one()
-    session.execute(update(Invoice).where(Invoice.external_id == "I2").values(due_on=None))
+    due = date(2026, 11, 20)
+    session.execute(update(Invoice).where(Invoice.external_id == "I2").values(due_on=due))
     run.finished_at, run.status = LATER, "done"
 
 
@@ -76,8 +86,7 @@ CHANGES: list[Callable[[Session], None]] = [
 
 def test_each_kind_of_change_moves_the_version(store: sessionmaker[Session]) -> None:
     with store.begin() as session:
-        seed(session)
-        _run(session)
+        _started(session)
     with store() as session:
         seen = [data_version(session)]
     for change in CHANGES:
@@ -94,16 +103,15 @@ def test_an_invoice_changed_by_an_import_shows_once_the_import_finishes(
 ) -> None:
     amsterdam = dataclasses.replace(settings, timezone=ZONE)
     with store.begin() as session:
-        seed(session)
-        _run(session)
+        _started(session)
     with store() as session:
         before = cached_insights(session, amsterdam, as_of=AS_OF, weeks=4)
-    assert list(before.series["late_payments"]) == [1, 0, 1, 0]
+    assert list(before.series["late_payments"]) == [1, 0, 0, 0]
     with store.begin() as session:
-        _import_finished(session)  # invoice I2 (due 20 Nov, unpaid) no longer has a due date
+        _import_finished(session)  # I2, unpaid, is late from 21 Nov (week 2)
     with store() as session:
         after = cached_insights(session, amsterdam, as_of=AS_OF, weeks=4)
-    assert list(after.series["late_payments"]) == [1, 0, 0, 0]
+    assert list(after.series["late_payments"]) == [1, 0, 1, 0]
 
 
 @pytest.mark.postgres
