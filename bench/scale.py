@@ -58,6 +58,9 @@ from goodwill.web import create_app
 from goodwill.web.rendering import client_url
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+"""The first pass runs as of this instant; the daily pass one day later."""
+DAY = timedelta(days=1)
+#: The list pages timed, after the sampled client pages.
 LIST_PAGES = (
     "/today",
     "/at-risk",
@@ -66,8 +69,6 @@ LIST_PAGES = (
     "/clients?sort=spend",
     "/clients?sort=last_purchase",
 )
-"""The first pass runs as of this instant; the daily pass one day later."""
-DAY = timedelta(days=1)
 SPAN_DAYS = 3 * 365
 OWNER, PASSWORD = "owner@shop.example", "a long bench password"
 PRODUCTS = ("Beans", "Grinder", "Filter papers", "Kettle", "Tasting", "Gift card")

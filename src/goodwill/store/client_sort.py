@@ -47,11 +47,12 @@ def sort_keys(session: Session, currency: str) -> Subquery:
     return union_all(fresh, live).subquery("keys")
 
 
-#: The sorts a kept column answers, highest first, and what grouping the orders gives instead.
+#: The sorts a kept column answers, highest first (``_live``: the same key from the orders).
 _KEPT_SORTS = {"spend": ClientFigures.spend_minor, "last_purchase": ClientFigures.last_at}
 
 
 def _live(sort: str, currency: str) -> ColumnElement[Any]:
+    """A client's key grouped from their orders, as the kept column holds it."""
     if sort == "spend":
         return func.coalesce(
             func.sum(case((Order.currency == currency, Order.amount_minor), else_=0)), 0
