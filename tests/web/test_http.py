@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -11,7 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.store.models import StaffUser
+from goodwill.settings import Settings
+from goodwill.store.client_figures import keep_figures
+from goodwill.store.models import Client, StaffUser
+from goodwill.store.queries import figures_currency
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
 from tests.web.sample import LONG_CLIENT, LONG_CLIENT_NAME, add_client, add_purchase
@@ -346,3 +350,32 @@ def test_pages_carry_security_headers_and_static_files_are_served(http: TestClie
     htmx = http.get("/static/htmx.min.js")
     assert htmx.status_code == 200 and htmx.text.startswith("/*! htmx 2")
     assert http.get("/static/goodwill.css").status_code == 200
+
+
+@pytest.mark.parametrize("sort", ["spend", "last_purchase"])
+def test_the_sorted_list_reads_the_kept_figures_and_agrees_with_every_order(
+    http: TestClient, token: str, seeded: sessionmaker[Session], web_settings: Settings, sort: str
+) -> None:
+    """Once the engine keeps the figures, the top of the list comes from them (a page of two),
+    a client who bought since on top; the whole list (grouped from every order) agrees."""
+
+    def ids(limit: int) -> list[str]:
+        body = http.get(
+            "/api/v1/clients",
+            params={"sort": sort, "limit": limit},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        return [c["id"] for c in body["clients"]]
+
+    keep_figures(seeded, web_settings, today=NOW.date(), now=NOW)
+    assert ids(2) == ids(100)[:2]
+    with seeded.begin() as session:
+        client = session.scalars(select(Client).order_by(Client.id)).first()
+        assert client is not None and client.external_id is not None
+        add_purchase(
+            session, client, order_id="kept-big", at=NOW - timedelta(minutes=1),
+            amount_minor=10**11, product="Beans", currency=figures_currency(session, web_settings),
+        )  # fmt: skip
+    top = ids(2)
+    assert top[0] == client.external_id
+    assert top == ids(100)[:2]
