@@ -37,6 +37,7 @@ from goodwill.mail.outbound import OUTBOX_POLICY
 from goodwill.mail.touch_mail import compose
 from goodwill.settings import Settings
 from goodwill.store.audit import record
+from goodwill.store.base import as_utc
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -130,7 +131,7 @@ def _trigger_time(session: Session, followup: FollowUp) -> datetime:
         .join(FollowUpEvent, FollowUpEvent.event_id == Event.id)
         .where(FollowUpEvent.followup_id == followup.id)
     ).scalar_one()
-    return _aware(found) if found is not None else followup.created_at
+    return as_utc(found) if found is not None else followup.created_at
 
 
 def _client_wrote(session: Session, client_id: int, since: datetime) -> datetime | None:
@@ -145,7 +146,7 @@ def _client_wrote(session: Session, client_id: int, since: datetime) -> datetime
             Message.sent_at > since,
         )
     ).scalar_one()
-    return _aware(found) if found is not None else None
+    return as_utc(found) if found is not None else None
 
 
 def _touched_by_person(session: Session, rule: Rule, client_id: int, since: datetime) -> str | None:
@@ -165,7 +166,7 @@ def _touched_by_person(session: Session, rule: Rule, client_id: int, since: date
             .limit(1)
         ).first()
         if replied is not None:
-            return f"{replied[1] or 'someone'} wrote to them on {_aware(replied[0]).date()}"
+            return f"{replied[1] or 'someone'} wrote to them on {as_utc(replied[0]).date()}"
     kinds = sorted(rule.moot_after - {"reply"})
     if kinds:
         done = session.execute(
@@ -180,7 +181,7 @@ def _touched_by_person(session: Session, rule: Rule, client_id: int, since: date
         ).first()
         if done is not None:
             kind, at, by = done
-            return f"{by} logged a {kind} with them on {_aware(at).date()}"
+            return f"{by} logged a {kind} with them on {as_utc(at).date()}"
     return None
 
 
@@ -390,7 +391,7 @@ def _settle(session: Session, now: datetime) -> dict[str, int]:
     for followup, row in rows:
         if row.status == "sent":
             followup.status, followup.open_reason = "done", None
-            followup.closed_at = _aware(row.sent_at) if row.sent_at else now
+            followup.closed_at = as_utc(row.sent_at) if row.sent_at else now
             followup.updated_at = now
             followup.sequence += 1
             counts["delivered"] += 1
@@ -611,9 +612,3 @@ def _planned(
             why=why,
             automated=on,
         )
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -10,13 +10,14 @@ tenure included), from a seed, so the same seed and ``now`` give the same answer
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.actions.feedback import add_answer, load_questions
 from goodwill.settings import Settings
+from goodwill.store.base import as_utc
 from goodwill.store.models import Client, Order
 
 __all__ = ["demo_answers"]
@@ -119,7 +120,4 @@ def demo_answers(
 def _day(value: datetime | str | None) -> date | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return aware.date()
+    return as_utc(value).date()

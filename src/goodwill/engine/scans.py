@@ -17,6 +17,7 @@ from goodwill.domain.facts import CATCH_UP_DAYS, DATED_KINDS, RECURRING_KINDS, o
 from goodwill.domain.touchpoints import Derived, latest_anniversary
 from goodwill.settings import Settings
 from goodwill.store.at_risk import at_risk_page
+from goodwill.store.base import as_utc
 from goodwill.store.models import Client, ClientFact, Event, Invoice, Order
 
 #: A touch point found by a scan: the client (if any), when it happened, what it is.
@@ -166,16 +167,10 @@ def missed_purchases(session: Session, settings: Settings, *, today: date) -> li
     return out
 
 
-def _aware(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
 def _as_date(value: datetime | str | None, settings: Settings) -> date | None:
     if value is None:
         return None
-    return _aware(value).astimezone(settings.zone).date()
+    return as_utc(value).astimezone(settings.zone).date()
 
 
 def life_events(session: Session, settings: Settings, *, today: date) -> list[Found]:

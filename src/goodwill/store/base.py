@@ -18,6 +18,14 @@ NAMING = {
 }
 
 
+def as_utc(value: datetime | str) -> datetime:
+    """An instant as an aware UTC datetime. Aggregates and UNION columns bypass the column type
+    on SQLite, so they come back naive or as ISO text; this reads them all alike."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
 

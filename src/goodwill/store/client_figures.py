@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ from goodwill.domain.cadence import Prior
 from goodwill.domain.cadence_sums import RhythmSums, population_prior
 from goodwill.settings import Settings
 from goodwill.store.among import among
+from goodwill.store.base import as_utc
+from goodwill.store.client_sort import kept_marker
 from goodwill.store.figures_models import KEPT
 from goodwill.store.models import ClientFigures, ModelFit, Order
 from goodwill.store.queries import figures_currency
@@ -67,10 +69,6 @@ class Figures:
 Row = tuple[int, datetime, str, int]  # order id, occurred_at, currency, amount_minor
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def fold(known: Figures | None, rows: Iterable[Row], *, zone: Any, currency: str) -> Figures:
     """``known`` with ``rows`` added, in (occurred_at, id) order, none before ``known``'s last
     purchase day (else build from every order instead)."""
@@ -79,7 +77,7 @@ def fold(known: Figures | None, rows: Iterable[Row], *, zone: Any, currency: str
     spend, other, first_day = figures.spend_minor, figures.other_currency_orders, figures.first_day
     first_minor, last_minor, sums = figures.first_day_minor, figures.last_day_minor, figures.rhythm
     for _, occurred_at, row_currency, amount in rows:
-        at = _aware(occurred_at)
+        at = as_utc(occurred_at)
         day = at.astimezone(zone).date()
         minor = amount if row_currency == currency else 0
         orders += 1
@@ -283,7 +281,7 @@ def refresh(
 
 
 def _day(value: datetime, zone: Any) -> date:
-    return _aware(value).astimezone(zone).date()
+    return as_utc(value).astimezone(zone).date()
 
 
 def _foldable(row: ClientFigures, zone_name: str, currency: str) -> bool:
@@ -414,12 +412,11 @@ def figures_for(session: Session, settings: Settings, client_id: int) -> Kept | 
     """The client's kept figures; None before the engine first kept them in this time zone and
     currency (the caller computes them the old way). A stale row is computed from the client's
     own orders instead."""
-    marker = session.get(ModelFit, KEPT)
-    if marker is None:
+    params = kept_marker(session, zone=settings.timezone)
+    if params is None:
         return None
-    params = marker.params
     currency = settings.currency or str(params.get("currency"))
-    if params.get("zone") != settings.timezone or params.get("currency") != currency:
+    if params.get("currency") != currency:
         return None
     prior = None
     if "mean" in params:
@@ -454,10 +451,8 @@ def kept_currency(session: Session, settings: Settings) -> str:
     """The figures currency without reading every order once the engine has kept it."""
     if settings.currency:
         return settings.currency
-    marker = session.get(ModelFit, KEPT)
-    if marker is not None and marker.params.get("zone") == settings.timezone:
-        return str(marker.params["currency"])
-    return figures_currency(session, settings)
+    params = kept_marker(session, zone=settings.timezone)
+    return str(params["currency"]) if params is not None else figures_currency(session, settings)
 
 
 __all__ = [

@@ -12,12 +12,13 @@ Highest spend and latest purchase first are also read down an index of the kept 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, and_, case, exists, func, select, union_all
 from sqlalchemy.orm import Session
 
+from goodwill.store.base import as_utc
 from goodwill.store.figures_models import KEPT, ClientFigures
 from goodwill.store.models import Client, ModelFit, Order
 
@@ -62,24 +63,24 @@ def _live(sort: str, currency: str) -> ColumnElement[Any]:
 
 def _shown(key: Any) -> Any:
     """A key as Python compares it: aggregates bypass the column type on SQLite."""
-    if isinstance(key, str):
-        key = datetime.fromisoformat(key)
-    if isinstance(key, datetime):
-        return key.replace(tzinfo=UTC) if key.tzinfo is None else key.astimezone(UTC)
-    return key
+    return as_utc(key) if isinstance(key, str | datetime) else key
+
+
+def kept_marker(session: Session, *, zone: str) -> dict[str, Any] | None:
+    """The engine's marker (its currency and the spend prior) once it has kept every client's
+    row in this time zone; None before. It is written after a pass that built a row for each
+    client with orders, and from then on the imports mark a row for each client whose orders
+    they write, so a client with orders has a row, fresh or stale."""
+    marker = session.get(ModelFit, KEPT)
+    if marker is None or marker.params.get("zone") != zone:
+        return None
+    return marker.params
 
 
 def all_kept(session: Session, *, zone: str, currency: str) -> bool:
-    """Whether the engine has kept every client's row in this zone and currency: its marker is
-    written after a pass that built a row for each client with orders, and from then on the
-    imports mark a row for each client whose orders they write, so a client with orders has a
-    row, fresh or stale."""
-    marker = session.get(ModelFit, KEPT)
-    return (
-        marker is not None
-        and marker.params.get("zone") == zone
-        and marker.params.get("currency") == currency
-    )
+    """Whether the engine has kept every client's row in this zone and currency."""
+    params = kept_marker(session, zone=zone)
+    return params is not None and params.get("currency") == currency
 
 
 def kept_page(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from goodwill.domain.themes import Tag
 from goodwill.errors import Conflict, InvalidInput, NotFound
+from goodwill.store.base import as_utc
 from goodwill.store.models import (
     Client,
     FeedbackAnswer,
@@ -65,9 +66,7 @@ def tenure_days(session: Session, client: Client, *, at: datetime, zone: ZoneInf
     ).scalar_one()
     starts: list[date] = [client.client_since] if client.client_since else []
     if first is not None:
-        first = first if isinstance(first, datetime) else datetime.fromisoformat(str(first))
-        aware = first.replace(tzinfo=UTC) if first.tzinfo is None else first
-        starts.append(aware.astimezone(zone).date())
+        starts.append(as_utc(first).astimezone(zone).date())
     if not starts:
         return None
     return max(0, (at.astimezone(zone).date() - min(starts)).days)

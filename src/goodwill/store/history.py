@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from goodwill.domain.money import exponent
 from goodwill.settings import Settings
 from goodwill.store.among import among as among_ids
+from goodwill.store.base import as_utc
 from goodwill.store.models import Order, OrderLine
 from goodwill.store.queries import figures_currency
 
@@ -75,5 +76,4 @@ def purchase_history(
 
 
 def _local_day(value: datetime, zone: object) -> str:
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.astimezone(zone).date().isoformat()  # type: ignore[arg-type]
+    return as_utc(value).astimezone(zone).date().isoformat()  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from goodwill.domain.money import from_minor
 from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.among import among
+from goodwill.store.base import as_utc
 from goodwill.store.client_sort import kept_page, sort_keys
 from goodwill.store.models import (
     Client,
@@ -191,8 +192,8 @@ def _late(today: date) -> Any:
 def _overview(row: Sequence[Any], settings: Settings, currency: str, today: date) -> ClientOverview:
     client, first, last, count, spend, late = row
     figures = Figures(
-        first_purchase=_aware(first),
-        last_purchase=_aware(last),
+        first_purchase=as_utc(first) if first is not None else None,
+        last_purchase=as_utc(last) if last is not None else None,
         purchase_count=int(count),
         total_spend_minor=int(spend),
         late_payment_count=int(late),
@@ -218,15 +219,6 @@ def _overview(row: Sequence[Any], settings: Settings, currency: str, today: date
         tenure_until=tenure.until,
         tenure_words=tenure.words,
     )
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """Aggregates bypass the column type on SQLite, so min/max come back as naive or text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def list_clients(

@@ -32,6 +32,7 @@ from goodwill.domain.timeline import (
     filter_of,
 )
 from goodwill.errors import InvalidInput
+from goodwill.store.base import as_utc
 from goodwill.store.models import (
     AuditEntry,
     Client,
@@ -187,7 +188,7 @@ def timeline(
     branches = _branches(client.id, chosen, cursor)
     union = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("entries")
     keys = [
-        (int(src), int(number), _aware(at))
+        (int(src), int(number), as_utc(at))
         for src, number, at in session.execute(
             select(union.c.src, union.c.id, union.c.at)
             .order_by(union.c.at.desc(), union.c.src.desc(), union.c.id.desc())
@@ -259,13 +260,6 @@ def _older(at: Any, number: Any, source: int, cursor: Cursor | None) -> ColumnEl
     if source > cursor.source:
         return at < cursor.at  # type: ignore[no-any-return]
     return or_(at < cursor.at, and_(at == cursor.at, number < cursor.id))
-
-
-def _aware(value: datetime | str) -> datetime:
-    """A UNION's column loses its type on SQLite: it comes back as text or a naive datetime."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ints(values: Iterable[object]) -> set[int]:

@@ -8,7 +8,7 @@ since" and the first purchase, in the business's time zone), in one query for al
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
 from goodwill.domain.topics import Said
+from goodwill.store.base import as_utc
 from goodwill.store.models import (
     Client,
     Conversation,
@@ -30,11 +31,6 @@ __all__ = ["fingerprint", "said_by_clients"]
 
 def _among(column: Any, clients: Select[Any] | None) -> Any:
     return column.in_(clients) if clients is not None else true()
-
-
-def _aware(value: datetime | str) -> datetime:
-    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return found.replace(tzinfo=UTC) if found.tzinfo is None else found
 
 
 def said_by_clients(
@@ -67,7 +63,7 @@ def said_by_clients(
         ):
             themes.setdefault(answer_id, []).append(theme)
     said = [
-        Said(text, _aware(at), tenure, "answer", tuple(themes.get(answer_id, ())))
+        Said(text, as_utc(at), tenure, "answer", tuple(themes.get(answer_id, ())))
         for answer_id, text, at, tenure in answers
     ]
     sent = (Message.sent_at < until if until is not None else true()) & _among(
@@ -84,7 +80,7 @@ def said_by_clients(
     for text, at, client_id in mails:
         if not (text or "").strip():
             continue
-        when = _aware(at)
+        when = as_utc(at)
         first_day = starts.get(client_id)
         tenure = max(0, (when.astimezone(zone).date() - first_day).days) if first_day else None
         said.append(Said(text, when, tenure, "mail"))
@@ -108,7 +104,7 @@ def _starts(session: Session, client_ids: set[int], zone: ZoneInfo) -> dict[int,
             .group_by(Order.client_id)
         ):
             if first is not None:
-                day = _aware(first).astimezone(zone).date()
+                day = as_utc(first).astimezone(zone).date()
                 starts[client_id] = min(day, starts.get(client_id, day))
     return starts
 
