@@ -8,7 +8,7 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
@@ -18,6 +18,7 @@ from goodwill.store.cadence import overdue_clients
 from goodwill.store.models import Client
 from goodwill.store.rhythm_models import RhythmRow, RhythmSnapshot
 from tests.conftest import NOW
+from tests.store.plans import plan_of, recorded
 from tests.web.rhythms import STOPPED, more_stopped, rhythm_business
 from tests.web.sample import add_purchase
 from tests.web.touchpoints import run_engine
@@ -161,3 +162,83 @@ def test_without_a_refit_the_rhythms_of_the_clients_who_bought_since_are_kept_ag
     assert STOPPED not in {r.client_id for r in after.rows}
     assert [r.as_dict() for r in after.rows] == [r.as_dict() for r in read.rows]
     assert (after.count, after.clients, after.total) == (read.count, read.clients, read.total)
+
+
+def _flags(session: Session) -> tuple[int, object, object]:
+    snapshot = session.get(RhythmSnapshot, 1)
+    assert snapshot is not None
+    flagged = session.scalar(select(func.count(RhythmRow.id)).where(RhythmRow.lapsed.is_(True)))
+    return int(flagged or 0), snapshot.lapsed_on, snapshot.lapsed_cycles
+
+
+def test_the_rows_lapsed_by_the_engines_day_are_flagged_and_the_list_still_agrees(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    """The flags only narrow what a page reads: on the day they are set, on later days, and on
+    earlier days (where they are not used) the list equals the one computed from the history."""
+    _business(store, settings)
+    later = TODAY + timedelta(days=45)
+    with store() as session:
+        flagged, on, cycles = _flags(session)
+    assert flagged >= 1 and on == TODAY and cycles == settings.cadence["max_cycles"]
+    run_engine(store, settings, now=NOW + timedelta(days=45))  # the engine's day moves on
+    with store() as session:
+        more, on, _ = _flags(session)
+        assert more > flagged and on == later
+        for day in (later, later + timedelta(days=30), TODAY):
+            for lapsed in (False, True):
+                _same(session, settings, day=day, lapsed=lapsed, kept=False)
+
+
+def test_flags_set_under_another_max_cycles_are_not_used_and_are_set_again(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    _business(store, settings)
+    patient = dataclasses.replace(settings, cadence={**settings.cadence, "max_cycles": 6})
+    with store() as session:
+        before, _, _ = _flags(session)
+        stopped = _same(session, patient, day=TODAY, lapsed=False)  # the flags are not used
+    with store.begin() as session:
+        at_risk.keep_lapsed(session, patient, today=TODAY)
+    with store() as session:
+        after, on, cycles = _flags(session)
+        assert (on, cycles) == (TODAY, 6) and after < before
+        assert _same(session, patient, day=TODAY, lapsed=False) == stopped
+    with store.begin() as session:  # an engine pass for an earlier day leaves the flags be
+        assert at_risk.keep_lapsed(session, patient, today=TODAY - timedelta(days=1)) == 0
+        assert _flags(session) == (after, TODAY, 6)
+
+
+@pytest.mark.postgres
+def test_the_list_reads_the_rows_not_flagged_down_their_index(postgres_url: str) -> None:
+    from goodwill.settings import load_settings
+    from goodwill.store.database import open_store
+
+    settings = load_settings(database_url=postgres_url, environ={})
+    store = open_store(postgres_url)
+    _business(store, settings)
+    with store.begin() as session:  # a long history: many rows due long ago, long lapsed
+        clients = list(session.scalars(select(Client.id)))
+        old = [
+            {
+                "client_id": clients[i % len(clients)],
+                "category": f"gone {i}",
+                "last_day": 18_000,
+                "expected_day": 18_030,
+                "due_by_day": 18_040,
+                "usual_interval": 30.0,
+                "mean_value": 10.0,
+                "year_value": 121.75,
+                "lapsed": True,
+            }
+            for i in range(20_000)
+        ]
+        session.execute(insert(RhythmRow), old)
+        session.execute(text("ANALYZE rhythm_rows"))
+    with store() as session:
+        with recorded(session) as seen:
+            at_risk_page(session, settings, as_of=TODAY, limit=20)
+        plans = [plan_of(session, s, p) for s, p in seen if "FROM rhythm_rows" in s]
+    assert len(plans) == 2  # the page and its counts
+    for plan in plans:
+        assert "ix_rhythm_rows_open_due" in plan, plan

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -58,7 +58,8 @@ from goodwill.engine.staff import Staff
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings
 from goodwill.store.among import among
-from goodwill.store.at_risk import keep_changed_rhythms, keep_rhythms
+from goodwill.store.at_risk import keep_changed_rhythms, keep_lapsed, keep_rhythms
+from goodwill.store.base import as_utc
 from goodwill.store.ingest import insert_new
 from goodwill.store.models import (
     Client,
@@ -517,9 +518,11 @@ class EnginePass:
             items += scans.anniversaries(session, self.settings, today=self.today)
             items += scans.life_events(session, self.settings, today=self.today)
             items += scans.overdue_invoices(session, self.settings, today=self.today)
-            # The rhythms of the clients who bought since are kept first: the missed-purchase
-            # scan (and the At risk list) then reads kept rows alone.
+            # The rhythms of the clients who bought since are kept first, and the rows lapsed
+            # by today flagged: the missed-purchase scan (and the At risk list) then reads the
+            # kept rows that may be on the list alone.
             keep_changed_rhythms(session, self.settings)
+            keep_lapsed(session, self.settings, today=self.today)
             items += scans.missed_purchases(session, self.settings, today=self.today)
             clocks = clock_events(session, now=self.now)
             before = self.report.derived
@@ -631,7 +634,7 @@ class EnginePass:
                 .join(FollowUpEvent, FollowUpEvent.event_id == Event.id)
                 .where(FollowUpEvent.followup_id == followup.id)
             ).scalar_one()
-            if triggers is not None and _aware(triggers) >= event.occurred_at:
+            if triggers is not None and as_utc(triggers) >= event.occurred_at:
                 continue
             followup.status, followup.open_reason = "closed", None
             followup.outcome = f"closed by itself: {event.type} on {event.occurred_at.date()}"
@@ -758,9 +761,3 @@ class EnginePass:
             .values(position=position + 1)
         )
         return members[position % len(members)]
-
-
-def _aware(value: datetime | str) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

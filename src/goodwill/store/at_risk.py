@@ -4,8 +4,10 @@ The refit keeps every client's rhythm (``keep_rhythms``, into ``rhythm_rows``), 
 pass learns again, from their own orders and the kept priors, the clients who bought since
 (``keep_changed_rhythms``); a page then reads the rows it shows and two aggregates, whatever the
 number of clients. A client with an order newer than the kept rows is learned again the same way
-as the page reads, so a purchase shows at once. Without kept rows, or with rows learned under other
-settings, the list is computed from the whole history as ``store.cadence.overdue_clients`` does.
+as the page reads, so a purchase shows at once. Each day the engine flags the rows lapsed by
+then (``keep_lapsed``), and a page reads only the due rows not flagged. Without kept rows, or
+with rows learned under other settings, the list is computed from the whole history as
+``store.cadence.overdue_clients`` does.
 A merge or a corrected order (an id already kept) shows from the next refit.
 """
 
@@ -24,9 +26,11 @@ from sqlalchemy import (
     cast,
     collate,
     delete,
+    false,
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -144,11 +148,13 @@ def keep_rhythms(
     newest = _newest_order(session)
     found, currency = _learned(session, settings)
     session.execute(delete(RhythmRow))
+    max_cycles = int(settings.cadence["max_cycles"])
+    day = (today - EPOCH).days
     rows: list[dict[str, Any]] = []
     priors: list[dict[str, Any]] = []
     for rhythms, grouped in found:
         priors.extend(asdict(p) for p in rhythms.priors if grouped or p.group is None)
-        rows.extend(_rows(rhythms, grouped))
+        rows.extend(_rows(rhythms, grouped, lapsed_by=(day, max_cycles)))
     for start in range(0, len(rows), BATCH):
         session.execute(insert(RhythmRow), rows[start : start + BATCH])
     session.merge(
@@ -160,6 +166,8 @@ def keep_rhythms(
             settings_key=settings_key(settings),
             currency=currency,
             priors={"priors": [_plain(p) for p in priors]},
+            lapsed_on=today,
+            lapsed_cycles=max_cycles,
         )
     )
     return len(rows)
@@ -182,11 +190,55 @@ def keep_changed_rhythms(session: Session, settings: Settings) -> int | None:
         session.execute(
             delete(RhythmRow).where(RhythmRow.client_id.in_(changed[start : start + BATCH]))
         )
-    rows = [row for rhythms, grouped in found for row in _rows(rhythms, grouped)]
+    rows = [row for rhythms, grouped in found for row in _rows(rhythms, grouped, lapsed_by=None)]
     for start in range(0, len(rows), BATCH):
         session.execute(insert(RhythmRow), rows[start : start + BATCH])
     snapshot.newest_order = max(snapshot.newest_order, newest)
     return len(rows)
+
+
+def keep_lapsed(session: Session, settings: Settings, *, today: date) -> int:
+    """Flag the kept rows that have lapsed by ``today``, so the list on that day or later reads
+    only the rows that may be on it: the due rows not flagged, found down their own index (a
+    few hundred where every row ever due is tens of thousands). Run each day by the engine; a
+    row lapsed stays lapsed until the client buys again, when their rows are kept anew. The
+    rows flagged."""
+    snapshot = session.get(RhythmSnapshot, 1)
+    if snapshot is None:
+        return 0
+    max_cycles = int(settings.cadence["max_cycles"])
+    if snapshot.lapsed_cycles != max_cycles:  # flagged under another setting: look again
+        session.execute(
+            update(RhythmRow)
+            .where(RhythmRow.lapsed.is_(True))
+            .values(lapsed=False)
+            .execution_options(synchronize_session=False)
+        )
+        snapshot.lapsed_on = None
+    elif snapshot.lapsed_on is not None and today < snapshot.lapsed_on:
+        return 0  # flagged for a later day already; the flags hold from then
+    day = (today - EPOCH).days
+    flagged = session.execute(
+        update(RhythmRow)
+        .where(RhythmRow.lapsed == false(), RhythmRow.due_by_day < day, ~_listable(day, max_cycles))
+        .values(lapsed=True)
+        .execution_options(synchronize_session=False)
+    )
+    snapshot.lapsed_on, snapshot.lapsed_cycles = today, max_cycles
+    return int(getattr(flagged, "rowcount", 0) or 0)
+
+
+def _listable(day: int, max_cycles: int) -> ColumnElement[bool]:
+    """Not lapsed on ``day``: cycle = max(floor(elapsed / usual + 1e-9), 1) <= max_cycles, as
+    domain.cadence counts (``_lapsed`` is its twin for rows about to be written)."""
+    if max_cycles < 1:
+        return false()
+    return (day - RhythmRow.last_day) < (max_cycles + 1 - 1e-9) * RhythmRow.usual_interval
+
+
+def _lapsed(day: int, max_cycles: int, last_day: int, usual: float) -> bool:
+    """``not _listable`` for one row, in the same floating-point steps as the SQL."""
+    return max_cycles < 1 or not (day - last_day) < (max_cycles + 1 - 1e-9) * usual
 
 
 def _usable(snapshot: RhythmSnapshot | None, settings: Settings) -> bool:
@@ -207,7 +259,10 @@ def _plain(prior: dict[str, Any]) -> dict[str, Any]:
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in prior.items()}
 
 
-def _rows(rhythms: Rhythms, grouped: bool) -> list[dict[str, Any]]:
+def _rows(
+    rhythms: Rhythms, grouped: bool, *, lapsed_by: tuple[int, int] | None
+) -> list[dict[str, Any]]:
+    """The rows to keep; with ``lapsed_by`` (day, max_cycles), those lapsed then flagged."""
     epoch = np.datetime64(EPOCH, "D")
     last = (rhythms.last - epoch).astype(np.int64).tolist()
     expected = (rhythms.expected - epoch).astype(np.int64).tolist()
@@ -229,6 +284,8 @@ def _rows(rhythms: Rhythms, grouped: bool) -> list[dict[str, Any]]:
                 "usual_interval": usual[i],
                 "mean_value": mean[i] if known else None,
                 "year_value": mean[i] * 365.25 / usual[i] if known else 0.0,
+                "lapsed": lapsed_by is not None
+                and _lapsed(lapsed_by[0], lapsed_by[1], last[i], usual[i]),
             }
         )
     return out
@@ -276,6 +333,11 @@ def at_risk_page(
         currency=snapshot.currency,
     )
     day = (as_of - EPOCH).days
+    flagged = (
+        snapshot.lapsed_on is not None
+        and snapshot.lapsed_on <= as_of
+        and snapshot.lapsed_cycles == max_cycles
+    )
     listed = _listed(
         session,
         day=day,
@@ -283,6 +345,7 @@ def at_risk_page(
         max_cycles=max_cycles,
         changed=bool(changed),
         newest=snapshot.newest_order,
+        flagged=flagged,
     )
     wanted = None if limit is None else offset + limit
     query = (
@@ -321,10 +384,18 @@ def at_risk_page(
 
 
 def _listed(
-    session: Session, *, day: int, lapsed: bool, max_cycles: int, changed: bool, newest: int
+    session: Session,
+    *,
+    day: int,
+    lapsed: bool,
+    max_cycles: int,
+    changed: bool,
+    newest: int,
+    flagged: bool,
 ) -> ColumnElement[bool]:
     """The kept rows on the list on ``day``: overdue, a category only while the client's overall
-    rhythm is not, not lapsed (unless asked), and not a client with newer orders."""
+    rhythm is not, not lapsed (unless asked), and not a client with newer orders. ``flagged``:
+    the rows' lapsed flags hold on ``day``, so only the rows not flagged are read."""
     inner = aliased(RhythmRow)
     overall = select(inner.id).where(
         inner.client_id == RhythmRow.client_id,
@@ -336,12 +407,9 @@ def _listed(
         (RhythmRow.category == OVERALL) | ~overall.exists(),
     ]
     if not lapsed:
-        # cycle = max(floor(elapsed / usual + 1e-9), 1) <= max_cycles, as domain.cadence counts.
-        conditions.append(
-            (day - RhythmRow.last_day) < (max_cycles + 1 - 1e-9) * RhythmRow.usual_interval
-            if max_cycles >= 1
-            else RhythmRow.id.is_(None)
-        )
+        conditions.append(_listable(day, max_cycles))
+        if flagged:
+            conditions.append(RhythmRow.lapsed == false())
     if changed:
         conditions.append(
             RhythmRow.client_id.not_in(select(Order.client_id).where(Order.id > newest))
