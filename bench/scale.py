@@ -52,6 +52,7 @@ from goodwill.engine.configuration import calendar_for, playbook_for
 from goodwill.engine.passes import EnginePass, PassReport
 from goodwill.engine.worker import Step
 from goodwill.settings import Settings, load_settings
+from goodwill.store.at_risk import keep_lapsed
 from goodwill.store.database import open_store
 from goodwill.store.staff import add_user
 from goodwill.web import create_app
@@ -434,9 +435,19 @@ def pages_only(base: Path, clients: int) -> None:
     for name, _ in kept:
         with _kept_url(base, name, clients) as url:
             settings = load_settings(database_url=url, environ={})
+            _daily_upkeep(settings, NOW + DAY)
             pages = browse(settings, NOW + DAY, clients)
         rows = ["| measure | figure | goal | distance |", "|---|---|---|---|", *page_rows(pages)]
         print(f"\n{name}:\n" + "\n".join(rows))
+
+
+def _daily_upkeep(settings: Settings, now: datetime) -> None:
+    """What the daily pass keeps that an older schema lacked: the kept store was passed on
+    ``now``'s day, and a new schema's first pass would keep it so."""
+    store = open_store(settings.database_url)
+    with store.begin() as session:
+        keep_lapsed(session, settings, today=now.date())
+    store.kw["bind"].dispose()
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from bench.at_risk_marks import report
 from bench.scale import LIST_PAGES, generate, measure, pages_only, run, server_settings
 
 
@@ -71,3 +72,6 @@ def test_the_pages_of_kept_stores_are_timed_again(
         assert store in out
     assert out.count("| /clients?sort=last_purchase page, warm") == 2
     assert "imported" not in out
+    report(tmp_path, 60, rounds=1)  # the At risk marks off and on: the same list
+    out = capsys.readouterr().out
+    assert out.count("| /at-risk page |") == 2 and out.count("| at_risk_page() |") == 2

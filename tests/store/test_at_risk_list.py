@@ -167,7 +167,9 @@ def test_without_a_refit_the_rhythms_of_the_clients_who_bought_since_are_kept_ag
 def _flags(session: Session) -> tuple[int, object, object]:
     snapshot = session.get(RhythmSnapshot, 1)
     assert snapshot is not None
-    flagged = session.scalar(select(func.count(RhythmRow.id)).where(RhythmRow.lapsed.is_(True)))
+    flagged = session.scalar(
+        select(func.count(RhythmRow.id)).where(RhythmRow.open_due_day.is_(None))
+    )
     return int(flagged or 0), snapshot.lapsed_on, snapshot.lapsed_cycles
 
 
@@ -209,13 +211,9 @@ def test_flags_set_under_another_max_cycles_are_not_used_and_are_set_again(
         assert _flags(session) == (after, TODAY, 6)
 
 
-@pytest.mark.postgres
-def test_the_list_reads_the_rows_not_flagged_down_their_index(postgres_url: str) -> None:
-    from goodwill.settings import load_settings
-    from goodwill.store.database import open_store
-
-    settings = load_settings(database_url=postgres_url, environ={})
-    store = open_store(postgres_url)
+def test_the_list_reads_the_rows_not_flagged_down_their_index(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
     _business(store, settings)
     with store.begin() as session:  # a long history: many rows due long ago, long lapsed
         clients = list(session.scalars(select(Client.id)))
@@ -229,7 +227,7 @@ def test_the_list_reads_the_rows_not_flagged_down_their_index(postgres_url: str)
                 "usual_interval": 30.0,
                 "mean_value": 10.0,
                 "year_value": 121.75,
-                "lapsed": True,
+                "open_due_day": None,
             }
             for i in range(20_000)
         ]

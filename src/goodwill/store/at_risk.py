@@ -198,11 +198,11 @@ def keep_changed_rhythms(session: Session, settings: Settings) -> int | None:
 
 
 def keep_lapsed(session: Session, settings: Settings, *, today: date) -> int:
-    """Flag the kept rows that have lapsed by ``today``, so the list on that day or later reads
-    only the rows that may be on it: the due rows not flagged, found down their own index (a
-    few hundred where every row ever due is tens of thousands). Run each day by the engine; a
-    row lapsed stays lapsed until the client buys again, when their rows are kept anew. The
-    rows flagged."""
+    """Flag the kept rows that have lapsed by ``today`` (their ``open_due_day`` cleared), so
+    the list on that day or later reads only the rows that may be on it: the due rows not
+    flagged, found down their own index (a few hundred where every row ever due is tens of
+    thousands). Run each day by the engine; a row lapsed stays lapsed until the client buys
+    again, when their rows are kept anew. The rows flagged."""
     snapshot = session.get(RhythmSnapshot, 1)
     if snapshot is None:
         return 0
@@ -210,8 +210,8 @@ def keep_lapsed(session: Session, settings: Settings, *, today: date) -> int:
     if snapshot.lapsed_cycles != max_cycles:  # flagged under another setting: look again
         session.execute(
             update(RhythmRow)
-            .where(RhythmRow.lapsed.is_(True))
-            .values(lapsed=False)
+            .where(RhythmRow.open_due_day.is_(None))
+            .values(open_due_day=RhythmRow.due_by_day)
             .execution_options(synchronize_session=False)
         )
         snapshot.lapsed_on = None
@@ -220,8 +220,8 @@ def keep_lapsed(session: Session, settings: Settings, *, today: date) -> int:
     day = (today - EPOCH).days
     flagged = session.execute(
         update(RhythmRow)
-        .where(RhythmRow.lapsed == false(), RhythmRow.due_by_day < day, ~_listable(day, max_cycles))
-        .values(lapsed=True)
+        .where(RhythmRow.open_due_day < day, ~_listable(day, max_cycles))
+        .values(open_due_day=None)
         .execution_options(synchronize_session=False)
     )
     snapshot.lapsed_on, snapshot.lapsed_cycles = today, max_cycles
@@ -284,8 +284,9 @@ def _rows(
                 "usual_interval": usual[i],
                 "mean_value": mean[i] if known else None,
                 "year_value": mean[i] * 365.25 / usual[i] if known else 0.0,
-                "lapsed": lapsed_by is not None
-                and _lapsed(lapsed_by[0], lapsed_by[1], last[i], usual[i]),
+                "open_due_day": None
+                if lapsed_by is not None and _lapsed(*lapsed_by, last[i], usual[i])
+                else due_by[i],
             }
         )
     return out
@@ -402,14 +403,13 @@ def _listed(
         inner.category == OVERALL,
         inner.due_by_day < day,
     )
+    due = RhythmRow.open_due_day if flagged and not lapsed else RhythmRow.due_by_day
     conditions: list[ColumnElement[bool]] = [
-        RhythmRow.due_by_day < day,
+        due < day,
         (RhythmRow.category == OVERALL) | ~overall.exists(),
     ]
     if not lapsed:
         conditions.append(_listable(day, max_cycles))
-        if flagged:
-            conditions.append(RhythmRow.lapsed == false())
     if changed:
         conditions.append(
             RhythmRow.client_id.not_in(select(Order.client_id).where(Order.id > newest))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, false
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from goodwill.store.base import Base, UTCDateTime
@@ -30,8 +30,9 @@ class RhythmRow(Base):
         Index("ix_rhythm_rows_rank", "year_value", "expected_day"),
         Index("ix_rhythm_rows_client", "client_id", "category"),
         # Who may be on the list on a day: the rows due by then that had not lapsed when last
-        # looked at, a few hundred where every row ever due is tens of thousands.
-        Index("ix_rhythm_rows_open_due", "lapsed", "due_by_day"),
+        # looked at, a few hundred where every row ever due is tens of thousands. One column,
+        # so the planner's statistics see how few they are.
+        Index("ix_rhythm_rows_open_due", "open_due_day"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
@@ -42,9 +43,10 @@ class RhythmRow(Base):
     usual_interval: Mapped[float] = mapped_column(Float)
     mean_value: Mapped[float | None] = mapped_column(Float)  # None: no amounts in the currency
     year_value: Mapped[float] = mapped_column(Float)  # mean × purchases a year; 0 when unknown
-    #: Lapsed by the snapshot's ``lapsed_on`` (more than max_cycles cycles missed), so on no
-    #: later day's list unless lapsed rows are asked for; False may also mean "not yet looked at".
-    lapsed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: ``due_by_day`` while the row may still be on the list; None once it has lapsed (more
+    #: than max_cycles cycles missed) by the snapshot's ``lapsed_on``, so on no later day's
+    #: list unless lapsed rows are asked for. Read only when ``lapsed_on`` is set.
+    open_due_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class RhythmSnapshot(Base):
@@ -56,7 +58,7 @@ class RhythmSnapshot(Base):
     settings_key: Mapped[str] = mapped_column(String(300))
     currency: Mapped[str] = mapped_column(String(3))
     priors: Mapped[dict[str, Any]] = mapped_column(JSON)
-    #: The day the rows' ``lapsed`` flags hold from, and the max_cycles they were set under
+    #: The day the rows' ``open_due_day`` holds from, and the max_cycles it was set under
     #: (None: not yet set; the list then tests every row due).
     lapsed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     lapsed_cycles: Mapped[int | None] = mapped_column(Integer, nullable=True)

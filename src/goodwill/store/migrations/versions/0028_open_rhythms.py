@@ -6,8 +6,9 @@ Create Date: 2026-12-06 08:40:00
 
 The list shows the rhythms overdue but not lapsed; every row ever due was read to find them
 (36,850 rows for 583 on the list at 200,000 clients, twice a page: the rows and the counts).
-The engine now flags the rows lapsed by the day it looks, and the list reads the rows due and
-not flagged down an index of their own. Rows kept before this read as not yet looked at.
+The engine now flags the rows lapsed by the day it looks (their open due day cleared), and the
+list reads the rows due and not flagged down an index of that day alone. Rows kept before this
+are not read so until the engine's next pass has looked at them all.
 """
 
 from collections.abc import Sequence
@@ -23,13 +24,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("rhythm_rows", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("lapsed", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        batch_op.add_column(sa.Column("open_due_day", sa.Integer(), nullable=True))
     with op.batch_alter_table("rhythm_snapshots", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lapsed_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("lapsed_cycles", sa.Integer(), nullable=True))
-    op.create_index("ix_rhythm_rows_open_due", "rhythm_rows", ["lapsed", "due_by_day"])
+    op.create_index("ix_rhythm_rows_open_due", "rhythm_rows", ["open_due_day"])
 
 
 def downgrade() -> None:
@@ -38,4 +37,4 @@ def downgrade() -> None:
         batch_op.drop_column("lapsed_cycles")
         batch_op.drop_column("lapsed_on")
     with op.batch_alter_table("rhythm_rows", schema=None) as batch_op:
-        batch_op.drop_column("lapsed")
+        batch_op.drop_column("open_due_day")
