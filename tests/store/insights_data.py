@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from goodwill.store.models import (
@@ -205,3 +206,15 @@ def _incident(client_id: int, *, tier: int, opened: datetime, status: str) -> In
         opened_at=opened,
         opened_by="x@y.z",
     )
+
+
+def buy_again(session: Session) -> None:
+    """Client A buys again on 24 November (week 4): one more purchase that week."""
+    client = session.scalars(select(Client).where(Client.external_id == "A")).one()
+    at = utc(2026, 11, 24, 15)
+    session.add(
+        Order(
+            external_id="again", client_id=client.id, occurred_at=at, currency="EUR",
+            amount_minor=9_900,
+        )
+    )  # fmt: skip

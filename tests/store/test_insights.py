@@ -16,9 +16,9 @@ from goodwill.store.figures_models import ClientFigures
 from goodwill.store.insights import (
     SERIES_KEYS,
     Filters,
-    cached_insights,
     weekly_insights,
 )
+from goodwill.store.insights_cache import cached_insights
 from goodwill.store.models import Client, Order
 from goodwill.store.week_grid import week_grid
 from tests.store.insights_data import AS_OF, EXPECTED, FIRST, ZONE, seed, utc

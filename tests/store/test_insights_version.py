@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
-from goodwill.store.insights import cached_insights, data_version
+from goodwill.store.insights import data_version
+from goodwill.store.insights_cache import cached_insights
 from goodwill.store.mail_models import Conversation
 from goodwill.store.models import FollowUp, ImportRun, Incident, Invoice
 from tests.store.insights_data import AS_OF, ZONE, seed, utc

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import goodwill.web
 from goodwill.settings import Settings
+from goodwill.store import insights_cache
+from goodwill.store.insights_cache import wait_for_work
 from goodwill.web import create_app
-from tests.store.insights_data import EXPECTED, ZONE, seed, utc
+from tests.store.insights_data import EXPECTED, ZONE, buy_again, seed, utc
 from tests.web.conftest import log_in
 from tests.web.sample import staff_user
 
@@ -135,3 +137,30 @@ def test_a_meaning_has_the_colour_the_incidents_chart_gives_it(insights_http: Te
         rule = re.search(rf"\.chart-seg-{variant} {{ fill: var\(--([a-z-]+)\)", css)
         assert rule and rule.group(1) == series["colour"], variant
         assert re.search(rf"--{series['colour']}: #[0-9a-f]{{6}};", css)
+
+
+def test_on_a_slow_store_the_page_shows_the_last_figures_and_says_so(
+    insights_http: TestClient, store: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Working the figures out takes longer than the page would wait: the last ones are shown,
+    with when they were worked out, while the next are; the CSV always waits for them."""
+    monkeypatch.setattr(insights_cache, "SLOW_SECONDS", 0.0)
+    assert log_in(insights_http).status_code == 303
+    first = insights_http.get("/insights", params=RANGE)
+    assert 'id="insights-behind"' not in first.text
+    with store.begin() as session:
+        buy_again(session)
+    behind = insights_http.get("/insights", params=RANGE)
+    assert behind.status_code == 200
+    assert "These figures were worked out at 13:00" in behind.text  # noon UTC in Amsterdam
+    assert _table_values(behind.text, "purchases") == _table_values(first.text, "purchases")
+    assert [r["purchases"] for r in _csv(insights_http)][-1] == str(
+        int(_table_values(first.text, "purchases")[-1]) + 1
+    )
+    wait_for_work()
+    fresh = insights_http.get("/insights", params=RANGE)
+    assert 'id="insights-behind"' not in fresh.text
+    assert (
+        _table_values(fresh.text, "purchases")[-1]
+        == [r["purchases"] for r in _csv(insights_http)][-1]
+    )

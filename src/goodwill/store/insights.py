@@ -28,8 +28,6 @@ week, a lower bound for the ones before).
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -129,6 +127,9 @@ class Insights:
     as_of: date
     filters: Filters = field(default_factory=Filters)
     present: Mapping[str, bool] = field(default_factory=dict)
+    #: Set when these are the figures worked out at that instant, shown while newer ones are
+    #: worked out (store/insights_cache.py); None: as the data stands.
+    figured_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -223,54 +224,6 @@ def data_version(session: Session) -> tuple[Any, ...]:
             )
         ).one()
     )
-
-
-_CACHE: OrderedDict[tuple[Any, ...], Insights] = OrderedDict()
-_CACHE_SIZE = 64
-_CACHE_LOCK = threading.Lock()
-
-
-def cached_insights(
-    session: Session,
-    settings: Settings,
-    *,
-    as_of: date,
-    weeks: int = DEFAULT_WEEKS,
-    since: date | None = None,
-    until: date | None = None,
-    filters: Filters | None = None,
-) -> Insights:
-    """:func:`weekly_insights`, remembered in this process until the data changes.
-
-    The page is asked for the same weeks many times a day while the data changes a few times an
-    hour; one small statement (:func:`data_version`) tells whether the answer still holds.
-    """
-    key = (
-        str(session.get_bind().engine.url),
-        settings.timezone,
-        settings.currency,
-        tuple(sorted(settings.tiers.items())),
-        tuple(sorted(settings.cadence.items())),
-        as_of,
-        weeks,
-        since,
-        until,
-        filters or Filters(),
-        data_version(session),
-    )
-    with _CACHE_LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
-    result = weekly_insights(
-        session, settings, as_of=as_of, weeks=weeks, since=since, until=until, filters=filters
-    )
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
 
 
 def weekly_insights(
@@ -771,7 +724,6 @@ __all__ = [
     "Filters",
     "Insights",
     "SeriesInfo",
-    "cached_insights",
     "data_version",
     "partner_names",
     "tier_bounds",

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 
 from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
+from goodwill.store import insights_cache
 from goodwill.store.insights import (
     DEFAULT_WEEKS,
     SERIES,
@@ -28,10 +29,10 @@ from goodwill.store.insights import (
     Filters,
     Insights,
     SeriesInfo,
-    cached_insights,
     partner_names,
     value_text,
 )
+from goodwill.store.insights_cache import cached_insights
 from goodwill.web.auth import PageStaff
 from goodwill.web.rendering import query_url, render
 from goodwill.web.state import Db, State, WebState
@@ -227,7 +228,10 @@ def _query(
     return Query(days["since"], days["until"], tier or None, partner or None)
 
 
-def _insights(db: Db, state: WebState, query: Query) -> Insights:
+def _insights(db: Db, state: WebState, query: Query, *, last_will_do: bool = False) -> Insights:
+    """The series asked for; ``last_will_do``: on a store slow to answer, the last answer while
+    the next is worked out (the page says so; the CSV export always waits for the data as it
+    stands)."""
     today = state.today()
     until = min(query.until or today, today)
     since = query.since or (until - timedelta(weeks=DEFAULT_WEEKS - 1))
@@ -238,6 +242,8 @@ def _insights(db: Db, state: WebState, query: Query) -> Insights:
         since=since,
         until=until,
         filters=Filters(tier=query.tier, partner=query.partner),
+        now=state.now(),
+        slow_seconds=insights_cache.SLOW_SECONDS if last_will_do else None,
     )
 
 
@@ -317,7 +323,7 @@ def insights_page(
     partner: str | None = None,
 ) -> Response:
     query, problems = _page_query(state, since, until, tier, partner)
-    result = _insights(db, state, query)
+    result = _insights(db, state, query, last_will_do=True)
     data = {
         "weeks": [w.isoformat() for w in result.weeks],
         "series": {k: list(v) for k, v in result.series.items()},
@@ -352,6 +358,11 @@ def insights_page(
             "tiers": tiers,
             "partners": partner_names(db),
             "zone": state.settings.timezone,
+            "figured_at": (
+                result.figured_at.astimezone(state.settings.zone).strftime("%H:%M")
+                if result.figured_at
+                else None
+            ),
             "headline": _headline(result),
             "running": running(result),
             "cell": cell,
