@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.domain.clients import Figures, Kind, kind_of, month_year, tenure_of, tier_of
@@ -19,6 +19,7 @@ from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.among import among
 from goodwill.store.base import as_utc
+from goodwill.store.client_search import matching
 from goodwill.store.client_sort import kept_page, sort_keys
 from goodwill.store.models import (
     Client,
@@ -244,14 +245,7 @@ def list_clients(
     count = count.where(shown)
     conditions: list[ColumnElement[bool]] = [shown]
     if search and search.strip():
-        term = search.strip().lower()
-        like = f"%{term}%"
-        condition = or_(
-            Client.name_key.like(like),
-            Client.email.like(like),
-            Client.external_id == search.strip(),
-            Client.id.in_(select(ClientIdentity.client_id).where(ClientIdentity.value.like(like))),
-        )
+        condition = matching(session, search)
         count = count.where(condition)
         conditions.append(condition)
     total = int(session.execute(count).scalar_one())
