@@ -5,15 +5,17 @@ answered as the data stands."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
 from goodwill.store import insights_cache
 from goodwill.store.insights import Insights
-from goodwill.store.insights_cache import cached_insights, wait_for_work
+from goodwill.store.insights_cache import LARGE_STORE, cached_insights, wait_for_work
+from goodwill.store.models import Client, Order
 from tests.store.insights_data import AS_OF, ZONE, buy_again, seed, utc
 
 ASKED = utc(2026, 11, 25, 9)
@@ -26,10 +28,17 @@ def _ask(
     *,
     now: datetime,
     slow_seconds: float | None = None,
+    large_store: int = 0,
 ) -> Insights:
     with store() as session:
         return cached_insights(
-            session, settings, as_of=AS_OF, weeks=4, now=now, slow_seconds=slow_seconds
+            session,
+            settings,
+            as_of=AS_OF,
+            weeks=4,
+            now=now,
+            slow_seconds=slow_seconds,
+            large_store=large_store,
         )
 
 
@@ -56,18 +65,28 @@ def test_a_slow_answer_is_shown_again_while_the_next_is_worked_out(
     assert standing.series == fresh.series
 
 
-def test_a_quick_answer_and_a_caller_that_waits_see_a_change_at_once(
+def test_a_quick_answer_a_small_store_and_a_caller_that_waits_see_a_change_at_once(
     store: sessionmaker[Session], settings: Settings
 ) -> None:
     amsterdam = dataclasses.replace(settings, timezone=ZONE)
     with store.begin() as session:
         seed(session)
-    before = _ask(store, amsterdam, now=ASKED, slow_seconds=60.0)
+    before = _ask(store, amsterdam, now=ASKED, slow_seconds=0.0, large_store=LARGE_STORE)
     with store.begin() as session:
         buy_again(session)
+    # Far fewer orders than a large store: fresh, however long the answer took on this machine.
+    small = _ask(store, amsterdam, now=LATER, slow_seconds=0.0, large_store=LARGE_STORE)
+    with store.begin() as session:
+        first = session.scalars(select(Client.id).order_by(Client.id)).first()
+        at = LATER - timedelta(hours=1)
+        session.add(
+            Order(external_id="later", client_id=first, occurred_at=at, currency="EUR",
+                  amount_minor=100)
+        )  # fmt: skip
     quick = _ask(store, amsterdam, now=LATER, slow_seconds=60.0)  # took far less than a minute
     waited = _ask(store, amsterdam, now=LATER)
-    for after in (quick, waited):
+    assert quick.series["purchases"] != small.series["purchases"]
+    for after in (small, quick, waited):
         assert after.figured_at is None
         assert after.series["purchases"] != before.series["purchases"]
 

@@ -5,7 +5,8 @@ The page is asked for the same weeks many times a day while the data changes a f
 hour; one small statement (:func:`~goodwill.store.insights.data_version`) tells whether a
 remembered answer still holds. On a busy store it often does not (a pass of the engine, a reply),
 and at hundreds of thousands of clients the answer takes a second or more to work out. So when
-it no longer holds and working it out took ``slow_seconds`` or more, a caller that accepts it
+it no longer holds, the store is large and working it out took ``slow_seconds`` or more, a
+caller that accepts it
 (the page, not the CSV export) gets the last answer at once, marked with when it was worked out,
 while a thread works out the new one with a session of its own; the next request shows it. A
 store that answers quicker than that is always answered fresh.
@@ -21,16 +22,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from goodwill.settings import Settings
 from goodwill.store.insights import DEFAULT_WEEKS, Filters, Insights, data_version, weekly_insights
+from goodwill.store.models import Order
 
 log = logging.getLogger(__name__)
 
-#: An answer that took this long to work out is shown again while the next is worked out.
+#: An answer that took this long to work out is shown again while the next is worked out...
 SLOW_SECONDS = 0.5
+#: ...on a store of at least this many orders (by the newest order's id): a small store is
+#: always answered as its data stands, however busy the machine that times it.
+LARGE_STORE = 100_000
 _CACHE_SIZE = 64
 
 
@@ -40,6 +46,7 @@ class _Remembered:
     version: tuple[Any, ...]
     took: float  # seconds to work it out
     figured_at: datetime
+    orders: int  # the newest order's id then: how large the store was
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,12 @@ def cached_insights(
     filters: Filters | None = None,
     now: datetime | None = None,
     slow_seconds: float | None = None,
+    large_store: int = LARGE_STORE,
 ) -> Insights:
     """:func:`weekly_insights`, remembered until the data changes. ``slow_seconds``: accept the
-    last answer (its ``figured_at`` set) when working it out took at least this long, and work
-    out the next one in the background; None: always fresh."""
+    last answer (its ``figured_at`` set) when working it out took at least this long on a store
+    of ``large_store`` orders or more, and work out the next one in the background; None:
+    always fresh."""
     ask = _Ask(as_of, weeks, since, until, filters or Filters())
     key = _key(session, settings, ask)
     version = data_version(session)
@@ -82,7 +91,12 @@ def cached_insights(
             _CACHE.move_to_end(key)
     if kept is not None and kept.version == version:
         return kept.insights
-    if kept is not None and slow_seconds is not None and kept.took >= slow_seconds:
+    if (
+        kept is not None
+        and slow_seconds is not None
+        and kept.took >= slow_seconds
+        and kept.orders >= large_store
+    ):
         _work_out_later(session.get_bind().engine, settings, ask, key, now)
         return replace(kept.insights, figured_at=kept.figured_at)
     fresh = _work_out(session, settings, ask, version, now)
@@ -127,7 +141,8 @@ def _work_out(
         filters=ask.filters,
     )
     took = time.perf_counter() - start
-    return _Remembered(result, version, took, now or datetime.now(UTC))
+    orders = session.execute(select(func.max(Order.id))).scalar_one_or_none() or 0
+    return _Remembered(result, version, took, now or datetime.now(UTC), int(orders))
 
 
 def _remember(key: tuple[Any, ...], found: _Remembered) -> None:
@@ -163,4 +178,4 @@ def _work_out_later(
     thread.start()
 
 
-__all__ = ["SLOW_SECONDS", "cached_insights", "wait_for_work"]
+__all__ = ["LARGE_STORE", "SLOW_SECONDS", "cached_insights", "wait_for_work"]

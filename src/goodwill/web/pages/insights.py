@@ -244,6 +244,7 @@ def _insights(db: Db, state: WebState, query: Query, *, last_will_do: bool = Fal
         filters=Filters(tier=query.tier, partner=query.partner),
         now=state.now(),
         slow_seconds=insights_cache.SLOW_SECONDS if last_will_do else None,
+        large_store=insights_cache.LARGE_STORE,
     )
 
 
