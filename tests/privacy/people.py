@@ -319,6 +319,7 @@ def person(
             last_day=20_000,
             expected_day=20_030,
             due_by_day=20_045,
+            open_due_day=20_045,
             usual_interval=30.0,
             mean_value=10.0,
             year_value=120.0,
