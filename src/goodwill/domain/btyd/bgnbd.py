@@ -31,6 +31,7 @@ from scipy.special import (  # type: ignore[import-untyped]
     roots_jacobi,
 )
 
+from goodwill.domain.btyd.by_age import MIN_ROWS, AgeGroups, by_count_and_age
 from goodwill.domain.btyd.fit import (
     Counts,
     FitResult,
@@ -363,12 +364,53 @@ def family_predictions(
     check_horizons(horizons)
     counts = check_counts(x, t_x, T)
     alive = _p_alive(shift, [r, alpha, a, b], counts)
-    b_post = b + counts.x + shift
     expected = np.empty((len(horizons), counts.x.size))
+    if not len(horizons):
+        return alive, expected
+    # What a living client buys depends on x and T alone: worked out within each count as a
+    # function of age (by_age), the grouping done once for every horizon.
+    groups = AgeGroups.of(counts.x, counts.T, alpha) if counts.x.size >= MIN_ROWS else None
     for row, t in enumerate(horizons):
-        given = beta_posterior_purchases(r, alpha, a, b_post, counts.x, counts.T, t)
-        expected[row] = alive * given
+
+        def given(x: FloatArray, age: FloatArray, t: float = t) -> FloatArray:
+            return beta_posterior_purchases(r, alpha, a, b + x + shift, x, age, t)
+
+        at_age = given(counts.x, counts.T) if groups is None else groups.evaluate(given, alpha)
+        expected[row] = alive * at_age
     return alive, expected
+
+
+def family_discounted(
+    shift: int,
+    model: str,
+    params: Mapping[str, float] | FitResult,
+    steps: Sequence[float],
+    factors: Sequence[float],
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+) -> FloatArray:
+    """Sum over ``steps`` of the purchases each adds to E[X(t)], times its discount ``factor``.
+
+    The whole sum is one function of x and T for a living client, so it is interpolated in age
+    once (by_age), not once a step: a CLV over three years of weeks is one series a client.
+    """
+    r, alpha, a, b = param_values(params, NAMES, model)
+    check_horizons(steps)
+    counts = check_counts(x, t_x, T)
+    alive = _p_alive(shift, [r, alpha, a, b], counts)
+
+    def given(xs: FloatArray, age: FloatArray) -> FloatArray:
+        total = np.zeros_like(xs)
+        previous = np.zeros_like(xs)
+        for step, factor in zip(steps, factors, strict=True):
+            current = beta_posterior_purchases(r, alpha, a, b + xs + shift, xs, age, step)
+            total += (current - previous) * factor
+            previous = current
+        return total
+
+    out: FloatArray = alive * by_count_and_age(given, counts.x, counts.T, alpha)
+    return out
 
 
 def fit(
@@ -421,9 +463,22 @@ def predictions(
     return family_predictions(0, MODEL, params, horizons, frequency, recency, T)
 
 
+def discounted(
+    params: Mapping[str, float] | FitResult,
+    steps: Sequence[float],
+    factors: Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> FloatArray:
+    """Discounted expected purchases over ``steps`` (see ``family_discounted``)."""
+    return family_discounted(0, MODEL, params, steps, factors, frequency, recency, T)
+
+
 __all__ = [
     "MODEL",
     "NAMES",
+    "discounted",
     "expected_purchases",
     "fit",
     "log_likelihood",

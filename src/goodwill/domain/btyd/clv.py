@@ -39,6 +39,14 @@ class CountModel:
     predictions: Callable[
         [Params, Sequence[float], ArrayLike, ArrayLike, ArrayLike], tuple[FloatArray, FloatArray]
     ]
+    # The discounted sum in one pass, where the model has one (BG/NBD, MBG/NBD).
+    discounted: (
+        Callable[
+            [Params, Sequence[float], Sequence[float], ArrayLike, ArrayLike, ArrayLike],
+            FloatArray,
+        ]
+        | None
+    ) = None
 
 
 COUNT_MODELS: dict[str, CountModel] = {
@@ -50,6 +58,7 @@ COUNT_MODELS: dict[str, CountModel] = {
         probability_alive=m.probability_alive,
         expected_purchases=m.expected_purchases,
         predictions=m.predictions,
+        discounted=getattr(m, "discounted", None),
     )
     for m in (bgnbd, paretonbd, mbgnbd)
 }
@@ -84,11 +93,14 @@ def discounted_purchases(
     total = np.zeros_like(x)
     if not steps:
         return total
+    factors = [(1.0 + discount_rate) ** -step for step in steps]
+    if model.discounted is not None:
+        return model.discounted(params, steps, factors, frequency, recency, T)
     # Every period's cumulative purchases from one call: P(alive) is worked out once.
     _, cumulative = model.predictions(params, steps, frequency, recency, T)
     previous = np.zeros_like(x)
-    for step, current in zip(steps, cumulative, strict=True):
-        total += (current - previous) / (1.0 + discount_rate) ** step
+    for factor, current in zip(factors, cumulative, strict=True):
+        total += (current - previous) * factor
         previous = current
     return total
 

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from goodwill.domain.btyd.bgnbd import (
     NAMES,
+    family_discounted,
     family_expected,
     family_fit,
     family_log_likelihood,
@@ -80,9 +81,22 @@ def predictions(
     return family_predictions(_SHIFT, MODEL, params, horizons, frequency, recency, T)
 
 
+def discounted(
+    params: Mapping[str, float] | FitResult,
+    steps: Sequence[float],
+    factors: Sequence[float],
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+) -> FloatArray:
+    """Discounted expected purchases over ``steps`` (see ``bgnbd.family_discounted``)."""
+    return family_discounted(_SHIFT, MODEL, params, steps, factors, frequency, recency, T)
+
+
 __all__ = [
     "MODEL",
     "NAMES",
+    "discounted",
     "expected_purchases",
     "fit",
     "log_likelihood",
