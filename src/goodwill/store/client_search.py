@@ -17,11 +17,13 @@ from goodwill.store.models import Client, ClientIdentity
 
 #: The trigram indexes (PostgreSQL only), created by migration 0029 when the database lets it
 #: create the extension; the models do not declare them, since SQLite has no such index.
-TRIGRAM_INDEXES = {
-    "ix_clients_name_trigrams": ("clients", "name_key"),
-    "ix_clients_email_trigrams": ("clients", "email"),
-    "ix_client_identities_value_trigrams": ("client_identities", "value"),
-}
+TRIGRAM_INDEXES = frozenset(
+    {
+        "ix_clients_name_trigrams",  # clients.name_key
+        "ix_clients_email_trigrams",  # clients.email
+        "ix_client_identities_value_trigrams",  # client_identities.value
+    }
+)
 
 
 #: More identities matching than this, and they are asked for within the statement itself.

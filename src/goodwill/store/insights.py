@@ -214,6 +214,7 @@ def data_version(session: Session) -> tuple[Any, ...]:
             text(
                 "SELECT (SELECT MAX(id) FROM events), (SELECT MAX(id) FROM imports), "
                 "(SELECT COUNT(undone_at) FROM imports), (SELECT COUNT(finished_at) FROM imports), "
+                # the fifth value: newest_order_id reads it
                 "(SELECT MAX(id) FROM orders), (SELECT MAX(id) FROM followups), "
                 "(SELECT MAX(updated_at) FROM followups), (SELECT MAX(id) FROM messages), "
                 "(SELECT MAX(last_message_at) FROM conversations), "
@@ -224,6 +225,11 @@ def data_version(session: Session) -> tuple[Any, ...]:
             )
         ).one()
     )
+
+
+def newest_order_id(version: tuple[Any, ...]) -> int:
+    """The newest order's id in a :func:`data_version` answer (0 for none): the store's size."""
+    return int(version[4] or 0)
 
 
 def weekly_insights(

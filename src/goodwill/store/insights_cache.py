@@ -22,13 +22,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from goodwill.settings import Settings
-from goodwill.store.insights import DEFAULT_WEEKS, Filters, Insights, data_version, weekly_insights
-from goodwill.store.models import Order
+from goodwill.store.insights import (
+    DEFAULT_WEEKS,
+    Filters,
+    Insights,
+    data_version,
+    newest_order_id,
+    weekly_insights,
+)
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +146,8 @@ def _work_out(
         filters=ask.filters,
     )
     took = time.perf_counter() - start
-    orders = session.execute(select(func.max(Order.id))).scalar_one_or_none() or 0
-    return _Remembered(result, version, took, now or datetime.now(UTC), int(orders))
+    orders = newest_order_id(version)
+    return _Remembered(result, version, took, now or datetime.now(UTC), orders)
 
 
 def _remember(key: tuple[Any, ...], found: _Remembered) -> None:
