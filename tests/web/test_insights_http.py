@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 import goodwill.web
 from goodwill.settings import Settings
 from goodwill.store import insights_cache
-from goodwill.store.insights_cache import wait_for_work
+from goodwill.store.insights_cache import forget_remembered, wait_for_work
+from goodwill.store.models import InsightsAnswer
 from goodwill.web import create_app
 from tests.store.insights_data import EXPECTED, ZONE, buy_again, seed, utc
 from tests.web.conftest import log_in
@@ -165,3 +167,28 @@ def test_on_a_slow_store_the_page_shows_the_last_figures_and_says_so(
         _table_values(fresh.text, "purchases")[-1]
         == [r["purchases"] for r in _csv(insights_http)][-1]
     )
+
+
+def test_after_a_restart_the_page_shows_an_earlier_days_figures_with_their_date(
+    insights_http: TestClient, store: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer kept in the store from yesterday is shown the next morning, dated, while
+    today's is worked out; then today's."""
+    monkeypatch.setattr(insights_cache, "SLOW_SECONDS", 0.0)
+    monkeypatch.setattr(insights_cache, "LARGE_STORE", 0)
+    assert log_in(insights_http).status_code == 303
+    first = insights_http.get("/insights")
+    wait_for_work()
+    with store.begin() as session:
+        session.execute(
+            update(InsightsAnswer).values(
+                asked="2026-11-24 2026-05-26 2026-11-24 26", figured_at=utc(2026, 11, 24, 16)
+            )
+        )
+    forget_remembered()
+    shown = insights_http.get("/insights")
+    assert "These figures were worked out on 24 November at 17:00" in shown.text
+    assert _table_values(shown.text, "purchases") == _table_values(first.text, "purchases")
+    wait_for_work()
+    fresh = insights_http.get("/insights")
+    assert 'id="insights-behind"' not in fresh.text

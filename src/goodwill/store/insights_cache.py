@@ -1,15 +1,16 @@
-"""The insights series remembered in this process, and on a large store shown from the last
-answer while the next is worked out.
+"""The insights series remembered in this process and, on a large store, kept in it; shown
+from the last answer while the next is worked out.
 
 The page is asked for the same weeks many times a day while the data changes a few times an
 hour; one small statement (:func:`~goodwill.store.insights.data_version`) tells whether a
 remembered answer still holds. On a busy store it often does not (a pass of the engine, a reply),
 and at hundreds of thousands of clients the answer takes a second or more to work out. So when
 it no longer holds, the store is large and working it out took ``slow_seconds`` or more, a
-caller that accepts it
-(the page, not the CSV export) gets the last answer at once, marked with when it was worked out,
-while a thread works out the new one with a session of its own; the next request shows it. A
-store that answers quicker than that is always answered fresh.
+caller that accepts it (the page, not the CSV export) gets the last answer at once, marked with
+when it was worked out, while a thread works out the new one with a session of its own; the next
+request shows it. Such answers are also kept in the store (store/insights_answers.py), one per
+view, so a restarted process, or the first request of a new day, starts from the last one too.
+A store that answers quicker than that is always answered fresh and keeps nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,6 +35,14 @@ from goodwill.store.insights import (
     newest_order_id,
     weekly_insights,
 )
+from goodwill.store.insights_answers import (
+    Answer,
+    Ask,
+    keep_answer,
+    kept_answer,
+    version_text,
+    view_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,30 +53,9 @@ SLOW_SECONDS = 0.5
 LARGE_STORE = 100_000
 _CACHE_SIZE = 64
 
-
-@dataclass(frozen=True)
-class _Remembered:
-    insights: Insights
-    version: tuple[Any, ...]
-    took: float  # seconds to work it out
-    figured_at: datetime
-    orders: int  # the newest order's id then: how large the store was
-
-
-@dataclass(frozen=True)
-class _Ask:
-    """What a request asks for, besides the store and the settings."""
-
-    as_of: date
-    weeks: int
-    since: date | None
-    until: date | None
-    filters: Filters
-
-
-_CACHE: OrderedDict[tuple[Any, ...], _Remembered] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, str], Answer] = OrderedDict()
 _LOCK = threading.Lock()
-_WORKING: dict[tuple[Any, ...], threading.Thread] = {}
+_WORKING: dict[tuple[str, ...], threading.Thread] = {}
 
 
 def cached_insights(
@@ -84,17 +72,24 @@ def cached_insights(
     large_store: int = LARGE_STORE,
 ) -> Insights:
     """:func:`weekly_insights`, remembered until the data changes. ``slow_seconds``: accept the
-    last answer (its ``figured_at`` set) when working it out took at least this long on a store
-    of ``large_store`` orders or more, and work out the next one in the background; None:
-    always fresh."""
-    ask = _Ask(as_of, weeks, since, until, filters or Filters())
-    key = _key(session, settings, ask)
-    version = data_version(session)
+    last answer of the same view (its ``figured_at`` set), even one for an earlier day, when
+    working it out took at least this long on a store of ``large_store`` orders or more, and
+    work out the next one in the background; None: always as the data stands."""
+    ask = Ask(as_of, weeks, since, until, filters or Filters())
+    view = view_of(settings, ask)
+    engine = session.get_bind().engine
+    key = (str(engine.url), view)
+    current = data_version(session)
+    version = version_text(current)
     with _LOCK:
         kept = _CACHE.get(key)
         if kept is not None:
             _CACHE.move_to_end(key)
-    if kept is not None and kept.version == version:
+    if kept is None:
+        kept = kept_answer(session, view)
+        if kept is not None:
+            _remember(key, kept)
+    if kept is not None and kept.ask == ask and kept.version == version:
         return kept.insights
     if (
         kept is not None
@@ -102,39 +97,32 @@ def cached_insights(
         and kept.took >= slow_seconds
         and kept.orders >= large_store
     ):
-        _work_out_later(session.get_bind().engine, settings, ask, key, now)
+        _work_out_later(engine, settings, ask, key, now, (slow_seconds, large_store))
         return replace(kept.insights, figured_at=kept.figured_at)
-    fresh = _work_out(session, settings, ask, version, now)
+    fresh = _work_out(session, settings, ask, current, now)
     _remember(key, fresh)
+    if _worth_keeping(fresh, slow_seconds, large_store):
+        _keep_later(engine, key, fresh)
     return fresh.insights
 
 
+def forget_remembered() -> None:
+    """Forget every answer remembered in this process, as a restart does (tests)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
 def wait_for_work(timeout: float = 30.0) -> None:
-    """Wait until no answer is being worked out in the background (tests, shutdown)."""
+    """Wait until nothing is being worked out or kept in the background (tests, shutdown)."""
     with _LOCK:
         threads = list(_WORKING.values())
     for thread in threads:
         thread.join(timeout)
 
 
-def _key(session: Session, settings: Settings, ask: _Ask) -> tuple[Any, ...]:
-    return (
-        str(session.get_bind().engine.url),
-        settings.timezone,
-        settings.currency,
-        tuple(sorted(settings.tiers.items())),
-        tuple(sorted(settings.cadence.items())),
-        ask,
-    )
-
-
 def _work_out(
-    session: Session,
-    settings: Settings,
-    ask: _Ask,
-    version: tuple[Any, ...],
-    now: datetime | None,
-) -> _Remembered:
+    session: Session, settings: Settings, ask: Ask, version: tuple[Any, ...], now: datetime | None
+) -> Answer:
     start = time.perf_counter()
     result = weekly_insights(
         session,
@@ -146,11 +134,19 @@ def _work_out(
         filters=ask.filters,
     )
     took = time.perf_counter() - start
-    orders = newest_order_id(version)
-    return _Remembered(result, version, took, now or datetime.now(UTC), orders)
+    return Answer(
+        ask, result, version_text(version), took, now or datetime.now(UTC), newest_order_id(version)
+    )
 
 
-def _remember(key: tuple[Any, ...], found: _Remembered) -> None:
+def _worth_keeping(answer: Answer, slow_seconds: float | None, large_store: int) -> bool:
+    """Only answers slow to work out on a large store are kept in it: a small store keeps
+    nothing and is always answered as its data stands."""
+    slow = SLOW_SECONDS if slow_seconds is None else slow_seconds
+    return answer.took >= slow and answer.orders >= large_store
+
+
+def _remember(key: tuple[str, str], found: Answer) -> None:
     with _LOCK:
         _CACHE[key] = found
         _CACHE.move_to_end(key)
@@ -158,29 +154,63 @@ def _remember(key: tuple[Any, ...], found: _Remembered) -> None:
             _CACHE.popitem(last=False)
 
 
-def _work_out_later(
-    engine: Engine, settings: Settings, ask: _Ask, key: tuple[Any, ...], now: datetime | None
-) -> None:
-    """One thread per answer at a time, with its own session: the request that started it has
-    already gone back with the last answer."""
+def _keep(engine: Engine, view: str, answer: Answer) -> None:
+    """Write ``answer`` as its view's newest, in a transaction of its own."""
+    with Session(engine) as session, session.begin():
+        keep_answer(session, view, answer)
 
-    def work() -> None:
+
+def _in_background(name: tuple[str, ...], work: Any) -> None:
+    """Run ``work`` in a thread of its own, one per name at a time; a failure is logged and
+    leaves what was there (the next request tries again)."""
+
+    def run() -> None:
         try:
-            with Session(engine) as session:
-                version = data_version(session)
-                _remember(key, _work_out(session, settings, ask, version, now))
-        except Exception:  # a failed refresh leaves the last answer; the next request tries again
-            log.exception("the insights could not be worked out again")
+            work()
+        except Exception:
+            log.exception("the insights could not be worked out or kept")
         finally:
             with _LOCK:
-                _WORKING.pop(key, None)
+                _WORKING.pop(name, None)
 
     with _LOCK:
-        if key in _WORKING:
+        if name in _WORKING:
             return
-        thread = threading.Thread(target=work, name="insights", daemon=True)
-        _WORKING[key] = thread
+        thread = threading.Thread(target=run, name="insights", daemon=True)
+        _WORKING[name] = thread
     thread.start()
 
 
-__all__ = ["LARGE_STORE", "SLOW_SECONDS", "cached_insights", "wait_for_work"]
+def _keep_later(engine: Engine, key: tuple[str, str], answer: Answer) -> None:
+    """Keep an answer worked out while a request waited, after the request has it."""
+    _in_background(("keep", *key), lambda: _keep(engine, key[1], answer))
+
+
+def _work_out_later(
+    engine: Engine,
+    settings: Settings,
+    ask: Ask,
+    key: tuple[str, str],
+    now: datetime | None,
+    limits: tuple[float | None, int],
+) -> None:
+    """One thread per view at a time, with its own session: the request that started it has
+    already gone back with the last answer."""
+
+    def work() -> None:
+        with Session(engine) as session:
+            answer = _work_out(session, settings, ask, data_version(session), now)
+        _remember(key, answer)
+        if _worth_keeping(answer, *limits):
+            _keep(engine, key[1], answer)
+
+    _in_background(("work", *key), work)
+
+
+__all__ = [
+    "LARGE_STORE",
+    "SLOW_SECONDS",
+    "cached_insights",
+    "forget_remembered",
+    "wait_for_work",
+]

@@ -29,6 +29,7 @@ from goodwill.store.base import UTCDateTime as UTCDateTime
 
 # Tables kept in modules of their own, re-exported so ``goodwill.store.models`` names every table.
 from goodwill.store.figures_models import ClientFigures as ClientFigures
+from goodwill.store.insights_models import InsightsAnswer as InsightsAnswer
 from goodwill.store.mail_models import Attachment as Attachment
 from goodwill.store.mail_models import Conversation as Conversation
 from goodwill.store.mail_models import InboundMail as InboundMail

@@ -248,6 +248,17 @@ def _insights(db: Db, state: WebState, query: Query, *, last_will_do: bool = Fal
     )
 
 
+def _figured_at(result: Insights, state: WebState) -> str | None:
+    """When the figures shown were worked out, when they are not the data as it stands: the
+    time on the same day, the date too when they are from an earlier one."""
+    if result.figured_at is None:
+        return None
+    at = result.figured_at.astimezone(state.settings.zone)
+    if at.date() == state.today():
+        return f"at {at:%H:%M}"
+    return f"on {at.day} {at:%B} at {at:%H:%M}"
+
+
 def cell(value: float | int | None) -> str:
     """A number as the table's data and the CSV write it: plain, no separators; empty if none."""
     if value is None:
@@ -359,11 +370,7 @@ def insights_page(
             "tiers": tiers,
             "partners": partner_names(db),
             "zone": state.settings.timezone,
-            "figured_at": (
-                result.figured_at.astimezone(state.settings.zone).strftime("%H:%M")
-                if result.figured_at
-                else None
-            ),
+            "figured_at": _figured_at(result, state),
             "headline": _headline(result),
             "running": running(result),
             "cell": cell,
