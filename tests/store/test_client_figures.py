@@ -220,9 +220,55 @@ def test_the_value_panel_reads_the_same_from_the_kept_figures_as_from_the_histor
     store: sessionmaker[Session], settings: Settings
 ) -> None:
     """A business of two hundred clients, fitted: rhythm, P(alive), purchases, spend and CLV."""
+    fitted_business(store)
+    assert kept_equal_recomputed(store, settings, values=25) == 200
+    with store() as session:
+        values = [
+            client_value(session, settings, c, today=TODAY)
+            for c in session.execute(select(Client.id).order_by(Client.id).limit(40)).scalars()
+        ]
+        assert sum(v.clv is not None for v in values) > 15
+        kept = [figures_for(session, settings, c) for c in range(1, 41)]
+        assert all(k is not None and k.values is not None for k in kept)  # kept by the engine
+        assert sum(v.usual_interval_days is not None for v in values) > 5
+        client = session.execute(select(Client).limit(1)).scalar_one()
+        profile = client_profile(session, settings, client, today=TODAY)
+        assert profile.overview.figures.purchase_count == len(
+            session.execute(select(Order.id).where(Order.client_id == client.id)).all()
+        )
+
+
+def test_a_client_who_buys_while_the_values_are_computed_keeps_no_values_of_old_figures(
+    store: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The values are read without the write lock and written afterwards: a row marked stale
+    in between is not written, and the next pass computes it from its new figures."""
+    fitted_business(store)
+    keep_figures(store, settings, today=TODAY, now=NOW)
+    computes = value._values_of
+
+    def bought_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        with store.begin() as other:
+            mark_stale(other, [1])
+        return computes(*args, **kwargs)
+
+    monkeypatch.setattr(value, "_values_of", bought_meanwhile)
+    keep_values(store, settings, today=TODAY, now=NOW)
+    monkeypatch.setattr(value, "_values_of", computes)
+    with store() as session:
+        rows = {r.client_id: r for r in session.execute(select(ClientFigures)).scalars()}
+    assert rows[1].stale and rows[1].value_stamp is None and rows[1].clv is None
+    assert all(r.value_stamp is not None for c, r in rows.items() if c != 1)
+    assert kept_equal_recomputed(store, settings, values=3) == 200
+    with store() as session:
+        assert session.get(ClientFigures, 1).value_stamp is not None  # type: ignore[union-attr]
+
+
+def fitted_business(store: sessionmaker[Session]) -> None:
+    """Two hundred clients and fits as the engine stores them (fitting is not the point)."""
     with store.begin() as session:
         business(session, last_on_today=False)
-    with store.begin() as session:  # fits as the engine stores them (fitting is not the point)
+    with store.begin() as session:
         for name, model, params in (
             ("counts", "bg-nbd", {"r": 0.5, "alpha": 6.0, "a": 0.8, "b": 2.5}),
             ("spend", "gamma-gamma", {"p": 6.25, "q": 3.74, "gamma": 15.44}),
@@ -239,21 +285,6 @@ def test_the_value_panel_reads_the_same_from_the_kept_figures_as_from_the_histor
                     fitted_at=NOW,
                 )
             )
-    assert kept_equal_recomputed(store, settings, values=25) == 200
-    with store() as session:
-        values = [
-            client_value(session, settings, c, today=TODAY)
-            for c in session.execute(select(Client.id).order_by(Client.id).limit(40)).scalars()
-        ]
-        assert sum(v.clv is not None for v in values) > 15
-        kept = [figures_for(session, settings, c) for c in range(1, 41)]
-        assert all(k is not None and k.values is not None for k in kept)  # kept by the engine
-        assert sum(v.usual_interval_days is not None for v in values) > 5
-        client = session.execute(select(Client).limit(1)).scalar_one()
-        profile = client_profile(session, settings, client, today=TODAY)
-        assert profile.overview.figures.purchase_count == len(
-            session.execute(select(Order.id).where(Order.client_id == client.id)).all()
-        )
 
 
 @st.composite

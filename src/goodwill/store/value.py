@@ -42,7 +42,11 @@ HOLDOUT_WEEKS = 13
 REFUSED = "counts-refused"
 HORIZON_WEEKS = 156.0
 WEEKLY_DISCOUNT = 1.10 ** (1 / 52) - 1
-#: Clients whose model figures are computed in one evaluation (and one transaction).
+#: Clients whose model figures are computed in one evaluation: the models interpolate each
+#: purchase count's figures in age (domain/btyd/by_age.py), which pays with many clients a count
+#: (a three-year CLV for 50,000 clients: 0.16 s at once, 1.3 s in chunks of 5,000)...
+VALUE_READ = 50_000
+#: ...and written back in transactions of this many, so the write lock is held briefly.
 VALUE_CHUNK = 5000
 
 
@@ -300,16 +304,18 @@ def keep_values(
         return refreshed
     table = cast(Table, ClientFigures.__table__)
     columns = [getattr(table.c, name) for name in _VALUE_INPUTS]
+    # A row marked stale since it was read (a new order) keeps its old values: the next pass
+    # computes them from its new figures.
     write = (
         update(table)
-        .where(table.c.client_id == bindparam("row_id"))
+        .where(table.c.client_id == bindparam("row_id"), table.c.marks == bindparam("seen_marks"))
         .values({name: bindparam(name) for name in _VALUE_OUTPUTS})
     )
     after, done = 0, 0
     while True:
-        # A chunk a transaction, read by key from where the last ended: the values are computed
-        # before the chunk's one UPDATE, so the write lock is held for that statement alone.
-        with store.begin() as session:
+        # Read by key from where the last read ended, without the write lock; the values are
+        # computed before any is written, and written a short transaction per chunk.
+        with store() as session:
             rows = session.execute(
                 select(*columns)
                 .where(
@@ -318,11 +324,14 @@ def keep_values(
                     or_(table.c.value_stamp.is_(None), table.c.value_stamp != stamp),
                 )
                 .order_by(table.c.client_id)
-                .limit(VALUE_CHUNK)
+                .limit(VALUE_READ)
             ).all()
-            if not rows:
-                break
-            session.connection().execute(write, _values_of(fits, rows, stamp, today))
+        if not rows:
+            break
+        values = _values_of(fits, rows, stamp, today)
+        for start in range(0, len(values), VALUE_CHUNK):
+            with store.begin() as session:
+                session.connection().execute(write, values[start : start + VALUE_CHUNK])
         after, done = rows[-1].client_id, done + len(rows)
     if done:
         log.info("client values kept for %d clients", done)
@@ -332,6 +341,7 @@ def keep_values(
 #: The kept figures the model values are computed from, and the values written back.
 _VALUE_INPUTS = (
     "client_id",
+    "marks",
     "first_day",
     "last_day",
     "days",
@@ -350,6 +360,7 @@ def _values_of(
     out: list[dict[str, Any]] = [
         {
             "row_id": r.client_id,
+            "seen_marks": r.marks,
             "value_stamp": stamp,
             "p_alive": None,
             "purchases_year": None,

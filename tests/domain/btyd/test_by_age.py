@@ -103,10 +103,12 @@ def test_a_count_whose_check_fails_is_worked_out_client_by_client() -> None:
     np.testing.assert_allclose(got[x == 0], kinked(x, age)[x == 0], rtol=1e-13, atol=0)
 
 
-def test_a_count_with_few_clients_or_one_age_is_worked_out_client_by_client() -> None:
+def test_a_count_with_fewer_clients_than_its_series_costs_is_worked_out_client_by_client() -> None:
     rng = np.random.default_rng(4)
-    x = np.r_[np.zeros(N - 300), np.full(200, 7.0), np.full(100, 3.0)]
-    age = np.r_[rng.uniform(0.1, 300.0, N - 300), rng.uniform(0.1, 300.0, 200), np.full(100, 9.0)]
+    # 20 clients with 7 purchases: even the smallest series (12 nodes, 11 checks) costs more
+    # evaluations than they do; 100 with 3 purchases all of one age: nothing to interpolate.
+    x = np.r_[np.zeros(N - 120), np.full(20, 7.0), np.full(100, 3.0)]
+    age = np.r_[rng.uniform(0.1, 300.0, N - 120), rng.uniform(0.1, 300.0, 20), np.full(100, 9.0)]
     asked: list[np.ndarray] = []
 
     def exact(xs: np.ndarray, ages: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ rounding. Evaluating the interpolant costs a few multiply-adds a client, where t
 itself costs a hypergeometric function or a quadrature rule of 16 logarithms and exponentials.
 
 Nothing is assumed: each count's interpolant is checked against the exact expectation at the
-points between its nodes, and a count whose check fails at every degree tried, or which has too
-few clients to be worth it, is evaluated client by client.
+points between its nodes, and a count whose check fails at every degree tried, or which has
+fewer clients than its series would cost evaluations, is evaluated client by client.
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ DEGREES = (12, 16, 24, 32, 48, 64)
 # horizons, the hypergeometric function elsewhere), so a count whose ages straddle the switch
 # carries that step; anything tighter would refuse the interpolant for noise, not for error.
 TOLERANCE = 1e-11
-# Counts with fewer clients than this are evaluated client by client: an interpolant costs
-# two evaluations a node (its value and its check) before it saves any.
-MIN_CLIENTS = 256
 # Below this many clients in all, the grouping costs more than it saves.
 MIN_ROWS = 4096
 # Rows evaluated together in the recurrence: three 32 KiB arrays stay in a core's cache.
@@ -54,6 +51,20 @@ def _nodes(degree: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     to_coefficients[0] /= 2.0
     checks = np.cos(np.pi * np.arange(1, degree) / degree)
     return np.cos(theta), to_coefficients, checks
+
+
+def _first_degree(half: FloatArray) -> NDArray[np.intp]:
+    """Where in DEGREES to start each interval: the expectation is analytic within pi of the
+    real line in ln(alpha + T), so on an interval of half-width L its Chebyshev series converges
+    like rho^-n, rho = pi/L + sqrt(1 + (pi/L)^2). Start at the first degree that rate brings to
+    1e-12: a wide span of ages needs more points than a narrow one, and trying the smaller
+    degrees first would cost their evaluations for nothing."""
+    width = np.pi / np.maximum(half, 1e-9)
+    rho = width + np.sqrt(1.0 + width * width)
+    needed = np.log(1e12) / np.log(rho)
+    place = np.searchsorted(np.asarray(DEGREES, dtype=np.float64), needed)
+    out: NDArray[np.intp] = np.minimum(place, len(DEGREES) - 1).astype(np.intp)
+    return out
 
 
 def _series(coefficients: FloatArray, y: FloatArray) -> FloatArray:
@@ -149,22 +160,29 @@ class AgeGroups:
         self, exact: Exact, alpha: float, sizes: NDArray[np.intp]
     ) -> dict[int, FloatArray]:
         """Each group's Chebyshev coefficients, for the groups worth one whose check holds."""
-        left = np.flatnonzero((sizes >= MIN_CLIENTS) & (self.half > 0))
+        # A count is worth a series when it has more clients than the series costs evaluations
+        # (its nodes and its checks: twice its degree).
+        start = _first_degree(self.half)  # each group's place in DEGREES to start at
+        worth = (sizes > 2 * np.asarray(DEGREES)[start]) & (self.half > 0)
+        left, start = np.flatnonzero(worth), start[worth]
         found: dict[int, FloatArray] = {}
-        for degree in DEGREES:
-            if not left.size:
-                break
+        for step, degree in enumerate(DEGREES):
+            trying = left[start <= step]
+            if not trying.size:
+                continue
             nodes, to_coefficients, checks = _nodes(degree)
-            values = self._at(exact, alpha, left, nodes)
+            values = self._at(exact, alpha, trying, nodes)
             coefficients = values @ to_coefficients.T
-            expected = self._at(exact, alpha, left, checks)
+            expected = self._at(exact, alpha, trying, checks)
             got = np.stack([_series(c, checks) for c in coefficients])
             with np.errstate(divide="ignore", invalid="ignore"):
                 gap = np.max(np.abs(got - expected) / np.abs(expected), axis=1)
             exact_zero = np.all(got == expected, axis=1)  # a horizon of 0: nothing to buy
             good = exact_zero | (np.isfinite(gap) & (gap <= TOLERANCE))
-            found |= {int(g): c for g, c in zip(left[good], coefficients[good], strict=True)}
-            left = left[~good]
+            found |= {int(g): c for g, c in zip(trying[good], coefficients[good], strict=True)}
+            # The groups that failed go on to the next degree, with those starting there.
+            keep = ~np.isin(left, trying[good])
+            left, start = left[keep], start[keep]
         return found
 
     def _at(
