@@ -31,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -409,7 +410,9 @@ class EnginePass:
             )
             .outerjoin(Partner, Partner.id == Order.partner_id)
             .where(Order.external_id.in_(ids))
-            .subquery()
+            # One CTE for both kinds: each order's ordinal is counted once, not once a kind
+            # (a CTE named twice is worked out once, on PostgreSQL as on SQLite).
+            .cte("ranked")
         )
         postgres = session.get_bind().dialect.name == "postgresql"
         dialect: Any = postgresql if postgres else sqlite
@@ -457,25 +460,28 @@ class EnginePass:
             "idempotency_key",
             "payload",
         ]
+        selects = []
         for kind, prefix, body, where in kinds:
             key: Any = literal_column(f"'{prefix}'", String) + ranked.c.external_id
-            rows = select(
-                kind,
-                ranked.c.client_id,
-                ranked.c.occurred_at,
-                literal(self.now, UTCDateTime()),
-                literal_column(f"'{SOURCE}'"),
-                key,
-                key,
-                body,
-            ).where(where)
-            stmt = (
-                dialect.insert(Event.__table__)
-                .from_select(columns, rows)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(Event.id)
+            selects.append(
+                select(
+                    kind,
+                    ranked.c.client_id,
+                    ranked.c.occurred_at,
+                    literal(self.now, UTCDateTime()),
+                    literal_column(f"'{SOURCE}'"),
+                    key,
+                    key,
+                    body,
+                ).where(where)
             )
-            self.report.derived += len(session.execute(stmt).all())
+        stmt = (
+            dialect.insert(Event.__table__)
+            .from_select(columns, union_all(*selects))
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Event.id)
+        )
+        self.report.derived += len(session.execute(stmt).all())
 
     def _payments(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
         clients = {e.client_id for e in events}
