@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goodwill.domain.btyd import bgnbd, by_age, mbgnbd
+from goodwill.domain.btyd import bgnbd, by_age, fit, mbgnbd
 from goodwill.domain.btyd.clv import COUNT_MODELS, discounted_purchases
+from goodwill.errors import InvalidInput
 
 N = 20_000
 
@@ -119,3 +120,18 @@ def test_a_count_with_fewer_clients_than_its_series_costs_is_worked_out_client_b
     alone = x > 0
     np.testing.assert_array_equal(got[alone], exact(x[alone], age[alone]))
     assert sorted(set(asked[-2].tolist())) == [3.0, 7.0]  # the one call made client by client
+
+
+def test_one_absurd_count_is_grouped_by_a_sort_not_a_table_of_every_count() -> None:
+    """A trillion purchases in a file would ask a count-indexed table for terabytes."""
+    x = np.r_[np.zeros(N - 1), 1e12]
+    present, place = fit.count_places(x)
+    assert present.tolist() == [0, 10**12] and place[-1] == 1 and not place[:-1].any()
+    grouped = by_age.AgeGroups.of(x, np.linspace(1.0, 50.0, N), 2.0)
+    assert grouped.counts.tolist() == [0.0, 1e12]
+    with pytest.raises(InvalidInput, match="cannot be identified"):
+        bgnbd.fit(
+            np.r_[1e12, np.ones(50), np.zeros(50)],
+            np.r_[10.0, np.full(50, 5.0), np.zeros(50)],
+            np.full(101, 20.0),
+        )

@@ -22,7 +22,7 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from goodwill.domain.btyd.fit import FloatArray
+from goodwill.domain.btyd.fit import FloatArray, count_places
 
 # The exact expectation at arrays of (purchase count, age); it must accept any count and any age
 # above -alpha.
@@ -106,16 +106,11 @@ class AgeGroups:
 
     @classmethod
     def of(cls, x: FloatArray, age: FloatArray, alpha: float) -> AgeGroups:
-        whole = x.astype(np.int64)
-        sizes_by_count = np.bincount(whole)
-        present = np.flatnonzero(sizes_by_count)
-        lookup = np.zeros(sizes_by_count.size, dtype=np.int64)
-        lookup[present] = np.arange(present.size)
-        place = lookup[whole]
+        present, place = count_places(x)
         # A stable sort of small integers is a radix sort: a few milliseconds for a million.
         key = place.astype(np.int16) if present.size < 2**15 else place
         order = np.argsort(key, kind="stable")
-        sizes = sizes_by_count[present]
+        sizes = np.bincount(place, minlength=present.size)
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.intp)
         v = np.log(alpha + age[order])
         low = np.minimum.reduceat(v, starts)

@@ -81,13 +81,25 @@ def by_count(x: FloatArray, weight: FloatArray) -> tuple[FloatArray, NDArray[np.
     Counts are whole numbers, so a bincount groups them in one pass where np.unique would
     sort every row (a third of a second at a million rows).
     """
+    present, inverse = count_places(x)
+    weight_by_x = np.bincount(inverse, weights=weight, minlength=present.size).astype(np.float64)
+    return present.astype(np.float64), inverse, weight_by_x
+
+
+def count_places(x: FloatArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The distinct whole counts in ``x`` and each row's place among them.
+
+    A bincount over the counts' range, unless the range is far wider than the rows (a few huge
+    counts): then a sort, so that one absurd count cannot ask for terabytes.
+    """
     whole = x.astype(np.int64)
+    if whole.size and int(whole.max()) > 4 * whole.size + (1 << 16):
+        present, inverse = np.unique(whole, return_inverse=True)
+        return present, inverse.astype(np.int64)
     present = np.flatnonzero(np.bincount(whole))
     lookup = np.zeros(int(present[-1]) + 1 if present.size else 1, dtype=np.int64)
     lookup[present] = np.arange(present.size)
-    inverse = lookup[whole]
-    weight_by_x = np.bincount(inverse, weights=weight, minlength=present.size).astype(np.float64)
-    return present.astype(np.float64), inverse, weight_by_x
+    return present.astype(np.int64), lookup[whole]
 
 
 def as_array(values: ArrayLike, name: str) -> FloatArray:
