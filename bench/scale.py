@@ -22,6 +22,7 @@ floor, not a promise (indexes grow, caches stop fitting).
 Run: python -m bench.scale --clients N [--store sqlite|postgresql|both]   (scripts/bench scale)
      python -m bench.scale --clients N --keep DIR   (keeps DIR/scale.db and DIR/pg), then
      python -m bench.scale --clients N --keep DIR --pages-only     (times the pages again)
+     python -m bench.scale --clients N --keep DIR --resume   (finishes a stopped run)
 """
 
 from __future__ import annotations
@@ -277,16 +278,23 @@ def measure(name: str, url: str, files: Generated, n: int) -> Result:
         done = import_file(store, settings, kind, path, now=NOW)
         result.imports[key] = (done.imported, time.perf_counter() - start)
         _say(name, f"imported {key}: {done.imported:,} rows in {result.imports[key][1]:.1f} s")
+    _passes(name, result, store, settings, files.daily)
+    store.kw["bind"].dispose()
+    return result
+
+
+def _passes(
+    name: str, result: Result, store: sessionmaker[Session], settings: Settings, daily: Path
+) -> None:
+    """The first pass as of NOW, the next day's orders, the daily pass, the pages."""
     result.first_report, result.first = timed_pass(store, settings, NOW)
     _say(name, f"first pass {result.first['total']:.1f} s: {result.first_report.as_dict()}")
     start = time.perf_counter()
-    done = import_file(store, settings, FileKind.PURCHASES, files.daily, now=NOW + DAY)
+    done = import_file(store, settings, FileKind.PURCHASES, daily, now=NOW + DAY)
     result.imports["daily"] = (done.imported, time.perf_counter() - start)
     result.daily_report, result.daily = timed_pass(store, settings, NOW + DAY)
     _say(name, f"daily pass {result.daily['total']:.1f} s: {result.daily_report.as_dict()}")
-    result.pages = browse(settings, NOW + DAY, n)
-    store.kw["bind"].dispose()
-    return result
+    result.pages = browse(settings, NOW + DAY, result.clients)
 
 
 def _say(store: str, what: str) -> None:
@@ -403,15 +411,23 @@ def main() -> None:
         "--keep", type=Path, help="build in this folder and keep it (SQLite: scale.db in it)"
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help=(
+            "finish what a stopped run with --keep left in that folder: the first pass "
+            "(resumed where it stopped), the next day's orders, the daily pass and the pages"
+        ),
+    )
+    parser.add_argument(
         "--pages-only",
         action="store_true",
         help="time the pages of the stores a run with --keep built in that folder",
     )
     args = parser.parse_args()
-    if args.pages_only:
+    if args.pages_only or args.resume:
         if args.keep is None:
-            parser.error("--pages-only times the store a run with --keep left: give --keep")
-        pages_only(args.keep, args.clients)
+            parser.error("--pages-only and --resume work on the store a run with --keep left")
+        (resume if args.resume else pages_only)(args.keep, args.clients)
         return
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -421,9 +437,7 @@ def main() -> None:
         run(args.clients, args.store, Path(tmp), seed=args.seed)
 
 
-def pages_only(base: Path, clients: int) -> None:
-    """Time the pages again on the stores a run with --keep left in ``base`` (after the daily
-    pass), nothing rebuilt; a store of an older schema is brought up to date first."""
+def _kept(base: Path) -> list[tuple[str, Path]]:
     kept = [
         (name, path)
         for name, path in (("sqlite", base / "scale.db"), ("postgresql", base / "pg" / "data"))
@@ -431,8 +445,33 @@ def pages_only(base: Path, clients: int) -> None:
     ]
     if not kept:
         raise SystemExit(f"no kept store in {base}: run with --keep {base} first")
+    return kept
+
+
+def resume(base: Path, clients: int) -> list[Result]:
+    """Finish a stopped run on the stores kept in ``base``: every engine pass can be re-run
+    and carries on from its cursors, and the import of the next day's orders skips what it
+    already holds, so whatever the run had reached is done once."""
     print(f"load average at the start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
-    for name, _ in kept:
+    results = []
+    for name, _ in _kept(base):
+        with _kept_url(base, name, clients) as url:
+            settings = load_settings(config_path=base / "scale.toml", database_url=url, environ={})
+            store = open_store(url)
+            result = Result(name, clients)
+            _passes(name, result, store, settings, base / "daily.csv")
+            store.kw["bind"].dispose()
+        print(f"\n{name} (resumed: the first pass's times are what was left of it):")
+        print("\n".join(table(result)))
+        results.append(result)
+    return results
+
+
+def pages_only(base: Path, clients: int) -> None:
+    """Time the pages again on the stores a run with --keep left in ``base`` (after the daily
+    pass), nothing rebuilt; a store of an older schema is brought up to date first."""
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
+    for name, _ in _kept(base):
         with _kept_url(base, name, clients) as url:
             settings = load_settings(database_url=url, environ={})
             _daily_upkeep(settings, NOW + DAY)

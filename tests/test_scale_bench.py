@@ -8,7 +8,24 @@ from pathlib import Path
 
 import pytest
 from bench.at_risk_marks import report
-from bench.scale import LIST_PAGES, generate, measure, pages_only, run, server_settings
+from bench.scale import (
+    LIST_PAGES,
+    NOW,
+    OWNER,
+    PASSWORD,
+    generate,
+    measure,
+    pages_only,
+    resume,
+    run,
+    server_settings,
+)
+
+from goodwill.actions.imports import import_file
+from goodwill.domain.records import FileKind
+from goodwill.settings import load_settings
+from goodwill.store.database import open_store
+from goodwill.store.staff import add_user
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -75,3 +92,30 @@ def test_the_pages_of_kept_stores_are_timed_again(
     report(tmp_path, 60, rounds=1)  # the At risk marks off and on: the same list
     out = capsys.readouterr().out
     assert out.count("| /at-risk page |") == 2 and out.count("| at_risk_page() |") == 2
+
+
+def test_a_run_stopped_after_its_imports_is_finished_once(tmp_path: Path) -> None:
+    """--resume finishes what a stopped run left: the first pass over everything imported,
+    the next day's orders (once, however often it is resumed), the daily pass, the pages."""
+    files = generate(tmp_path, 80, seed=3)
+    (tmp_path / "scale.toml").write_text("[imports]\nmax_rows = 0\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'scale.db'}"
+    settings = load_settings(config_path=tmp_path / "scale.toml", database_url=url, environ={})
+    store = open_store(url)
+    with store.begin() as session:
+        add_user(session, email=OWNER, name="Owner", role="owner", password=PASSWORD, now=NOW)
+    for kind, path in ((FileKind.CLIENTS, files.clients), (FileKind.PURCHASES, files.purchases)):
+        import_file(store, settings, kind, path, now=NOW)
+    store.kw["bind"].dispose()
+
+    (first,) = resume(tmp_path, 80)
+    assert first.first_report.derived >= files.counts["purchases"] > 0
+    assert first.first_report.created > 0
+    assert first.imports["daily"][0] == files.counts["daily"] > 0
+    assert first.daily_report.derived > 0
+    assert first.pages.statuses == {200}
+
+    (again,) = resume(tmp_path, 80)
+    assert again.imports["daily"][0] == 0
+    assert again.first_report.derived == again.daily_report.derived == 0
+    assert again.first_report.created == again.daily_report.created == 0
