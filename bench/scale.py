@@ -55,6 +55,7 @@ from goodwill.engine.worker import Step
 from goodwill.settings import Settings, load_settings
 from goodwill.store.at_risk import keep_lapsed
 from goodwill.store.database import open_store
+from goodwill.store.insights_cache import work_out_ahead
 from goodwill.store.staff import add_user
 from goodwill.web import create_app
 from goodwill.web.rendering import client_url
@@ -486,6 +487,9 @@ def _daily_upkeep(settings: Settings, now: datetime) -> None:
     store = open_store(settings.database_url)
     with store.begin() as session:
         keep_lapsed(session, settings, today=now.date())
+    start = time.perf_counter()
+    if work_out_ahead(store, settings, today=now.date(), now=now):
+        print(f"insights worked out ahead: {time.perf_counter() - start:.1f} s")
     store.kw["bind"].dispose()
 
 

@@ -7,18 +7,20 @@ import dataclasses
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
 from goodwill.store import insights_cache
-from goodwill.store.insights import Filters, Insights
-from goodwill.store.insights_answers import Ask, kept_answer, kept_views, view_of
+from goodwill.store.insights import Filters, Insights, weekly_insights
+from goodwill.store.insights_answers import Ask, kept_answer, view_of
 from goodwill.store.insights_cache import (
     LARGE_STORE,
     cached_insights,
     forget_remembered,
+    page_view,
     wait_for_work,
+    work_out_ahead,
 )
 from goodwill.store.models import InsightsAnswer
 from tests.store.insights_data import AS_OF, ZONE, buy_again, seed, utc
@@ -57,6 +59,11 @@ def amsterdam(store: sessionmaker[Session], settings: Settings) -> Settings:
     with store.begin() as session:
         seed(session)
     return dataclasses.replace(settings, timezone=ZONE)
+
+
+def kept_views(session: Session) -> list[str]:
+    """Every view with a kept answer."""
+    return list(session.scalars(select(InsightsAnswer.view).order_by(InsightsAnswer.view)))
 
 
 def _refuse_to_work_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,3 +178,25 @@ def test_the_weeks_up_to_today_are_one_view_whatever_the_day(settings: Settings)
     assert fixed != view_of(settings, ask(day, date(2026, 1, 5), date(2026, 3, 2)))
     other_zone = dataclasses.replace(settings, timezone="America/New_York")
     assert up_to != view_of(other_zone, ask(day, day - timedelta(weeks=25), day))
+
+
+def test_the_engine_works_the_first_view_out_ahead_once_per_change_on_a_large_store_only(
+    store: sessionmaker[Session], amsterdam: Settings
+) -> None:
+    assert not work_out_ahead(store, amsterdam, today=AS_OF, now=ASKED)  # a small store
+    with store() as session:
+        assert kept_views(session) == []
+    assert work_out_ahead(store, amsterdam, today=AS_OF, now=ASKED, large_store=0)
+    assert not work_out_ahead(store, amsterdam, today=AS_OF, now=LATER, large_store=0)
+    with store.begin() as session:
+        buy_again(session)
+    assert work_out_ahead(store, amsterdam, today=AS_OF, now=LATER, large_store=0)
+    with store() as session:
+        (view,) = kept_views(session)
+        kept = kept_answer(session, view)
+        assert kept is not None and kept.figured_at == LATER
+        assert kept.ask == page_view(AS_OF) and kept.insights.filters == Filters()
+        fresh = weekly_insights(
+            session, amsterdam, as_of=AS_OF, since=page_view(AS_OF).since, until=AS_OF
+        )
+    assert kept.insights.series == fresh.series

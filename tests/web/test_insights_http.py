@@ -16,6 +16,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 import goodwill.web
+from goodwill.engine.configuration import calendar_for, playbook_for
+from goodwill.engine.passes import EnginePass
 from goodwill.settings import Settings
 from goodwill.store import insights_cache
 from goodwill.store.insights_cache import forget_remembered, wait_for_work
@@ -192,3 +194,32 @@ def test_after_a_restart_the_page_shows_an_earlier_days_figures_with_their_date(
     wait_for_work()
     fresh = insights_http.get("/insights")
     assert 'id="insights-behind"' not in fresh.text
+
+
+def test_after_the_engines_pass_the_first_visitor_is_shown_todays_figures_at_once(
+    insights_http: TestClient,
+    store: sessionmaker[Session],
+    web_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a large store the engine's pass works out the page's first view ahead, so a restarted
+    server shows today's figures without working them out or showing older ones."""
+    monkeypatch.setattr(insights_cache, "LARGE_STORE", 0)
+    settings = dataclasses.replace(web_settings, timezone=ZONE)
+    playbook, calendar = playbook_for(settings), calendar_for(settings)
+    EnginePass(store, settings, now=CLOCK, playbook=playbook, calendar=calendar).run()
+    assert log_in(insights_http).status_code == 303
+    expected = insights_http.get("/insights.csv")
+    forget_remembered()
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the page worked the figures out itself")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(insights_cache, "weekly_insights", refuse)
+        shown = insights_http.get("/insights")
+    assert shown.status_code == 200
+    assert 'id="insights-behind"' not in shown.text
+    last_week = list(csv.DictReader(io.StringIO(expected.text)))[-1]
+    assert _table_values(shown.text, "purchases")[-1] == last_week["purchases"]
+    assert len(_table_values(shown.text, "purchases")) == 26

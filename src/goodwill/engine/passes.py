@@ -62,6 +62,7 @@ from goodwill.store.among import among
 from goodwill.store.at_risk import keep_changed_rhythms, keep_lapsed, keep_rhythms
 from goodwill.store.base import as_utc
 from goodwill.store.ingest import insert_new
+from goodwill.store.insights_cache import work_out_ahead
 from goodwill.store.models import (
     Client,
     EngineCursor,
@@ -173,6 +174,7 @@ class EnginePass:
             ("apply", self._apply_all),
             ("touches", self._touches),
             ("digest", self._digest),
+            ("insights", self._insights_ahead),
         ]
         return [Step(name, self._counted(name, action)) for name, action in plan]
 
@@ -218,6 +220,11 @@ class EnginePass:
     def _digest(self) -> None:
         """The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py)."""
         self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
+
+    def _insights_ahead(self) -> None:
+        """The insights page's first view worked out for the day's first visitor, on a large
+        store (store/insights_cache.py)."""
+        work_out_ahead(self.store, self.settings, today=self.today, now=self.now)
 
     def _refit(self) -> int:
         """Refit the population models when the refit policy says so (domain/refits.py), and

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from goodwill.settings import Settings
@@ -81,9 +81,10 @@ def kept_answer(session: Session, view: str) -> Answer | None:
     if row is None:
         return None
     try:
+        insights = _insights_from(row.answer)
         return Answer(
-            ask=_ask_from(row.asked, row.answer),
-            insights=_insights_from(row.answer),
+            ask=_ask_from(row.asked, insights.filters),
+            insights=insights,
             version=row.version,
             took=float(row.took),
             figured_at=row.figured_at,
@@ -111,11 +112,6 @@ def keep_answer(session: Session, view: str, answer: Answer) -> None:
             answer=_insights_text(answer.insights),
         )
     )
-
-
-def kept_views(session: Session) -> list[str]:
-    """Every view with a kept answer (tests, and to see what is kept)."""
-    return list(session.scalars(select(InsightsAnswer.view).order_by(InsightsAnswer.view)))
 
 
 def _day(day: date | None) -> str:
@@ -147,15 +143,15 @@ def _insights_from(text: str) -> Insights:
     )
 
 
-def _ask_from(asked: str, answer: str) -> Ask:
+def _ask_from(asked: str, filters: Filters) -> Ask:
     as_of, since, until, weeks = asked.split(" ")
     return Ask(
         as_of=date.fromisoformat(as_of),
         weeks=int(weeks),
         since=None if since == "-" else date.fromisoformat(since),
         until=None if until == "-" else date.fromisoformat(until),
-        filters=Filters(**json.loads(answer)["filters"]),
+        filters=filters,
     )
 
 
-__all__ = ["Answer", "Ask", "keep_answer", "kept_answer", "kept_views", "version_text", "view_of"]
+__all__ = ["Answer", "Ask", "keep_answer", "kept_answer", "version_text", "view_of"]

@@ -9,8 +9,10 @@ it no longer holds, the store is large and working it out took ``slow_seconds`` 
 caller that accepts it (the page, not the CSV export) gets the last answer at once, marked with
 when it was worked out, while a thread works out the new one with a session of its own; the next
 request shows it. Such answers are also kept in the store (store/insights_answers.py), one per
-view, so a restarted process, or the first request of a new day, starts from the last one too.
-A store that answers quicker than that is always answered fresh and keeps nothing.
+view, so a restarted process, or the first request of a new day, starts from the last one too;
+and the engine works out the page's first view after each pass (:func:`work_out_ahead`), so the
+day's first visitor is shown today's figures at once. A small store or one that answers quicker
+than that is always answered fresh and keeps nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.settings import Settings
 from goodwill.store.insights import (
@@ -104,6 +106,41 @@ def cached_insights(
     if _worth_keeping(fresh, slow_seconds, large_store):
         _keep_later(engine, key, fresh)
     return fresh.insights
+
+
+def page_view(today: date) -> Ask:
+    """What the insights page asks for when opened with nothing chosen: the weeks up to
+    today, every client."""
+    since = today - timedelta(weeks=DEFAULT_WEEKS - 1)
+    return Ask(today, DEFAULT_WEEKS, since, today, Filters())
+
+
+def work_out_ahead(
+    store: sessionmaker[Session],
+    settings: Settings,
+    *,
+    today: date,
+    now: datetime,
+    large_store: int | None = None,
+) -> bool:
+    """After a pass has changed the data, work out the page's first view and keep it, on a
+    large store: the day's first visitor, in this process or another, is shown today's
+    figures at once rather than waiting seconds for them or being shown yesterday's. Returns
+    whether it was worked out (not on a small store, nor when the kept one still holds)."""
+    ask = page_view(today)
+    view = view_of(settings, ask)
+    with store() as session:
+        current = data_version(session)
+        if newest_order_id(current) < (LARGE_STORE if large_store is None else large_store):
+            return False
+        kept = kept_answer(session, view)
+        if kept is not None and kept.ask == ask and kept.version == version_text(current):
+            return False
+        answer = _work_out(session, settings, ask, current, now)
+        engine = session.get_bind().engine
+    _remember((str(engine.url), view), answer)
+    _keep(engine, view, answer)
+    return True
 
 
 def forget_remembered() -> None:
@@ -212,5 +249,7 @@ __all__ = [
     "SLOW_SECONDS",
     "cached_insights",
     "forget_remembered",
+    "page_view",
     "wait_for_work",
+    "work_out_ahead",
 ]
