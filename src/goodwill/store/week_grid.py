@@ -66,8 +66,8 @@ def week_grid(zone: ZoneInfo, *, first: date, last: date, as_of: date) -> Grid:
         start_s=start_s,
         cutoff_s=cutoff_s,
         origin_s=calendar.timegm(first.timetuple()),
-        first_offset=_offset(zone, start_s),
-        shifts=_shifts(zone, start_s, epoch_seconds(end)),
+        first_offset=utc_offset(zone, start_s),
+        shifts=offset_changes(zone, start_s, epoch_seconds(end)),
         week_ends_s=tuple(ends),
     )
 
@@ -76,24 +76,24 @@ def epoch_seconds(moment: datetime) -> int:
     return calendar.timegm(moment.astimezone(UTC).timetuple())
 
 
-def _offset(zone: ZoneInfo, at: int) -> int:
+def utc_offset(zone: ZoneInfo, at: int) -> int:
     offset = datetime.fromtimestamp(at, zone).utcoffset()
     return int(offset.total_seconds()) if offset else 0
 
 
-def _shifts(zone: ZoneInfo, since: int, until: int) -> tuple[tuple[int, int], ...]:
+def offset_changes(zone: ZoneInfo, since: int, until: int) -> tuple[tuple[int, int], ...]:
     """The instants in [since, until] where the zone's UTC offset changes: a daily scan, then a
     bisection to the second."""
     out: list[tuple[int, int]] = []
-    at, current = since, _offset(zone, since)
+    at, current = since, utc_offset(zone, since)
     while at < until:
         step = min(at + 86400, until)
-        after = _offset(zone, step)
+        after = utc_offset(zone, step)
         if after != current:
             low, high = at, step  # offset(low) == current, offset(high) != current
             while high - low > 1:
                 middle = (low + high) // 2
-                if _offset(zone, middle) == current:
+                if utc_offset(zone, middle) == current:
                     low = middle
                 else:
                     high = middle
