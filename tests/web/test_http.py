@@ -16,6 +16,7 @@ from goodwill.settings import Settings
 from goodwill.store.client_figures import keep_figures
 from goodwill.store.models import Client, StaffUser
 from goodwill.store.queries import figures_currency
+from goodwill.web.pages import clients as clients_pages
 from tests.conftest import NOW
 from tests.web.conftest import csrf_from, log_in
 from tests.web.sample import LONG_CLIENT, LONG_CLIENT_NAME, add_client, add_purchase
@@ -138,6 +139,29 @@ def test_the_client_list_pages_fifty_at_a_time(
     assert "Showing 51–56 of 56 clients" in second
     assert rows(second) == 6
     assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+def test_a_long_client_list_is_counted_only_so_far_past_the_page(
+    logged_in: TestClient, seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting a million clients takes longer than the page: the list counts in steps past
+    the page shown and says "more than", exact once the end is within reach."""
+    monkeypatch.setattr(clients_pages, "PAGE_SIZE", 10)
+    monkeypatch.setattr(clients_pages, "COUNTED", 20)
+    with seeded.begin() as session:
+        for n in range(20):
+            add_client(session, external_id=f"L-{n:03d}", name=f"Lead {n:03d}", now=NOW)
+    first = logged_in.get("/clients").text
+    assert "Showing 1–10 of more than 20 clients" in first
+    assert "Page 1</span>" in first and 'rel="next"' in first
+    second = logged_in.get("/clients", params={"page": 2}).text
+    assert "Showing 11–20 of more than 40 clients" in second
+    fifth = logged_in.get("/clients", params={"page": 5}).text
+    assert "Showing 41–50 of 56 clients" in fifth and "Page 5 of 6" in fifth
+    last = logged_in.get("/clients", params={"page": 6}).text
+    assert "Showing 51–56 of 56 clients" in last and 'rel="next"' not in last
+    searched = logged_in.get("/clients", params={"q": "lead"}).text
+    assert "Showing 1–10 of 20 clients" in searched  # 20 counted past a page: all of them
 
 
 def test_the_client_list_offers_sorting_and_ignores_an_unknown_sort(

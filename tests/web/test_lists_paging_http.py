@@ -165,6 +165,26 @@ def test_today_shows_a_page_of_each_group_and_counts_them_all(
     assert [f for rows in shown for f in rows] == by_due
 
 
+def test_a_long_today_group_is_counted_only_so_far_past_its_page(
+    store: sessionmaker[Session], owner_http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hundreds of thousands of overdue follow-ups take the database longer to count than the
+    page: each group counts in steps past its rows shown ("4+"), exact near its end."""
+    _clients(store, 7)
+    monkeypatch.setattr(today_page, "PAGE_ROWS", 2)
+    monkeypatch.setattr(today_page, "COUNTED", 4)
+    assert log_in(owner_http).status_code == 303
+    first = owner_http.get("/today").text
+    assert '<span class="count" id="count-overdue">4+</span>' in first
+    assert "1–2 of 4+" in first and 'href="/today?overdue=2"' in first
+    assert len(_ROW.findall(first)) == 2
+    third = owner_http.get("/today?overdue=3").text  # rows 5-6: counted to 8, all 7 found
+    assert '<span class="count" id="count-overdue">7</span>' in third
+    assert "5–6 of 7" in third and 'href="/today?overdue=4"' in third
+    last = owner_http.get("/today?overdue=4").text
+    assert "7–7 of 7" in last and 'href="/today?overdue=5"' not in last
+
+
 def test_a_short_today_list_has_no_pager(
     store: sessionmaker[Session], owner_http: TestClient
 ) -> None:

@@ -221,6 +221,8 @@ class Today:
     upcoming: list[FollowUpView]
     #: How many each group holds in all (the lists hold at most ``limit`` of them).
     counts: dict[str, int] = field(default_factory=dict)
+    #: The groups counted only so far (``count_step``): they hold more than their count.
+    more: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -239,10 +241,14 @@ def today_list(
     days: int = 7,
     limit: int = 500,
     offsets: Mapping[str, int] | None = None,
+    count_step: int | None = None,
 ) -> Today:
     """Open follow-ups grouped: overdue (due before now), today (the rest of today in the
     business's zone), upcoming (the next ``days`` days); each group at most ``limit`` of them
-    from its offset in ``offsets``, with every group's count, in a fixed number of queries."""
+    from its offset in ``offsets``, with every group's count, in a fixed number of queries.
+    ``count_step``: count each group only to the next multiple of it past the rows shown (a
+    group that holds more is in ``more``): a count of hundreds of thousands of follow-ups
+    takes the database longer than the rest of the page."""
     local = now.astimezone(zone).date()
     end_of_today = _start(local + timedelta(days=1), zone)
     horizon = _start(local + timedelta(days=days + 1), zone)
@@ -264,23 +270,54 @@ def today_list(
         for group, (start, end) in bounds.items()
     }
     due = FollowUp.due_at
-    counted = _filtered(
-        select(
-            # Counting 1s, not ids: the index alone answers (no follow-up's row is read).
-            func.count(case((due < now, 1))),
-            func.count(case(((due >= now) & (due < end_of_today), 1))),
-            func.count(case((due >= end_of_today, 1))),
+    if count_step is None:
+        counted = _filtered(
+            select(
+                # Counting 1s, not ids: the index alone answers (no follow-up's row is read).
+                func.count(case((due < now, 1))),
+                func.count(case(((due >= now) & (due < end_of_today), 1))),
+                func.count(case((due >= end_of_today, 1))),
+            )
+            .select_from(FollowUp)
+            .where(due < horizon),
+            assignee=assignee,
+            status="open",
+            client_id=None,
+            performer="person",
         )
-        .select_from(FollowUp)
-        .outerjoin(StaffUser, StaffUser.id == FollowUp.assignee_id)
-        .where(due < horizon),
+        found = session.execute(counted).one()
+        counts = dict(zip(GROUPS, (int(n) for n in found), strict=True))
+        return Today(lists["overdue"], lists["today"], lists["upcoming"], counts)
+    caps = {
+        group: count_step * ((chosen.get(group, 0) + limit) // count_step + 1) for group in GROUPS
+    }
+    counted = select(
+        *(
+            _count_up_to(
+                caps[group],
+                (due >= start) if start is not None else None,
+                due < end,
+                assignee=assignee,
+            )
+            for group, (start, end) in bounds.items()
+        )
+    )
+    found = session.execute(counted).one()
+    counts = {group: min(int(n), caps[group]) for group, n in zip(GROUPS, found, strict=True)}
+    more = frozenset(g for g, n in zip(GROUPS, found, strict=True) if n > caps[g])
+    return Today(lists["overdue"], lists["today"], lists["upcoming"], counts, more)
+
+
+def _count_up_to(cap: int, *conditions: Any, assignee: str | None) -> Any:
+    """How many of a group's follow-ups there are, counting no further than ``cap + 1``."""
+    rows = _filtered(
+        select(FollowUp.id).where(*(c for c in conditions if c is not None)),
         assignee=assignee,
         status="open",
         client_id=None,
         performer="person",
-    )
-    counts = dict(zip(GROUPS, (int(n) for n in session.execute(counted).one()), strict=True))
-    return Today(lists["overdue"], lists["today"], lists["upcoming"], counts)
+    ).limit(cap + 1)
+    return select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:

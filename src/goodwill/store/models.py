@@ -431,7 +431,7 @@ class FollowUp(Base):
         Index("ix_followups_status_due", "status", "due_at"),
         Index("ix_followups_created", "created_at"),
         Index("ix_followups_closed", "closed_at"),
-        Index("ix_followups_performer_status_due", "performer", "status", "due_at"),
+        Index("ix_followups_performer_status_due", "performer", "status", "due_at", "id"),
         Index("ix_followups_updated", "updated_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -232,10 +232,13 @@ def list_clients(
     offset: int = 0,
     limit: int = 50,
     archived: bool = False,
+    count_up_to: int | None = None,
 ) -> tuple[list[ClientOverview], int]:
     """One page of clients with their figures, and the total number matching ``search``.
 
-    Archived clients are left out, or, with ``archived``, listed alone."""
+    Archived clients are left out, or, with ``archived``, listed alone. ``count_up_to``:
+    count no further than that (a total above it reads ``count_up_to + 1``, "more"), since
+    counting a million clients takes the database longer than the whole page."""
     # client_figures reads the figures currency from here: imported when asked for.
     from goodwill.store.client_figures import kept_currency
 
@@ -248,6 +251,9 @@ def list_clients(
         condition = matching(session, search)
         count = count.where(condition)
         conditions.append(condition)
+    if count_up_to is not None:
+        up_to = select(Client.id).where(*conditions).limit(count_up_to + 1)
+        count = select(func.count()).select_from(up_to.subquery())
     total = int(session.execute(count).scalar_one())
     # The page's clients first, in the order asked, then the figures of those alone.
     ids = kept_page(

@@ -60,6 +60,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = format_money
+    env.filters["count"] = "{:,}".format
     env.filters["estimate"] = estimate
     env.filters["client_url"] = client_url
     env.globals["query_url"] = query_url

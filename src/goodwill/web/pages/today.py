@@ -31,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 Scope = Literal["mine", "unassigned", "everyone"]
 SCOPES: tuple[Scope, ...] = ("mine", "unassigned", "everyone")
 UPCOMING_DAYS = 7
+#: Each group is counted to the next multiple of this past its rows shown ("10,000+").
+COUNTED = 10_000
 #: Rows of each group a page shows; the group's heading counts all of them.
 PAGE_ROWS = 25
 #: A pass older than this means the scheduler (worker, cron, timer) has probably stopped.
@@ -90,6 +92,7 @@ class Group:
     label: str
     items: list[FollowUpView]
     count: int
+    more: bool  # the group holds more than ``count`` (counted only so far)
     page: int
     first_row: int
     prev_url: str | None
@@ -122,6 +125,7 @@ def _groups(found: Today, pages: dict[str, int], scope: Scope) -> list[Group]:
                 labels[key],
                 items,
                 count,
+                key in found.more,
                 page,
                 (page - 1) * PAGE_ROWS + 1,
                 url(page - 1) if page > 1 else None,
@@ -161,6 +165,7 @@ def today_page(
         days=UPCOMING_DAYS,
         limit=PAGE_ROWS,
         offsets={key: (n - 1) * PAGE_ROWS for key, n in pages.items()},
+        count_step=COUNTED,
     )
     user = db.get(StaffUser, staff.id)
     assert user is not None  # page_staff has just read this user
