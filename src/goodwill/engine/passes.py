@@ -222,8 +222,8 @@ class EnginePass:
         self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
 
     def _insights_ahead(self) -> None:
-        """The insights page's first view worked out for the day's first visitor, on a large
-        store (store/insights_cache.py)."""
+        """The insights page's first view of the day worked out for its first visitor, on a
+        large store (store/insights_cache.py)."""
         work_out_ahead(self.store, self.settings, today=self.today, now=self.now)
 
     def _refit(self) -> int:

@@ -10,9 +10,9 @@ caller that accepts it (the page, not the CSV export) gets the last answer at on
 when it was worked out, while a thread works out the new one with a session of its own; the next
 request shows it. Such answers are also kept in the store (store/insights_answers.py), one per
 view, so a restarted process, or the first request of a new day, starts from the last one too;
-and the engine works out the page's first view after each pass (:func:`work_out_ahead`), so the
-day's first visitor is shown today's figures at once. A small store or one that answers quicker
-than that is always answered fresh and keeps nothing.
+and the engine works out the page's first view after its first pass of each day
+(:func:`work_out_ahead`), so the day's first visitor is shown today's figures at once. A small
+store or one that answers quicker than that is always answered fresh and keeps nothing.
 """
 
 from __future__ import annotations
@@ -123,10 +123,12 @@ def work_out_ahead(
     now: datetime,
     large_store: int | None = None,
 ) -> bool:
-    """After a pass has changed the data, work out the page's first view and keep it, on a
-    large store: the day's first visitor, in this process or another, is shown today's
-    figures at once rather than waiting seconds for them or being shown yesterday's. Returns
-    whether it was worked out (not on a small store, nor when the kept one still holds)."""
+    """Work out the page's first view of the day and keep it, on a large store: the day's
+    first visitor, in this process or another, is shown today's figures at once rather than
+    waiting seconds for them or being shown yesterday's. Once a day: later changes are shown
+    as the page always shows them (the last figures while the next are worked out), so a
+    worker passing every minute on a busy store does not work them out every minute. Returns
+    whether it was worked out (not on a small store, nor when today's is kept)."""
     ask = page_view(today)
     view = view_of(settings, ask)
     with store() as session:
@@ -134,7 +136,7 @@ def work_out_ahead(
         if newest_order_id(current) < (LARGE_STORE if large_store is None else large_store):
             return False
         kept = kept_answer(session, view)
-        if kept is not None and kept.ask == ask and kept.version == version_text(current):
+        if kept is not None and kept.ask == ask:
             return False
         answer = _work_out(session, settings, ask, current, now)
         engine = session.get_bind().engine
