@@ -6,6 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.store.followups import today_list
@@ -58,12 +59,42 @@ def test_the_groups_are_counted_and_listed(store: sessionmaker[Session]) -> None
     assert nobody.counts == {"overdue": 0, "today": 0, "upcoming": 0}
 
 
+def _colleagues_followups(store: sessionmaker[Session], n: int) -> None:
+    """``n`` open follow-ups of a colleague's, due over the same days, as a team's store holds:
+    reading a person's own must not read these."""
+    with store.begin() as session:
+        colleague = staff_user(session, email="colleague@example.com", now=NOW)
+        client = add_client(session, external_id="TC", name="Theo", now=NOW)
+        session.add_all(
+            FollowUp(
+                key=f"c{i}",
+                client_id=client.id,
+                rule="call",
+                reason="call",
+                open_reason=f"call {i}",
+                title="Call",
+                channel="phone",
+                personal_level="owner_call",
+                assignee_id=colleague.id,
+                due_at=NOW + timedelta(minutes=i - n // 2),
+                status="open",
+                sequence=0,
+                created_at=NOW,
+                updated_at=NOW,
+                performer="person",
+            )
+            for i in range(n)
+        )
+        session.execute(text("ANALYZE followups"))
+
+
 @pytest.mark.postgres
 def test_the_counts_read_the_assignee_index_alone(postgres_url: str) -> None:
     from goodwill.store.database import open_store
 
     store = open_store(postgres_url)
     email = _seed(store)
+    _colleagues_followups(store, 3000)
     with store() as session:
         with recorded(session) as seen:
             today_list(session, now=NOW, zone=UTC, assignee=email)
