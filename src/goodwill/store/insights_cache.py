@@ -108,11 +108,16 @@ def cached_insights(
     return fresh.insights
 
 
+def first_day(until: date) -> date:
+    """The first day the page shows when no start is chosen: ``DEFAULT_WEEKS`` weeks to
+    ``until``."""
+    return until - timedelta(weeks=DEFAULT_WEEKS - 1)
+
+
 def page_view(today: date) -> Ask:
     """What the insights page asks for when opened with nothing chosen: the weeks up to
     today, every client."""
-    since = today - timedelta(weeks=DEFAULT_WEEKS - 1)
-    return Ask(today, DEFAULT_WEEKS, since, today, Filters())
+    return Ask(today, DEFAULT_WEEKS, first_day(today), today, Filters())
 
 
 def work_out_ahead(
@@ -250,6 +255,7 @@ __all__ = [
     "LARGE_STORE",
     "SLOW_SECONDS",
     "cached_insights",
+    "first_day",
     "forget_remembered",
     "page_view",
     "wait_for_work",

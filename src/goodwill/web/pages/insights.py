@@ -23,7 +23,6 @@ from goodwill.domain.dates import DateError, parse_date
 from goodwill.errors import InvalidInput
 from goodwill.store import insights_cache
 from goodwill.store.insights import (
-    DEFAULT_WEEKS,
     SERIES,
     SERIES_KEYS,
     Filters,
@@ -32,7 +31,7 @@ from goodwill.store.insights import (
     partner_names,
     value_text,
 )
-from goodwill.store.insights_cache import cached_insights
+from goodwill.store.insights_cache import cached_insights, first_day
 from goodwill.web.auth import PageStaff
 from goodwill.web.rendering import query_url, render
 from goodwill.web.state import Db, State, WebState
@@ -234,7 +233,7 @@ def _insights(db: Db, state: WebState, query: Query, *, last_will_do: bool = Fal
     stands)."""
     today = state.today()
     until = min(query.until or today, today)
-    since = query.since or (until - timedelta(weeks=DEFAULT_WEEKS - 1))
+    since = query.since or first_day(until)  # as the engine's page_view, for today
     return cached_insights(
         db,
         state.settings,
