@@ -15,6 +15,7 @@ from goodwill.domain.audit import Actor
 from goodwill.domain.playbooks import PersonalLevel
 from goodwill.errors import Conflict, InvalidInput, NotFound
 from goodwill.store.audit import record
+from goodwill.store.capped_count import cap_past, count_up_to
 from goodwill.store.models import Client, Event, FollowUp, FollowUpEvent, StaffUser
 
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
@@ -288,9 +289,7 @@ def today_list(
         found = session.execute(counted).one()
         counts = dict(zip(GROUPS, (int(n) for n in found), strict=True))
         return Today(lists["overdue"], lists["today"], lists["upcoming"], counts)
-    caps = {
-        group: count_step * ((chosen.get(group, 0) + limit) // count_step + 1) for group in GROUPS
-    }
+    caps = {group: cap_past(chosen.get(group, 0) + limit, count_step) for group in GROUPS}
     counted = select(
         *(
             _count_up_to(
@@ -316,8 +315,8 @@ def _count_up_to(cap: int, *conditions: Any, assignee: str | None) -> Any:
         status="open",
         client_id=None,
         performer="person",
-    ).limit(cap + 1)
-    return select(func.count()).select_from(rows.subquery()).scalar_subquery()
+    )
+    return count_up_to(rows, cap).scalar_subquery()
 
 
 def _start(day: date, zone: ZoneInfo) -> datetime:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import BigInteger, Integer, case, cast, func, select
+from sqlalchemy import case, literal_column, select
 from sqlalchemy.orm import Session
 
 from goodwill.domain.money import exponent
@@ -17,7 +17,7 @@ from goodwill.settings import Settings
 from goodwill.store.among import among as among_ids
 from goodwill.store.models import Order, OrderLine
 from goodwill.store.queries import figures_currency
-from goodwill.store.week_grid import offset_changes, utc_offset
+from goodwill.store.week_grid import epoch_sql, offset_changes, utc_offset
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def purchase_history(
     amount = OrderLine.amount_minor if by_category else Order.amount_minor
     columns: list[Any] = [
         Order.client_id,
-        _epoch(session, Order.occurred_at),
+        _epoch(session),
         case((Order.currency == currency, amount), else_=None),
     ]
     query: Any
@@ -89,8 +89,7 @@ def local_days(seconds: NDArray[np.int64], zone: ZoneInfo) -> NDArray[np.datetim
     return (local // 86400).astype("datetime64[D]")
 
 
-def _epoch(session: Session, column: Any) -> Any:
-    """Whole seconds since 1970 of a stored instant (UTC on both stores)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.date_part("epoch", column)), BigInteger)
-    return cast(func.strftime("%s", column), Integer)
+def _epoch(session: Session) -> Any:
+    """Whole seconds since 1970 of each order's instant, as the insights' SQL spells it."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return literal_column(epoch_sql(f"{Order.__tablename__}.occurred_at", postgres=postgres))

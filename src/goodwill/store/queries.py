@@ -19,6 +19,7 @@ from goodwill.errors import NotFound
 from goodwill.settings import Settings
 from goodwill.store.among import among
 from goodwill.store.base import as_utc
+from goodwill.store.capped_count import count_up_to as capped
 from goodwill.store.client_search import matching
 from goodwill.store.client_sort import kept_page, sort_keys
 from goodwill.store.models import (
@@ -252,8 +253,7 @@ def list_clients(
         count = count.where(condition)
         conditions.append(condition)
     if count_up_to is not None:
-        up_to = select(Client.id).where(*conditions).limit(count_up_to + 1)
-        count = select(func.count()).select_from(up_to.subquery())
+        count = capped(select(Client.id).where(*conditions), count_up_to)
     total = int(session.execute(count).scalar_one())
     # The page's clients first, in the order asked, then the figures of those alone.
     ids = kept_page(

@@ -103,6 +103,17 @@ def offset_changes(zone: ZoneInfo, since: int, until: int) -> tuple[tuple[int, i
     return tuple(out)
 
 
+def epoch_sql(column: str, *, postgres: bool) -> str:
+    """Whole seconds since 1970 of a stored instant (UTC on both stores), as SQL.
+
+    date_part gives a double where EXTRACT gives a numeric (PostgreSQL 14+), several times
+    slower to compute; the double's floor is exact for instants before the year 2500.
+    """
+    if postgres:
+        return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
+    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+
 class WeekSql:
     """The dialect's spelling of the few things SQLite and PostgreSQL write differently."""
 
@@ -111,14 +122,8 @@ class WeekSql:
         self.grid = grid
 
     def epoch(self, column: str) -> str:
-        """Whole seconds since 1970 of a stored instant (UTC on both stores).
-
-        date_part gives a double where EXTRACT gives a numeric (PostgreSQL 14+), several times
-        slower to compute; the double's floor is exact for instants before the year 2500.
-        """
-        if self.postgres:
-            return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
-        return f"CAST(strftime('%s', {column}) AS INTEGER)"
+        """Whole seconds since 1970 of a stored instant (UTC on both stores)."""
+        return epoch_sql(column, postgres=self.postgres)
 
     def later(self, first: str, second: str) -> str:
         """The later of two non-null instants."""
@@ -152,4 +157,13 @@ class WeekSql:
         return pairs
 
 
-__all__ = ["MAX_WEEKS", "WEEK_S", "Grid", "WeekSql", "epoch_seconds", "monday", "week_grid"]
+__all__ = [
+    "MAX_WEEKS",
+    "WEEK_S",
+    "Grid",
+    "WeekSql",
+    "epoch_seconds",
+    "epoch_sql",
+    "monday",
+    "week_grid",
+]

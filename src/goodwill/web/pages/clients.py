@@ -7,6 +7,7 @@ from typing import Annotated, cast, get_args
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from goodwill.store.capped_count import cap_past
 from goodwill.store.followups import list_followups
 from goodwill.store.incidents import list_incidents
 from goodwill.store.queries import Sort, client_profile, find_client, list_clients
@@ -59,7 +60,7 @@ def clients_page(
 ) -> Response:
     chosen = _sort(sort)
     offset = (page - 1) * PAGE_SIZE
-    counted = COUNTED * ((offset + PAGE_SIZE) // COUNTED + 1)  # always past this page
+    counted = cap_past(offset + PAGE_SIZE, COUNTED)
     clients, total = list_clients(
         db,
         state.settings,
