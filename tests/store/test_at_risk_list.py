@@ -17,6 +17,7 @@ from goodwill.store.at_risk import at_risk_page, keep_rhythms
 from goodwill.store.cadence import overdue_clients
 from goodwill.store.models import Client
 from goodwill.store.rhythm_models import RhythmRow, RhythmSnapshot
+from goodwill.store.week_grid import epoch_sql
 from tests.conftest import NOW
 from tests.store.plans import plan_of, recorded
 from tests.web.rhythms import STOPPED, more_stopped, rhythm_business
@@ -240,3 +241,22 @@ def test_the_list_reads_the_rows_not_flagged_down_their_index(
     assert len(plans) == 2  # the page and its counts
     for plan in plans:
         assert "ix_rhythm_rows_open_due" in plan, plan
+
+
+def test_an_engine_pass_that_refits_reads_the_whole_purchase_history_once(
+    store: sessionmaker[Session], settings: Settings
+) -> None:
+    """The models and the rhythms learn from the same orders in one transaction: a million
+    clients' ten million orders are read once, not once for each."""
+    _business(store, settings, engine=False)
+    with store() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+        whole = epoch_sql("orders.occurred_at", postgres=postgres)
+        for now in (NOW, NOW + timedelta(days=8)):  # the first fit; a week-old fit is refitted
+            with recorded(session) as seen:
+                run_engine(store, settings, now=now)
+            reads = [s for s, _ in seen if whole in s and "order_lines" not in s]
+            snapshot = session.get(RhythmSnapshot, 1)
+            assert snapshot is not None and snapshot.as_of == now.date()  # rhythms kept
+            assert len([s for s in reads if "WHERE" not in s]) == 1
+            session.expire_all()

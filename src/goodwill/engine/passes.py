@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import (
@@ -61,6 +62,7 @@ from goodwill.settings import Settings
 from goodwill.store.among import among
 from goodwill.store.at_risk import keep_changed_rhythms, keep_lapsed, keep_rhythms
 from goodwill.store.base import as_utc
+from goodwill.store.history import purchase_history
 from goodwill.store.ingest import insert_new
 from goodwill.store.insights_cache import work_out_ahead
 from goodwill.store.models import (
@@ -165,8 +167,10 @@ class EnginePass:
         it added to the report. Every effect is idempotent, so a step may run again."""
         plan: list[tuple[str, Callable[[], object]]] = [
             ("derive", self._derive_all),
-            ("scan", self._scan),
+            # Before the scan: the missed purchases are read from the rhythms the refit keeps,
+            # not learned again from the whole history (a first pass would learn them twice).
             ("refit", self._refit),
+            ("scan", self._scan),
             (
                 "figures",
                 lambda: keep_values(self.store, self.settings, today=self.today, now=self.now),
@@ -235,10 +239,18 @@ class EnginePass:
             with self.store.begin() as session:
                 if claims.lock(session, "fits", now=self.now, skip=True) is None:
                     return 0
-                self.refit = refresh_fits(session, self.settings, today=self.today, now=self.now)
-                refitted = self.refit.refit
+                # The models and the rhythms learn from the same orders: read them once.
+                history = cache(partial(purchase_history, session, self.settings))
+                self.refit = refresh_fits(
+                    session, self.settings, today=self.today, now=self.now, read_history=history
+                )
                 kept = keep_rhythms(
-                    session, self.settings, today=self.today, now=self.now, refitted=refitted
+                    session,
+                    self.settings,
+                    today=self.today,
+                    now=self.now,
+                    refitted=self.refit.refit,
+                    read_history=history,
                 )
         except (ValueError, ArithmeticError) as exc:  # InvalidInput is handled by refresh_fits
             log.warning("population models not refitted: %s", exc)

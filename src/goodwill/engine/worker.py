@@ -1,6 +1,6 @@
 """The worker loop: passes of named steps, each isolated, retried with back-off, recorded.
 
-A pass is a list of steps (data: the engine's derive, scan, refit, apply and digest, then the
+A pass is a list of steps (data: the engine's derive, refit, scan, apply and digest, then the
 mail duties), each a function that opens its own short sessions. A step that raises is logged
 (step, run id, attempt, error class; never client data), recorded as a ``WorkerFailure`` and tried
 again after a back-off (``Backoff``: exponential, capped, a bounded number of attempts per pass)

@@ -13,6 +13,7 @@ A merge or a corrected order (an id already kept) shows from the next refit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -79,18 +80,26 @@ def settings_key(settings: Settings) -> str:
 
 
 def _learned(
-    session: Session, settings: Settings, *, among: list[int] | None = None
+    session: Session,
+    settings: Settings,
+    *,
+    among: list[int] | None = None,
+    read_history: Callable[[], PurchaseHistory] | None = None,
 ) -> tuple[list[tuple[Rhythms, bool]], str]:
-    """Every client's rhythms (``among``: those clients', shrunk toward the kept priors)."""
+    """Every client's rhythms (``among``: those clients', shrunk toward the kept priors).
+    ``read_history``: reads every client's purchase history, for a caller that has read it."""
     config = cadence_settings(settings)
     kept = _priors(session) if among is not None else {}
-    history = purchase_history(session, settings, among=among)
+    if read_history is not None and among is None:
+        whole = read_history()
+    else:
+        whole = purchase_history(session, settings, among=among)
     found: list[tuple[Rhythms, bool]] = []
-    if history.client.size and (among is None or None in kept):
+    if whole.client.size and (among is None or None in kept):
         prior = None if among is None else (kept[None],)
         found.append(
             (
-                learn(history.client, history.day, history.amount, settings=config, priors=prior),
+                learn(whole.client, whole.day, whole.amount, settings=config, priors=prior),
                 False,
             )
         )
@@ -104,7 +113,7 @@ def _learned(
                 found.append((rhythms, True))
             else:
                 found.extend((r, True) for r in _by_category(lines, kept, config))
-    return found, history.currency
+    return found, whole.currency
 
 
 def _by_category(
@@ -139,14 +148,21 @@ def _priors(session: Session) -> dict[str | None, Prior]:
 
 
 def keep_rhythms(
-    session: Session, settings: Settings, *, today: date, now: datetime, refitted: bool = True
+    session: Session,
+    settings: Settings,
+    *,
+    today: date,
+    now: datetime,
+    refitted: bool = True,
+    read_history: Callable[[], PurchaseHistory] | None = None,
 ) -> int:
     """Keep every client's rhythms for the At risk list after a refit, or when none are kept
-    under these settings; else keep those of the clients who bought since. The rows written."""
+    under these settings; else keep those of the clients who bought since. The rows written.
+    ``read_history``: reads the whole purchase history (the refit's own read: read once)."""
     if not refitted and _usable(session.get(RhythmSnapshot, 1), settings):
         return keep_changed_rhythms(session, settings) or 0
     newest = _newest_order(session)
-    found, currency = _learned(session, settings)
+    found, currency = _learned(session, settings, read_history=read_history)
     session.execute(delete(RhythmRow))
     max_cycles = int(settings.cadence["max_cycles"])
     day = (today - EPOCH).days

@@ -10,7 +10,7 @@ then needs only that client's summary. CLV is three years ahead, discounted at 1
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -88,7 +88,12 @@ class ClientValue:
 
 
 def refresh_fits(
-    session: Session, settings: Settings, *, today: date, now: datetime
+    session: Session,
+    settings: Settings,
+    *,
+    today: date,
+    now: datetime,
+    read_history: Callable[[], PurchaseHistory] | None = None,
 ) -> RefitDecision:
     """Refit the models when the refit policy says so (``domain/refits.py``: no fit yet, a fit a
     week old, or 5% more purchases since it), else keep them; the decision says which and why.
@@ -99,13 +104,15 @@ def refresh_fits(
     is never adopted: the previous fit is kept (or none), and the reason is stored as the
     ``counts-refused`` row for the value panel. Spend: Gamma-Gamma on the repeat buyers with a
     positive mean spend, or their mean spend when Gamma-Gamma cannot be estimated.
+    ``read_history``: reads the whole purchase history (once, when the refit learns the rhythms
+    from the same orders in the same transaction).
     """
     decision = refit_decision(session, today=today)
     if not decision.refit:
         return decision
     purchases, newest = session.execute(select(func.count(Order.id), func.max(Order.id))).one()
     basis = {"purchases": int(purchases), "newest_order": newest, "reason": decision.reason}
-    history = purchase_history(session, settings)
+    history = read_history() if read_history else purchase_history(session, settings)
     if history.client.size == 0:
         return RefitDecision(False, "no purchases yet", None)
     summary = summarize(
