@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from goodwill.analysis.clv_files import fit_command, predict_command, summarize_command
+from goodwill.domain.btyd.summary import summarize
 from goodwill.errors import InvalidInput
 from tests.domain.btyd import simulate
 
@@ -161,3 +162,70 @@ def test_a_blank_amount_is_refused_not_summed_as_nothing(tmp_path: Path) -> None
         summarize_command(
             path, period="day", calibration_end=date(2024, 1, 31), out=tmp_path / "s.csv"
         )
+
+
+@pytest.mark.parametrize("first", ["1", "C-1", "007"])
+def test_ids_a_number_reading_would_merge_stay_apart_whatever_the_first_id(
+    tmp_path: Path, first: str
+) -> None:
+    """ "7", "07", "+7", "7.0" and "7e0" are five customers, as the strict reader sees them,
+    whether the file starts with a plain number (read by number until an id is not) or not,
+    and whichever column holds the id."""
+    rng = np.random.default_rng(5)
+    forms = [first, "7", "07", "+7", "7.0", "7e0", "70", "700", "8", "C-8", "9"]
+    n = 3_000
+    ids = [first] + [forms[i] for i in rng.integers(0, len(forms), n - 1)]
+    days = np.datetime64("2024-01-01") + rng.integers(0, 200, n)
+    cents = rng.integers(100, 9_000, n)
+    path = tmp_path / "t.csv"
+    rows = [f"{d},{c / 100:.2f},{i}" for i, d, c in zip(ids, days, cents, strict=True)]
+    path.write_text("date,amount,customer_id\n" + "\n".join(rows) + "\n")
+    cal, obs = date(2024, 5, 1), date(2024, 7, 1)
+    out = tmp_path / "s.csv"
+    n_found = summarize_command(
+        path, period="week", calibration_end=cal, observation_end=obs, out=out
+    )
+    expected = summarize(
+        np.array(ids),
+        days,
+        cents / 100,
+        period="week",
+        calibration_end=cal,
+        observation_end=obs,
+        first_day_customers=True,
+    )
+    found = {row["customer_id"]: row for row in read(out)}
+    assert n_found == len(found) == len(expected) and "07" in found and "7e0" in found
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".part"] == []
+    for i, customer in enumerate(expected.customer_id):
+        row = found[str(customer)]
+        assert int(row["frequency"]) == expected.frequency[i]
+        assert float(row["recency"]) == pytest.approx(expected.recency[i], rel=1e-12)
+        assert float(row["T"]) == pytest.approx(expected.T[i], rel=1e-12)
+        assert expected.monetary_value is not None and expected.frequency_holdout is not None
+        assert float(row["monetary_value"]) == pytest.approx(expected.monetary_value[i])
+        assert int(row["frequency_holdout"]) == expected.frequency_holdout[i]
+
+
+def test_plain_number_ids_are_listed_in_number_order(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,date\n10,2024-01-01\n9,2024-01-02\n100,2024-01-01\n")
+    out = tmp_path / "s.csv"
+    summarize_command(path, period="day", calibration_end=date(2024, 2, 1), out=out)
+    assert [row["customer_id"] for row in read(out)] == ["9", "10", "100"]
+
+
+@pytest.mark.parametrize(
+    ("second", "column"),
+    [("2,,7", "date"), (",2024-01-02,7", "customer_id"), ("2,2024-01-02,nan", "amount")],
+)
+def test_a_refused_file_names_the_line_and_column_and_leaves_no_summary(
+    tmp_path: Path, second: str, column: str
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(f"customer_id,date,amount\n1,2024-01-01,5\n{second}\n")
+    out = tmp_path / "s.csv"
+    with pytest.raises(InvalidInput, match=f"line 3, column {column}: ") as refused:
+        summarize_command(path, period="day", calibration_end=date(2024, 1, 31), out=out)
+    assert refused.value.fields["line"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

@@ -202,7 +202,39 @@ def read_transactions(path: Path) -> dict[str, NDArray[np.generic]]:
     else:
         columns["date"] = days
     columns["customer_id"] = _compact_ids(columns["customer_id"])
+    _refuse_blanks(path, columns)
     return columns
+
+
+_BLANK = {
+    "customer_id": "blank; every purchase needs its customer",
+    "date": "blank; every purchase needs its date",
+    "amount": "not a number; every purchase needs its amount",
+}
+
+
+def _refuse_blanks(path: Path, columns: dict[str, NDArray[np.generic]]) -> None:
+    """Name the line and column of the first blank id or date, or amount that is not a
+    number: a purchase without them cannot be counted, and summing a blank as nothing would
+    change a client's figures without a word."""
+    ids, days = columns["customer_id"], columns["date"]
+    blank = {
+        "customer_id": ids == ids.dtype.type() if ids.dtype.kind in "US" else np.zeros(0, bool),
+        "date": np.isnat(days),
+    }
+    if "amount" in columns:
+        blank["amount"] = ~np.isfinite(columns["amount"].astype(np.float64))
+    firsts = {name: np.flatnonzero(rows)[:1] for name, rows in blank.items()}
+    found = [(int(first[0]), name) for name, first in firsts.items() if first.size]
+    if found:
+        row, column = min(found)
+        line = row + 2  # after the header, as loadtxt counts rows
+        raise InvalidInput(
+            f"{path}, line {line}, column {column}: {_BLANK[column]}",
+            file=str(path),
+            line=line,
+            column=column,
+        )
 
 
 def _iso_days(column: NDArray[np.generic]) -> NDArray[np.datetime64] | None:
