@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import fields, is_dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -41,6 +43,7 @@ from goodwill.store.models import Client, ClientFigures, ModelFit, Order
 from goodwill.store.queries import client_profile, figures_currency, find_client
 from goodwill.store.value import client_value, client_value_from_history, keep_values
 from tests.store.test_value_fits import business
+from tests.web.sample import add_client, add_purchase
 
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -365,3 +368,82 @@ def test_an_import_that_lands_while_the_engine_computes_leaves_the_row_stale(
         row = session.get(ClientFigures, client_id)
         assert row is not None and row.stale  # left for the next pass, not fresh and wrong
     assert kept_equal_recomputed(store, settings) == 1
+
+
+class ClocksBackAcrossMidnight(tzinfo):
+    """UTC+2 until 2025-10-25 23:00 UTC (01:00 on the 26th, local), then UTC-1 (22:00 on the
+    25th): an hour's orders after the change fall on the day before the hour's before it."""
+
+    CHANGE = datetime(2025, 10, 25, 23, 0)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        utc = dt.replace(tzinfo=None)
+        if utc < self.CHANGE:
+            return (utc + timedelta(hours=2)).replace(tzinfo=self)
+        wall = utc - timedelta(hours=1)
+        return wall.replace(tzinfo=self, fold=int(wall < self.CHANGE + timedelta(hours=2)))
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        wall = (dt or datetime.min).replace(tzinfo=None)
+        before = wall < self.CHANGE - timedelta(hours=1) or (
+            wall < self.CHANGE + timedelta(hours=2) and not getattr(dt, "fold", 0)
+        )
+        return timedelta(hours=2 if before else -1)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata", "backwards"])
+def test_rebuilding_many_clients_at_once_gives_each_the_figures_of_their_orders_one_by_one(
+    store: sessionmaker[Session], zone: str
+) -> None:
+    """Orders at random hours across midnights and clock changes, several on one day, some in
+    another currency, stored in no particular order. Where the clocks go back across midnight,
+    a later order can fall on an earlier day: that client is folded order by order, and both
+    ways refuse such a history alike."""
+    rng = np.random.default_rng(17)
+    tz: tzinfo = ClocksBackAcrossMidnight() if zone == "backwards" else ZoneInfo(zone)
+    start = datetime(2025, 10, 20, tzinfo=UTC)
+    change = datetime(2025, 10, 25, 22, 30, tzinfo=UTC)  # 00:30 local, then 22:30 the day before
+    with store.begin() as session:
+        for c in range(40):
+            client = add_client(session, external_id=f"C{c}", name=f"Client {c}", now=start)
+            hours = rng.choice(24 * 30, size=int(rng.integers(1, 30)), replace=False)
+            moments = [
+                start + timedelta(hours=int(h), microseconds=int(rng.integers(10**6)))
+                for h in hours
+            ]
+            if c == 0:
+                moments += [change, change + timedelta(hours=1)]
+            for k, moment in enumerate(rng.permutation(np.array(moments, dtype=object))):
+                add_purchase(
+                    session,
+                    client,
+                    order_id=f"O{c}-{k}",
+                    at=moment,
+                    amount_minor=int(rng.integers(1, 10_000)),
+                    product="Beans",
+                    currency="EUR" if rng.random() < 0.1 else "USD",
+                )
+    with store() as session:
+        ids = list(session.execute(select(Client.id).order_by(Client.id)).scalars())
+        try:
+            many = client_figures.rebuilt(session, ids, zone=tz, currency="USD")
+        except ValueError:
+            many = None
+        with contextlib.ExitStack() as refusal:
+            if zone == "backwards":
+                refusal.enter_context(pytest.raises(ValueError, match="day order"))
+            computed(session, ids[0], zone=tz, currency="USD")
+        assert (many is None) == (zone == "backwards")
+        if zone == "backwards":  # every other client rebuilt at once
+            many = client_figures.rebuilt(session, ids[1:], zone=tz, currency="USD")
+            ids = ids[1:]
+        assert many is not None and sorted(many) == ids
+        for client_id in ids:
+            one = computed(session, client_id, zone=tz, currency="USD")
+            assert one is not None
+            orders = session.execute(select(Order.id).where(Order.client_id == client_id))
+            assert many[client_id][1] == max(orders.scalars())
+            assert_same(many[client_id][0], one)

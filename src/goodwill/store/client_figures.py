@@ -9,7 +9,8 @@ orders, never the whole history.
 Where orders are written, their clients' rows are marked stale (``mark_stale``: an order's
 amount recomputed from its lines and refunds, an import undone, a merge); the engine then
 refreshes the stale rows (``keep_figures``), folding a client's new purchases into the row when
-they all come after the ones it holds, else rebuilding the row from that client's orders. It
+they all come after the ones it holds, else rebuilding the row from that client's orders (the
+clients of a chunk rebuilt at once, as arrays: ``rebuilt``). It
 also keeps the business-wide rhythm prior and the time zone and currency the rows are in (the
 ``rhythm`` row of ``model_fits``); a change of either rebuilds every row. Until a row is fresh a
 page computes the figures from that client's orders (``figures_for``).
@@ -20,11 +21,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,7 @@ from goodwill.store.among import among
 from goodwill.store.base import as_utc
 from goodwill.store.client_sort import kept_marker
 from goodwill.store.figures_models import KEPT
+from goodwill.store.history import local_days, order_epoch
 from goodwill.store.models import ClientFigures, ModelFit, Order
 from goodwill.store.queries import figures_currency
 
@@ -247,10 +249,8 @@ def refresh(
             ).scalars()
         }
         foldable = {c: r for c, r in rows.items() if _foldable(r, zone_name, currency)}
-        fresh: dict[int, tuple[Figures, int]] = {}
         whole = [c for c in chunk if c not in foldable]
-        for client_id, orders in _grouped(_orders_of(session, whole)):
-            fresh[client_id] = (fold(None, orders, zone=zone, currency=currency), _newest(orders))
+        fresh = rebuilt(session, whole, zone=zone, currency=currency)
         added = dict(_grouped(_orders_of(session, list(foldable), newer=True)))
         for client_id, row in foldable.items():
             new = added.get(client_id, [])
@@ -278,6 +278,108 @@ def refresh(
         )
         written += len(values)
     return written
+
+
+def rebuilt(
+    session: Session, client_ids: Sequence[int], *, zone: Any, currency: str
+) -> dict[int, tuple[Figures, int]]:
+    """Each of these clients' figures (and newest order id) from all their orders at once:
+    what ``fold`` gives order by order (the same counts, days and amounts; the log-interval
+    sums to rounding, added in another order), for the thousands of clients a first fill or a
+    change of time zone rebuilds. A client whose local days run backwards in time order (a
+    zone that turned its clocks back across midnight) is folded order by order."""
+    if not client_ids:
+        return {}
+    query = (
+        select(
+            Order.client_id,
+            Order.id,
+            order_epoch(session),
+            case((Order.currency == currency, Order.amount_minor), else_=None),
+        )
+        .where(among(session, Order.client_id, client_ids))
+        .order_by(Order.client_id, Order.occurred_at, Order.id)
+    )
+    rows = session.connection().execute(query).all()  # plain rows: no datetime per order
+    if not rows:
+        return {}
+    n = len(rows)
+    client = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    order = np.fromiter((r[1] for r in rows), dtype=np.int64, count=n)
+    day = local_days(np.fromiter((r[2] for r in rows), dtype=np.int64, count=n), zone)
+    day = day.astype(np.int64)
+    other = np.fromiter((r[3] is None for r in rows), dtype=bool, count=n)
+    minor = np.fromiter((r[3] or 0 for r in rows), dtype=np.int64, count=n)
+    new_client = np.r_[True, client[1:] != client[:-1]]
+    starts = np.flatnonzero(new_client)
+    ends = np.r_[starts[1:], n] - 1
+    # A new purchase day: a client's first order, or a later local day than the order before.
+    new_day = new_client | np.r_[True, day[1:] != day[:-1]]
+    backwards = ~new_client & np.r_[False, day[1:] < day[:-1]]
+    day_starts = np.flatnonzero(new_day)
+    day_minor = np.add.reduceat(minor, day_starts)
+    day_client = np.cumsum(new_client)[day_starts] - 1  # each purchase day's client, 0..
+    first_of_client = np.r_[True, day_client[1:] != day_client[:-1]]
+    gaps = np.zeros(day_starts.size)
+    later = np.flatnonzero(~first_of_client)
+    with np.errstate(invalid="ignore", divide="ignore"):  # days run backwards: folded below
+        gaps[later] = np.log(day[day_starts[later]] - day[day_starts[later - 1]])
+    client_days = np.flatnonzero(first_of_client)
+    log_gaps = np.add.reduceat(gaps, client_days)
+    log_squares = np.add.reduceat(gaps * gaps, client_days)
+    last_day_index = np.r_[client_days[1:], day_starts.size] - 1
+    days = np.diff(np.r_[client_days, day_starts.size])
+    spend = np.add.reduceat(minor, starts)
+    others = np.add.reduceat(other.astype(np.int64), starts)
+    newest = np.maximum.reduceat(order, starts)
+    odd = set(client[backwards].tolist())
+    moments = _first_and_last(session, [c for c in client[starts].tolist() if c not in odd])
+    out: dict[int, tuple[Figures, int]] = {}
+    for i, client_id in enumerate(client[starts].tolist()):
+        if client_id in odd:
+            continue
+        first_at, last_at = moments[client_id]
+        first, last = int(day[starts[i]]), int(day[ends[i]])
+        figures = Figures(
+            orders=int(ends[i] - starts[i] + 1),
+            first_at=first_at,
+            last_at=last_at,
+            spend_minor=int(spend[i]),
+            other_currency_orders=int(others[i]),
+            first_day=_EPOCH_DAY + timedelta(days=first),
+            first_day_minor=int(day_minor[client_days[i]]),
+            last_day_minor=int(day_minor[last_day_index[i]]),
+            rhythm=RhythmSums(
+                int(days[i]),
+                _EPOCH_DAY + timedelta(days=last),
+                float(log_gaps[i]),
+                float(log_squares[i]),
+            ),
+            currency=currency,
+        )
+        out[client_id] = (figures, int(newest[i]))
+    for client_id, orders in _grouped(_orders_of(session, sorted(odd))):
+        out[client_id] = (fold(None, orders, zone=zone, currency=currency), _newest(orders))
+    return out
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def _first_and_last(
+    session: Session, client_ids: Sequence[int]
+) -> dict[int, tuple[datetime, datetime]]:
+    """Each client's first and last order instants, as stored (to the microsecond)."""
+    found: dict[int, tuple[datetime, datetime]] = {}
+    if client_ids:
+        query = (
+            select(Order.client_id, func.min(Order.occurred_at), func.max(Order.occurred_at))
+            .where(among(session, Order.client_id, client_ids))
+            .group_by(Order.client_id)
+        )
+        for client_id, first_at, last_at in session.execute(query):
+            found[client_id] = (as_utc(first_at), as_utc(last_at))
+    return found
 
 
 def _day(value: datetime, zone: Any) -> date:

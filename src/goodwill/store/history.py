@@ -48,7 +48,7 @@ def purchase_history(
     amount = OrderLine.amount_minor if by_category else Order.amount_minor
     columns: list[Any] = [
         Order.client_id,
-        _epoch(session),
+        order_epoch(session),
         case((Order.currency == currency, amount), else_=None),
     ]
     query: Any
@@ -89,7 +89,7 @@ def local_days(seconds: NDArray[np.int64], zone: ZoneInfo) -> NDArray[np.datetim
     return (local // 86400).astype("datetime64[D]")
 
 
-def _epoch(session: Session) -> Any:
+def order_epoch(session: Session) -> Any:
     """Whole seconds since 1970 of each order's instant, as the insights' SQL spells it."""
     postgres = session.get_bind().dialect.name == "postgresql"
     return literal_column(epoch_sql(f"{Order.__tablename__}.occurred_at", postgres=postgres))
