@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from goodwill.domain.audit import Actor
 from goodwill.domain.records import ClientRef, FileKind
@@ -13,6 +13,7 @@ from goodwill.store.events import record_touch_point
 from goodwill.store.followups import complete
 from goodwill.store.models import EngineCursor, Event, FollowUp, FollowUpEvent
 from tests.engine.conftest import World
+from tests.store.plans import plan_of, recorded
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
 CLIENTS = "client_id,name,email,birthday,owner,contact_window\n"
@@ -302,3 +303,31 @@ def test_team_rules_take_turns_round_robin(world: World, tmp_path) -> None:
     assert world.run(NOW).created == 6
     assignees = [f.assignee for f in sorted(world.followups(), key=lambda f: f.id)]
     assert assignees == ["ana@shop.example", "ben@shop.example"] * 3 and ana != ben
+
+
+def test_an_orders_number_is_counted_among_its_clients_orders_alone(world: World) -> None:
+    """Date-only imports put a day's orders at one instant: orders at one instant are numbered
+    by id, and numbering an order reads that client's orders on the (client, time) index, not
+    every order placed at that instant (which an OR of "earlier, or at the same instant with a
+    smaller id" let PostgreSQL do on the bench's store)."""
+    world.staff("olivia@shop.example", "owner", NOW)
+    days = ("2026-09-01", "2026-10-01", "2026-10-01", "2026-11-01")
+    rows = "".join(
+        f"O{c}-{k},C{c},{day},45.00,Beans\n" for c in range(300) for k, day in enumerate(days)
+    )
+    world.load(FileKind.PURCHASES, PURCHASES + rows, NOW)
+    with world.store.begin() as session:
+        session.execute(text("ANALYZE"))  # the planner knows a day's orders share one instant
+    with world.store() as session, recorded(session) as seen:
+        world.run(NOW)
+    statement, parameters = next((s, p) for s, p in seen if s.lstrip().startswith("WITH ranked"))
+    with world.store() as session:
+        assert "ix_orders_time_amount" not in plan_of(session, statement, parameters)
+        found = session.execute(
+            select(Event.payload["order_id"].as_string(), Event.payload["n"].as_integer()).where(
+                Event.type.in_(("purchase.first", "purchase.repeat"))
+            )
+        ).all()
+    numbers = dict(found)
+    assert len(numbers) == 1200
+    assert all(numbers[f"O{c}-{k}"] == k + 1 for c in range(300) for k in range(4))

@@ -32,6 +32,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -410,10 +411,9 @@ class EnginePass:
             select(func.count(earlier.id))
             .where(
                 earlier.client_id == Order.client_id,
-                or_(
-                    earlier.occurred_at < Order.occurred_at,
-                    and_(earlier.occurred_at == Order.occurred_at, earlier.id <= Order.id),
-                ),
+                # One range of the (client, time) index: an OR of the two cases made PostgreSQL
+                # also scan every order placed at that instant, whoever's.
+                tuple_(earlier.occurred_at, earlier.id) <= tuple_(Order.occurred_at, Order.id),
             )
             .scalar_subquery()
         )
