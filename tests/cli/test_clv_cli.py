@@ -105,3 +105,22 @@ def test_flat_spend_prints_the_mean_and_why(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "mean-spend: mean = 12.5 over 40 customers" in done.stdout
     assert "note: every repeat buyer's mean spend is 12.50" in done.stdout
+
+
+def test_summarize_keeps_ids_apart_and_a_blank_amount_is_one_line_naming_where(
+    tmp_path: Path,
+) -> None:
+    sales, out = tmp_path / "sales.csv", tmp_path / "summary.csv"
+    sales.write_text("customer_id,date,amount\n7,2024-01-01,5\n007,2024-01-02,6\n7,2024-01-09,4\n")
+    args = ["clv", "summarize", "--transactions", str(sales), "--period", "day"]
+    args += ["--calibration-end", "2024-01-31", "--out", str(out)]
+    done = goodwill(*args)
+    assert done.returncode == 0, done.stderr
+    with out.open() as handle:
+        rows = {row["customer_id"]: row["frequency"] for row in csv.DictReader(handle)}
+    assert rows == {"7": "1", "007": "0"}
+    out.unlink()
+    sales.write_text("customer_id,date,amount\n7,2024-01-01,5\n8,2024-01-02,\n")
+    done = goodwill(*args)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "line 3, column amount" in done.stderr and not out.exists()
