@@ -320,7 +320,9 @@ def test_an_orders_number_is_counted_among_its_clients_orders_alone(world: World
         session.execute(text("ANALYZE"))  # the planner knows a day's orders share one instant
     with world.store() as session, recorded(session) as seen:
         world.run(NOW)
-    statement, parameters = next((s, p) for s, p in seen if s.lstrip().startswith("WITH ranked"))
+    statement, parameters = next(
+        (s, p) for s, p in seen if s.lstrip().startswith("WITH") and "INSERT INTO events" in s
+    )
     with world.store() as session:
         assert "ix_orders_time_amount" not in plan_of(session, statement, parameters)
         found = session.execute(
@@ -331,3 +333,43 @@ def test_an_orders_number_is_counted_among_its_clients_orders_alone(world: World
     numbers = dict(found)
     assert len(numbers) == 1200
     assert all(numbers[f"O{c}-{k}"] == k + 1 for c in range(300) for k in range(4))
+
+
+def test_a_heavy_clients_orders_are_numbered_across_batches_and_late_imports(
+    world: World,
+) -> None:
+    """A client whose orders fill many batches is numbered through all of them (each batch
+    numbers its orders after the ones before it, however the store counts), with the milestones
+    at the 10th, 25th … 250th order; an order imported later but dated between two known ones is
+    numbered among them, and the orders already numbered keep their touch points."""
+    world.staff("olivia@shop.example", "owner", NOW)
+    start = NOW - timedelta(days=400)
+    rows = "".join(
+        f"H{k},C1,{(start + timedelta(days=k, hours=k % 5)).isoformat()},12.00,Beans\n"
+        for k in range(0, 300)
+        if k != 150
+    )
+    world.load(FileKind.PURCHASES, PURCHASES + rows, NOW)
+    world.run(NOW, batch=37)
+    first = numbered(world)
+    assert first["milestones"] == {f"H{k}": k + 1 for k in (9, 24, 49, 99)} | {"H250": 250}
+    assert first["purchases"] == {f"H{k}": k + 1 if k < 150 else k for k in range(300) if k != 150}
+    late = f"H150,C1,{(start + timedelta(days=150, hours=150 % 5)).isoformat()},12.00,Beans\n"
+    world.load(FileKind.PURCHASES, PURCHASES + late, NOW + timedelta(hours=1))
+    world.run(NOW + timedelta(hours=1), batch=37)
+    after = numbered(world)["purchases"]
+    assert after == first["purchases"] | {"H150": 151}
+
+
+def numbered(world: World) -> dict[str, dict[str, int]]:
+    """The number each derived purchase and milestone event gives its order."""
+    with world.store() as session:
+        found = session.execute(
+            select(Event.type, Event.payload["order_id"].as_string(), Event.payload["n"])
+        ).all()
+    kinds = {"purchase.first": "purchases", "purchase.repeat": "purchases"}
+    out: dict[str, dict[str, int]] = {"purchases": {}, "milestones": {}}
+    for kind, order, n in found:
+        if kind in kinds or kind == "client.milestone":
+            out[kinds.get(kind, "milestones")][order] = int(n)
+    return out

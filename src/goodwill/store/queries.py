@@ -299,13 +299,19 @@ def _page(
 
 
 def overviews_for(
-    session: Session, settings: Settings, client_ids: Iterable[int], *, today: date
+    session: Session,
+    settings: Settings,
+    client_ids: Iterable[int],
+    *,
+    today: date,
+    currency: str | None = None,
 ) -> dict[int, ClientOverview]:
-    """Figures for a set of clients in one query (the engine asks for a batch at a time)."""
+    """Figures for a set of clients in one query (the engine asks for a batch at a time);
+    ``currency``: the figures' currency when the caller knows it (the engine, once a pass)."""
     ids = set(client_ids)
     if not ids:
         return {}
-    currency = figures_currency(session, settings)
+    currency = currency or figures_currency(session, settings)
     rows = session.execute(_figures_query(session, currency, today, sorted(ids))).all()
     return {row[0].id: _overview(row, settings, currency, today) for row in rows}
 
