@@ -117,7 +117,7 @@ def derive_purchases(
 def _numbered_by_count(order_ids: Select[Any]) -> CTE:
     """Each order with its number: its client's orders up to it, counted on the (client, time)
     index. On SQLite that count reads the covering index alone, and beats a sweep of the
-    client's orders until a client has about a thousand."""
+    client's orders until a client has a few hundred (docs/benchmarks.md, engine throughput)."""
     earlier = aliased(Order)
     number = (
         select(func.count(earlier.id))
@@ -152,7 +152,7 @@ def _numbered_by_sweep(order_ids: Select[Any]) -> CTE:
     to the client's latest in the batch (``row_number`` over one range of the (client, time)
     index a client). On PostgreSQL, where counting for each order reads the heap, the count
     read a client's orders once an order: a first pass grew with the square of a client's
-    orders (a client with a thousand orders: 3.6 times slower at 20,000 orders)."""
+    orders (the derive step about four times slower with a thousand orders a client)."""
     batch = select(Order.id, Order.client_id, Order.occurred_at).where(
         Order.external_id.in_(order_ids)
     )
