@@ -1,5 +1,5 @@
 """Purchase touch points derived by the database: purchase.first or purchase.repeat for each
-order of an engine batch, and client.milestone for its 10th, 25th, … order.
+order of an engine batch, and client.milestone for its 10th, 25th, … order (once a client).
 
 One INSERT … SELECT a batch: the orders are found from the events' payloads and numbered among
 their client's orders on the (client, time) index, so neither the events nor the orders travel
@@ -86,7 +86,7 @@ def derive_purchases(
             literal_column("'client.milestone'"),
             "derive:milestone/order/",
             payload(("what", cast(ranked.c.n, String) + literal_column("'th order'"))),
-            ranked.c.n.in_(ORDER_MILESTONES),
+            and_(ranked.c.n.in_(ORDER_MILESTONES), ~_milestone_reached(ranked)),
         ),
     ]
     selects = []
@@ -112,6 +112,23 @@ def derive_purchases(
         .returning(Event.id)
     )
     return len(session.execute(stmt).all())
+
+
+def _milestone_reached(ranked: CTE) -> Any:
+    """The client has had this milestone already: an order imported late, dated before orders
+    already numbered, moves the 250th place to another order, and a pass reading the batch again
+    would otherwise thank the client for a second 250th order. Asked only of the few orders at a
+    milestone's number, on the (client, time) index of the log."""
+    reached = aliased(Event)
+    return (
+        select(reached.id)
+        .where(
+            reached.client_id == ranked.c.client_id,
+            reached.type == "client.milestone",
+            reached.payload["n"].as_integer() == ranked.c.n,
+        )
+        .exists()
+    )
 
 
 def _numbered_by_count(order_ids: Select[Any]) -> CTE:
