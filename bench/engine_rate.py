@@ -130,7 +130,7 @@ def once(url_for: Any, run: int, csv: Path, n: int) -> tuple[float, float, str, 
             "idempotency_key": f"derive:purchase/{order}",
             "payload": {
                 "order_id": order,
-                "amount": f"{amount / 100:.4f}",
+                "amount": amount / 100,
                 "currency": "USD",
                 "channel": None,
                 "n": 2,

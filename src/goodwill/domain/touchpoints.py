@@ -106,21 +106,6 @@ class Derived:
     payload: dict[str, object]
 
 
-def purchase_touch_points(order_id: str, ordinal: int, payload: dict[str, object]) -> list[Derived]:
-    """``purchase.first`` or ``purchase.repeat`` for an order, plus a milestone when reached."""
-    kind = "purchase.first" if ordinal == 1 else "purchase.repeat"
-    out = [Derived(kind, f"derive:purchase/{order_id}", {**payload, "n": ordinal})]
-    if ordinal in ORDER_MILESTONES:
-        out.append(
-            Derived(
-                "client.milestone",
-                f"derive:milestone/order/{order_id}",
-                {**payload, "n": ordinal, "what": f"{ordinal}th order"},
-            )
-        )
-    return out
-
-
 def payment_touch_point(invoice_id: str, paid_on: date, days_late: int, count: int) -> Derived:
     """``payment.late`` (n = the client's late count so far) or ``payment.on_time``."""
     kind = "payment.late" if days_late > 0 else "payment.on_time"

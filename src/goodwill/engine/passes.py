@@ -126,7 +126,10 @@ class EnginePass:
         self.playbook, self.calendar, self.batch = playbook, calendar, batch
         self.today = now.astimezone(settings.zone).date()
         self.report = PassReport()
-        self.automated: set[str] = set()
+        #: Who can be assigned and which rules the machine performs, read at the pass's first
+        #: batch that needs them (``_staff``): an owner's change applies from the next pass.
+        self.staff: Staff | None = None
+        self.automated: set[str] | None = None
         #: The batch's follow-ups and links, written at its end (engine/pending.py).
         self.pending = Pending()
         #: What the refit step decided this pass (None: not run, or another worker's duty).
@@ -449,9 +452,12 @@ class EnginePass:
             self._append(session, items + clocks)
             self.report.scanned += self.report.derived - before
             if clocks:
-                staff = Staff.load(session, self.settings)
                 self.report.notified += notify(
-                    session, self.settings, clocks, owner_id=staff.owner_id, now=self.now
+                    session,
+                    self.settings,
+                    clocks,
+                    owner_id=self._staff(session).owner_id,
+                    now=self.now,
                 )
 
     # -- applying the playbook ---------------------------------------------------------------
@@ -478,9 +484,10 @@ class EnginePass:
         wanted = {e.client_id for e in events if e.id in firing or e.client_id in closable}
         found = session.scalars(select(Client).where(among(session, Client.id, wanted)))
         clients = {c.id: c for c in found}
-        staff = Staff.load(session, self.settings)
+        staff = self._staff(session)
         known = self._known(session, events, firing)
-        self.automated = automated_rules(session)
+        if self.automated is None:
+            self.automated = automated_rules(session)
         overviews = overviews_for(
             session,
             self.settings,
@@ -508,6 +515,11 @@ class EnginePass:
                     if rule.ask and self._ask(session, rule, event, client) is not None:
                         continue  # asked by mail (or before); no email: the follow-up below
                     self._create(session, rule, event, client, context, staff, known)
+
+    def _staff(self, session: Session) -> Staff:
+        if self.staff is None:
+            self.staff = Staff.load(session, self.settings)
+        return self.staff
 
     def _currency(self, session: Session) -> str:
         if self.currency is None:
@@ -619,7 +631,7 @@ class EnginePass:
         existing = known.open.get((client.id, rule.reason))
         if existing is None:
             frame = client_frame(client, self.settings)
-            by_machine = rule.name in self.automated and rule.can_automate
+            by_machine = rule.name in (self.automated or ()) and rule.can_automate
             values = {
                 "key": key,
                 "client_id": client.id,
