@@ -253,6 +253,24 @@ def test_holidays_from_a_yearly_rule_are_closed_and_asked_once_per_year() -> Non
     assert asked == [2030]
 
 
+def test_a_day_worked_out_once_gives_the_same_answers_and_the_memory_stays_bounded() -> None:
+    """Each local date's hours are worked out once and kept, at most a bounded number of dates:
+    a worker running for years asks about ever new dates."""
+    kept = calendar(DENVER, WEEKDAYS_9_TO_5, date(2030, 12, 25))
+    start = at(DENVER, 2030, 3, 8, 16)  # the Friday before the spring switch
+    first = [kept.add_business_days(start, n) for n in range(0, 400, 7)]
+    again = [kept.add_business_days(start, n) for n in range(0, 400, 7)]
+    fresh = [
+        calendar(DENVER, WEEKDAYS_9_TO_5, date(2030, 12, 25)).add_business_days(start, n)
+        for n in range(0, 400, 7)
+    ]
+    assert first == again == fresh
+    assert kept.add_business_days(at(DENVER, 2030, 12, 24, 10), 1) == at(DENVER, 2030, 12, 26, 10)
+    for n in range(0, 12_000, 3):  # over thirty years of dates
+        kept.is_working_day(date(2030, 1, 1) + timedelta(days=n))
+    assert 0 < len(kept._spans) <= 4096
+
+
 def test_the_denver_spring_forward_day_still_has_eight_business_hours() -> None:
     cal = calendar(DENVER, {d: ["09:00-17:00"] for d in ("sat", "sun", "mon")})
     for day in (date(2026, 3, 8), date(2026, 11, 1)):

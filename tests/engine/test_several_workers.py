@@ -12,6 +12,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from goodwill.engine import claims, worker
 from goodwill.engine.configuration import calendar_for, playbook_for, run_pass
-from goodwill.engine.passes import EnginePass
+from goodwill.engine.passes import EnginePass, _scope
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.store.models import EngineCursor, Event
@@ -34,7 +35,7 @@ STALLED_WORKER = """
 import sys, time
 from datetime import datetime
 from goodwill.engine.configuration import calendar_for, playbook_for
-from goodwill.engine.passes import EnginePass
+from goodwill.engine.passes import EnginePass, _scope
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 
@@ -178,6 +179,89 @@ def test_a_held_partition_is_skipped_and_a_free_one_claimed(postgres_url: str) -
             assert got is not None and got[0] == ({3, 5} - {held[0]}).pop()
             with store.begin() as third:
                 assert claims.claim(third, "apply", [3, 5], parts, now=NOW, wait=False) is None
+
+
+@pytest.mark.postgres
+def test_free_partitions_are_claimed_several_at_once_and_held_ones_skipped(
+    postgres_url: str,
+) -> None:
+    store = open_store(postgres_url)
+    parts = claims.PARTITIONS
+    with store.begin() as session:
+        claims.ensure_cursors(session, "apply", parts, now=NOW)
+    todo = [1, 2, 3, 4, 5]
+    with store.begin() as holder:
+        (held,) = claims.claim_several(holder, "apply", [2], parts, now=NOW, most=4)
+        assert held == (2, 0)
+        with store.begin() as other:
+            got = claims.claim_several(other, "apply", todo, parts, now=NOW, most=3)
+            assert len(got) == 3 and 2 not in {p for p, _ in got}
+            with store.begin() as third:
+                rest = claims.claim_several(third, "apply", todo, parts, now=NOW, most=9)
+                assert {p for p, _ in rest} == set(todo) - {2} - {p for p, _ in got}
+                with store.begin() as fourth:
+                    assert claims.claim_several(fourth, "apply", todo, parts, now=NOW, most=9) == []
+
+
+def test_the_next_claim_takes_as_many_partitions_as_fill_a_batch() -> None:
+    assert claims.share_after(1, 2000, 2000, 16) == 1  # a full batch: one at a time
+    assert claims.share_after(1, 250, 2000, 16) == 8  # an eighth of a batch each: eight
+    assert claims.share_after(8, 250, 2000, 16) == 16  # lighter still: all, never more
+    assert claims.share_after(4, 0, 2000, 16) == 16  # nothing new: all at once
+    assert claims.share_after(2, 9000, 2000, 16) == 1  # never none
+
+
+def test_a_group_of_partitions_reads_each_after_its_own_cursor(db_url: str, tmp_path: Path) -> None:
+    """Partitions claimed together may stand at different events: each reads only what lies
+    after its own cursor (on either store: the condition is plain SQL)."""
+    build(db_url, tmp_path)
+    with open_store(db_url)() as session:
+        rows = session.execute(select(Event.id, Event.client_id)).all()
+        ids = sorted(i for i, _ in rows)
+        starts = {3: 0, 5: ids[len(ids) // 3], 7: ids[len(ids) // 3], 11: ids[len(ids) // 2]}
+        read = session.execute(select(Event.id).where(_scope(starts, 16))).scalars().all()
+    expected = {
+        i for i, client in rows if (client or 0) % 16 in starts and i > starts[(client or 0) % 16]
+    }
+    assert expected and set(read) == expected
+
+
+@pytest.mark.postgres
+def test_a_lone_worker_reads_light_partitions_in_few_batches_and_each_event_once(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    expected = one_worker(twin(postgres_server, tmp_path, "reference"))
+    url = twin(postgres_server, tmp_path, "grouped")
+    settings = load_settings(database_url=url, environ={})
+    groups: list[tuple[str, int]] = []
+
+    class Counted(EnginePass):
+        def _batch(
+            self,
+            session: Session,
+            step: str,
+            partitions: int,
+            group: list[tuple[int, int]],
+            **kw: Any,
+        ) -> tuple[bool, int]:
+            groups.append((step, len(group)))
+            return super()._batch(session, step, partitions, group, **kw)
+
+    Counted(
+        open_store(url),
+        settings,
+        now=NOW,
+        playbook=playbook_for(settings),
+        calendar=calendar_for(settings),
+    ).run()
+    assert state(url) == expected
+    applied = [size for step, size in groups if step == "apply"]
+    # a partition at a time would be 16 batches and 16 more to move past the pass's own events
+    assert max(applied) > 1 and len(applied) < claims.PARTITIONS
+    positions = cursors(url)
+    with open_store(url)() as session:
+        last = session.execute(select(Event.id).order_by(Event.id.desc()).limit(1)).scalar_one()
+    assert all(positions[f"apply@{k}/{claims.PARTITIONS}"] == last for k in range(16))
 
 
 @pytest.mark.postgres

@@ -48,6 +48,8 @@ __all__ = [
 
 #: How far ahead searches look (about ten years) before deciding a calendar never opens.
 HORIZON_DAYS = 3660
+#: Local dates whose opening spans a calendar keeps (about eleven years of them).
+_SPAN_DAYS_KEPT = 4096
 #: Weekday keys as written in files, in ``date.weekday()`` order (0 = Monday).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: How far :meth:`ContactWindow.next_contact` looks before giving up.
@@ -171,7 +173,9 @@ class BusinessCalendar:
 
     ``hours`` maps a weekday (0 = Monday) to its intervals; missing weekdays are closed.
     ``holiday_rule``, when given, returns one year's extra holidays; it is called at most once per
-    year asked about (cached), so a country's holidays cost nothing until a date needs them.
+    year asked about (cached), so a country's holidays cost nothing until a date needs them. Each
+    local date's opening spans are worked out once too (the calendar never changes): an engine
+    pass dating hundreds of follow-ups walks the same few weeks for each.
     """
 
     zone: ZoneInfo
@@ -182,6 +186,9 @@ class BusinessCalendar:
         default=None, compare=False, hash=False, repr=False
     )
     _rule_years: dict[int, frozenset[date]] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False
+    )
+    _spans: dict[date, tuple[Span, ...]] = field(
         default_factory=dict, init=False, compare=False, hash=False, repr=False
     )
 
@@ -312,8 +319,17 @@ class BusinessCalendar:
 
     # -- the walk -------------------------------------------------------------------------------
 
-    def _day_spans(self, day: date) -> list[Span]:
+    def _day_spans(self, day: date) -> tuple[Span, ...]:
         """The UTC spans of one local date, DST resolved; empty on holidays and closed days."""
+        found = self._spans.get(day)
+        if found is None:
+            found = self._spans[day] = tuple(self._work_out_spans(day))
+            if len(self._spans) > _SPAN_DAYS_KEPT:  # a long-running worker's years of dates
+                self._spans.clear()
+                self._spans[day] = found
+        return found
+
+    def _work_out_spans(self, day: date) -> list[Span]:
         intervals = self.hours.get(day.weekday(), ())
         if not intervals or self.is_holiday(day):
             return []

@@ -13,6 +13,11 @@ claim the partition does the batch again. One client's events are always in one 
 in log order by one worker at a time, so a purchase that closes a follow-up is never handled
 before the event that opened it.
 
+A worker claims as many free partitions at once as it expects to fill one batch with
+(``claim_several``, ``share_after``): one at a time while batches come back full, more when they
+come back light, so a lone worker's daily pass reads a few batches, not one a partition, while
+N workers on a busy log still each hold one.
+
 A step ends for a worker only once it has read every partition to the end itself; when all the
 partitions it still has to read are held by others, it waits for one (a plain ``FOR UPDATE``),
 so what an earlier step of its pass wrote is always read by a later one (as with one cursor).
@@ -54,6 +59,23 @@ def in_partition(partition: int, partitions: int) -> object:
     nil: Any = literal_column("0")
     count: Any = literal_column(str(int(partitions)))
     return func.coalesce(Event.client_id, nil) % count == partition
+
+
+def in_partitions(members: Collection[int], partitions: int) -> Any:
+    """The events of several partitions' clients (one partition: ``in_partition``)."""
+    if len(members) == 1:
+        return in_partition(next(iter(members)), partitions)
+    nil: Any = literal_column("0")
+    count: Any = literal_column(str(int(partitions)))
+    return (func.coalesce(Event.client_id, nil) % count).in_(sorted(members))
+
+
+def share_after(claimed: int, read: int, batch: int, partitions: int) -> int:
+    """How many partitions to claim next: as many as the last batch suggests fill one batch
+    (``read`` new events from ``claimed`` partitions), at least one, at most all."""
+    if read <= 0:
+        return partitions
+    return max(1, min(partitions, claimed * batch // read))
 
 
 def ensure_cursors(session: Session, step: str, partitions: int, *, now: datetime) -> None:
@@ -106,6 +128,31 @@ def claim(
         )
     row = session.execute(query).first()
     return None if row is None else (names[row[0]], int(row[1]))
+
+
+def claim_several(
+    session: Session,
+    step: str,
+    todo: Collection[int],
+    partitions: int,
+    *,
+    now: datetime,
+    most: int,
+) -> list[tuple[int, int]]:
+    """Lock up to ``most`` cursors among the partitions ``todo`` that no other worker holds, the
+    least recently moved first, and return their (partition, position); [] when all are held.
+    PostgreSQL only (``FOR UPDATE SKIP LOCKED`` locks the rows it returns, and only those)."""
+    names = {cursor_name(step, k, partitions): k for k in todo}
+    if not names:
+        return []
+    rows = session.execute(
+        select(EngineCursor.name, EngineCursor.position)
+        .where(EngineCursor.name.in_(names))
+        .order_by(EngineCursor.updated_at, EngineCursor.name)
+        .limit(max(1, most))
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [(names[name], int(position)) for name, position in rows]
 
 
 def advance(session: Session, name: str, position: int, *, now: datetime) -> None:

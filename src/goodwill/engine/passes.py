@@ -96,6 +96,22 @@ EVENT_COLUMNS = (
 BY_ID_TYPE = Event.type + ""
 
 
+def _scope(starts: dict[int, int], partitions: int) -> Any:
+    """The events after each partition's start (``starts``: partition → event id), those of
+    partitions starting at the same event taken together."""
+    if partitions == 1:
+        return Event.id > starts[0]
+    by_start: dict[int, list[int]] = {}
+    for partition, start in starts.items():
+        by_start.setdefault(start, []).append(partition)
+    return or_(
+        *(
+            and_(claims.in_partitions(members, partitions), Event.id > start)
+            for start, members in sorted(by_start.items())
+        )
+    )
+
+
 @dataclass
 class PassReport:
     derived: int = 0
@@ -274,69 +290,84 @@ class EnginePass:
         # Once every partition is read, one more read of each moves its cursor past the touch
         # points the partitions after it added, so the next pass does not scan them.
         again = partitions > 1
+        share = 1
         while todo:
             with self.store.begin() as session:
-                got = claims.claim(session, step, todo, partitions, now=self.now, wait=False)
-                got = got or claims.claim(session, step, todo, partitions, now=self.now, wait=True)
-                assert got is not None, "the cursors were made above"
-                partition, position = got
-                more = self._batch(
+                group = (
+                    claims.claim_several(session, step, todo, partitions, now=self.now, most=share)
+                    if partitions > 1
+                    else []
+                )
+                if not group:
+                    got = claims.claim(session, step, todo, partitions, now=self.now, wait=False)
+                    got = got or claims.claim(
+                        session, step, todo, partitions, now=self.now, wait=True
+                    )
+                    assert got is not None, "the cursors were made above"
+                    group = [got]
+                more, read = self._batch(
                     session,
-                    claims.cursor_name(step, partition, partitions),
-                    position,
-                    types,
-                    handle,
-                    first=partition in fresh,
+                    step,
+                    partitions,
+                    group,
+                    fresh=fresh,
+                    types=types,
+                    handle=handle,
                     relevant=relevant,
-                    within=claims.in_partition(partition, partitions) if partitions > 1 else None,
                     bulk=bulk,
                 )
-            fresh.discard(partition)
-            if not more:
-                todo.discard(partition)
+            for partition, _ in group:
+                fresh.discard(partition)
+                if not more:
+                    todo.discard(partition)
+            share = claims.share_after(len(group), read, self.batch, partitions)
             if not todo and again:
                 todo, again = set(range(partitions)), False
 
     def _batch(
         self,
         session: Session,
-        name: str,
-        position: int,
+        step: str,
+        partitions: int,
+        group: list[tuple[int, int]],
+        *,
+        fresh: set[int],
         types: Sequence[str],
         handle: Any,
-        *,
-        first: bool,
         relevant: Any = None,
-        within: Any = None,
         bulk: Any = None,
-    ) -> bool:
-        """One batch of events after the locked cursor ``name``; False when read to the end.
+    ) -> tuple[bool, int]:
+        """One batch of events after the locked cursors of ``group`` ((partition, position)
+        each); returns whether there may be more, and how many new events it read.
 
-        The first batch of a pass also re-reads the ``OVERLAP`` events before the cursor.
-        ``within`` keeps the events of one partition; ``relevant`` narrows which of the batch's
-        events are read in full (the cursor still moves past all of them); ``bulk`` is given
-        the batch as a condition on events, for work the database does without the events
-        travelling to Python.
+        A partition's first batch of a pass (still in ``fresh``) also re-reads the ``OVERLAP``
+        events before its cursor. ``relevant`` narrows which of the events are read (the cursors
+        still move past all of them; without ``bulk``, a batch counts relevant events alone);
+        ``bulk`` is given the batch as a condition on events, for work the database does without
+        the events travelling to Python.
         """
-        start = max(0, position - OVERLAP) if first else position
+        starts = {
+            p: max(0, position - OVERLAP) if p in fresh else position for p, position in group
+        }
+        lowest = min(position for _, position in group)
+        scope = _scope(starts, partitions)
         # A batch that is not full has read every event of the types up to the log's end: the
-        # cursor moves there, so the next pass does not scan the other types' events again.
+        # cursors move there, so the next pass does not scan the other types' events again.
         end = self._log_end(session)
-        ids_query = select(Event.id).where(Event.id > start, BY_ID_TYPE.in_(types))
-        if within is not None:
-            ids_query = ids_query.where(within)
+        ids_query = select(Event.id).where(scope, BY_ID_TYPE.in_(types))
+        if relevant is not None and bulk is None:
+            # Page through the relevant events alone: the others would only move the cursor,
+            # which the batch's end moves past them anyway (a first pass's apply step read
+            # every old touch point's id, a batch at a time, to act on the recent few).
+            ids_query = ids_query.where(relevant)
+        overlap = max(position - starts[p] for p, position in group)
         ids = list(
-            session.execute(
-                ids_query.order_by(Event.id).limit(self.batch + (position - start))
-            ).scalars()
+            session.execute(ids_query.order_by(Event.id).limit(self.batch + overlap)).scalars()
         )
-        if not ids or ids[-1] <= position:
-            if end > position:
-                claims.advance(session, name, end, now=self.now)
-            return False
-        in_batch = and_(Event.id >= ids[0], Event.id <= ids[-1], BY_ID_TYPE.in_(types))
-        if within is not None:
-            in_batch = and_(in_batch, within)
+        if not ids or ids[-1] <= lowest:
+            self._advance(step, partitions, group, end, session)
+            return False, 0
+        in_batch = and_(Event.id >= ids[0], Event.id <= ids[-1], BY_ID_TYPE.in_(types), scope)
         if bulk is not None:
             bulk(session, in_batch)
         query = select(*EVENT_COLUMNS).where(in_batch)
@@ -345,11 +376,22 @@ class EnginePass:
         events: list[Any] = list(session.execute(query.order_by(Event.id)).all())
         if events:
             handle(session, events)
-        full = sum(1 for i in ids if i > position) >= self.batch
-        claims.advance(session, name, ids[-1] if full else max(ids[-1], end), now=self.now)
+        read = sum(1 for i in ids if i > lowest)
+        full = read >= self.batch
+        self._advance(step, partitions, group, ids[-1] if full else max(ids[-1], end), session)
         # One more read moves past what the batch added; with partitions, the round of reads
         # after the last partition (``_read_all``) does that for every partition at once.
-        return full or (within is None and self._log_end(session) > end)
+        return full or (partitions == 1 and self._log_end(session) > end), read
+
+    def _advance(
+        self, step: str, partitions: int, group: list[tuple[int, int]], to: int, session: Session
+    ) -> None:
+        """Move the group's cursors to ``to``, never back (a partition of the group may stand
+        past where a full batch of the others ended)."""
+        for partition, position in group:
+            if to > position:
+                name = claims.cursor_name(step, partition, partitions)
+                claims.advance(session, name, to, now=self.now)
 
     @staticmethod
     def _log_end(session: Session) -> int:

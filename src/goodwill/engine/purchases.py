@@ -109,9 +109,13 @@ def derive_purchases(
         dialect.insert(Event.__table__)
         .from_select(list(COLUMNS), union_all(*selects))
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Event.id)
     )
-    return len(session.execute(stmt).all())
+    # The count of rows written, not their ids: nothing here needs them back. Python's sqlite3
+    # gives no row count for a statement that opens with WITH; SQLite's changes() does.
+    written = session.execute(stmt, execution_options={"preserve_rowcount": True})
+    if postgres:
+        return int(written.rowcount)  # type: ignore[attr-defined]
+    return int(session.execute(select(func.changes())).scalar_one())
 
 
 def _milestone_reached(ranked: CTE) -> Any:

@@ -459,14 +459,13 @@ def keep_figures(
 
 def _keep_prior(session: Session, zone: str, currency: str, *, today: date, now: datetime) -> None:
     """The rhythm prior ``learn`` would fit on every order, from the kept sums (one row each)."""
-    sums = np.array(
-        session.execute(
-            select(ClientFigures.days, ClientFigures.log_gaps, ClientFigures.log_gap_squares)
-            .where(ClientFigures.days > 0)
-            .order_by(ClientFigures.client_id)
-        ).all(),
-        dtype=np.float64,
-    ).reshape(-1, 3)
+    rows = session.execute(
+        select(ClientFigures.days, ClientFigures.log_gaps, ClientFigures.log_gap_squares)
+        .where(ClientFigures.days > 0)
+        .order_by(ClientFigures.client_id)
+    ).all()
+    # Plain tuples: numpy asks each Row for array attributes it does not have, slowly.
+    sums = np.array([tuple(row) for row in rows], dtype=np.float64).reshape(-1, 3)
     params: dict[str, Any] = {"zone": zone, "currency": currency}
     if sums.shape[0]:
         prior = population_prior(sums[:, 0].astype(np.int64), sums[:, 1], sums[:, 2])
