@@ -110,6 +110,13 @@ def together(url: str, workers: int) -> list[int]:
     return created
 
 
+def last_event(url: str) -> int:
+    with open_store(url)() as session:
+        return int(
+            session.execute(select(Event.id).order_by(Event.id.desc()).limit(1)).scalar_one()
+        )
+
+
 def cursors(url: str) -> dict[str, int]:
     with open_store(url)() as session:
         rows = session.execute(select(EngineCursor.name, EngineCursor.position)).all()
@@ -128,11 +135,9 @@ def test_workers_sharing_a_pass_on_postgresql_create_each_follow_up_once(
     assert sum(created) == expected[0]
     assert state(url) == expected
     # every partition's cursor stands at or past the last event of its clients
-    with open_store(url)() as session:
-        last = session.execute(select(Event.id).order_by(Event.id.desc()).limit(1)).scalar_one()
     positions = cursors(url)
     applied = [positions[f"apply@{k}/{claims.PARTITIONS}"] for k in range(claims.PARTITIONS)]
-    assert max(applied) == last and min(applied) > 0
+    assert max(applied) == last_event(url) and min(applied) > 0
 
 
 @pytest.mark.postgres
@@ -228,40 +233,25 @@ def test_a_group_of_partitions_reads_each_after_its_own_cursor(db_url: str, tmp_
 
 @pytest.mark.postgres
 def test_a_lone_worker_reads_light_partitions_in_few_batches_and_each_event_once(
-    postgres_server: PostgresServer, tmp_path: Path
+    postgres_server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = one_worker(twin(postgres_server, tmp_path, "reference"))
     url = twin(postgres_server, tmp_path, "grouped")
-    settings = load_settings(database_url=url, environ={})
-    groups: list[tuple[str, int]] = []
+    claimed: list[tuple[str, int]] = []
+    real = claims.claim_several
 
-    class Counted(EnginePass):
-        def _batch(
-            self,
-            session: Session,
-            step: str,
-            partitions: int,
-            group: list[tuple[int, int]],
-            **kw: Any,
-        ) -> tuple[bool, int]:
-            groups.append((step, len(group)))
-            return super()._batch(session, step, partitions, group, **kw)
+    def counted(session: Session, step: str, *args: Any, **kw: Any) -> list[tuple[int, int]]:
+        got = real(session, step, *args, **kw)
+        claimed.append((step, len(got)))
+        return got
 
-    Counted(
-        open_store(url),
-        settings,
-        now=NOW,
-        playbook=playbook_for(settings),
-        calendar=calendar_for(settings),
-    ).run()
-    assert state(url) == expected
-    applied = [size for step, size in groups if step == "apply"]
+    monkeypatch.setattr(claims, "claim_several", counted)
+    assert one_worker(url) == expected
+    applied = [size for step, size in claimed if step == "apply"]
     # a partition at a time would be 16 batches and 16 more to move past the pass's own events
     assert max(applied) > 1 and len(applied) < claims.PARTITIONS
     positions = cursors(url)
-    with open_store(url)() as session:
-        last = session.execute(select(Event.id).order_by(Event.id.desc()).limit(1)).scalar_one()
-    assert all(positions[f"apply@{k}/{claims.PARTITIONS}"] == last for k in range(16))
+    assert {positions[f"apply@{k}/{claims.PARTITIONS}"] for k in range(16)} == {last_event(url)}
 
 
 @pytest.mark.postgres
