@@ -52,9 +52,11 @@ def run(
     Example: goodwill --now 2026-11-23T09:00+01:00 engine run
     """
     from goodwill.engine.configuration import calendar_for, playbook_for
+    from goodwill.engine.heap import ENGINE_MODULES, settle
     from goodwill.engine.passes import EnginePass
     from goodwill.engine.worker import run_pass
 
+    settle(ENGINE_MODULES)
     st = state(ctx)
     settings, now = st.settings, st.now()
     engine = EnginePass(
@@ -103,10 +105,12 @@ def worker(
     Example: goodwill worker --interval 30
     """
     from goodwill.engine.configuration import calendar_for, playbook_for
+    from goodwill.engine.heap import ENGINE_MODULES, settle
     from goodwill.engine.passes import EnginePass
     from goodwill.engine.worker import PassOutcome, Step, Worker, mail_steps, privacy_steps
     from goodwill.settings_layers import LiveSettings
 
+    settle(ENGINE_MODULES)
     st = state(ctx)
     stopping = False
     engines: list[EnginePass] = []

@@ -15,6 +15,7 @@ from datetime import datetime
 import uvicorn
 from fastapi import FastAPI
 
+from goodwill.engine.heap import settle
 from goodwill.settings import ENV_CONFIG, ENV_DATABASE_URL, Settings, load_settings
 from goodwill.web.app import create_app
 from goodwill.web.secret import secret_key
@@ -37,6 +38,7 @@ def serve(
     """
     if workers <= 1:
         app = create_app(settings, clock=clock)
+        settle()
         uvicorn.Server(
             uvicorn.Config(app, host=host, port=port, proxy_headers=False, server_header=False)
         ).run()
@@ -60,4 +62,6 @@ def serve(
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process, from the settings the environment names."""
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    settle()  # what start-up made is left out of the collector's full walks (engine/heap.py)
+    return app
