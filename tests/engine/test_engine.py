@@ -351,13 +351,13 @@ def test_a_heavy_clients_orders_are_numbered_across_batches_and_late_imports(
         if k != 150
     )
     world.load(FileKind.PURCHASES, PURCHASES + rows, NOW)
-    world.run(NOW, batch=37)
+    world.run(NOW, batch=37, bulk_batch=37)
     first = numbered(world)
     assert first["milestones"] == {f"H{k}": k + 1 for k in (9, 24, 49, 99)} | {"H250": 250}
     assert first["purchases"] == {f"H{k}": k + 1 if k < 150 else k for k in range(300) if k != 150}
     late = f"H150,C1,{(start + timedelta(days=150, hours=150 % 5)).isoformat()},12.00,Beans\n"
     world.load(FileKind.PURCHASES, PURCHASES + late, NOW + timedelta(hours=1))
-    world.run(NOW + timedelta(hours=1), batch=37)
+    world.run(NOW + timedelta(hours=1), batch=37, bulk_batch=37)
     after = numbered(world)
     assert after["purchases"] == first["purchases"] | {"H150": 151}
     # H249 is now the 250th order, and the pass read it again; the 250th was thanked for once.
