@@ -122,13 +122,17 @@ def _milestone_reached(ranked: CTE) -> Any:
     """The client has had this milestone already: an order imported late, dated before orders
     already numbered, moves the 250th place to another order, and a pass reading the batch again
     would otherwise thank the client for a second 250th order. Asked only of the few orders at a
-    milestone's number, on the (client, time) index of the log."""
+    milestone's number, on the (client, time) index of the log: the type is tested as an
+    expression no index serves, as PostgreSQL, planning from statistics taken before the pass
+    wrote any milestone, otherwise read every milestone of the log by the (type, time) index for
+    each order asked (a first pass grew with the square of its milestones: 100,000 events' derive
+    step took 7.7 s, not 4)."""
     reached = aliased(Event)
     return (
         select(reached.id)
         .where(
             reached.client_id == ranked.c.client_id,
-            reached.type == "client.milestone",
+            reached.type + "" == "client.milestone",
             reached.payload["n"].as_integer() == ranked.c.n,
         )
         .exists()
