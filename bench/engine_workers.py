@@ -29,6 +29,7 @@ from bench.engine_rate import NOW, measure, workload
 from bench.stores import stores
 from goodwill.actions.imports import import_file
 from goodwill.domain.records import FileKind
+from goodwill.engine.heap import ENGINE_MODULES, settle
 from goodwill.settings import load_settings
 from goodwill.store.database import open_store
 from goodwill.store.models import FollowUp
@@ -51,9 +52,11 @@ def build(url: str, csv: Path, n: int) -> None:
 
 
 def worker(url: str, ready: Any, go: Signal, out: Any) -> None:
-    """One engine process: connects, says it is ready, waits for the start, runs one pass."""
+    """One engine process: made ready as `goodwill worker` makes itself (engine/heap.py),
+    connects, says it is ready, waits for the start, runs one pass."""
     from goodwill.engine.configuration import run_pass
 
+    settle(ENGINE_MODULES)
     store = open_store(url)
     settings = load_settings(database_url=url, environ={})
     with store() as session:
@@ -98,6 +101,7 @@ def main() -> None:
         base = Path(tmp)
         csv = workload(base / "orders.csv", n)
         print(f"{n:,} purchase events, {n // 10:,} clients; {multiprocessing.cpu_count()} cores")
+        settle(ENGINE_MODULES)  # this process's passes below, made ready as a worker's
         with stores(base) as available:
             for name, url_for in available:
                 if name != "postgresql":
@@ -115,7 +119,7 @@ def main() -> None:
                     f"touch points derived by each worker {'+'.join(map(str, split))})"
                 )
             for name, url_for in available:
-                measure(name, url_for, csv, n)
+                measure(name, url_for, csv, n, 1)
 
 
 if __name__ == "__main__":
