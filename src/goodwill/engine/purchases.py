@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    distinct,
     func,
     literal,
     literal_column,
@@ -54,7 +55,8 @@ def derive_purchases(
     """Insert the touch points of the orders whose external ids ``order_ids`` selects; returns
     how many were new."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    ranked = _numbered_by_sweep(order_ids) if postgres else _numbered_by_count(order_ids)
+    sweep = postgres or _heavy(session, order_ids)
+    ranked = _numbered_by_sweep(order_ids) if sweep else _numbered_by_count(order_ids)
     scale = case(
         *((ranked.c.currency == code, 10**places) for code, places in EXPONENTS.items()),
         else_=100,
@@ -116,6 +118,24 @@ def derive_purchases(
     if postgres:
         return int(written.rowcount)  # type: ignore[attr-defined]
     return int(session.execute(select(func.changes())).scalar_one())
+
+
+#: Orders a client in a batch, on average, from which SQLite numbers by a sweep of each client's
+#: orders rather than a count for each order: the count reads the covering index alone and is
+#: quicker for a few hundred orders a client, but grows with the square of them, and a first
+#: pass over a client with a thousand orders took twice the sweep's time (docs/benchmarks.md).
+SWEEP_FROM = 300
+
+
+def _heavy(session: Session, order_ids: Select[Any]) -> bool:
+    """The batch's clients have ``SWEEP_FROM`` orders each in it, on average (a first pass over
+    long histories; a daily pass has one or two a client)."""
+    orders, clients = session.execute(
+        select(func.count(Order.id), func.count(distinct(Order.client_id))).where(
+            Order.external_id.in_(order_ids)
+        )
+    ).one()
+    return bool(clients) and orders >= SWEEP_FROM * clients
 
 
 def _milestone_reached(ranked: CTE) -> Any:
