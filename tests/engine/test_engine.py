@@ -379,6 +379,27 @@ def test_a_heavy_clients_orders_are_numbered_across_batches_and_late_imports(
     assert after["milestones"] == first["milestones"]
 
 
+def test_one_long_history_among_many_short_ones_is_numbered_by_a_sweep(world: World) -> None:
+    """Counting each order's earlier orders grows with the square of a client's orders: a batch
+    holding one client's 1,000 orders among 600 one-order clients is numbered by one sweep of each
+    client's orders on SQLite too (as always on PostgreSQL), and numbered right."""
+    world.staff("olivia@shop.example", "owner", NOW)
+    start = NOW - timedelta(days=500)
+    long = "".join(
+        f"L{k},C1,{(start + timedelta(days=k)).isoformat()},12.00,Beans\n" for k in range(1000)
+    )
+    short = "".join(f"S{c},C{c + 2},{start.isoformat()},9.00,Cup\n" for c in range(600))
+    world.load(FileKind.PURCHASES, PURCHASES + long + short, NOW)
+    with world.store() as session, recorded(session) as seen:
+        world.run(NOW)
+    derived = [s for s, _ in seen if s.lstrip().startswith("WITH") and "INSERT INTO events" in s]
+    assert derived and all("row_number" in s for s in derived)
+    found = numbered(world)
+    assert all(found["purchases"][f"L{k}"] == k + 1 for k in range(1000))
+    assert all(found["purchases"][f"S{c}"] == 1 for c in range(600))
+    assert found["milestones"] == {f"L{n - 1}": n for n in (10, 25, 50, 100, 250, 500, 1000)}
+
+
 def numbered(world: World) -> dict[str, dict[str, int]]:
     """The number each derived purchase and milestone event gives its order."""
     with world.store() as session:
