@@ -4,13 +4,16 @@ spend that does not vary valued at its mean."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from goodwill.domain.btyd.choice import Candidate, choose
+from goodwill.domain.btyd.choice import COUNT_MODELS, Candidate, choose, compare
 from goodwill.domain.btyd.fit import FitResult
 from goodwill.settings import Settings
+from goodwill.store import value
 from goodwill.store.models import Client, ModelFit
 from goodwill.store.value import REFUSED, client_value, refresh_fits
 from tests.domain.btyd import simulate
@@ -88,6 +91,24 @@ def test_a_sound_history_adopts_a_fit_and_clears_the_refusal(
     fits = refit(store, settings)
     assert fits["counts"].model in ("bg-nbd", "mbg-nbd", "pareto-nbd")
     assert REFUSED not in fits
+
+
+def test_the_holdout_weighs_only_the_usable_models(
+    store: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The calibration weeks are fitted only for models that could be adopted, and not at all
+    when fewer than two could: an edge fit is refused whatever its holdout error."""
+    fitted: list[tuple[str, ...]] = []
+
+    def counted(*args: Any, models: tuple[str, ...] = COUNT_MODELS, **kw: Any) -> Any:
+        fitted.append(models)
+        return compare(*args, models=models, **kw)
+
+    monkeypatch.setattr(value, "compare", counted)
+    with store.begin() as session:
+        business(session, last_on_today=True)
+    refit(store, settings)
+    assert fitted == [COUNT_MODELS]  # every model at an edge: no holdout fits
 
 
 def test_spend_that_does_not_vary_is_valued_at_its_mean(

@@ -120,7 +120,10 @@ def refresh_fits(
     )
     x, t_x, age = summary.frequency, summary.recency, summary.T
     candidates = compare(x, t_x, age)
-    chosen = choose(candidates, _holdout_comparison(history, today))
+    # The holdout decides between usable models only: none to fit on the calibration weeks when
+    # fewer than two are usable (an edge fit is never adopted, whatever its holdout error).
+    usable = tuple(c.model for c in candidates if c.fit is not None and c.reason is None)
+    chosen = choose(candidates, _holdout_comparison(history, today, usable))
     refused = session.get(ModelFit, REFUSED)
     if chosen is None or chosen.fit is None:
         reason = refusal(candidates)
@@ -183,9 +186,14 @@ def refit_decision(session: Session, *, today: date) -> RefitDecision:
     return decide(today=today, fit=fit, refused_on=refused_on, new_purchases=new)
 
 
-def _holdout_comparison(history: PurchaseHistory, today: date) -> list[Candidate] | None:
-    """The count models fitted up to ``HOLDOUT_WEEKS`` ago, each with its error on the weeks
-    since; None when the history is too short to spare them."""
+def _holdout_comparison(
+    history: PurchaseHistory, today: date, models: tuple[str, ...]
+) -> list[Candidate] | None:
+    """The count models ``models`` fitted up to ``HOLDOUT_WEEKS`` ago, each with its error on the
+    weeks since; None when fewer than two are to be compared or the history is too short to
+    spare the weeks."""
+    if len(models) < 2:
+        return None
     calibration_end = today - timedelta(weeks=HOLDOUT_WEEKS)
     first = date.fromisoformat(str(history.day.min()))
     if (calibration_end - first).days < 2 * 7 * HOLDOUT_WEEKS:
@@ -203,6 +211,7 @@ def _holdout_comparison(history: PurchaseHistory, today: date) -> list[Candidate
         calibration.T,
         frequency_holdout=calibration.frequency_holdout,
         duration_holdout=calibration.duration_holdout,
+        models=models,
     )
 
 
