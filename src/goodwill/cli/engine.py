@@ -52,11 +52,11 @@ def run(
     Example: goodwill --now 2026-11-23T09:00+01:00 engine run
     """
     from goodwill.engine.configuration import calendar_for, playbook_for
-    from goodwill.engine.heap import ENGINE_MODULES, settle
+    from goodwill.engine.heap import settle
     from goodwill.engine.passes import EnginePass
     from goodwill.engine.worker import run_pass
 
-    settle(ENGINE_MODULES)
+    settle()  # no preload: a pass that keeps its fit never needs the optimiser
     st = state(ctx)
     settings, now = st.settings, st.now()
     engine = EnginePass(
