@@ -51,23 +51,25 @@ def cursor_name(step: str, partition: int, partitions: int) -> str:
 
 
 def in_partition(partition: int, partitions: int) -> object:
-    """The events of one partition's clients (events with no client are partition 0's).
-
-    The 0 and the count are written into the statement, not bound, so that even a plan made
-    once for any values (a statement prepared ahead) is the expression PostgreSQL's index of the
-    log by partition is built on (``ix_events_partition``, migration 0024)."""
-    nil: Any = literal_column("0")
-    count: Any = literal_column(str(int(partitions)))
-    return func.coalesce(Event.client_id, nil) % count == partition
+    """The events of one partition's clients (events with no client are partition 0's)."""
+    return _partition_of_event(partitions) == partition
 
 
 def in_partitions(members: Collection[int], partitions: int) -> Any:
     """The events of several partitions' clients (one partition: ``in_partition``)."""
     if len(members) == 1:
         return in_partition(next(iter(members)), partitions)
+    return _partition_of_event(partitions).in_(sorted(members))
+
+
+def _partition_of_event(partitions: int) -> Any:
+    """An event's partition. The 0 and the count are written into the statement, not bound, so
+    that even a plan made once for any values (a statement prepared ahead) is the expression
+    PostgreSQL's index of the log by partition is built on (``ix_events_partition``, migration
+    0024)."""
     nil: Any = literal_column("0")
     count: Any = literal_column(str(int(partitions)))
-    return (func.coalesce(Event.client_id, nil) % count).in_(sorted(members))
+    return func.coalesce(Event.client_id, nil) % count
 
 
 def share_after(claimed: int, read: int, batch: int, partitions: int) -> int:

@@ -302,8 +302,10 @@ class EnginePass:
                     if partitions > 1
                     else []
                 )
-                if not group:
-                    got = claims.claim(session, step, todo, partitions, now=self.now, wait=False)
+                if not group:  # SQLite's one cursor, or every partition left held by others
+                    got = None
+                    if partitions == 1:
+                        got = claims.claim(session, step, todo, 1, now=self.now, wait=False)
                     got = got or claims.claim(
                         session, step, todo, partitions, now=self.now, wait=True
                     )
