@@ -217,7 +217,7 @@ def timed_pass(
                 times[step.name] = time.perf_counter() - start
                 print(f"  {step.name}: {times[step.name]:.1f} s", flush=True)
 
-        return Step(step.name, run)
+        return replace(step, run=run)
 
     engine.steps = lambda: [clocked(step) for step in plain()]  # type: ignore[method-assign]
     start = time.perf_counter()

@@ -45,7 +45,8 @@ class World:
         summary = import_file(self.store, self.settings, kind, path, now=now)
         assert summary.errors == [], summary.errors
 
-    def run(self, now: datetime, **kw) -> PassReport:
+    def engine(self, now: datetime, **kw) -> EnginePass:
+        """A pass as of ``now`` with the settings' playbook and calendar."""
         return EnginePass(
             self.store,
             self.settings,
@@ -53,7 +54,10 @@ class World:
             playbook=playbook_for(self.settings),
             calendar=calendar_for(self.settings),
             **kw,
-        ).run()
+        )
+
+    def run(self, now: datetime, **kw) -> PassReport:
+        return self.engine(now, **kw).run()
 
     def followups(self, status: str | None = "open") -> list[FollowUpView]:
         with self.store() as session:

@@ -253,13 +253,7 @@ def test_a_pass_that_did_not_finish_is_not_shown_as_the_last_run(
 def test_an_engine_pass_that_crashed_half_way_is_not_the_last_run(world: World) -> None:
     world.staff("olivia@shop.example", "owner", NOW)
     world.load(FileKind.PURCHASES, PURCHASES, NOW)
-    engine = EnginePass(
-        world.store,
-        world.settings,
-        now=NOW,
-        playbook=playbook_for(world.settings),
-        calendar=calendar_for(world.settings),
-    )
+    engine = world.engine(NOW)
     engine._refit = Flaky(MemoryError("out of memory"), times=1)  # type: ignore[method-assign]
     with pytest.raises(MemoryError):
         engine.run()

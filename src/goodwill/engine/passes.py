@@ -14,7 +14,10 @@ effect is idempotent.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import closing
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -47,7 +50,7 @@ from goodwill.engine.frames import client_frame
 from goodwill.engine.pending import Known, Pending
 from goodwill.engine.purchases import derive_purchases
 from goodwill.engine.staff import Staff
-from goodwill.engine.worker import Step
+from goodwill.engine.worker import Step, lanes_for, run_steps
 from goodwill.settings import Settings
 from goodwill.store.among import among
 from goodwill.store.at_risk import keep_changed_rhythms, keep_lapsed, keep_rhythms
@@ -78,6 +81,14 @@ WRITES = {
     "refit": ("rhythm_rows",),
     "figures": ("client_figures",),
     "apply": ("followups", "followup_events"),
+}
+#: The steps that need only the refit before them, not the derive step, so on PostgreSQL they
+#: compute beside it (engine/worker.py: lanes) while the database writes its touch points: they
+#: read orders, not the events it writes. The apply step and every step after need all before.
+BESIDE_DERIVE = {
+    "refit": frozenset[str](),
+    "scan": frozenset({"refit"}),
+    "figures": frozenset({"refit"}),
 }
 #: What the engine reads of each event: plain rows, not ORM objects (a pass reads many).
 EVENT_COLUMNS = (
@@ -126,6 +137,15 @@ class PassReport:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def add(self, counts: dict[str, int]) -> None:
+        for name, n in counts.items():
+            setattr(self, name, getattr(self, name) + n)
+
+
+#: The report of the step running in this thread (``EnginePass._counted``): on PostgreSQL the
+#: derive step runs beside others, so a step cannot tell its counts from the pass's totals.
+_STEP_REPORT: ContextVar[PassReport | None] = ContextVar("step_report", default=None)
+
 
 class EnginePass:
     def __init__(
@@ -154,6 +174,7 @@ class EnginePass:
         self.pending = Pending()
         #: What the refit step decided this pass (None: not run, or another worker's duty).
         self.refit: RefitDecision | None = None
+        self._counting = threading.Lock()
         #: The currency the figures are counted in, found once a pass (``_currency``): on
         #: PostgreSQL finding it in each of sixteen partitions' batches cost a tenth of a second.
         self.currency: str | None = None
@@ -161,15 +182,19 @@ class EnginePass:
     # -- the pass --------------------------------------------------------------------------
 
     def run(self) -> PassReport:
-        """Every step in order as one recorded pass. An exception propagates and leaves the pass
-        unfinished; the worker runs ``steps()`` isolated and retried instead (engine/worker.py)."""
+        """Every step as one recorded pass, side by side where the store allows
+        (``lanes_for``). An exception propagates (once the step beside it finished) and leaves
+        the pass unfinished; the worker runs ``steps()`` isolated and retried instead
+        (engine/worker.py)."""
         with self.store.begin() as session:
             run_id = start_run(session, as_of=self.now)
         counts: dict[str, dict[str, int]] = {}
-        for step in self.steps():
-            done = step.run()
-            if done:
-                counts[step.name] = dict(done)
+        with closing(run_steps(self.steps(), lanes_for(self.store))) as finished:
+            for step, done, error in finished:
+                if error is not None:
+                    raise error
+                if done:
+                    counts[step.name] = dict(done)
         with self.store.begin() as session:
             finish_run(session, run_id, as_of=self.now, at=self.now, counts=counts)
         log.info("engine pass as of %s: %s", self.now.isoformat(), self.report.as_dict())
@@ -193,7 +218,10 @@ class EnginePass:
             ("digest", self._digest),
             ("insights", self._insights_ahead),
         ]
-        return [Step(name, self._counted(name, action)) for name, action in plan]
+        return [
+            Step(name, self._counted(name, action), BESIDE_DERIVE.get(name))
+            for name, action in plan
+        ]
 
     def _counted(self, name: str, action: Callable[[], object]) -> Callable[[], dict[str, int]]:
         """The step, returning what it added to the report; a step that wrote many rows
@@ -202,15 +230,27 @@ class EnginePass:
         its tables from nothing)."""
 
         def run() -> dict[str, int]:
-            before = self.report.as_dict()
-            written = action()
-            added = {k: v - before[k] for k, v in self.report.as_dict().items() if v != before[k]}
+            mine = PassReport()
+            token = _STEP_REPORT.set(mine)
+            try:
+                written = action()
+            finally:
+                _STEP_REPORT.reset(token)
+            added = {k: v for k, v in mine.as_dict().items() if v}
             rows = written if isinstance(written, int) else sum(added.values())
             if name in WRITES:
                 refresh_statistics(self.store, dict.fromkeys(WRITES[name], rows))
             return added
 
         return run
+
+    def _count(self, **counts: int) -> None:
+        """Add to the pass's report and to the running step's own."""
+        with self._counting:
+            self.report.add(counts)
+        step = _STEP_REPORT.get()
+        if step is not None:
+            step.add(counts)
 
     def _derive_all(self) -> None:
         self._read_all(
@@ -232,11 +272,11 @@ class EnginePass:
         done = perform_touches(
             self.store, self.settings, self.playbook, self.calendar, now=self.now
         )
-        self.report.touches_sent += done.get("sent", 0)
+        self._count(touches_sent=done.get("sent", 0))
 
     def _digest(self) -> None:
         """The owner's weekly digest: queued once per ISO week after its hour (engine/digest.py)."""
-        self.report.notified += weekly_digest(self.store, self.settings, now=self.now)
+        self._count(notified=weekly_digest(self.store, self.settings, now=self.now))
 
     def _insights_ahead(self) -> None:
         """The insights page's first view of the day worked out for its first visitor, on a
@@ -423,9 +463,10 @@ class EnginePass:
             derived += self._payments(session, payments)
         self._append(session, [(e.client_id, e.occurred_at, d) for e, d in derived])
 
-    def _append(self, session: Session, items: list[tuple[int | None, datetime, Derived]]) -> None:
+    def _append(self, session: Session, items: list[tuple[int | None, datetime, Derived]]) -> int:
+        """Write the derived events (those not written before); how many were new."""
         if not items:
-            return
+            return 0
         rows = [
             {
                 "type": d.type,
@@ -439,7 +480,9 @@ class EnginePass:
             }
             for client_id, occurred_at, d in items
         ]
-        self.report.derived += insert_new(session, Event, rows, ["idempotency_key"])
+        written = insert_new(session, Event, rows, ["idempotency_key"])
+        self._count(derived=written)
+        return written
 
     def _purchases(self, session: Session, in_batch: Any) -> None:
         """purchase.first / purchase.repeat (and milestones) for the orders of a batch of events
@@ -447,7 +490,7 @@ class EnginePass:
         orders = select(Event.payload["order_id"].as_string()).where(
             in_batch, BY_ID_TYPE == "order.placed"
         )
-        self.report.derived += derive_purchases(session, orders, now=self.now, source=SOURCE)
+        self._count(derived=derive_purchases(session, orders, now=self.now, source=SOURCE))
 
     def _payments(self, session: Session, events: list[Event]) -> list[tuple[Event, Derived]]:
         clients = {e.client_id for e in events}
@@ -497,16 +540,16 @@ class EnginePass:
             keep_lapsed(session, self.settings, today=self.today)
             items += scans.missed_purchases(session, self.settings, today=self.today)
             clocks = clock_events(session, now=self.now)
-            before = self.report.derived
-            self._append(session, items + clocks)
-            self.report.scanned += self.report.derived - before
+            self._count(scanned=self._append(session, items + clocks))
             if clocks:
-                self.report.notified += notify(
-                    session,
-                    self.settings,
-                    clocks,
-                    owner_id=self._staff(session).owner_id,
-                    now=self.now,
+                self._count(
+                    notified=notify(
+                        session,
+                        self.settings,
+                        clocks,
+                        owner_id=self._staff(session).owner_id,
+                        now=self.now,
+                    )
                 )
 
     # -- applying the playbook ---------------------------------------------------------------
@@ -587,7 +630,7 @@ class EnginePass:
             calendar=self.calendar,
             now=self.now,
         )
-        self.report.asked += int(bool(asked))
+        self._count(asked=int(bool(asked)))
         return asked
 
     def _closable(self, session: Session, events: list[Event]) -> dict[int, list[FollowUp]]:
@@ -629,7 +672,7 @@ class EnginePass:
             followup.sequence += 1
             session.flush()
             self.pending.link(followup.id, event.id)
-            self.report.closed += 1
+            self._count(closed=1)
 
     def _known(self, session: Session, events: list[Event], firing: dict[int, list[Rule]]) -> Known:
         """What is already stored about this batch's follow-ups, read in three queries."""
@@ -674,7 +717,7 @@ class EnginePass:
         if key in known.keys or (event.id, rule.reason) in known.handled:
             return  # seen in an earlier pass (passes re-read a little)
         if rule.quiet_days and self._in_quiet_period(session, rule, client, event):
-            self.report.suppressed += 1
+            self._count(suppressed=1)
             return
         known.handled.add((event.id, rule.reason))
         existing = known.open.get((client.id, rule.reason))
@@ -707,7 +750,7 @@ class EnginePass:
             known.open[(client.id, rule.reason)] = waiting
             self.pending.link(waiting, event.id)
             return
-        self.report.suppressed += 1
+        self._count(suppressed=1)
         self.pending.link(existing, event.id)
 
     def _in_quiet_period(self, session: Session, rule: Rule, client: Client, event: Event) -> bool:
@@ -726,8 +769,8 @@ class EnginePass:
     def _write_pending(self, session: Session) -> None:
         """The batch's follow-ups and links (engine/pending.py)."""
         written = self.pending.write(session)
-        self.report.created += written.created
-        self.report.suppressed += written.suppressed
+        self._count(created=written.created)
+        self._count(suppressed=written.suppressed)
 
     def _assignee(self, session: Session, rule: Rule, client: Client, staff: Staff) -> int | None:
         kind = rule.assignee.kind

@@ -9,6 +9,12 @@ once the other steps have run; a step still failing is given up until the next p
 supervisor should show it. The pass is recorded as started before its first step and as
 completed after its last, so a pass that died is never shown as the last run.
 
+Steps run in order, one at a time, unless the pass has more than one lane (``lanes_for``:
+PostgreSQL): then a step whose ``needs`` (the steps it must follow; every earlier one unless it
+says otherwise) have finished starts beside the one running, in a thread of its own. The
+engine's derive step, which waits on the database writing the touch points, runs so beside
+the refit and the figures, which compute in Python. SQLite has one lane: one writer.
+
 Time and sleep are injected: the clock stamps the records, ``sleep`` waits between attempts and
 between passes (tests pass one that returns at once).
 """
@@ -16,7 +22,9 @@ between passes (tests pass one that returns at once).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,10 +51,27 @@ Sleep = Callable[[float], None]
 
 @dataclass(frozen=True)
 class Step:
-    """One named duty of a pass; ``run`` returns counts worth reporting, or None."""
+    """One named duty of a pass; ``run`` returns counts worth reporting, or None.
+
+    ``needs``: the names of the earlier steps it must follow (None: every earlier step). A
+    step needs only what it reads of their work: it may run beside the others."""
 
     name: str
     run: Callable[[], Counts | None]
+    needs: frozenset[str] | None = None
+
+
+def lanes_for(store: sessionmaker[Session]) -> int:
+    """How many steps of a pass may run at once: two on PostgreSQL (one step waits on the
+    server while another computes), one on SQLite (one writer; the steps compute in this
+    process, where a second thread would only wait for the first); one where the ``database``
+    setting's pool holds a single connection."""
+    bind = store.kw.get("bind")
+    if bind is None or bind.dialect.name != "postgresql":
+        return 1
+    pool, overflow = bind.pool, getattr(bind.pool, "_max_overflow", -1)  # -1: no limit
+    room = pool.size() + overflow if hasattr(pool, "size") and overflow >= 0 else 2
+    return min(2, room)
 
 
 @dataclass(frozen=True)
@@ -131,13 +156,16 @@ def run_pass(
     sleep: Sleep,
     backoff: Backoff | None = None,
     stopping: Callable[[], bool] = lambda: False,
+    lanes: int | None = None,
 ) -> PassOutcome:
     """Run ``steps`` in order as one recorded pass; see the module docstring.
 
     A step that fails is tried again, after the others, up to ``backoff.attempts`` times, with
     ``sleep(backoff.delay(n))`` before the n+1-th attempt. Raises only ``ConfigError`` (after
-    recording it; the pass then stays unfinished).
+    recording it, and once the steps running beside it finished; the pass then stays
+    unfinished). ``lanes``: how many steps may run at once (None: ``lanes_for(store)``).
     """
+    lanes = lanes_for(store) if lanes is None else lanes
     backoff = backoff or Backoff()
     record = _Record(store, as_of=as_of)
     record.start()
@@ -149,10 +177,12 @@ def run_pass(
                 break
             sleep(backoff.delay(attempt - 1))
         failed: list[Step] = []
-        for step in todo:
-            try:
-                counts = step.run()
-            except Exception as exc:
+        with closing(run_steps(todo, lanes)) as finished:
+            for step, counts, exc in finished:
+                if exc is None:
+                    if counts:
+                        outcome.counts[step.name] = {k: int(v) for k, v in counts.items()}
+                    continue
                 error, message = describe_error(exc)
                 last = attempt == backoff.attempts or isinstance(exc, ConfigError)
                 failure = StepFailure(step.name, clock(), error, message, attempt, gave_up=last)
@@ -160,7 +190,7 @@ def run_pass(
                 record.failed(failure)
                 if isinstance(exc, ConfigError):  # the caller reports it (the CLI: one line)
                     record.flush()
-                    raise
+                    raise exc
                 log.warning(
                     "step %s failed (run %s, attempt %d of %d): %s: %s%s",
                     step.name,
@@ -173,11 +203,8 @@ def run_pass(
                     if last
                     else f"; trying again in {backoff.delay(attempt):g} s",
                 )
-                log.debug("step %s traceback", step.name, exc_info=True)
+                log.debug("step %s traceback", step.name, exc_info=exc)
                 failed.append(step)
-                continue
-            if counts:
-                outcome.counts[step.name] = {k: int(v) for k, v in counts.items()}
         todo = failed
     if todo and stopping():  # stopped before the last attempt: these steps were given up
         for step in todo:
@@ -190,6 +217,47 @@ def run_pass(
     done = "completed" if not outcome.gave_up else "completed with steps given up"
     log.info("pass %s as of %s %s: %s", record.run_id, as_of.isoformat(), done, outcome.counts)
     return outcome
+
+
+def _attempt(step: Step) -> tuple[Counts | None, Exception | None]:
+    try:
+        return step.run(), None
+    except Exception as exc:  # the caller records it and tries the step again
+        return None, exc
+
+
+def run_steps(
+    steps: Sequence[Step], lanes: int
+) -> Generator[tuple[Step, Counts | None, Exception | None], None, None]:
+    """Each step's outcome (counts, or the exception it raised) as it finishes: one after
+    another, or up to ``lanes`` at once, a step starting once the earlier steps it needs (of
+    these: a step tried again does not wait for steps that already succeeded) have finished.
+    Closed early, it waits for the steps running."""
+    if lanes <= 1:
+        for step in steps:
+            yield step, *_attempt(step)
+        return
+    position = {step.name: i for i, step in enumerate(steps)}
+
+    def needs(step: Step) -> set[str]:
+        earlier = {s.name for s in steps[: position[step.name]]}
+        return earlier if step.needs is None else earlier & step.needs
+
+    waiting, finished = list(steps), set[str]()
+    running: dict[Future[tuple[Counts | None, Exception | None]], Step] = {}
+    # The first waiting step is always ready once nothing runs: every step it could need came
+    # before it and has finished.
+    with ThreadPoolExecutor(lanes, thread_name_prefix="pass-step") as pool:
+        while waiting or running:
+            for step in list(waiting):
+                if len(running) < lanes and needs(step) <= finished:
+                    running[pool.submit(_attempt, step)] = step
+                    waiting.remove(step)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: position[running[f].name]):
+                step = running.pop(future)
+                finished.add(step.name)
+                yield step, *future.result()
 
 
 def _given_up(failure: StepFailure) -> StepFailure:
