@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+from typing import cast as cast_type
 
 import numpy as np
 from sqlalchemy import (
     ColumnElement,
     String,
+    Table,
     and_,
     case,
     cast,
@@ -55,6 +57,9 @@ EPOCH = date(1970, 1, 1)
 MAX_CHANGED = 2_000
 #: Rows written per statement when the refit keeps the rhythms.
 BATCH = 5_000
+#: The rows are written as the table's plain rows: the ORM's bulk path cost a refit of 2,000
+#: clients a twentieth of a second in Python for nothing it needs (no objects come back).
+RHYTHM_ROWS = cast_type(Table, RhythmRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,7 @@ def keep_rhythms(
         priors.extend(asdict(p) for p in rhythms.priors if grouped or p.group is None)
         rows.extend(_rows(rhythms, grouped, lapsed_by=(day, max_cycles)))
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(RhythmRow), rows[start : start + BATCH])
+        session.execute(insert(RHYTHM_ROWS), rows[start : start + BATCH])
     session.merge(
         RhythmSnapshot(
             id=1,
@@ -208,7 +213,7 @@ def keep_changed_rhythms(session: Session, settings: Settings) -> int | None:
         )
     rows = [row for rhythms, grouped in found for row in _rows(rhythms, grouped, lapsed_by=None)]
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(RhythmRow), rows[start : start + BATCH])
+        session.execute(insert(RHYTHM_ROWS), rows[start : start + BATCH])
     snapshot.newest_order = max(snapshot.newest_order, newest)
     return len(rows)
 

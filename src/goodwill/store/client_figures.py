@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import case, delete, func, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -103,7 +102,8 @@ def fold(known: Figures | None, rows: Iterable[Row], *, zone: Any, currency: str
     )
 
 
-def _figures_of(row: ClientFigures) -> Figures:
+def _figures_of(row: Any) -> Figures:
+    """The figures a row holds (a ``ClientFigures`` or a plain row of its columns)."""
     return Figures(
         orders=row.orders,
         first_at=row.first_at,
@@ -234,21 +234,36 @@ def mark_orders_stale(session: Session, order_ids: Iterable[int]) -> None:
 
 
 def refresh(
-    session: Session, client_ids: Sequence[int], *, zone_name: str, zone: Any, currency: str
+    session: Session,
+    client_ids: Sequence[int],
+    *,
+    zone_name: str,
+    zone: Any,
+    currency: str,
+    rebuild: bool = False,
 ) -> int:
     """Recompute these clients' rows: new orders folded in where they come after the row's
-    last purchase day (and no order changed), else rebuilt from the client's orders. Clients
-    with no orders lose their row. Returns how many rows were written."""
+    last purchase day (and no order changed), else rebuilt from the client's orders; every row
+    rebuilt with ``rebuild``. Clients with no orders lose their row. Returns how many rows were
+    written."""
     written = 0
+    # Plain rows, not ORM objects: a chunk reads thousands; a rebuild needs only their marks.
+    read = (
+        (ClientFigures.client_id, ClientFigures.marks)
+        if rebuild
+        else tuple(ClientFigures.__table__.columns)
+    )
     for start in range(0, len(client_ids), CHUNK):
         chunk = list(client_ids[start : start + CHUNK])
         rows = {
             r.client_id: r
             for r in session.execute(
-                select(ClientFigures).where(among(session, ClientFigures.client_id, chunk))
-            ).scalars()
+                select(*read).where(among(session, ClientFigures.client_id, chunk))
+            )
         }
-        foldable = {c: r for c, r in rows.items() if _foldable(r, zone_name, currency)}
+        foldable = {
+            c: r for c, r in rows.items() if not rebuild and _foldable(r, zone_name, currency)
+        }
         whole = [c for c in chunk if c not in foldable]
         fresh = rebuilt(session, whole, zone=zone, currency=currency)
         added = dict(_grouped(_orders_of(session, list(foldable), newer=True)))
@@ -386,10 +401,10 @@ def _day(value: datetime, zone: Any) -> date:
     return as_utc(value).astimezone(zone).date()
 
 
-def _foldable(row: ClientFigures, zone_name: str, currency: str) -> bool:
+def _foldable(row: Any, zone_name: str, currency: str) -> bool:
     """A row new orders can be added to: in the right zone and currency, none of its orders
     changed since (``mark_stale`` clears ``newest_order`` when one did)."""
-    return row.zone == zone_name and row.currency == currency and row.newest_order > 0
+    return bool(row.zone == zone_name and row.currency == currency and row.newest_order > 0)
 
 
 def _grouped(rows: Iterable[Any]) -> Iterator[tuple[int, list[Row]]]:
@@ -436,18 +451,13 @@ def keep_figures(
     written = 0
     for start in range(0, len(ids), CHUNK * 4):
         with store.begin() as session:
-            if everyone:
-                session.execute(
-                    sql_update(ClientFigures)
-                    .where(among(session, ClientFigures.client_id, ids[start : start + CHUNK * 4]))
-                    .values(newest_order=0)
-                )
             written += refresh(
                 session,
                 ids[start : start + CHUNK * 4],
                 zone_name=settings.timezone,
                 zone=settings.zone,
                 currency=currency,
+                rebuild=everyone,
             )
     if ids or marker is None or marker.as_of < today:
         with store.begin() as session:
