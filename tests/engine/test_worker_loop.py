@@ -54,7 +54,7 @@ class Flaky:
 
 def flaky(step: Step, error: Exception | None = None) -> tuple[Step, Flaky]:
     action = Flaky(error or RuntimeError(f"{step.name} broke"), then=step.run)
-    return Step(step.name, action), action
+    return dataclasses.replace(step, run=action), action
 
 
 def fixed(at: datetime) -> Callable[[], datetime]:

@@ -769,8 +769,7 @@ class EnginePass:
     def _write_pending(self, session: Session) -> None:
         """The batch's follow-ups and links (engine/pending.py)."""
         written = self.pending.write(session)
-        self._count(created=written.created)
-        self._count(suppressed=written.suppressed)
+        self._count(created=written.created, suppressed=written.suppressed)
 
     def _assignee(self, session: Session, rule: Rule, client: Client, staff: Staff) -> int | None:
         kind = rule.assignee.kind

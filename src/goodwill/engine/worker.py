@@ -13,7 +13,7 @@ Steps run in order, one at a time, unless the pass has more than one lane (``lan
 PostgreSQL): then a step whose ``needs`` (the steps it must follow; every earlier one unless it
 says otherwise) have finished starts beside the one running, in a thread of its own. The
 engine's derive step, which waits on the database writing the touch points, runs so beside
-the refit and the figures, which compute in Python. SQLite has one lane: one writer.
+the refit, the scan and the figures, which compute in Python. SQLite has one lane: one writer.
 
 Time and sleep are injected: the clock stamps the records, ``sleep`` waits between attempts and
 between passes (tests pass one that returns at once).
@@ -238,11 +238,10 @@ def run_steps(
             yield step, *_attempt(step)
         return
     position = {step.name: i for i, step in enumerate(steps)}
-
-    def needs(step: Step) -> set[str]:
-        earlier = {s.name for s in steps[: position[step.name]]}
-        return earlier if step.needs is None else earlier & step.needs
-
+    needs: dict[str, set[str]] = {}
+    for i, step in enumerate(steps):
+        earlier = {s.name for s in steps[:i]}
+        needs[step.name] = earlier if step.needs is None else earlier & step.needs
     waiting, finished = list(steps), set[str]()
     running: dict[Future[tuple[Counts | None, Exception | None]], Step] = {}
     # The first waiting step is always ready once nothing runs: every step it could need came
@@ -250,7 +249,7 @@ def run_steps(
     with ThreadPoolExecutor(lanes, thread_name_prefix="pass-step") as pool:
         while waiting or running:
             for step in list(waiting):
-                if len(running) < lanes and needs(step) <= finished:
+                if len(running) < lanes and needs[step.name] <= finished:
                     running[pool.submit(_attempt, step)] = step
                     waiting.remove(step)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
